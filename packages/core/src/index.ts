@@ -1,1 +1,19 @@
-export {};
+/**
+ * `@tessera/core`: framework-neutral users, transports, strategy contract,
+ * authentication backends, authenticator and errors.
+ */
+export * from "./authenticator.js";
+export * from "./backend.js";
+export * from "./errors.js";
+export * from "./id.js";
+export type { UserManagerHookName, UserManagerHooks } from "./manager/hooks.js";
+export * from "./manager/password-policy.js";
+export * from "./manager/user-manager.js";
+export * from "./models.js";
+export * from "./password/password-helper.js";
+export type { Strategy } from "./strategy/base.js";
+export * from "./tokens/opaque.js";
+export * from "./tokens/signed.js";
+export * from "./transport/base.js";
+export * from "./transport/bearer.js";
+export * from "./transport/cookie.js";

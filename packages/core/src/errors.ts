@@ -1,0 +1,142 @@
+/**
+ * Every error Tessera raises on purpose carries a stable machine-readable `code`.
+ * The HTTP layer (`@tessera/koa`) maps codes to statuses; nothing here knows HTTP.
+ */
+
+/** Stable codes of {@link TesseraError}. Never renamed: clients match on them. */
+export const ErrorCode = {
+  USER_ALREADY_EXISTS: "USER_ALREADY_EXISTS",
+  USER_NOT_EXISTS: "USER_NOT_EXISTS",
+  USER_INACTIVE: "USER_INACTIVE",
+  USER_ALREADY_VERIFIED: "USER_ALREADY_VERIFIED",
+  INVALID_VERIFY_TOKEN: "INVALID_VERIFY_TOKEN",
+  INVALID_RESET_PASSWORD_TOKEN: "INVALID_RESET_PASSWORD_TOKEN",
+  INVALID_PASSWORD: "INVALID_PASSWORD",
+  INVALID_ID: "INVALID_ID",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  STRATEGY_DESTROY_NOT_SUPPORTED: "STRATEGY_DESTROY_NOT_SUPPORTED",
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  CONFIGURATION: "CONFIGURATION",
+} as const;
+
+/** Union of every {@link ErrorCode} value. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class of every Tessera error; `code` is stable, `message` is for humans. */
+export class TesseraError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCodeValue;
+
+  constructor(code: ErrorCodeValue, message?: string, options?: { cause?: unknown }) {
+    super(message ?? code, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A user with this email already exists (register, or an email change). */
+export class UserAlreadyExistsError extends TesseraError {
+  constructor() {
+    super(ErrorCode.USER_ALREADY_EXISTS, "A user with this email already exists");
+  }
+}
+
+/** No user matches the id or email. */
+export class UserNotExistsError extends TesseraError {
+  constructor() {
+    super(ErrorCode.USER_NOT_EXISTS, "User does not exist");
+  }
+}
+
+/** The user is deactivated (`isActive === false`). */
+export class UserInactiveError extends TesseraError {
+  constructor() {
+    super(ErrorCode.USER_INACTIVE, "User is inactive");
+  }
+}
+
+/** The user is already verified. */
+export class UserAlreadyVerifiedError extends TesseraError {
+  constructor() {
+    super(ErrorCode.USER_ALREADY_VERIFIED, "User is already verified");
+  }
+}
+
+/** The verification token is malformed, expired, forged or for another user. */
+export class InvalidVerifyTokenError extends TesseraError {
+  constructor(options?: { cause?: unknown }) {
+    super(ErrorCode.INVALID_VERIFY_TOKEN, "Invalid verification token", options);
+  }
+}
+
+/** The reset token is malformed, expired, forged, already used or for another user. */
+export class InvalidResetPasswordTokenError extends TesseraError {
+  constructor(options?: { cause?: unknown }) {
+    super(ErrorCode.INVALID_RESET_PASSWORD_TOKEN, "Invalid reset password token", options);
+  }
+}
+
+/** The password was rejected by the password policy; `reason` is shown to the client. */
+export class InvalidPasswordError extends TesseraError {
+  /** Human-readable reason, safe to show to the client. */
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super(ErrorCode.INVALID_PASSWORD, reason);
+    this.reason = reason;
+  }
+}
+
+/** A string could not be parsed as a user id. */
+export class InvalidIDError extends TesseraError {
+  constructor(options?: { cause?: unknown }) {
+    super(ErrorCode.INVALID_ID, "Invalid user id", options);
+  }
+}
+
+/** No authenticated user (or an inactive one where an active one is required). */
+export class UnauthorizedError extends TesseraError {
+  constructor() {
+    super(ErrorCode.UNAUTHORIZED, "Unauthorized");
+  }
+}
+
+/** An authenticated user lacks a required property (verified, superuser). */
+export class ForbiddenError extends TesseraError {
+  constructor() {
+    super(ErrorCode.FORBIDDEN, "Forbidden");
+  }
+}
+
+/**
+ * A strategy cannot destroy tokens (a JWT strategy without a revocation store).
+ * The backend catches it: logout still answers with the transport's logout response.
+ */
+export class StrategyDestroyNotSupportedError extends TesseraError {
+  constructor(message = "This strategy cannot destroy tokens") {
+    super(ErrorCode.STRATEGY_DESTROY_NOT_SUPPORTED, message);
+  }
+}
+
+/**
+ * A backing service (database, Redis) is unreachable or timed out. Adapters wrap
+ * driver connection errors in it so that the HTTP layer answers 503, never 500.
+ */
+export class ServiceUnavailableError extends TesseraError {
+  constructor(message = "A backing service is unavailable", options?: { cause?: unknown }) {
+    super(ErrorCode.SERVICE_UNAVAILABLE, message, options);
+  }
+}
+
+/** Invalid configuration detected at construction time (weak secret, bad cookie name…). */
+export class ConfigurationError extends TesseraError {
+  constructor(message: string) {
+    super(ErrorCode.CONFIGURATION, message);
+  }
+}
+
+/** True when `error` is a {@link TesseraError} with the given code. */
+export function isTesseraError(error: unknown, code?: ErrorCodeValue): error is TesseraError {
+  return error instanceof TesseraError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,323 @@
+import { createHmac } from "node:crypto";
+import {
+  InvalidIDError,
+  InvalidPasswordError,
+  InvalidResetPasswordTokenError,
+  InvalidVerifyTokenError,
+  UserAlreadyExistsError,
+  UserAlreadyVerifiedError,
+  UserInactiveError,
+  UserNotExistsError,
+} from "../errors.js";
+import { type IdParser, uuidIdParser } from "../id.js";
+import {
+  normalizeEmail,
+  type UserCreate,
+  type UserCreateData,
+  type UserDatabase,
+  type UserProtocol,
+  type UserUpdate,
+  type UserUpdateData,
+} from "../models.js";
+import { PasswordHelper, type PasswordHelperProtocol } from "../password/password-helper.js";
+import { type Secret, secretKey, signPurposeToken, verifyPurposeToken } from "../tokens/signed.js";
+import { safeEqual } from "../tokens/opaque.js";
+import type { UserManagerHooks } from "./hooks.js";
+import { checkPasswordLength, type PasswordPolicyOptions } from "./password-policy.js";
+
+/** Options of {@link UserManager}. */
+export interface UserManagerOptions<U extends UserProtocol<ID>, ID> {
+  /** Where users live (often request-scoped). */
+  userDb: UserDatabase<U, ID>;
+  /** Secret of verification tokens (≥ 32 bytes). */
+  verificationTokenSecret: Secret;
+  /** Secret of reset-password tokens (≥ 32 bytes); use a different one than verification's. */
+  resetPasswordTokenSecret: Secret;
+  /** @default uuidIdParser */
+  idParser?: IdParser<ID>;
+  /** @default a shared argon2id {@link PasswordHelper} */
+  passwordHelper?: PasswordHelperProtocol;
+  /** @default 3600 */
+  verificationTokenLifetimeSeconds?: number;
+  /** @default 3600 */
+  resetPasswordTokenLifetimeSeconds?: number;
+  /** @default "tessera:verify" */
+  verificationTokenAudience?: string;
+  /** @default "tessera:reset" */
+  resetPasswordTokenAudience?: string;
+  /** Bounds of the default `validatePassword`. */
+  passwordPolicy?: PasswordPolicyOptions;
+  /** Lifecycle hooks; a subclass may override the methods instead. */
+  hooks?: Partial<UserManagerHooks<U>>;
+}
+
+/** Options of calls that can come from a client. */
+export interface CallOptions {
+  /** Drop `isActive`, `isSuperuser`, `isVerified` from the input (public routes). */
+  safe?: boolean;
+  /** Passed to hooks (the HTTP context). */
+  context?: unknown;
+}
+
+/** Username/password pair of a login; `username` is the email. */
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+const PRIVILEGED = ["isActive", "isSuperuser", "isVerified"] as const;
+// Keys that must never be copied from client input onto an object (prototype pollution).
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+let sharedHelper: PasswordHelper | undefined;
+
+/**
+ * Owns every user rule: registration, login, verification, password reset, updates
+ * and deletion, with FastAPI Users' semantics. Cheap to construct, so it can be made
+ * per request around a request-scoped database.
+ *
+ * @example
+ * const manager = new UserManager({ userDb, verificationTokenSecret, resetPasswordTokenSecret,
+ *   hooks: { onAfterForgotPassword: (user, token) => mail(user.email, token) } });
+ */
+export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements UserManagerHooks<U> {
+  readonly userDb: UserDatabase<U, ID>;
+  readonly idParser: IdParser<ID>;
+  readonly passwordHelper: PasswordHelperProtocol;
+  protected readonly options: UserManagerOptions<U, ID>;
+  private readonly verifyKey: Uint8Array;
+  private readonly resetKey: Uint8Array;
+
+  constructor(options: UserManagerOptions<U, ID>) {
+    this.options = options;
+    this.userDb = options.userDb;
+    this.idParser = options.idParser ?? (uuidIdParser as unknown as IdParser<ID>);
+    sharedHelper ??= new PasswordHelper();
+    this.passwordHelper = options.passwordHelper ?? sharedHelper;
+    this.verifyKey = secretKey(options.verificationTokenSecret, "verificationTokenSecret");
+    this.resetKey = secretKey(options.resetPasswordTokenSecret, "resetPasswordTokenSecret");
+  }
+
+  /** Parses an id from a string or claim; throws {@link InvalidIDError}. */
+  parseId(value: unknown): ID {
+    return this.idParser.parse(value);
+  }
+
+  /** The user with this id; throws {@link UserNotExistsError}. */
+  async get(id: ID): Promise<U> {
+    const user = await this.userDb.get(id);
+    if (!user) throw new UserNotExistsError();
+    return user;
+  }
+
+  /** The user with this email (any case); throws {@link UserNotExistsError}. */
+  async getByEmail(email: string): Promise<U> {
+    const user = await this.userDb.getByEmail(normalizeEmail(email));
+    if (!user) throw new UserNotExistsError();
+    return user;
+  }
+
+  /**
+   * Password rule, called on register, update and reset. Override for your own policy;
+   * throw {@link InvalidPasswordError} with a reason for the user.
+   */
+  async validatePassword(password: string, _user: UserCreate | U): Promise<void> {
+    checkPasswordLength(password, this.options.passwordPolicy);
+  }
+
+  /** Registers a user. `safe` drops privileged flags (the public register route). */
+  async create(input: UserCreate, options: CallOptions = {}): Promise<U> {
+    await this.validatePassword(input.password, input);
+    const email = normalizeEmail(input.email);
+    if (await this.userDb.getByEmail(email)) throw new UserAlreadyExistsError();
+    const { password, ...rest } = cleanInput(input, options.safe ?? false);
+    const data: UserCreateData = {
+      ...rest,
+      email,
+      hashedPassword: await this.passwordHelper.hash(password as string),
+      isActive: (rest.isActive as boolean | undefined) ?? true,
+      isSuperuser: (rest.isSuperuser as boolean | undefined) ?? false,
+      isVerified: (rest.isVerified as boolean | undefined) ?? false,
+    };
+    const user = await this.userDb.create(data);
+    await this.onAfterRegister(user, options.context);
+    return user;
+  }
+
+  /**
+   * Checks credentials. Unknown emails still cost one hash, so response time does not
+   * tell whether an account exists (ASVS 5.0 6.3.8). Upgrades weak hashes on success.
+   * Returns the user even when inactive: the caller decides (login answers 400).
+   */
+  async authenticate(credentials: Credentials): Promise<U | null> {
+    const user = await this.userDb.getByEmail(normalizeEmail(credentials.username));
+    if (!user) {
+      await this.passwordHelper.hash(credentials.password);
+      return null;
+    }
+    const { verified, updatedHash } = await this.passwordHelper.verifyAndUpdate(
+      credentials.password,
+      user.hashedPassword,
+    );
+    if (!verified) return null;
+    if (updatedHash) return this.userDb.update(user, { hashedPassword: updatedHash });
+    return user;
+  }
+
+  /** Makes a verification token and hands it to `onAfterRequestVerify`. */
+  async requestVerify(user: U, context?: unknown): Promise<void> {
+    if (!user.isActive) throw new UserInactiveError();
+    if (user.isVerified) throw new UserAlreadyVerifiedError();
+    const token = await signPurposeToken(
+      { sub: this.idParser.stringify(user.id), email: user.email },
+      this.verifyKey,
+      this.options.verificationTokenAudience ?? "tessera:verify",
+      this.options.verificationTokenLifetimeSeconds ?? 3600,
+    );
+    await this.onAfterRequestVerify(user, token, context);
+  }
+
+  /** Verifies the user a verification token was made for. */
+  async verify(token: string, context?: unknown): Promise<U> {
+    const claims = await verifyPurposeToken(
+      token,
+      this.verifyKey,
+      this.options.verificationTokenAudience ?? "tessera:verify",
+    );
+    if (!claims || typeof claims.email !== "string") throw new InvalidVerifyTokenError();
+    const user = await this.userDb.getByEmail(normalizeEmail(claims.email));
+    if (!user) throw new InvalidVerifyTokenError();
+    let id: ID;
+    try {
+      id = this.parseId(claims.sub);
+    } catch (error) {
+      throw new InvalidVerifyTokenError({ cause: error });
+    }
+    // The email may since belong to another account: the token's subject must match.
+    if (this.idParser.stringify(id) !== this.idParser.stringify(user.id)) throw new InvalidVerifyTokenError();
+    if (user.isVerified) throw new UserAlreadyVerifiedError();
+    const verified = await this.userDb.update(user, { isVerified: true });
+    await this.onAfterVerify(verified, context);
+    return verified;
+  }
+
+  /** Makes a reset token bound to the current password hash; hands it to `onAfterForgotPassword`. */
+  async forgotPassword(user: U, context?: unknown): Promise<void> {
+    if (!user.isActive) throw new UserInactiveError();
+    const token = await signPurposeToken(
+      { sub: this.idParser.stringify(user.id), pwd: this.passwordFingerprint(user.hashedPassword) },
+      this.resetKey,
+      this.options.resetPasswordTokenAudience ?? "tessera:reset",
+      this.options.resetPasswordTokenLifetimeSeconds ?? 3600,
+    );
+    await this.onAfterForgotPassword(user, token, context);
+  }
+
+  /**
+   * Sets a new password from a reset token. The token carries a fingerprint of the
+   * password hash it was made for, so it works once and dies when the password changes.
+   */
+  async resetPassword(token: string, password: string, context?: unknown): Promise<U> {
+    const claims = await verifyPurposeToken(
+      token,
+      this.resetKey,
+      this.options.resetPasswordTokenAudience ?? "tessera:reset",
+    );
+    if (!claims || typeof claims.pwd !== "string") throw new InvalidResetPasswordTokenError();
+    let user: U | null;
+    try {
+      user = await this.userDb.get(this.parseId(claims.sub));
+    } catch (error) {
+      if (error instanceof InvalidIDError) throw new InvalidResetPasswordTokenError({ cause: error });
+      throw error;
+    }
+    if (!user || !safeEqual(claims.pwd, this.passwordFingerprint(user.hashedPassword))) {
+      throw new InvalidResetPasswordTokenError();
+    }
+    if (!user.isActive) throw new UserInactiveError();
+    const updated = await this.updateFields(user, { password }, context);
+    await this.onAfterResetPassword(updated, context);
+    return updated;
+  }
+
+  /** Updates a user; `safe` drops privileged flags (`PATCH /users/me`). */
+  async update(input: UserUpdate, user: U, options: CallOptions = {}): Promise<U> {
+    const update = cleanInput(input, options.safe ?? false);
+    const updated = await this.updateFields(user, update, options.context);
+    await this.onAfterUpdate(updated, update, options.context);
+    return updated;
+  }
+
+  /** Deletes a user, after `onBeforeDelete` (which may veto by throwing). */
+  async delete(user: U, context?: unknown): Promise<void> {
+    await this.onBeforeDelete(user, context);
+    await this.userDb.delete(user);
+    await this.onAfterDelete(user, context);
+  }
+
+  private async updateFields(user: U, input: UserUpdate, _context: unknown): Promise<U> {
+    const data: UserUpdateData = {};
+    for (const [key, value] of Object.entries(input)) {
+      if (value === undefined) continue;
+      if (key === "email") {
+        const email = normalizeEmail(value as string);
+        if (email === user.email) continue;
+        if (await this.userDb.getByEmail(email)) throw new UserAlreadyExistsError();
+        data.email = email;
+        // A new address is unproven: verification starts over.
+        data.isVerified = false;
+      } else if (key === "password") {
+        await this.validatePassword(value as string, user);
+        data.hashedPassword = await this.passwordHelper.hash(value as string);
+      } else {
+        data[key] = value;
+      }
+    }
+    if (Object.keys(data).length === 0) return user;
+    return this.userDb.update(user, data);
+  }
+
+  // Keyed HMAC, not a plain hash: the fingerprint in a token must not let its holder test
+  // guesses against the password hash offline.
+  private passwordFingerprint(hashedPassword: string): string {
+    return createHmac("sha256", this.resetKey).update(hashedPassword).digest("base64url");
+  }
+
+  async onAfterRegister(user: U, context?: unknown): Promise<void> {
+    await this.options.hooks?.onAfterRegister?.(user, context);
+  }
+  async onAfterLogin(user: U, context?: unknown): Promise<void> {
+    await this.options.hooks?.onAfterLogin?.(user, context);
+  }
+  async onAfterUpdate(user: U, update: UserUpdate, context?: unknown): Promise<void> {
+    await this.options.hooks?.onAfterUpdate?.(user, update, context);
+  }
+  async onAfterRequestVerify(user: U, token: string, context?: unknown): Promise<void> {
+    await this.options.hooks?.onAfterRequestVerify?.(user, token, context);
+  }
+  async onAfterVerify(user: U, context?: unknown): Promise<void> {
+    await this.options.hooks?.onAfterVerify?.(user, context);
+  }
+  async onAfterForgotPassword(user: U, token: string, context?: unknown): Promise<void> {
+    await this.options.hooks?.onAfterForgotPassword?.(user, token, context);
+  }
+  async onAfterResetPassword(user: U, context?: unknown): Promise<void> {
+    await this.options.hooks?.onAfterResetPassword?.(user, context);
+  }
+  async onBeforeDelete(user: U, context?: unknown): Promise<void> {
+    await this.options.hooks?.onBeforeDelete?.(user, context);
+  }
+  async onAfterDelete(user: U, context?: unknown): Promise<void> {
+    await this.options.hooks?.onAfterDelete?.(user, context);
+  }
+}
+
+/** Copies own enumerable keys into a null-prototype object, without pollution keys. */
+function cleanInput<T extends object>(input: T, safe: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [key, value] of Object.entries(input)) {
+    if (FORBIDDEN_KEYS.has(key) || key === "id" || key === "hashedPassword") continue;
+    if (safe && (PRIVILEGED as readonly string[]).includes(key)) continue;
+    out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,120 @@
+/**
+ * The user and access-token shapes every adapter, strategy and router agrees on.
+ */
+
+/** What Tessera needs of a user. Apps add their own fields on top. */
+export interface UserProtocol<ID = string> {
+  id: ID;
+  /** Normalized (see {@link normalizeEmail}); unique case-insensitively. */
+  email: string;
+  hashedPassword: string;
+  isActive: boolean;
+  isSuperuser: boolean;
+  isVerified: boolean;
+}
+
+/** Fields an app's user may carry beyond {@link UserProtocol}. */
+export type ExtraFields = Record<string, unknown>;
+
+/** Input to `UserManager.create`. Privileged flags are dropped in safe mode. */
+export interface UserCreate extends ExtraFields {
+  email: string;
+  password: string;
+  isActive?: boolean;
+  isSuperuser?: boolean;
+  isVerified?: boolean;
+}
+
+/** Input to `UserManager.update`. Every field is optional. */
+export interface UserUpdate extends ExtraFields {
+  email?: string;
+  password?: string;
+  isActive?: boolean;
+  isSuperuser?: boolean;
+  isVerified?: boolean;
+}
+
+/** What the user manager hands to `UserDatabase.create` (password already hashed). */
+export interface UserCreateData extends ExtraFields {
+  email: string;
+  hashedPassword: string;
+  isActive: boolean;
+  isSuperuser: boolean;
+  isVerified: boolean;
+}
+
+/** What the user manager hands to `UserDatabase.update`. */
+export interface UserUpdateData extends ExtraFields {
+  email?: string;
+  hashedPassword?: string;
+  isActive?: boolean;
+  isSuperuser?: boolean;
+  isVerified?: boolean;
+}
+
+/**
+ * Storage of users. Adapters implement it for their database.
+ *
+ * `getByEmail` receives a normalized email; storage must enforce uniqueness of the
+ * normalized email with a unique index (the database decides races, not a read first).
+ * `create`/`update` throw {@link UserAlreadyExistsError} on a unique-email violation.
+ */
+export interface UserDatabase<U extends UserProtocol<ID>, ID = U["id"]> {
+  get(id: ID): Promise<U | null>;
+  getByEmail(email: string): Promise<U | null>;
+  create(data: UserCreateData): Promise<U>;
+  update(user: U, data: UserUpdateData): Promise<U>;
+  delete(user: U): Promise<void>;
+}
+
+/** An access token at rest. `token` is the SHA-256 digest, never the token itself. */
+export interface AccessTokenProtocol<ID = string> {
+  token: string;
+  userId: ID;
+  createdAt: Date;
+  lifetimeSeconds: number;
+}
+
+/** Input to `AccessTokenDatabase.create`. */
+export interface AccessTokenCreate<ID = string> {
+  token: string;
+  userId: ID;
+  createdAt: Date;
+  lifetimeSeconds: number;
+}
+
+/**
+ * Storage of opaque access tokens (by digest). An adapter may also implement
+ * {@link AccessTokenWithUserReader} to read a token and its user in one round trip.
+ */
+export interface AccessTokenDatabase<AT extends AccessTokenProtocol<ID>, ID = AT["userId"]> {
+  getByToken(digest: string): Promise<AT | null>;
+  create(data: AccessTokenCreate<ID>): Promise<AT>;
+  update(accessToken: AT, data: { lifetimeSeconds: number }): Promise<AT>;
+  delete(accessToken: AT): Promise<void>;
+  deleteAllForUser(userId: ID): Promise<void>;
+  /** Deletes every token expired at `now`; returns how many were deleted. */
+  deleteExpired(now: Date): Promise<number>;
+}
+
+/** Optional one-round-trip read of a token row with its user. */
+export interface AccessTokenWithUserReader<
+  AT extends AccessTokenProtocol<ID>,
+  U extends UserProtocol<ID>,
+  ID = AT["userId"],
+> {
+  getByTokenWithUser(digest: string): Promise<{ accessToken: AT; user: U } | null>;
+}
+
+/** When an access token expires: `createdAt + lifetimeSeconds`. */
+export function accessTokenExpiresAt(at: Pick<AccessTokenProtocol<unknown>, "createdAt" | "lifetimeSeconds">): Date {
+  return new Date(at.createdAt.getTime() + at.lifetimeSeconds * 1000);
+}
+
+/**
+ * Normalizes an email for storage and lookup: Unicode NFKC (so full-width look-alikes
+ * collapse onto ASCII), trimmed, lower-cased. Uniqueness is enforced on this form.
+ */
+export function normalizeEmail(email: string): string {
+  return email.normalize("NFKC").trim().toLowerCase();
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from "node:crypto";
+import * as argon2 from "@node-rs/argon2";
+import * as bcrypt from "@node-rs/bcrypt";
+
+/** Argon2id cost parameters. */
+export interface Argon2Options {
+  /**
+   * Memory in KiB.
+   * @default 19456 (19 MiB, OWASP's argon2id floor cited by ASVS 5.0 11.4.2)
+   */
+  memoryCost?: number;
+  /** Passes. @default 2 */
+  timeCost?: number;
+  /** Lanes. @default 1 */
+  parallelism?: number;
+}
+
+/** Result of {@link PasswordHelper.verifyAndUpdate}. */
+export interface VerifyResult {
+  verified: boolean;
+  /** A fresh argon2id hash to store when the old one was weaker or another algorithm. */
+  updatedHash: string | null;
+}
+
+/** Hashes and verifies passwords. Swap it out by implementing this interface. */
+export interface PasswordHelperProtocol {
+  hash(password: string): Promise<string>;
+  verifyAndUpdate(password: string, hash: string): Promise<VerifyResult>;
+  /** A random password (for users created without one, e.g. OAuth). */
+  generate(): string;
+}
+
+// @node-rs/argon2 declares Algorithm as a const enum, which isolatedModules cannot
+// inline; 2 is its Argon2id member.
+const ARGON2ID = 2 as NonNullable<argon2.Options["algorithm"]>;
+
+const BCRYPT_RE = /^\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+/**
+ * argon2id password hashing with bcrypt verification for migrated users.
+ *
+ * Hashing and verifying run on libuv's thread pool (native, async), so they never
+ * block the event loop. Passwords are passed whole: no truncation (bcrypt's 72-byte
+ * limit only applies to verifying legacy bcrypt hashes).
+ *
+ * @example
+ * const helper = new PasswordHelper({ memoryCost: 65536, timeCost: 3 });
+ * const hash = await helper.hash("correct horse battery staple");
+ * const { verified, updatedHash } = await helper.verifyAndUpdate(input, hash);
+ */
+export class PasswordHelper implements PasswordHelperProtocol {
+  private readonly options: Required<Argon2Options>;
+
+  constructor(options: Argon2Options = {}) {
+    this.options = {
+      memoryCost: options.memoryCost ?? 19456,
+      timeCost: options.timeCost ?? 2,
+      parallelism: options.parallelism ?? 1,
+    };
+  }
+
+  /** argon2id hash in PHC string format. */
+  hash(password: string): Promise<string> {
+    return argon2.hash(password, { ...this.options, algorithm: ARGON2ID });
+  }
+
+  /**
+   * Verifies `password` against an argon2 (any variant) or bcrypt hash and, when it
+   * matches but the hash is below the current parameters, returns a new hash to store
+   * (the user manager writes it on login).
+   */
+  async verifyAndUpdate(password: string, hash: string): Promise<VerifyResult> {
+    let verified = false;
+    try {
+      if (hash.startsWith("$argon2")) verified = await argon2.verify(hash, password);
+      else if (BCRYPT_RE.test(hash)) verified = await bcrypt.verify(password, hash);
+    } catch {
+      // A corrupt stored hash is a failed login, not a server error.
+      verified = false;
+    }
+    if (!verified) return { verified, updatedHash: null };
+    return { verified, updatedHash: this.needsRehash(hash) ? await this.hash(password) : null };
+  }
+
+  /** True when `hash` is not argon2id at (at least) the configured parameters. */
+  needsRehash(hash: string): boolean {
+    if (!hash.startsWith("$argon2id$")) return true;
+    try {
+      const p = argon2.parseOptions(hash);
+      return (
+        p.memoryCost < this.options.memoryCost ||
+        p.timeCost < this.options.timeCost ||
+        p.parallelism < this.options.parallelism
+      );
+    } catch {
+      return true;
+    }
+  }
+
+  /** 256-bit random password, base64url. */
+  generate(): string {
+    return randomBytes(32).toString("base64url");
+  }
+}

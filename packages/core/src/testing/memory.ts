@@ -1,0 +1,122 @@
+import { randomUUID } from "node:crypto";
+import { UserAlreadyExistsError } from "../errors.js";
+import type {
+  AccessTokenCreate,
+  AccessTokenDatabase,
+  AccessTokenProtocol,
+  AccessTokenWithUserReader,
+  UserCreateData,
+  UserDatabase,
+  UserProtocol,
+  UserUpdateData,
+} from "../models.js";
+import { accessTokenExpiresAt } from "../models.js";
+
+/** A user as {@link MemoryUserDatabase} stores it: protocol fields plus any extras. */
+export type MemoryUser = UserProtocol<string> & Record<string, unknown>;
+
+/**
+ * In-process {@link UserDatabase} with UUID ids, for tests and prototypes. Not for
+ * production: nothing is persisted and nothing is shared between processes.
+ */
+export class MemoryUserDatabase implements UserDatabase<MemoryUser, string> {
+  readonly users = new Map<string, MemoryUser>();
+  private readonly byEmail = new Map<string, string>();
+
+  async get(id: string): Promise<MemoryUser | null> {
+    const user = this.users.get(id);
+    return user ? { ...user } : null;
+  }
+
+  async getByEmail(email: string): Promise<MemoryUser | null> {
+    const id = this.byEmail.get(email.toLowerCase());
+    return id ? this.get(id) : null;
+  }
+
+  async create(data: UserCreateData): Promise<MemoryUser> {
+    // The unique index decides, as a database would: check and insert in one tick.
+    if (this.byEmail.has(data.email.toLowerCase())) throw new UserAlreadyExistsError();
+    const user: MemoryUser = { ...data, id: randomUUID() };
+    this.users.set(user.id, user);
+    this.byEmail.set(user.email.toLowerCase(), user.id);
+    return { ...user };
+  }
+
+  async update(user: MemoryUser, data: UserUpdateData): Promise<MemoryUser> {
+    const current = this.users.get(user.id);
+    if (!current) return { ...user, ...data };
+    if (data.email !== undefined && data.email.toLowerCase() !== current.email.toLowerCase()) {
+      if (this.byEmail.has(data.email.toLowerCase())) throw new UserAlreadyExistsError();
+      this.byEmail.delete(current.email.toLowerCase());
+      this.byEmail.set(data.email.toLowerCase(), current.id);
+    }
+    const next = { ...current, ...data, id: current.id };
+    this.users.set(current.id, next);
+    return { ...next };
+  }
+
+  async delete(user: MemoryUser): Promise<void> {
+    const current = this.users.get(user.id);
+    if (!current) return;
+    this.users.delete(user.id);
+    this.byEmail.delete(current.email.toLowerCase());
+  }
+}
+
+/** In-process {@link AccessTokenDatabase}, for tests; joins with a {@link MemoryUserDatabase}. */
+export class MemoryAccessTokenDatabase
+  implements
+    AccessTokenDatabase<AccessTokenProtocol<string>, string>,
+    AccessTokenWithUserReader<AccessTokenProtocol<string>, MemoryUser, string>
+{
+  readonly tokens = new Map<string, AccessTokenProtocol<string>>();
+
+  constructor(private readonly users?: MemoryUserDatabase) {}
+
+  async getByToken(digest: string): Promise<AccessTokenProtocol<string> | null> {
+    const at = this.tokens.get(digest);
+    return at ? { ...at } : null;
+  }
+
+  async getByTokenWithUser(
+    digest: string,
+  ): Promise<{ accessToken: AccessTokenProtocol<string>; user: MemoryUser } | null> {
+    const accessToken = await this.getByToken(digest);
+    const user = accessToken && (await this.users?.get(accessToken.userId));
+    return accessToken && user ? { accessToken, user } : null;
+  }
+
+  async create(data: AccessTokenCreate<string>): Promise<AccessTokenProtocol<string>> {
+    const at = { ...data };
+    this.tokens.set(at.token, at);
+    return { ...at };
+  }
+
+  async update(
+    accessToken: AccessTokenProtocol<string>,
+    data: { lifetimeSeconds: number },
+  ): Promise<AccessTokenProtocol<string>> {
+    const next = { ...accessToken, lifetimeSeconds: data.lifetimeSeconds };
+    if (this.tokens.has(accessToken.token)) this.tokens.set(accessToken.token, next);
+    return { ...next };
+  }
+
+  async delete(accessToken: AccessTokenProtocol<string>): Promise<void> {
+    this.tokens.delete(accessToken.token);
+  }
+
+  async deleteAllForUser(userId: string): Promise<void> {
+    for (const [digest, at] of this.tokens) if (at.userId === userId) this.tokens.delete(digest);
+  }
+
+  async deleteExpired(now: Date): Promise<number> {
+    let count = 0;
+    for (const [digest, at] of this.tokens) {
+      if (accessTokenExpiresAt(at) <= now) {
+        this.tokens.delete(digest);
+        count++;
+      }
+    }
+    return count;
+  }
+}

@@ -1,0 +1,138 @@
+import { ConfigurationError } from "../errors.js";
+import {
+  type AuthRequest,
+  type AuthResponse,
+  type CookieSpec,
+  MAX_TOKEN_LENGTH,
+  NO_STORE_HEADERS,
+  type Transport,
+  type TransportOpenAPI,
+} from "./base.js";
+
+/** Options of {@link CookieTransport}. */
+export interface CookieTransportOptions {
+  /** @default "tessera_auth" */
+  cookieName?: string;
+  /** Cookie lifetime in seconds; omitted: a session cookie. @default undefined */
+  cookieMaxAge?: number;
+  /** @default "/" */
+  cookiePath?: string;
+  /** @default undefined (host-only cookie) */
+  cookieDomain?: string;
+  /** @default true */
+  cookieSecure?: boolean;
+  /** @default true */
+  cookieHttpOnly?: boolean;
+  /** @default "lax" */
+  cookieSameSite?: "lax" | "strict" | "none";
+}
+
+// RFC 6265 §4.1.1: cookie-name is an RFC 2616 token.
+const COOKIE_NAME_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// path-value: any CHAR except CTLs or ";".
+const COOKIE_PATH_RE = /^\/[\x21-\x3a\x3c-\x7e]*$/;
+const COOKIE_DOMAIN_RE = /^\.?(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+// cookie-value characters (RFC 6265 §4.1.1), what our tokens are made of.
+const COOKIE_VALUE_RE = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/;
+
+/**
+ * Token in a cookie; login answers `204` with `Set-Cookie`, logout `204` with an
+ * expiring cookie. Invalid names, paths, domains or prefix rules fail at construction.
+ *
+ * @example
+ * const transport = new CookieTransport({ cookieMaxAge: 3600 });
+ */
+export class CookieTransport implements Transport {
+  readonly cookieName: string;
+  readonly cookieMaxAge: number | undefined;
+  readonly cookiePath: string;
+  readonly cookieDomain: string | undefined;
+  readonly cookieSecure: boolean;
+  readonly cookieHttpOnly: boolean;
+  readonly cookieSameSite: "lax" | "strict" | "none";
+  readonly openapi: TransportOpenAPI;
+
+  constructor(options: CookieTransportOptions = {}) {
+    this.cookieName = options.cookieName ?? "tessera_auth";
+    this.cookieMaxAge = options.cookieMaxAge;
+    this.cookiePath = options.cookiePath ?? "/";
+    this.cookieDomain = options.cookieDomain;
+    this.cookieSecure = options.cookieSecure ?? true;
+    this.cookieHttpOnly = options.cookieHttpOnly ?? true;
+    this.cookieSameSite = options.cookieSameSite ?? "lax";
+    this.validate();
+    this.openapi = {
+      schemeName: `APIKeyCookie_${this.cookieName}`,
+      securityScheme: { type: "apiKey", in: "cookie", name: this.cookieName },
+      loginResponses: { "204": { description: "Logged in; the cookie is set" } },
+      logoutResponses: { "204": { description: "Logged out; the cookie is cleared" } },
+    };
+  }
+
+  private validate(): void {
+    const fail = (why: string) => {
+      throw new ConfigurationError(`CookieTransport: ${why}`);
+    };
+    if (!COOKIE_NAME_RE.test(this.cookieName)) fail(`invalid cookie name ${JSON.stringify(this.cookieName)}`);
+    if (!COOKIE_PATH_RE.test(this.cookiePath)) fail(`invalid cookie path ${JSON.stringify(this.cookiePath)}`);
+    if (this.cookieDomain !== undefined && !COOKIE_DOMAIN_RE.test(this.cookieDomain)) {
+      fail(`invalid cookie domain ${JSON.stringify(this.cookieDomain)}`);
+    }
+    if (this.cookieMaxAge !== undefined && !(Number.isInteger(this.cookieMaxAge) && this.cookieMaxAge > 0)) {
+      fail("cookieMaxAge must be a positive integer number of seconds");
+    }
+    if (!["lax", "strict", "none"].includes(this.cookieSameSite)) fail("cookieSameSite must be lax, strict or none");
+    // Browsers reject SameSite=None without Secure, and the prefixes' rules (RFC 6265bis §4.1.3).
+    if (this.cookieSameSite === "none" && !this.cookieSecure) fail("SameSite=None requires cookieSecure");
+    if (this.cookieName.startsWith("__Secure-") && !this.cookieSecure) fail("__Secure- cookies require cookieSecure");
+    if (this.cookieName.startsWith("__Host-")) {
+      if (!this.cookieSecure || this.cookiePath !== "/" || this.cookieDomain !== undefined) {
+        fail("__Host- cookies require cookieSecure, cookiePath '/' and no cookieDomain");
+      }
+    }
+  }
+
+  readToken(request: AuthRequest): string | null {
+    const value = request.cookie(this.cookieName);
+    if (!value || value.length > MAX_TOKEN_LENGTH || !COOKIE_VALUE_RE.test(value)) return null;
+    return value;
+  }
+
+  private cookie(value: string, maxAge: number | undefined): CookieSpec {
+    const spec: CookieSpec = {
+      name: this.cookieName,
+      value,
+      path: this.cookiePath,
+      secure: this.cookieSecure,
+      httpOnly: this.cookieHttpOnly,
+      sameSite: this.cookieSameSite,
+    };
+    if (maxAge !== undefined) spec.maxAge = maxAge;
+    if (this.cookieDomain !== undefined) spec.domain = this.cookieDomain;
+    return spec;
+  }
+
+  loginResponse(token: string): AuthResponse {
+    return { status: 204, headers: { ...NO_STORE_HEADERS }, cookies: [this.cookie(token, this.cookieMaxAge)] };
+  }
+
+  logoutResponse(): AuthResponse {
+    return { status: 204, headers: { ...NO_STORE_HEADERS }, cookies: [this.cookie("", 0)] };
+  }
+}
+
+/** Serializes a {@link CookieSpec} as a `Set-Cookie` header value. */
+export function serializeCookie(spec: CookieSpec): string {
+  const parts = [`${spec.name}=${spec.value}`];
+  if (spec.maxAge !== undefined) {
+    parts.push(`Max-Age=${spec.maxAge}`);
+    const expires = spec.maxAge <= 0 ? new Date(0) : new Date(Date.now() + spec.maxAge * 1000);
+    parts.push(`Expires=${expires.toUTCString()}`);
+  }
+  if (spec.domain) parts.push(`Domain=${spec.domain}`);
+  parts.push(`Path=${spec.path}`);
+  if (spec.secure) parts.push("Secure");
+  if (spec.httpOnly) parts.push("HttpOnly");
+  parts.push(`SameSite=${spec.sameSite[0]?.toUpperCase()}${spec.sameSite.slice(1)}`);
+  return parts.join("; ");
+}
