@@ -42,10 +42,12 @@ export class Authenticator<U extends UserProtocol<ID>, ID = U["id"], Ctx = unkno
   constructor(backends: readonly AuthenticationBackend<U, ID, Ctx>[]) {
     const names = new Set<string>();
     for (const backend of backends) {
-      if (names.has(backend.name)) throw new ConfigurationError(`Duplicate backend name "${backend.name}"`);
+      if (names.has(backend.name))
+        throw new ConfigurationError(`Duplicate backend name "${backend.name}"`);
       names.add(backend.name);
     }
-    if (backends.length === 0) throw new ConfigurationError("Authenticator needs at least one backend");
+    if (backends.length === 0)
+      throw new ConfigurationError("Authenticator needs at least one backend");
     this.backends = backends;
   }
 

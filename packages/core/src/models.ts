@@ -107,7 +107,9 @@ export interface AccessTokenWithUserReader<
 }
 
 /** When an access token expires: `createdAt + lifetimeSeconds`. */
-export function accessTokenExpiresAt(at: Pick<AccessTokenProtocol<unknown>, "createdAt" | "lifetimeSeconds">): Date {
+export function accessTokenExpiresAt(
+  at: Pick<AccessTokenProtocol<unknown>, "createdAt" | "lifetimeSeconds">,
+): Date {
   return new Date(at.createdAt.getTime() + at.lifetimeSeconds * 1000);
 }
 

@@ -20,8 +20,8 @@ import {
   type UserUpdateData,
 } from "../models.js";
 import { PasswordHelper, type PasswordHelperProtocol } from "../password/password-helper.js";
-import { type Secret, secretKey, signPurposeToken, verifyPurposeToken } from "../tokens/signed.js";
 import { safeEqual } from "../tokens/opaque.js";
+import { type Secret, secretKey, signPurposeToken, verifyPurposeToken } from "../tokens/signed.js";
 import type { UserManagerHooks } from "./hooks.js";
 import { checkPasswordLength, type PasswordPolicyOptions } from "./password-policy.js";
 
@@ -193,7 +193,8 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
       throw new InvalidVerifyTokenError({ cause: error });
     }
     // The email may since belong to another account: the token's subject must match.
-    if (this.idParser.stringify(id) !== this.idParser.stringify(user.id)) throw new InvalidVerifyTokenError();
+    if (this.idParser.stringify(id) !== this.idParser.stringify(user.id))
+      throw new InvalidVerifyTokenError();
     if (user.isVerified) throw new UserAlreadyVerifiedError();
     const verified = await this.userDb.update(user, { isVerified: true });
     await this.onAfterVerify(verified, context);
@@ -227,7 +228,8 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     try {
       user = await this.userDb.get(this.parseId(claims.sub));
     } catch (error) {
-      if (error instanceof InvalidIDError) throw new InvalidResetPasswordTokenError({ cause: error });
+      if (error instanceof InvalidIDError)
+        throw new InvalidResetPasswordTokenError({ cause: error });
       throw error;
     }
     if (!user || !safeEqual(claims.pwd, this.passwordFingerprint(user.hashedPassword))) {

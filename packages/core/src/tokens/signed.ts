@@ -1,4 +1,4 @@
-import { errors, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { errors, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { ConfigurationError } from "../errors.js";
 
 /** Minimum HMAC secret length, in bytes (RFC 7518 §3.2: key ≥ hash output size). */

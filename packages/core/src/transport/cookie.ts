@@ -31,7 +31,8 @@ export interface CookieTransportOptions {
 const COOKIE_NAME_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // path-value: any CHAR except CTLs or ";".
 const COOKIE_PATH_RE = /^\/[\x21-\x3a\x3c-\x7e]*$/;
-const COOKIE_DOMAIN_RE = /^\.?(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const COOKIE_DOMAIN_RE =
+  /^\.?(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 // cookie-value characters (RFC 6265 §4.1.1), what our tokens are made of.
 const COOKIE_VALUE_RE = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/;
 
@@ -73,18 +74,26 @@ export class CookieTransport implements Transport {
     const fail = (why: string) => {
       throw new ConfigurationError(`CookieTransport: ${why}`);
     };
-    if (!COOKIE_NAME_RE.test(this.cookieName)) fail(`invalid cookie name ${JSON.stringify(this.cookieName)}`);
-    if (!COOKIE_PATH_RE.test(this.cookiePath)) fail(`invalid cookie path ${JSON.stringify(this.cookiePath)}`);
+    if (!COOKIE_NAME_RE.test(this.cookieName))
+      fail(`invalid cookie name ${JSON.stringify(this.cookieName)}`);
+    if (!COOKIE_PATH_RE.test(this.cookiePath))
+      fail(`invalid cookie path ${JSON.stringify(this.cookiePath)}`);
     if (this.cookieDomain !== undefined && !COOKIE_DOMAIN_RE.test(this.cookieDomain)) {
       fail(`invalid cookie domain ${JSON.stringify(this.cookieDomain)}`);
     }
-    if (this.cookieMaxAge !== undefined && !(Number.isInteger(this.cookieMaxAge) && this.cookieMaxAge > 0)) {
+    if (
+      this.cookieMaxAge !== undefined &&
+      !(Number.isInteger(this.cookieMaxAge) && this.cookieMaxAge > 0)
+    ) {
       fail("cookieMaxAge must be a positive integer number of seconds");
     }
-    if (!["lax", "strict", "none"].includes(this.cookieSameSite)) fail("cookieSameSite must be lax, strict or none");
+    if (!["lax", "strict", "none"].includes(this.cookieSameSite))
+      fail("cookieSameSite must be lax, strict or none");
     // Browsers reject SameSite=None without Secure, and the prefixes' rules (RFC 6265bis §4.1.3).
-    if (this.cookieSameSite === "none" && !this.cookieSecure) fail("SameSite=None requires cookieSecure");
-    if (this.cookieName.startsWith("__Secure-") && !this.cookieSecure) fail("__Secure- cookies require cookieSecure");
+    if (this.cookieSameSite === "none" && !this.cookieSecure)
+      fail("SameSite=None requires cookieSecure");
+    if (this.cookieName.startsWith("__Secure-") && !this.cookieSecure)
+      fail("__Secure- cookies require cookieSecure");
     if (this.cookieName.startsWith("__Host-")) {
       if (!this.cookieSecure || this.cookiePath !== "/" || this.cookieDomain !== undefined) {
         fail("__Host- cookies require cookieSecure, cookiePath '/' and no cookieDomain");
@@ -113,7 +122,11 @@ export class CookieTransport implements Transport {
   }
 
   loginResponse(token: string): AuthResponse {
-    return { status: 204, headers: { ...NO_STORE_HEADERS }, cookies: [this.cookie(token, this.cookieMaxAge)] };
+    return {
+      status: 204,
+      headers: { ...NO_STORE_HEADERS },
+      cookies: [this.cookie(token, this.cookieMaxAge)],
+    };
   }
 
   logoutResponse(): AuthResponse {
