@@ -34,6 +34,9 @@ export interface PasswordHelperProtocol {
 // inline; 2 is its Argon2id member.
 const ARGON2ID = 2 as NonNullable<argon2.Options["algorithm"]>;
 
+// Version.V0x13 (`v=19`), the only version RFC 9106 specifies; 1.0 (`v=16`) hashes get upgraded.
+const ARGON2_VERSION_0X13 = 1 as argon2.ParsedHashOptions["version"];
+
 const BCRYPT_RE = /^\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
 /**
@@ -72,8 +75,15 @@ export class PasswordHelper implements PasswordHelperProtocol {
   async verifyAndUpdate(password: string, hash: string): Promise<VerifyResult> {
     let verified = false;
     try {
-      if (hash.startsWith("$argon2")) verified = await argon2.verify(hash, password);
-      else if (BCRYPT_RE.test(hash)) verified = await bcrypt.verify(password, hash);
+      if (typeof hash === "string" && hash.startsWith("$argon2")) {
+        verified = await argon2.verify(hash, password);
+      } else if (typeof hash === "string" && BCRYPT_RE.test(hash)) {
+        verified = await bcrypt.verify(password, hash);
+      } else {
+        // No usable hash (empty, null, foreign format): spend a hash anyway, or the quick
+        // answer would tell an attacker that this email has an account (ASVS 5.0 6.3.8).
+        await this.hash(typeof password === "string" ? password : "");
+      }
     } catch {
       // A corrupt stored hash is a failed login, not a server error.
       verified = false;
@@ -82,15 +92,21 @@ export class PasswordHelper implements PasswordHelperProtocol {
     return { verified, updatedHash: this.needsRehash(hash) ? await this.hash(password) : null };
   }
 
-  /** True when `hash` is not argon2id at (at least) the configured parameters. */
+  /**
+   * True when `hash` is not argon2id 1.3 at (at least) the configured parameters, with
+   * at least a 16-byte salt and a 32-byte output.
+   */
   needsRehash(hash: string): boolean {
     if (!hash.startsWith("$argon2id$")) return true;
     try {
       const p = argon2.parseOptions(hash);
       return (
+        p.version !== ARGON2_VERSION_0X13 ||
         p.memoryCost < this.options.memoryCost ||
         p.timeCost < this.options.timeCost ||
-        p.parallelism < this.options.parallelism
+        p.parallelism < this.options.parallelism ||
+        p.saltLen < 16 ||
+        p.outputLen < 32
       );
     } catch {
       return true;
