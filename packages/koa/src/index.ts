@@ -1,1 +1,23 @@
-export {};
+/**
+ * `@tessera/koa`: Koa middleware and @koa/router routers for Tessera, wire-compatible
+ * with FastAPI Users.
+ */
+export { DEFAULT_BODY_LIMIT, readFormBody, readJsonBody } from "./body.js";
+export { authRequest, type TesseraState, writeAuthResponse } from "./context.js";
+export { HttpErrorCode, type HttpErrorCodeValue } from "./error-codes.js";
+export { HttpError, type ValidationIssue, writeError } from "./http-error.js";
+export type { AuthRouterOptions } from "./routers/auth.js";
+export type { RouterOptions } from "./routers/deps.js";
+export type { UsersRouterOptions } from "./routers/users.js";
+export {
+  emailSchema,
+  parseBody,
+  passwordSchema,
+  readUser,
+  type UserRead,
+  type UserSchemas,
+  userCreateSchema,
+  userUpdateSchema,
+  wireToModel,
+} from "./schemas.js";
+export { Tessera, type TesseraOptions } from "./tessera.js";

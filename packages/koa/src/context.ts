@@ -1,0 +1,60 @@
+import {
+  type AuthRequest,
+  type AuthResponse,
+  type AuthResult,
+  serializeCookie,
+  type UserProtocol,
+} from "@tessera/core";
+import type { Context, Middleware } from "koa";
+import { writeError } from "./http-error.js";
+
+/** What `currentUser()` puts on `ctx.state`. */
+export interface TesseraState<U extends UserProtocol<ID>, ID = U["id"]> {
+  /** The authenticated user, or null (only with `optional: true`). */
+  user: U | null;
+  /** The token, the backend that read it and its strategy, or null. */
+  auth: AuthResult<U, ID, Context> | null;
+}
+
+/** Adapts a Koa context to the transports' {@link AuthRequest}. */
+export function authRequest(ctx: Context): AuthRequest {
+  return {
+    header(name) {
+      const value = ctx.req.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    },
+    // signed: false, or an app with `app.keys` would silently hide our cookie.
+    cookie: (name) => ctx.cookies.get(name, { signed: false }),
+  };
+}
+
+/** Writes a transport's {@link AuthResponse} onto the Koa response. */
+export function writeAuthResponse(ctx: Context, response: AuthResponse): void {
+  ctx.status = response.status;
+  if (response.headers) ctx.set(response.headers);
+  // Serialized by hand: Koa's cookies.set refuses Secure cookies behind a TLS-terminating
+  // proxy unless app.proxy is set, which would turn a login into a 500.
+  for (const cookie of response.cookies ?? []) ctx.append("Set-Cookie", serializeCookie(cookie));
+  if (response.body !== undefined) {
+    ctx.body = response.body;
+    ctx.status = response.status;
+  }
+}
+
+/** Answers with a JSON `null` body (FastAPI's 202 answers carry one). */
+export function writeJsonNull(ctx: Context, status: number): void {
+  ctx.type = "application/json";
+  ctx.body = "null";
+  ctx.status = status;
+}
+
+/** Wraps a handler so that every error becomes a coded response, never a stack trace. */
+export function handle(fn: (ctx: Context) => Promise<void>): Middleware {
+  return async (ctx) => {
+    try {
+      await fn(ctx as Context);
+    } catch (error) {
+      writeError(ctx as Context, error);
+    }
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * Error codes in HTTP bodies, the same strings as FastAPI Users' `ErrorCode` so its
+ * front-ends work unchanged, plus Tessera's own for transport-level failures.
+ */
+export const HttpErrorCode = {
+  REGISTER_INVALID_PASSWORD: "REGISTER_INVALID_PASSWORD",
+  REGISTER_USER_ALREADY_EXISTS: "REGISTER_USER_ALREADY_EXISTS",
+  LOGIN_BAD_CREDENTIALS: "LOGIN_BAD_CREDENTIALS",
+  LOGIN_USER_NOT_VERIFIED: "LOGIN_USER_NOT_VERIFIED",
+  RESET_PASSWORD_BAD_TOKEN: "RESET_PASSWORD_BAD_TOKEN",
+  RESET_PASSWORD_INVALID_PASSWORD: "RESET_PASSWORD_INVALID_PASSWORD",
+  VERIFY_USER_BAD_TOKEN: "VERIFY_USER_BAD_TOKEN",
+  VERIFY_USER_ALREADY_VERIFIED: "VERIFY_USER_ALREADY_VERIFIED",
+  UPDATE_USER_EMAIL_ALREADY_EXISTS: "UPDATE_USER_EMAIL_ALREADY_EXISTS",
+  UPDATE_USER_INVALID_PASSWORD: "UPDATE_USER_INVALID_PASSWORD",
+  /** 413: the body exceeds the configured limit. */
+  REQUEST_BODY_TOO_LARGE: "REQUEST_BODY_TOO_LARGE",
+  /** 503: the database or Redis is unreachable; retry later. */
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  /** 500: a bug; details are logged, never sent. */
+  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+} as const;
+
+/** Union of every {@link HttpErrorCode} value. */
+export type HttpErrorCodeValue = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];

@@ -1,0 +1,73 @@
+import { Router } from "@koa/router";
+import type { AuthenticationBackend, UserProtocol } from "@tessera/core";
+import type { Context } from "koa";
+import { z } from "zod";
+import { readFormBody } from "../body.js";
+import { authRequest, handle, writeAuthResponse } from "../context.js";
+import { HttpErrorCode } from "../error-codes.js";
+import { HttpError } from "../http-error.js";
+import { parseBody } from "../schemas.js";
+import type { RouterDeps, RouterOptions } from "./deps.js";
+
+/** Options of the auth router. */
+export interface AuthRouterOptions extends RouterOptions {
+  /** Unverified users cannot log in (400 LOGIN_USER_NOT_VERIFIED) nor log out. @default false */
+  requiresVerification?: boolean;
+}
+
+// OAuth2 password grant form (RFC 6749 §4.3.2), as FastAPI's OAuth2PasswordRequestForm.
+const loginForm = z.object({
+  username: z.string().max(1024),
+  password: z.string().max(65_536),
+  grant_type: z
+    .string()
+    .regex(/^password$/)
+    .optional(),
+});
+
+/** `POST /login` and `POST /logout` for one backend. */
+export function createAuthRouter<U extends UserProtocol<ID>, ID>(
+  deps: RouterDeps<U, ID>,
+  backend: AuthenticationBackend<U, ID, Context>,
+  options: AuthRouterOptions = {},
+): Router {
+  const router = new Router(options.prefix ? { prefix: options.prefix } : {});
+  const requiresVerification = options.requiresVerification ?? false;
+
+  router.post(
+    "/login",
+    handle(async (ctx) => {
+      const form = parseBody(loginForm, await readFormBody(ctx, deps.bodyLimit));
+      const userManager = await deps.getUserManager(ctx);
+      const user = await userManager.authenticate({
+        username: form.username,
+        password: form.password,
+      });
+      if (!user?.isActive) throw new HttpError(400, HttpErrorCode.LOGIN_BAD_CREDENTIALS);
+      if (requiresVerification && !user.isVerified) {
+        throw new HttpError(400, HttpErrorCode.LOGIN_USER_NOT_VERIFIED);
+      }
+      const strategy = await backend.getStrategy(ctx);
+      writeAuthResponse(ctx, await backend.login(strategy, user));
+      await userManager.onAfterLogin(user, ctx);
+    }),
+  );
+
+  router.post(
+    "/logout",
+    handle(async (ctx) => {
+      const userManager = await deps.getUserManager(ctx);
+      // Only this backend's transport is read, so the token is destroyed by the strategy
+      // that issued it — never by another backend's (a FastAPI Users pitfall).
+      const result = await deps.authenticator.authenticate(ctx, authRequest(ctx), userManager, {
+        active: true,
+        verified: requiresVerification,
+        backends: [backend.name],
+      });
+      if (!result) throw new HttpError(401, "Unauthorized");
+      writeAuthResponse(ctx, await backend.logout(result.strategy, result.user, result.token));
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,116 @@
+import type { UserProtocol } from "@tessera/core";
+import { z } from "zod";
+import { type ValidationIssue, validationError } from "./http-error.js";
+
+/**
+ * Wire schemas, in FastAPI Users' snake_case. Apps extend them to add fields:
+ *
+ * @example
+ * const schemas = {
+ *   create: userCreateSchema.extend({ first_name: z.string().max(100) }),
+ *   update: userUpdateSchema.extend({ first_name: z.string().max(100).optional() }),
+ *   read: (user: AppUser) => ({ ...readUser(user), first_name: user.first_name }),
+ * };
+ */
+
+/** An email address: trimmed, at most 320 characters (RFC 3696 erratum 1690), valid syntax. */
+export const emailSchema = z.string().trim().max(320).pipe(z.email());
+
+/** A password as sent; its policy is `UserManager.validatePassword`'s, not the schema's. */
+export const passwordSchema = z.string().max(65_536);
+
+/** Body of `POST /register` (privileged flags are accepted, then dropped by safe mode). */
+export const userCreateSchema = z.object({
+  email: emailSchema,
+  password: passwordSchema,
+  is_active: z.boolean().optional(),
+  is_superuser: z.boolean().optional(),
+  is_verified: z.boolean().optional(),
+});
+
+/** Body of `PATCH /users/me` and `PATCH /users/{id}`. */
+export const userUpdateSchema = z.object({
+  email: emailSchema.optional(),
+  password: passwordSchema.optional(),
+  is_active: z.boolean().optional(),
+  is_superuser: z.boolean().optional(),
+  is_verified: z.boolean().optional(),
+});
+
+/** The user as `GET /users/me` shows it. */
+export interface UserRead {
+  id: unknown;
+  email: string;
+  is_active: boolean;
+  is_superuser: boolean;
+  is_verified: boolean;
+  [extra: string]: unknown;
+}
+
+/** Default read projection: the protocol fields in snake_case, nothing else (no hash). */
+export function readUser(user: UserProtocol<unknown>): UserRead {
+  return {
+    id: user.id,
+    email: user.email,
+    is_active: user.isActive,
+    is_superuser: user.isSuperuser,
+    is_verified: user.isVerified,
+  };
+}
+
+/** Schemas an app can swap to add its own user fields. */
+export interface UserSchemas<U extends UserProtocol<unknown>> {
+  /** @default userCreateSchema */
+  create?: z.ZodType<Record<string, unknown>>;
+  /** @default userUpdateSchema */
+  update?: z.ZodType<Record<string, unknown>>;
+  /** @default readUser */
+  read?: (user: U) => Record<string, unknown>;
+}
+
+const WIRE_TO_MODEL: Record<string, string> = {
+  is_active: "isActive",
+  is_superuser: "isSuperuser",
+  is_verified: "isVerified",
+};
+
+/**
+ * Maps parsed wire fields to the user model: the protocol's snake_case flags become
+ * camelCase; an app's own fields keep their names. Undefined fields are dropped.
+ */
+export function wireToModel(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [key, value] of Object.entries(data)) {
+    if (value !== undefined) out[WIRE_TO_MODEL[key] ?? key] = value;
+  }
+  return out;
+}
+
+function issueType(code: string, missing: boolean): string {
+  if (missing) return "missing";
+  return code === "invalid_type" ? "type_error" : code;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/** Parses `input` with `schema`, or throws a FastAPI-shaped 422. */
+export function parseBody<T>(schema: z.ZodType<T>, input: unknown): T {
+  const result = schema.safeParse(input ?? undefined);
+  if (result.success) return result.data;
+  const issues: ValidationIssue[] = result.error.issues.map((issue) => {
+    const missing = issue.code === "invalid_type" && valueAt(input, issue.path) === undefined;
+    return {
+      type: issueType(issue.code, missing),
+      loc: ["body", ...issue.path.map((p) => (typeof p === "number" ? p : String(p)))],
+      msg: missing ? "Field required" : issue.message,
+    };
+  });
+  throw validationError(issues);
+}

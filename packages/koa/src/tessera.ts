@@ -1,0 +1,114 @@
+import type { Router } from "@koa/router";
+import {
+  type AuthenticationBackend,
+  Authenticator,
+  type CurrentUserOptions,
+  type UserManager,
+  type UserProtocol,
+} from "@tessera/core";
+import type { Context, Middleware } from "koa";
+import { DEFAULT_BODY_LIMIT } from "./body.js";
+import { authRequest, type TesseraState } from "./context.js";
+import { writeError } from "./http-error.js";
+import { type AuthRouterOptions, createAuthRouter } from "./routers/auth.js";
+import type { RouterDeps, RouterOptions } from "./routers/deps.js";
+import { createRegisterRouter } from "./routers/register.js";
+import { createResetPasswordRouter } from "./routers/reset.js";
+import { createUsersRouter, type UsersRouterOptions } from "./routers/users.js";
+import { createVerifyRouter } from "./routers/verify.js";
+import { readUser, type UserSchemas, userCreateSchema, userUpdateSchema } from "./schemas.js";
+
+/** Options of {@link Tessera}. */
+export interface TesseraOptions<U extends UserProtocol<ID>, ID> {
+  /** The user manager for a request (construct it per request around a request-scoped db). */
+  getUserManager: (ctx: Context) => UserManager<U, ID> | Promise<UserManager<U, ID>>;
+  /** Authentication backends, tried in order by `currentUser`. Names must be unique. */
+  backends: readonly AuthenticationBackend<U, ID, Context>[];
+  /** Wire schemas, to add the app's own user fields. */
+  schemas?: UserSchemas<U>;
+  /** Largest accepted request body in bytes; larger ones get 413. @default 102400 */
+  bodyLimit?: number;
+}
+
+/**
+ * Tessera for Koa: routers with FastAPI Users' wire contract and a `currentUser`
+ * middleware.
+ *
+ * @example
+ * const tessera = new Tessera({ getUserManager, backends: [jwtBackend] });
+ * app.use(tessera.authRouter(jwtBackend, { prefix: "/auth/jwt" }).routes());
+ * app.use(tessera.registerRouter({ prefix: "/auth" }).routes());
+ * app.use(tessera.usersRouter({ prefix: "/users" }).routes());
+ * router.get("/private", tessera.currentUser({ active: true }), (ctx) => {
+ *   ctx.body = `Hello ${ctx.state.user.email}`;
+ * });
+ */
+export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
+  readonly authenticator: Authenticator<U, ID, Context>;
+  private readonly deps: RouterDeps<U, ID>;
+  private readonly schemas: UserSchemas<U>;
+
+  constructor(options: TesseraOptions<U, ID>) {
+    this.authenticator = new Authenticator(options.backends);
+    this.schemas = options.schemas ?? {};
+    this.deps = {
+      getUserManager: options.getUserManager,
+      authenticator: this.authenticator,
+      bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      read: this.schemas.read ?? readUser,
+    };
+  }
+
+  /**
+   * Middleware that authenticates the request and sets `ctx.state.user` and
+   * `ctx.state.auth`; answers 401/403 itself when requirements fail (FastAPI Users'
+   * `current_user(...)` semantics).
+   */
+  currentUser(options: CurrentUserOptions = {}): Middleware<TesseraState<U, ID>> {
+    return async (ctx, next) => {
+      try {
+        const userManager = await this.deps.getUserManager(ctx as unknown as Context);
+        const result = await this.authenticator.authenticate(
+          ctx as unknown as Context,
+          authRequest(ctx as unknown as Context),
+          userManager,
+          options,
+        );
+        ctx.state.user = result?.user ?? null;
+        ctx.state.auth = result;
+      } catch (error) {
+        writeError(ctx as unknown as Context, error);
+        return;
+      }
+      await next();
+    };
+  }
+
+  /** `POST /login`, `POST /logout` for `backend`. */
+  authRouter(
+    backend: AuthenticationBackend<U, ID, Context>,
+    options: AuthRouterOptions = {},
+  ): Router {
+    return createAuthRouter(this.deps, backend, options);
+  }
+
+  /** `POST /register`. */
+  registerRouter(options: RouterOptions = {}): Router {
+    return createRegisterRouter(this.deps, this.schemas.create ?? userCreateSchema, options);
+  }
+
+  /** `POST /request-verify-token`, `POST /verify`. */
+  verifyRouter(options: RouterOptions = {}): Router {
+    return createVerifyRouter(this.deps, options);
+  }
+
+  /** `POST /forgot-password`, `POST /reset-password`. */
+  resetPasswordRouter(options: RouterOptions = {}): Router {
+    return createResetPasswordRouter(this.deps, options);
+  }
+
+  /** `GET/PATCH /me`, `GET/PATCH/DELETE /{id}`. */
+  usersRouter(options: UsersRouterOptions = {}): Router {
+    return createUsersRouter(this.deps, this.schemas.update ?? userUpdateSchema, options);
+  }
+}
