@@ -92,9 +92,11 @@ export class CookieTransport implements Transport {
     // Browsers reject SameSite=None without Secure, and the prefixes' rules (RFC 6265bis §4.1.3).
     if (this.cookieSameSite === "none" && !this.cookieSecure)
       fail("SameSite=None requires cookieSecure");
-    if (this.cookieName.startsWith("__Secure-") && !this.cookieSecure)
+    // RFC 6265bis (draft 14 on) and current browsers match the prefixes case-insensitively.
+    const name = this.cookieName.toLowerCase();
+    if (name.startsWith("__secure-") && !this.cookieSecure)
       fail("__Secure- cookies require cookieSecure");
-    if (this.cookieName.startsWith("__Host-")) {
+    if (name.startsWith("__host-")) {
       if (!this.cookieSecure || this.cookiePath !== "/" || this.cookieDomain !== undefined) {
         fail("__Host- cookies require cookieSecure, cookiePath '/' and no cookieDomain");
       }
@@ -134,8 +136,22 @@ export class CookieTransport implements Transport {
   }
 }
 
-/** Serializes a {@link CookieSpec} as a `Set-Cookie` header value. */
+/**
+ * Serializes a {@link CookieSpec} as a `Set-Cookie` header value. Throws a `TypeError`
+ * for a name, value, path, domain, maxAge or sameSite that cannot appear verbatim in the
+ * header: a `;` or CR/LF there would add attributes or split the header.
+ *
+ * @example
+ * ctx.append("set-cookie", serializeCookie(cookie));
+ */
 export function serializeCookie(spec: CookieSpec): string {
+  const invalid = (what: string) => new TypeError(`serializeCookie: invalid cookie ${what}`);
+  if (!COOKIE_NAME_RE.test(spec.name)) throw invalid("name");
+  if (spec.value !== "" && !COOKIE_VALUE_RE.test(spec.value)) throw invalid("value");
+  if (!COOKIE_PATH_RE.test(spec.path)) throw invalid("path");
+  if (spec.domain && !COOKIE_DOMAIN_RE.test(spec.domain)) throw invalid("domain");
+  if (spec.maxAge !== undefined && !Number.isInteger(spec.maxAge)) throw invalid("maxAge");
+  if (!["lax", "strict", "none"].includes(spec.sameSite)) throw invalid("sameSite");
   const parts = [`${spec.name}=${spec.value}`];
   if (spec.maxAge !== undefined) {
     parts.push(`Max-Age=${spec.maxAge}`);

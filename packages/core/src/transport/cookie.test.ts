@@ -1,0 +1,227 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ConfigurationError } from "../errors.js";
+import { authRequest } from "../test-utils/request.js";
+import { MAX_TOKEN_LENGTH } from "./base.js";
+import { CookieTransport, type CookieTransportOptions, serializeCookie } from "./cookie.js";
+
+describe("CookieTransport options", () => {
+  it("defaults to tessera_auth, path /, Secure, HttpOnly, SameSite=Lax, session cookie", () => {
+    const transport = new CookieTransport();
+    expect(transport).toMatchObject({
+      cookieName: "tessera_auth",
+      cookiePath: "/",
+      cookieSecure: true,
+      cookieHttpOnly: true,
+      cookieSameSite: "lax",
+      cookieMaxAge: undefined,
+      cookieDomain: undefined,
+    });
+    expect(transport.openapi.securityScheme).toEqual({
+      type: "apiKey",
+      in: "cookie",
+      name: "tessera_auth",
+    });
+  });
+
+  it("accepts valid custom options, including valid prefixes", () => {
+    expect(
+      () =>
+        new CookieTransport({
+          cookieName: "__Secure-auth",
+          cookieMaxAge: 3600,
+          cookiePath: "/api/v1",
+          cookieDomain: ".example.com",
+          cookieSameSite: "strict",
+        }),
+    ).not.toThrow();
+    expect(() => new CookieTransport({ cookieName: "__Host-auth" })).not.toThrow();
+    expect(() => new CookieTransport({ cookieSameSite: "none" })).not.toThrow();
+    expect(() => new CookieTransport({ cookieSecure: false, cookieHttpOnly: false })).not.toThrow();
+  });
+
+  it.each<[string, CookieTransportOptions]>([
+    ["an empty name", { cookieName: "" }],
+    ["a name with a space", { cookieName: "my cookie" }],
+    ["a name with =", { cookieName: "a=b" }],
+    ["a name with ;", { cookieName: "a;b" }],
+    ["a non-ASCII name", { cookieName: "jéton" }],
+    ["a relative path", { cookiePath: "api" }],
+    ["an empty path", { cookiePath: "" }],
+    ["a path with ;", { cookiePath: "/a;Domain=evil.com" }],
+    ["a path with a newline", { cookiePath: "/a\r\nSet-Cookie: x=y" }],
+    ["a domain with a port", { cookieDomain: "example.com:443" }],
+    ["a domain with ;", { cookieDomain: "example.com; Secure" }],
+    ["an empty domain", { cookieDomain: "" }],
+    ["a domain with a scheme", { cookieDomain: "https://example.com" }],
+    ["a zero maxAge", { cookieMaxAge: 0 }],
+    ["a negative maxAge", { cookieMaxAge: -1 }],
+    ["a fractional maxAge", { cookieMaxAge: 1.5 }],
+    ["a NaN maxAge", { cookieMaxAge: Number.NaN }],
+    ["an unknown SameSite", { cookieSameSite: "Lax" as "lax" }],
+    ["SameSite=None without Secure", { cookieSameSite: "none", cookieSecure: false }],
+    ["__Secure- without Secure", { cookieName: "__Secure-auth", cookieSecure: false }],
+    ["__Host- without Secure", { cookieName: "__Host-auth", cookieSecure: false }],
+    ["__Host- with a path", { cookieName: "__Host-auth", cookiePath: "/api" }],
+    ["__Host- with a domain", { cookieName: "__Host-auth", cookieDomain: "example.com" }],
+  ])("refuses %s with a ConfigurationError", (_, options) => {
+    expect(() => new CookieTransport(options)).toThrow(ConfigurationError);
+  });
+
+  // Bug: prefixes were matched case-sensitively, but RFC 6265bis (draft 14 on) and current
+  // browsers match `__Secure-`/`__Host-` case-insensitively, so "__host-auth" without Secure
+  // passed construction and then every login cookie was silently dropped by the browser.
+  it.each<[string, CookieTransportOptions]>([
+    ["__secure- without Secure", { cookieName: "__secure-auth", cookieSecure: false }],
+    ["__SECURE- without Secure", { cookieName: "__SECURE-auth", cookieSecure: false }],
+    ["__host- with a domain", { cookieName: "__host-auth", cookieDomain: "example.com" }],
+    ["__HoSt- with a path", { cookieName: "__HoSt-auth", cookiePath: "/api" }],
+  ])("refuses %s (cookie prefixes are case-insensitive)", (_, options) => {
+    expect(() => new CookieTransport(options)).toThrow(ConfigurationError);
+  });
+});
+
+describe("CookieTransport.readToken", () => {
+  const transport = new CookieTransport({ cookieName: "auth" });
+
+  it("reads the named cookie", () => {
+    expect(transport.readToken(authRequest({}, { auth: "abc.def-ghi_jkl" }))).toBe(
+      "abc.def-ghi_jkl",
+    );
+    expect(transport.readToken(authRequest({}, { other: "abc" }))).toBeNull();
+  });
+
+  it.each([
+    ["empty", ""],
+    ["a quoted value", '"abc"'],
+    ["a value with a space", "a b"],
+    ["a value with ;", "a;b"],
+    ["a value with a comma", "a,b"],
+    ["a non-ASCII value", "tökén"],
+    ["an oversized value", "a".repeat(MAX_TOKEN_LENGTH + 1)],
+  ])("answers null for %s", (_, value) => {
+    expect(transport.readToken(authRequest({}, { auth: value }))).toBeNull();
+  });
+
+  it("ignores an Authorization header", () => {
+    expect(transport.readToken(authRequest({ authorization: "Bearer abc" }))).toBeNull();
+  });
+});
+
+describe("CookieTransport responses", () => {
+  it("answers login with 204, the token cookie and no-store caching", () => {
+    const transport = new CookieTransport({ cookieMaxAge: 3600, cookieDomain: "example.com" });
+    expect(transport.loginResponse("tok")).toEqual({
+      status: 204,
+      headers: { "cache-control": "no-store", pragma: "no-cache" },
+      cookies: [
+        {
+          name: "tessera_auth",
+          value: "tok",
+          maxAge: 3600,
+          path: "/",
+          domain: "example.com",
+          secure: true,
+          httpOnly: true,
+          sameSite: "lax",
+        },
+      ],
+    });
+  });
+
+  it("sets a session cookie (no maxAge) by default", () => {
+    const [cookie] = new CookieTransport().loginResponse("tok").cookies ?? [];
+    expect(cookie).not.toHaveProperty("maxAge");
+    expect(cookie).not.toHaveProperty("domain");
+  });
+
+  it("answers logout with 204 and an expiring cookie on the same path and domain", () => {
+    const transport = new CookieTransport({ cookiePath: "/api", cookieDomain: "example.com" });
+    expect(transport.logoutResponse()).toEqual({
+      status: 204,
+      headers: { "cache-control": "no-store", pragma: "no-cache" },
+      cookies: [
+        {
+          name: "tessera_auth",
+          value: "",
+          maxAge: 0,
+          path: "/api",
+          domain: "example.com",
+          secure: true,
+          httpOnly: true,
+          sameSite: "lax",
+        },
+      ],
+    });
+  });
+});
+
+describe("serializeCookie", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("serializes every attribute", () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2030-01-01T00:00:00Z"));
+    expect(
+      serializeCookie({
+        name: "tessera_auth",
+        value: "tok",
+        maxAge: 3600,
+        path: "/",
+        domain: "example.com",
+        secure: true,
+        httpOnly: true,
+        sameSite: "lax",
+      }),
+    ).toBe(
+      "tessera_auth=tok; Max-Age=3600; Expires=Tue, 01 Jan 2030 01:00:00 GMT; Domain=example.com; Path=/; Secure; HttpOnly; SameSite=Lax",
+    );
+  });
+
+  it("serializes a session cookie without flags", () => {
+    expect(
+      serializeCookie({
+        name: "a",
+        value: "b",
+        path: "/x",
+        secure: false,
+        httpOnly: false,
+        sameSite: "strict",
+      }),
+    ).toBe("a=b; Path=/x; SameSite=Strict");
+  });
+
+  it("serializes the logout cookie as expired at the epoch", () => {
+    const [cookie] = new CookieTransport({ cookieSameSite: "none" }).logoutResponse().cookies ?? [];
+    expect(serializeCookie(cookie as NonNullable<typeof cookie>)).toBe(
+      "tessera_auth=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; Secure; HttpOnly; SameSite=None",
+    );
+  });
+
+  // Bug: serializeCookie wrote name and value verbatim, so a value (a token from any
+  // strategy, or a caller's own spec) holding ";" or CR/LF could add attributes such as
+  // `Domain=evil.com` or split the header.
+  it.each([
+    ["value", { value: "tok; Domain=evil.com" }],
+    ["value", { value: "tok\r\nSet-Cookie: admin=1" }],
+    ["value", { value: "a b" }],
+    ["name", { name: "a=b" }],
+    ["name", { name: "" }],
+    ["path", { path: "/; Domain=evil.com" }],
+    ["domain", { domain: "evil.com; Secure" }],
+    ["maxAge", { maxAge: Number.NaN }],
+    ["sameSite", { sameSite: "lax; Domain=evil.com" as "lax" }],
+  ])("refuses an invalid cookie %s instead of injecting attributes", (_, override) => {
+    const spec = {
+      name: "tessera_auth",
+      value: "tok",
+      path: "/",
+      secure: true,
+      httpOnly: true,
+      sameSite: "lax" as const,
+      ...override,
+    };
+    expect(() => serializeCookie(spec)).toThrow(TypeError);
+  });
+});
