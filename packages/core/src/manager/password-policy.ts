@@ -19,6 +19,8 @@ export interface PasswordPolicyOptions {
 export function checkPasswordLength(password: string, options: PasswordPolicyOptions = {}): void {
   const min = options.minLength ?? 8;
   const max = options.maxLength ?? 1024;
+  // A body that skipped schema validation must still get a 400, not a TypeError (500).
+  if (typeof password !== "string") throw new InvalidPasswordError("Password should be a string");
   // Count code points, not UTF-16 units: "🔑" is one character to a person.
   let length = 0;
   for (const _ of password) {
