@@ -69,6 +69,7 @@ describe("docs/getting-started.md", () => {
     const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
     const args = [
       tsc,
+      "--ignoreConfig",
       "--noEmit",
       "--strict",
       "--module",
