@@ -313,11 +313,16 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   }
 }
 
-/** Copies own enumerable keys into a null-prototype object, without pollution keys. */
+/**
+ * Copies own enumerable keys into a null-prototype object, without pollution keys,
+ * operator-shaped keys, server-owned fields, and (in safe mode) privileged flags.
+ */
 function cleanInput<T extends object>(input: T, safe: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = Object.create(null);
   for (const [key, value] of Object.entries(input)) {
     if (FORBIDDEN_KEYS.has(key) || key === "id" || key === "hashedPassword") continue;
+    // Never a field name, but an operator or a nested path to a document store's `$set`.
+    if (key.startsWith("$") || key.includes(".")) continue;
     if (safe && (PRIVILEGED as readonly string[]).includes(key)) continue;
     out[key] = value;
   }
