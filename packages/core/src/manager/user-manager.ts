@@ -224,14 +224,15 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
       this.options.resetPasswordTokenAudience ?? "tessera:reset",
     );
     if (!claims || typeof claims.pwd !== "string") throw new InvalidResetPasswordTokenError();
-    let user: U | null;
+    let id: ID;
     try {
-      user = await this.userDb.get(this.parseId(claims.sub));
+      id = this.parseId(claims.sub);
     } catch (error) {
-      if (error instanceof InvalidIDError)
-        throw new InvalidResetPasswordTokenError({ cause: error });
-      throw error;
+      // Whatever the parser throws (a custom one may not use InvalidIDError), the token is
+      // what is wrong; database errors below still propagate (503, not a bad token).
+      throw new InvalidResetPasswordTokenError({ cause: error });
     }
+    const user = await this.userDb.get(id);
     if (!user || !safeEqual(claims.pwd, this.passwordFingerprint(user.hashedPassword))) {
       throw new InvalidResetPasswordTokenError();
     }
