@@ -259,22 +259,29 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
 
   private async updateFields(user: U, input: UserUpdate, _context: unknown): Promise<U> {
     const data: UserUpdateData = {};
+    let emailChanged = false;
     for (const [key, value] of Object.entries(input)) {
       if (value === undefined) continue;
       if (key === "email") {
+        // A JSON body may send null for "unchanged"; it is not an address.
+        if (value === null) continue;
         const email = normalizeEmail(value as string);
         if (email === user.email) continue;
         if (await this.userDb.getByEmail(email)) throw new UserAlreadyExistsError();
         data.email = email;
-        // A new address is unproven: verification starts over.
-        data.isVerified = false;
+        emailChanged = true;
       } else if (key === "password") {
+        // As FastAPI Users: a null password means "keep the current one".
+        if (value === null) continue;
         await this.validatePassword(value as string, user);
         data.hashedPassword = await this.passwordHelper.hash(value as string);
       } else {
         data[key] = value;
       }
     }
+    // A new address is unproven: verification starts over, unless the input (unsafe mode
+    // only) sets isVerified itself; checked after the loop so key order does not matter.
+    if (emailChanged && data.isVerified === undefined) data.isVerified = false;
     if (Object.keys(data).length === 0) return user;
     return this.userDb.update(user, data);
   }
