@@ -1,0 +1,219 @@
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  ConfigurationError,
+  InvalidIDError,
+  MAX_TOKEN_LENGTH,
+  type Strategy,
+  StrategyDestroyNotSupportedError,
+  type UserManager,
+  type UserProtocol,
+} from "@tessera/core";
+import { type JWTPayload, jwtVerify, SignJWT } from "jose";
+import { importHmacKey, importKeyPair, type JwtAlgorithm, type JwtKeys } from "./keys.js";
+import type { JwtKeyPairOptions, JwtStrategyOptions } from "./options.js";
+import type { JwtRevocationStore } from "./revocation/store.js";
+
+// Private claim: the issue time in milliseconds. `iat` has whole seconds only, so without
+// it a log-out-everywhere could not tell a token from earlier in the same second.
+const ISSUED_AT_MS = "iat_ms";
+// 128 bits from the CSPRNG: enough that ids never collide (ASVS 5.0 7.2.3 floor).
+const JTI_BYTES = 16;
+
+interface VerifiedClaims {
+  sub: string;
+  jti: string;
+  exp: number;
+  issuedAt: number;
+}
+
+/**
+ * Stateless JWT access tokens (jose). HS256 with a ≥ 32-byte secret by default, or
+ * RS256 / ES256 / EdDSA with a key pair; keys are imported once, at construction.
+ * Verification pins the algorithm, requires `exp`, `sub`, `jti`, checks `aud` (and
+ * `iss` when set); any bad token reads as `null`. Logout and log-out-everywhere work
+ * when a {@link JwtRevocationStore} is given, and are "not supported" otherwise.
+ *
+ * @example
+ * const strategy = new JWTStrategy<User>({
+ *   secret: process.env.JWT_SECRET!,
+ *   lifetimeSeconds: 900,
+ *   revocationStore: new MemoryJwtRevocationStore(),
+ * });
+ * const backend = new AuthenticationBackend({ name: "jwt", transport, getStrategy: () => strategy });
+ */
+export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements Strategy<U, ID> {
+  /** The one algorithm tokens are signed with and accepted in. */
+  readonly algorithm: JwtAlgorithm;
+  /** Token lifetime in seconds. */
+  readonly lifetimeSeconds: number;
+  /** Audiences written into `aud`; a token must carry at least one of them. */
+  readonly audience: readonly string[];
+  /** Issuer written into `iss` and required on read, when set. */
+  readonly issuer: string | undefined;
+  /** Where logouts are recorded, when any. */
+  readonly revocationStore: JwtRevocationStore | undefined;
+  private readonly keys: JwtKeys;
+  private readonly stringifyId: (id: ID) => string;
+  private readonly clock: () => number;
+
+  constructor(options: JwtStrategyOptions<ID>) {
+    this.keys = importKeys(options);
+    this.algorithm = this.keys.algorithm;
+    this.lifetimeSeconds = options.lifetimeSeconds ?? 3600;
+    if (!Number.isSafeInteger(this.lifetimeSeconds) || this.lifetimeSeconds <= 0) {
+      fail(`lifetimeSeconds must be a positive integer (got ${this.lifetimeSeconds})`);
+    }
+    const audience = options.audience ?? ["tessera:auth"];
+    this.audience = Object.freeze(typeof audience === "string" ? [audience] : [...audience]);
+    if (
+      this.audience.length === 0 ||
+      this.audience.some((a) => typeof a !== "string" || a === "")
+    ) {
+      fail("audience must be a non-empty string or a non-empty list of them");
+    }
+    this.issuer = options.issuer;
+    if (this.issuer !== undefined && (typeof this.issuer !== "string" || this.issuer === "")) {
+      fail("issuer must be a non-empty string when given");
+    }
+    this.revocationStore = options.revocationStore;
+    const idParser = options.idParser;
+    this.stringifyId = idParser ? (id) => idParser.stringify(id) : defaultStringify;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** The user a valid, unrevoked token names, or null; throws only when a backing service fails. */
+  async readToken(token: string | null, userManager: UserManager<U, ID>): Promise<U | null> {
+    const claims = await this.verify(token);
+    if (!claims) return null;
+    let id: ID;
+    try {
+      id = userManager.parseId(claims.sub);
+    } catch (error) {
+      if (error instanceof InvalidIDError) return null;
+      throw error;
+    }
+    // Both lookups are I/O and independent: run them together to pay one latency.
+    const [revoked, user] = await Promise.all([
+      this.revocationStore?.isRevoked({
+        jti: claims.jti,
+        sub: claims.sub,
+        issuedAt: new Date(claims.issuedAt),
+      }),
+      userManager.userDb.get(id),
+    ]);
+    return revoked ? null : user;
+  }
+
+  /** Signs a new token for `user` (a login). */
+  async writeToken(user: U): Promise<string> {
+    const now = this.now();
+    const iat = Math.floor(now / 1000);
+    const jwt = new SignJWT({ [ISSUED_AT_MS]: now })
+      .setProtectedHeader({ alg: this.algorithm, typ: "JWT" })
+      .setSubject(this.stringifyId(user.id))
+      .setAudience([...this.audience])
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + this.lifetimeSeconds)
+      .setJti(randomBytes(JTI_BYTES).toString("base64url"));
+    if (this.issuer !== undefined) jwt.setIssuer(this.issuer);
+    return jwt.sign(this.keys.signKey);
+  }
+
+  /**
+   * Revokes `token` until it expires (a logout). An invalid or expired token, or one
+   * of another user, is ignored: it is no login of `user` to end.
+   * Throws `StrategyDestroyNotSupportedError` without a revocation store.
+   */
+  async destroyToken(token: string, user: U): Promise<void> {
+    const store = this.requireStore();
+    const claims = await this.verify(token);
+    if (!claims || claims.sub !== this.stringifyId(user.id)) return;
+    await store.revokeToken({ jti: claims.jti, expiresAt: new Date(claims.exp * 1000) });
+  }
+
+  /**
+   * Revokes every token of `user` issued until now (log out everywhere); a login after
+   * this resolves works. Throws `StrategyDestroyNotSupportedError` without a revocation store.
+   */
+  async destroyAllTokens(user: U): Promise<void> {
+    const store = this.requireStore();
+    const cutoff = this.now();
+    await store.revokeUserTokens({
+      sub: this.stringifyId(user.id),
+      cutoff: new Date(cutoff),
+      // The last token the rule covers was issued at `cutoff` and expires a lifetime later.
+      expiresAt: new Date(cutoff + this.lifetimeSeconds * 1000),
+    });
+    // A token issued in the cutoff's own millisecond is revoked (`<=`), so a login that
+    // starts after this call must get a later one. Bounded: a stuck clock cannot hang us.
+    for (let i = 0; i < 10 && this.now() <= cutoff; i++) await sleep(1);
+  }
+
+  private async verify(token: unknown): Promise<VerifiedClaims | null> {
+    if (typeof token !== "string" || token === "" || token.length > MAX_TOKEN_LENGTH) return null;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keys.verifyKey, {
+        algorithms: [this.algorithm],
+        audience: [...this.audience],
+        issuer: this.issuer,
+        requiredClaims: ["exp", "iat", "sub", "jti", ISSUED_AT_MS],
+        currentDate: new Date(this.now()),
+      }));
+    } catch {
+      // Verification is computation on a key checked at construction, with no I/O:
+      // whatever it throws (JOSEError, TypeError on odd input) is about the token.
+      return null;
+    }
+    const { sub, jti, exp, [ISSUED_AT_MS]: issuedAt } = payload;
+    if (typeof sub !== "string" || sub === "" || typeof jti !== "string" || jti === "") return null;
+    if (
+      typeof exp !== "number" ||
+      typeof issuedAt !== "number" ||
+      !Number.isSafeInteger(issuedAt)
+    ) {
+      return null;
+    }
+    return { sub, jti, exp, issuedAt };
+  }
+
+  // Whole milliseconds: issue times and cutoffs compare exactly, whatever the clock gives.
+  private now(): number {
+    return Math.floor(this.clock());
+  }
+
+  private requireStore(): JwtRevocationStore {
+    if (!this.revocationStore) {
+      throw new StrategyDestroyNotSupportedError(
+        "JWTStrategy destroys tokens only with a revocationStore",
+      );
+    }
+    return this.revocationStore;
+  }
+}
+
+function importKeys<ID>(options: JwtStrategyOptions<ID>): JwtKeys {
+  // Presence by value, not `in`: `{ ...defaults, privateKey: undefined }` means "none".
+  const given = options as { secret?: unknown; privateKey?: unknown; publicKey?: unknown };
+  if (options.algorithm === undefined || options.algorithm === "HS256") {
+    if (given.privateKey !== undefined || given.publicKey !== undefined) {
+      fail("HS256 takes a secret, not privateKey/publicKey; set algorithm for a key pair");
+    }
+    return importHmacKey(options.secret);
+  }
+  if (given.secret !== undefined) {
+    fail(`${options.algorithm} takes privateKey and publicKey, not a secret`);
+  }
+  const pair = options as JwtKeyPairOptions<ID>;
+  return importKeyPair(pair.algorithm, pair.privateKey, pair.publicKey);
+}
+
+function defaultStringify(id: unknown): string {
+  if (typeof id === "string" || typeof id === "number" || typeof id === "bigint") return String(id);
+  return fail("user ids that are not strings or numbers need the idParser option");
+}
+
+function fail(why: string): never {
+  throw new ConfigurationError(`JWTStrategy: ${why}`);
+}

@@ -1,0 +1,61 @@
+import type { IdParser, Secret } from "@tessera/core";
+import type { JwtKeyInput, JwtKeyPairAlgorithm } from "./keys.js";
+import type { JwtRevocationStore } from "./revocation/store.js";
+
+/** Options every {@link JWTStrategy} takes, whatever its algorithm. */
+export interface JwtStrategyCommonOptions<ID> {
+  /** Token lifetime in seconds (`exp - iat`). @default 3600 */
+  lifetimeSeconds?: number;
+  /** `aud` claim written and required on read (any one of them must match). @default ["tessera:auth"] */
+  audience?: string | string[];
+  /** `iss` claim written and required on read; omitted: neither written nor checked. @default undefined */
+  issuer?: string;
+  /**
+   * Where logouts are recorded. Without one, `destroyToken` and `destroyAllTokens` throw
+   * `StrategyDestroyNotSupportedError` and a token lives until its `exp`.
+   * @default undefined
+   */
+  revocationStore?: JwtRevocationStore;
+  /**
+   * Turns a user id into the `sub` claim; pass the user manager's parser when ids are
+   * not strings or numbers (`writeToken` does not receive the user manager).
+   * @default String(id) for string and number ids
+   */
+  idParser?: Pick<IdParser<ID>, "stringify">;
+  /**
+   * Current time in epoch milliseconds, used to issue and to check tokens.
+   * @default Date.now
+   */
+  clock?: () => number;
+}
+
+/**
+ * HS256 options: one shared secret signs and verifies.
+ *
+ * @example
+ * new JWTStrategy({ secret: process.env.JWT_SECRET! });
+ */
+export interface JwtHmacOptions<ID> extends JwtStrategyCommonOptions<ID> {
+  /** @default "HS256" */
+  algorithm?: "HS256";
+  /** HMAC secret, at least 32 bytes (UTF-8 for text); shorter fails at construction. */
+  secret: Secret;
+}
+
+/**
+ * RS256 / ES256 / EdDSA options: the private key signs, the public key verifies.
+ *
+ * @example
+ * new JWTStrategy({ algorithm: "ES256", privateKey: pkcs8Pem, publicKey: spkiPem });
+ */
+export interface JwtKeyPairOptions<ID> extends JwtStrategyCommonOptions<ID> {
+  /** The asymmetric algorithm; no default, so a key pair is never mistaken for a secret. */
+  algorithm: JwtKeyPairAlgorithm;
+  /** Signing key. */
+  privateKey: JwtKeyInput;
+  /** Verification key (a private key is accepted: its public half is used). */
+  publicKey: JwtKeyInput;
+}
+
+/** Options of {@link JWTStrategy}: a secret for HS256, or a key pair. */
+export type JwtStrategyOptions<ID> = JwtHmacOptions<ID> | JwtKeyPairOptions<ID>;
