@@ -21,6 +21,20 @@ describe("UserManager construction", () => {
     expect(() => makeManager(overrides)).toThrow(name);
   });
 
+  // Bug: bad token settings were accepted silently: a zero or negative lifetime made every
+  // verify/reset token dead on arrival, a NaN one made jose throw (a 500) at the first
+  // request, and an empty audience was signed as is.
+  it.each([
+    { verificationTokenLifetimeSeconds: 0 },
+    { verificationTokenLifetimeSeconds: -60 },
+    { resetPasswordTokenLifetimeSeconds: Number.NaN },
+    { resetPasswordTokenLifetimeSeconds: 1.5 },
+    { verificationTokenAudience: "" },
+    { resetPasswordTokenAudience: "" },
+  ])("refuses %o at construction (unchecked token settings)", (overrides) => {
+    expect(() => makeManager(overrides)).toThrow(ConfigurationError);
+  });
+
   it("accepts 32-byte secrets as bytes", () => {
     expect(() =>
       makeManager({

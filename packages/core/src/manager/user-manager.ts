@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import {
+  ConfigurationError,
   InvalidIDError,
   InvalidPasswordError,
   InvalidResetPasswordTokenError,
@@ -95,6 +96,11 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     this.passwordHelper = options.passwordHelper ?? sharedHelper;
     this.verifyKey = secretKey(options.verificationTokenSecret, "verificationTokenSecret");
     this.resetKey = secretKey(options.resetPasswordTokenSecret, "resetPasswordTokenSecret");
+    // Checked here so a typo fails at startup, not as a 500 on the first forgot-password.
+    checkLifetime(options.verificationTokenLifetimeSeconds, "verificationTokenLifetimeSeconds");
+    checkLifetime(options.resetPasswordTokenLifetimeSeconds, "resetPasswordTokenLifetimeSeconds");
+    checkAudience(options.verificationTokenAudience, "verificationTokenAudience");
+    checkAudience(options.resetPasswordTokenAudience, "resetPasswordTokenAudience");
   }
 
   /** Parses an id from a string or claim; throws {@link InvalidIDError}. */
@@ -335,4 +341,16 @@ function cleanInput<T extends object>(input: T, safe: boolean): Record<string, u
     out[key] = value;
   }
   return out;
+}
+
+function checkLifetime(value: number | undefined, name: string): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+    throw new ConfigurationError(`${name} must be a positive integer number of seconds`);
+  }
+}
+
+function checkAudience(value: string | undefined, name: string): void {
+  if (value !== undefined && (typeof value !== "string" || value.length === 0)) {
+    throw new ConfigurationError(`${name} must be a non-empty string`);
+  }
 }
