@@ -1,0 +1,5 @@
+/**
+ * `@tessera/strategy-database`: opaque tokens stored as SHA-256 digests in any
+ * `AccessTokenDatabase`, with sliding and absolute expiry.
+ */
+export * from "./database-strategy.js";
