@@ -11,7 +11,7 @@ export * from "./manager/password-policy.js";
 export * from "./manager/user-manager.js";
 export * from "./models.js";
 export * from "./password/password-helper.js";
-export type { Strategy } from "./strategy/base.js";
+export type { SessionInfo, Strategy, UserChange } from "./strategy/base.js";
 export * from "./tokens/opaque.js";
 export * from "./tokens/signed.js";
 export * from "./transport/base.js";

@@ -4,6 +4,29 @@ import type { UserProtocol } from "../models.js";
 export { StrategyDestroyNotSupportedError } from "../errors.js";
 
 /**
+ * What changed about a user, as the user manager tells strategies. `revokeSessions`
+ * is true for a password change or reset, a deactivation and a deletion: every session
+ * of the user must end (ASVS 5.0 7.4.2, 7.4.3). Otherwise a strategy that keeps user
+ * snapshots refreshes them.
+ */
+export interface UserChange {
+  kind: "update" | "password" | "deactivate" | "delete";
+  /** Model fields that changed (camelCase, e.g. `email`, `isActive`). */
+  fields: readonly string[];
+  revokeSessions: boolean;
+}
+
+/** A session as its owner may see it: never the token, nor its digest. */
+export interface SessionInfo {
+  /** Opaque, stable id of the session, safe to show and to send back to revoke it. */
+  id: string;
+  createdAt: Date;
+  expiresAt: Date;
+  /** True for the session the request was made with. */
+  current: boolean;
+}
+
+/**
  * How a token is made, checked and destroyed. An invalid, expired or unknown token
  * reads as `null`, never an exception; a backing service that is down throws
  * `ServiceUnavailableError`.
@@ -17,4 +40,13 @@ export interface Strategy<U extends UserProtocol<ID>, ID = U["id"]> {
   destroyToken(token: string, user: U): Promise<void>;
   /** Destroys every token of `user` (log out everywhere); may throw `StrategyDestroyNotSupportedError`. */
   destroyAllTokens(user: U): Promise<void>;
+  /**
+   * Reacts to a change of `user` made through the user manager. When absent, the manager
+   * calls `destroyAllTokens` for changes with `revokeSessions` and nothing otherwise.
+   */
+  onUserChanged?(user: U, change: UserChange): Promise<void>;
+  /** The user's live sessions, for strategies that can enumerate them. */
+  listSessions?(user: U, currentToken: string | null): Promise<SessionInfo[]>;
+  /** Ends one of the user's sessions by its {@link SessionInfo.id}; false when not found. */
+  destroySession?(user: U, sessionId: string): Promise<boolean>;
 }

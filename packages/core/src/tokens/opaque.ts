@@ -34,3 +34,14 @@ export function safeEqual(a: string, b: string): boolean {
 export function isOpaqueTokenShape(token: string): boolean {
   return token.length === 43 && /^[A-Za-z0-9_-]+$/.test(token);
 }
+
+/**
+ * The public id of a session stored under `digest`: a second hash, so the id a user
+ * sees (and sends back to revoke a session) is neither the token nor the stored key.
+ */
+export function sessionIdFromDigest(digest: string): string {
+  return createHash("sha256")
+    .update(`tessera:session:${digest}`, "utf8")
+    .digest("base64url")
+    .slice(0, 32);
+}
