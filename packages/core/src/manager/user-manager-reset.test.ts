@@ -87,6 +87,24 @@ describe("UserManager.resetPassword", () => {
     ).rejects.toBeInstanceOf(InvalidResetPasswordTokenError);
   });
 
+  it("refuses a token with the real secret and fingerprint but an exp in the past", async () => {
+    const { manager } = makeRecordingManager();
+    const user = await register(manager, "fox@example.com");
+    const key = new TextEncoder().encode(RESET_SECRET);
+    const pwd = createHmac("sha256", key).update(user.hashedPassword).digest("base64url");
+    const token = (exp: number) =>
+      new SignJWT({ sub: user.id, pwd })
+        .setProtectedHeader({ alg: "HS256" })
+        .setAudience("tessera:reset")
+        .setExpirationTime(exp)
+        .sign(key);
+    const now = Math.floor(Date.now() / 1000);
+    await expect(manager.resetPassword(await token(now - 1), NEW_PASSWORD)).rejects.toBeInstanceOf(
+      InvalidResetPasswordTokenError,
+    );
+    await expect(manager.resetPassword(await token(now + 60), NEW_PASSWORD)).resolves.toBeDefined();
+  });
+
   it("refuses a user deactivated after the token was issued, and changes nothing", async () => {
     const { manager, tokens, userDb } = makeRecordingManager();
     const user = await register(manager, "gus@example.com");

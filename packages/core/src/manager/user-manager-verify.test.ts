@@ -85,6 +85,22 @@ describe("UserManager.verify", () => {
     );
   });
 
+  it("refuses a token with the real secret and claims but an exp in the past", async () => {
+    const { manager } = makeRecordingManager();
+    const user = await register(manager, "gil@example.com");
+    const expired = await new SignJWT({ sub: user.id, email: user.email })
+      .setProtectedHeader({ alg: "HS256" })
+      .setAudience("tessera:verify")
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 3700)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 100)
+      .sign(key);
+    await expect(manager.verify(expired)).rejects.toBeInstanceOf(InvalidVerifyTokenError);
+    // The same claims, unexpired, do verify: the refusal above was the expiry's.
+    await expect(
+      manager.verify(await sign({ sub: user.id, email: user.email })),
+    ).resolves.toMatchObject({ isVerified: true });
+  });
+
   it.each(["", "garbage", "a.b.c"])("refuses the malformed token %j", async (token) => {
     const { manager } = makeRecordingManager();
     await expect(manager.verify(token)).rejects.toBeInstanceOf(InvalidVerifyTokenError);
