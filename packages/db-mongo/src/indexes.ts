@@ -1,0 +1,78 @@
+import { ConfigurationError } from "@tessera/core";
+import type { Collection, Document } from "mongodb";
+import { isNotImplementedError, runDriver } from "./driver-errors.js";
+
+/**
+ * Whether expired tokens are garbage-collected by the server:
+ * - `"active"`: a TTL index on `created_at` exists with the requested `expireAfterSeconds`;
+ * - `"unsupported"`: the server refused TTL indexes (FerretDB v1 answers NotImplemented):
+ *   run `deleteExpired` on a schedule instead;
+ * - `"disabled"`: no `maxLifetimeSeconds` was given, so no TTL index was asked for.
+ */
+export type MongoTtlIndexStatus = "active" | "unsupported" | "disabled";
+
+const INDEX_OPTIONS_CONFLICT = 85;
+const INDEX_KEY_SPECS_CONFLICT = 86;
+
+/**
+ * Creates a unique ascending index on `field` and checks that the index on `field` really is
+ * unique afterwards: FerretDB v1 answers OK to a createIndex that conflicts with an existing
+ * non-unique index of the same name, and then nothing would stop duplicates.
+ */
+export async function ensureUniqueIndex(
+  collection: Collection<Document>,
+  field: string,
+  name: string,
+): Promise<void> {
+  await runDriver(() => collection.createIndex({ [field]: 1 }, { unique: true, name }));
+  const indexes = await runDriver(() => collection.listIndexes().toArray());
+  const unique = indexes.some((index) => {
+    const keys = Object.keys((index.key ?? {}) as object);
+    return keys.length === 1 && keys[0] === field && index.unique === true;
+  });
+  if (!unique) {
+    throw new ConfigurationError(
+      `${collection.namespace}: an index on "${field}" exists but is not unique; ` +
+        "drop it and call ensureIndexes() again",
+    );
+  }
+}
+
+/** Creates a plain ascending index on `field`. */
+export async function ensureIndex(
+  collection: Collection<Document>,
+  field: string,
+  name: string,
+): Promise<void> {
+  await runDriver(() => collection.createIndex({ [field]: 1 }, { name }));
+}
+
+/**
+ * Creates (or retunes) a TTL index on `field` that removes a document `seconds` after the
+ * date it holds. A TTL index of another `expireAfterSeconds` is dropped and made again
+ * (collMod would need the Db object, which a Collection does not expose).
+ */
+export async function ensureTtlIndex(
+  collection: Collection<Document>,
+  field: string,
+  name: string,
+  seconds: number | undefined,
+): Promise<MongoTtlIndexStatus> {
+  if (seconds === undefined) return "disabled";
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) {
+    throw new ConfigurationError(`maxLifetimeSeconds must be a positive integer, got ${seconds}`);
+  }
+  const create = () =>
+    collection.createIndex({ [field]: 1 }, { name, expireAfterSeconds: seconds });
+  try {
+    await runDriver(create);
+    return "active";
+  } catch (error) {
+    if (isNotImplementedError(error)) return "unsupported";
+    const code = (error as { code?: unknown }).code;
+    if (code !== INDEX_OPTIONS_CONFLICT && code !== INDEX_KEY_SPECS_CONFLICT) throw error;
+  }
+  await runDriver(() => collection.dropIndex(name));
+  await runDriver(create);
+  return "active";
+}

@@ -1,0 +1,225 @@
+import {
+  type AccessTokenCreate,
+  type AccessTokenDatabase,
+  type AccessTokenProtocol,
+  type AccessTokenWithUserReader,
+  ConfigurationError,
+  InvalidIDError,
+  type UserProtocol,
+} from "@tessera/core";
+import type { ClientSession, Collection, Document } from "mongodb";
+import { withFeature } from "./capabilities.js";
+import { runDriver } from "./driver-errors.js";
+import { deleteExpiredByScan, expiredFilter } from "./expired-tokens.js";
+import {
+  ensureIndex,
+  ensureTtlIndex,
+  ensureUniqueIndex,
+  type MongoTtlIndexStatus,
+} from "./indexes.js";
+import type { MongoUserDatabase } from "./mongo-user-database.js";
+import { fromTokenDocument, isDigest, type MongoAccessTokenDocument } from "./token-document.js";
+import type { MongoUser, MongoUserDocument } from "./user-document.js";
+
+/** Options of {@link MongoAccessTokenDatabase}. */
+export interface MongoAccessTokenDatabaseOptions<U extends UserProtocol<string>> {
+  /**
+   * The users adapter: gives the id type, and the collection `getByTokenWithUser` joins
+   * with (`$lookup`), which must be in the same database as the tokens.
+   */
+  users: MongoUserDatabase<U>;
+  /**
+   * A session every operation runs in; see `MongoUserDatabaseOptions.session`.
+   * @default undefined
+   */
+  session?: ClientSession;
+}
+
+/** Options of {@link MongoAccessTokenDatabase.ensureIndexes}. */
+export interface MongoAccessTokenIndexOptions {
+  /**
+   * When set, a TTL index on `created_at` lets the server delete tokens this many seconds
+   * after creation. Set it to the strategy's absolute cap (`DatabaseStrategy`'s
+   * `maxLifetimeSeconds`), never less: sliding renewal extends `lifetime_seconds`, not
+   * `created_at`, so a shorter TTL would log out active users.
+   * @default undefined (no TTL index; run `deleteExpired` on a schedule)
+   */
+  maxLifetimeSeconds?: number;
+}
+
+/** What {@link MongoAccessTokenDatabase.ensureIndexes} did about the TTL index. */
+export interface MongoAccessTokenIndexReport {
+  ttl: MongoTtlIndexStatus;
+}
+
+/** `getByTokenWithUser`'s answer. */
+export interface MongoAccessTokenWithUser<U> {
+  accessToken: AccessTokenProtocol<string>;
+  user: U;
+}
+
+type TokenRow = MongoAccessTokenDocument & { user?: MongoUserDocument[] };
+
+/**
+ * An {@link AccessTokenDatabase} on a MongoDB collection, with a one-round-trip
+ * `getByTokenWithUser` (an aggregation with `$lookup` into the users collection).
+ *
+ * On servers without `$lookup` (FerretDB v1) `getByTokenWithUser` reads the token, then the
+ * user: two round trips. On servers without `$expr` (FerretDB v1) `deleteExpired` scans the
+ * tokens created before `now` and deletes the expired ones by `_id`. Each is detected from
+ * the server's NotImplemented answer once and remembered for the collection.
+ *
+ * @example
+ * const tokens = new MongoAccessTokenDatabase(db.collection<MongoAccessTokenDocument>("access_tokens"), { users });
+ * await tokens.ensureIndexes({ maxLifetimeSeconds: 30 * 24 * 3600 });
+ */
+export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser>
+  implements
+    AccessTokenDatabase<AccessTokenProtocol<string>, string>,
+    AccessTokenWithUserReader<AccessTokenProtocol<string>, U, string>
+{
+  /** The access-token collection. */
+  readonly collection: Collection<MongoAccessTokenDocument>;
+  private readonly users: MongoUserDatabase<U>;
+  private readonly session: ClientSession | undefined;
+
+  constructor(
+    collection: Collection<MongoAccessTokenDocument>,
+    options: MongoAccessTokenDatabaseOptions<U>,
+  ) {
+    if (options.users.collection.dbName !== collection.dbName) {
+      throw new ConfigurationError(
+        `$lookup joins within one database: tokens are in "${collection.dbName}", ` +
+          `users in "${options.users.collection.dbName}"`,
+      );
+    }
+    this.collection = collection;
+    this.users = options.users;
+    this.session = options.session;
+  }
+
+  /** The token row with this digest, or null (also for a non-string digest, without querying). */
+  async getByToken(digest: string): Promise<AccessTokenProtocol<string> | null> {
+    if (!isDigest(digest)) return null;
+    const doc = await runDriver(() => this.collection.findOne({ token: digest }, this.options()));
+    return doc ? fromTokenDocument(doc) : null;
+  }
+
+  /** The token row and its user in one round trip (`$lookup`); null when either is missing. */
+  async getByTokenWithUser(digest: string): Promise<MongoAccessTokenWithUser<U> | null> {
+    if (!isDigest(digest)) return null;
+    return runDriver(() =>
+      withFeature(
+        this.collection,
+        "lookup",
+        async () => {
+          const [row] = await this.collection
+            .aggregate<TokenRow>(
+              [
+                { $match: { token: digest } },
+                { $limit: 1 },
+                {
+                  $lookup: {
+                    from: this.users.collection.collectionName,
+                    localField: "user_id",
+                    foreignField: "_id",
+                    as: "user",
+                  },
+                },
+              ],
+              this.options(),
+            )
+            .toArray();
+          const userDoc = row?.user?.[0];
+          if (!row || !userDoc) return null;
+          return { accessToken: fromTokenDocument(row), user: this.users.toUser(userDoc) };
+        },
+        async () => {
+          const accessToken = await this.getByToken(digest);
+          const user = accessToken && (await this.users.get(accessToken.userId));
+          return accessToken && user ? { accessToken, user } : null;
+        },
+      ),
+    );
+  }
+
+  /** Stores a token row. `userId` must be a well-formed id of the users' id type. */
+  async create(data: AccessTokenCreate<string>): Promise<AccessTokenProtocol<string>> {
+    const userId = this.users.toStoredId(data.userId);
+    if (userId === null) throw new InvalidIDError();
+    if (!isDigest(data.token)) throw new TypeError("token must be a non-empty digest string");
+    const doc: MongoAccessTokenDocument = {
+      token: data.token,
+      user_id: userId,
+      created_at: new Date(data.createdAt.getTime()),
+      lifetime_seconds: data.lifetimeSeconds,
+    };
+    // insertOne adds `_id` to the object it is given: hand it a copy.
+    await runDriver(() => this.collection.insertOne({ ...doc }, this.options()));
+    return fromTokenDocument(doc);
+  }
+
+  /** Sets `lifetimeSeconds` (sliding renewal); `createdAt` never changes. */
+  async update(
+    accessToken: AccessTokenProtocol<string>,
+    data: { lifetimeSeconds: number },
+  ): Promise<AccessTokenProtocol<string>> {
+    if (isDigest(accessToken.token)) {
+      const filter = { token: accessToken.token };
+      const update = { $set: { lifetime_seconds: data.lifetimeSeconds } };
+      await runDriver(() => this.collection.updateOne(filter, update, this.options()));
+    }
+    return { ...accessToken, lifetimeSeconds: data.lifetimeSeconds };
+  }
+
+  /** Deletes one token (logout). */
+  async delete(accessToken: AccessTokenProtocol<string>): Promise<void> {
+    if (!isDigest(accessToken.token)) return;
+    const filter = { token: accessToken.token };
+    await runDriver(() => this.collection.deleteOne(filter, this.options()));
+  }
+
+  /** Deletes every token of a user (log out everywhere). A malformed id deletes nothing. */
+  async deleteAllForUser(userId: string): Promise<void> {
+    const stored = this.users.toStoredId(userId);
+    if (stored === null) return;
+    await runDriver(() => this.collection.deleteMany({ user_id: stored }, this.options()));
+  }
+
+  /** Deletes every token expired at `now` (`created_at + lifetime_seconds <= now`); returns how many. */
+  async deleteExpired(now: Date): Promise<number> {
+    const tokens = this.collection as unknown as Collection<Document>;
+    return runDriver(() =>
+      withFeature(
+        this.collection,
+        "expr",
+        async () => (await tokens.deleteMany(expiredFilter(now), this.options())).deletedCount,
+        () => deleteExpiredByScan(tokens, now, this.options()),
+      ),
+    );
+  }
+
+  /**
+   * Creates the unique index on `token`, the index on `user_id` (log out everywhere, user
+   * deletion) and, with `maxLifetimeSeconds`, a TTL index on `created_at`. Idempotent.
+   * Resolves with whether the TTL index is active; FerretDB v1 has no TTL indexes.
+   *
+   * @example
+   * const { ttl } = await tokens.ensureIndexes({ maxLifetimeSeconds: 30 * 24 * 3600 });
+   * if (ttl !== "active") setInterval(() => tokens.deleteExpired(new Date()), 3600_000).unref();
+   */
+  async ensureIndexes(
+    options: MongoAccessTokenIndexOptions = {},
+  ): Promise<MongoAccessTokenIndexReport> {
+    const tokens = this.collection as unknown as Collection<Document>;
+    await ensureUniqueIndex(tokens, "token", "token_unique");
+    await ensureIndex(tokens, "user_id", "user_id");
+    return {
+      ttl: await ensureTtlIndex(tokens, "created_at", "created_at_ttl", options.maxLifetimeSeconds),
+    };
+  }
+
+  private options(): { session?: ClientSession } {
+    return this.session ? { session: this.session } : {};
+  }
+}

@@ -1,0 +1,178 @@
+import {
+  normalizeEmail,
+  UserAlreadyExistsError,
+  type UserCreateData,
+  type UserDatabase,
+  UserNotExistsError,
+  type UserProtocol,
+  type UserUpdateData,
+} from "@tessera/core";
+import type { ClientSession, Collection, Document } from "mongodb";
+import { isDuplicateKeyError, runDriver, translateDriverError } from "./driver-errors.js";
+import { type IdCodec, idCodec, type MongoIdType, type MongoStoredId } from "./ids.js";
+import { ensureUniqueIndex } from "./indexes.js";
+import type { MongoAccessTokenDocument } from "./token-document.js";
+import {
+  fromUserDocument,
+  type MongoUser,
+  type MongoUserDocument,
+  toDocumentFields,
+} from "./user-document.js";
+
+/** Options of {@link MongoUserDatabase}. */
+export interface MongoUserDatabaseOptions {
+  /**
+   * How `_id` is stored: a BSON ObjectId (exposed as its 24-hex-digit string) or a UUID
+   * string from `crypto.randomUUID()`. Parse ids from URLs with the matching core parser
+   * (`objectIdStringParser` or `uuidIdParser`) in `UserManager`'s `idParser`.
+   * @default "objectId"
+   */
+  idType?: MongoIdType;
+  /**
+   * The access-token collection: when given, deleting a user also deletes their tokens
+   * (`deleteMany({ user_id })`), as a foreign key with ON DELETE CASCADE would.
+   * @default undefined (tokens are left to expire)
+   */
+  accessTokenCollection?: Collection<MongoAccessTokenDocument>;
+  /**
+   * A session every operation runs in (causal consistency, or a transaction the caller
+   * manages). Make one adapter per request to use per-request sessions.
+   * @default undefined
+   */
+  session?: ClientSession;
+}
+
+const EMAIL_INDEX = "email_unique";
+
+/**
+ * A {@link UserDatabase} on a MongoDB collection, through the native driver.
+ *
+ * Emails are normalized (core's `normalizeEmail`) on create, update and lookup; a unique
+ * index on `email` (see {@link MongoUserDatabase.ensureIndexes}) decides duplicates, which
+ * surface as `UserAlreadyExistsError`. An unreachable server surfaces as
+ * `ServiceUnavailableError`. Malformed ids read as null without a query.
+ *
+ * @example
+ * const db = client.db("app");
+ * const users = new MongoUserDatabase(db.collection<MongoUserDocument>("users"), {
+ *   accessTokenCollection: db.collection("access_tokens"),
+ * });
+ * await users.ensureIndexes();
+ * const manager = new UserManager({ userDb: users, idParser: objectIdStringParser, ... });
+ */
+export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
+  implements UserDatabase<U, string>
+{
+  /** The users collection. */
+  readonly collection: Collection<MongoUserDocument>;
+  /** How ids are stored; see {@link MongoUserDatabaseOptions.idType}. */
+  readonly idType: MongoIdType;
+  private readonly ids: IdCodec;
+  private readonly accessTokenCollection: Collection<MongoAccessTokenDocument> | undefined;
+  private readonly session: ClientSession | undefined;
+
+  constructor(collection: Collection<MongoUserDocument>, options: MongoUserDatabaseOptions = {}) {
+    this.collection = collection;
+    this.idType = options.idType ?? "objectId";
+    this.ids = idCodec(this.idType);
+    this.accessTokenCollection = options.accessTokenCollection;
+    this.session = options.session;
+  }
+
+  /** The user with this id, or null (also for a malformed id, without querying). */
+  async get(id: string): Promise<U | null> {
+    const _id = this.ids.toStored(id);
+    if (_id === null) return null;
+    const doc = await runDriver(() => this.collection.findOne({ _id }, this.options()));
+    return doc ? this.toUser(doc) : null;
+  }
+
+  /** The user with this email (normalized before the lookup), or null. */
+  async getByEmail(email: string): Promise<U | null> {
+    if (typeof email !== "string") return null;
+    const filter = { email: normalizeEmail(email) };
+    const doc = await runDriver(() => this.collection.findOne(filter, this.options()));
+    return doc ? this.toUser(doc) : null;
+  }
+
+  /** Inserts a user; the unique email index turns a duplicate into `UserAlreadyExistsError`. */
+  async create(data: UserCreateData): Promise<U> {
+    const doc = { ...toDocumentFields(data), _id: this.ids.generate() } as MongoUserDocument;
+    await this.write(() => this.collection.insertOne(doc, this.options()));
+    return this.toUser(doc);
+  }
+
+  /**
+   * Sets the given fields and returns the user as stored afterwards, in one round trip.
+   * Throws `UserAlreadyExistsError` when the new email is taken, `UserNotExistsError` when
+   * the user is gone (deleted meanwhile).
+   */
+  async update(user: U, data: UserUpdateData): Promise<U> {
+    const _id = this.ids.toStored(user.id);
+    if (_id === null) throw new UserNotExistsError();
+    const fields = toDocumentFields(data);
+    const doc =
+      Object.keys(fields).length === 0
+        ? await runDriver(() => this.collection.findOne({ _id }, this.options()))
+        : await this.write(() =>
+            this.collection.findOneAndUpdate(
+              { _id },
+              { $set: fields },
+              { ...this.options(), returnDocument: "after" },
+            ),
+          );
+    if (!doc) throw new UserNotExistsError();
+    return this.toUser(doc);
+  }
+
+  /**
+   * Deletes the user, then their access tokens when `accessTokenCollection` was given.
+   * User first: once it is gone no new token can be issued for it, so none survives.
+   */
+  async delete(user: U): Promise<void> {
+    const _id = this.ids.toStored(user.id);
+    if (_id === null) return;
+    await runDriver(() => this.collection.deleteOne({ _id }, this.options()));
+    const tokens = this.accessTokenCollection;
+    if (tokens) await runDriver(() => tokens.deleteMany({ user_id: _id }, this.options()));
+  }
+
+  /**
+   * Creates the unique index on `email` that enforces one account per normalized email.
+   * Idempotent; call it at start-up (or from a migration).
+   *
+   * @example
+   * await users.ensureIndexes();
+   */
+  async ensureIndexes(): Promise<void> {
+    await ensureUniqueIndex(
+      this.collection as unknown as Collection<Document>,
+      "email",
+      EMAIL_INDEX,
+    );
+  }
+
+  /** The stored form of a user id, or null when malformed. Used by the token adapter. */
+  toStoredId(id: unknown): MongoStoredId | null {
+    return this.ids.toStored(id);
+  }
+
+  /** Maps a stored document to the app's user. Override to build a richer model. */
+  toUser(doc: MongoUserDocument): U {
+    return fromUserDocument<U>(doc);
+  }
+
+  private options(): { session?: ClientSession } {
+    return this.session ? { session: this.session } : {};
+  }
+
+  /** Runs a write; a unique-email violation becomes `UserAlreadyExistsError`. */
+  private async write<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (isDuplicateKeyError(error, "email")) throw new UserAlreadyExistsError();
+      throw translateDriverError(error);
+    }
+  }
+}
