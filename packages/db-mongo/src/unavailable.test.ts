@@ -1,0 +1,70 @@
+import { createServer } from "node:net";
+import { ServiceUnavailableError } from "@tessera/core";
+import { MongoClient } from "mongodb";
+import { afterAll, describe, expect, it } from "vitest";
+import { fastFailClientOptions } from "./client-options.js";
+import { MongoAccessTokenDatabase } from "./mongo-access-token-database.js";
+import { MongoUserDatabase } from "./mongo-user-database.js";
+import type { MongoAccessTokenDocument } from "./token-document.js";
+import type { MongoUserDocument } from "./user-document.js";
+
+/** A local port nothing listens on: connecting is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("an unreachable server", async () => {
+  const client = new MongoClient(
+    `mongodb://127.0.0.1:${await closedPort()}/`,
+    fastFailClientOptions,
+  );
+  const db = client.db("app");
+  const users = new MongoUserDatabase(db.collection<MongoUserDocument>("users"));
+  const tokens = new MongoAccessTokenDatabase(db.collection<MongoAccessTokenDocument>("tokens"), {
+    users,
+  });
+  afterAll(() => client.close());
+
+  it("answers ServiceUnavailableError, with the driver error as cause, in about a second", async () => {
+    const started = performance.now();
+    const error = await users.getByEmail("ada@example.com").catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect((error as Error).cause).toMatchObject({ name: "MongoServerSelectionError" });
+    expect(elapsed).toBeLessThan(2500);
+  });
+
+  it("every kind of operation is ServiceUnavailableError, never a raw driver error", async () => {
+    const id = "6b031cb884427eca881abd13";
+    const user = {
+      id,
+      email: "a@b.c",
+      hashedPassword: "h",
+      isActive: true,
+      isSuperuser: false,
+      isVerified: false,
+    };
+    const token = { token: "d".repeat(64), userId: id, createdAt: new Date(), lifetimeSeconds: 60 };
+    const operations = [
+      () => users.get(id),
+      () => users.create(user),
+      () => users.update(user, { isVerified: true }),
+      () => users.delete(user),
+      () => users.ensureIndexes(),
+      () => tokens.getByToken(token.token),
+      () => tokens.getByTokenWithUser(token.token),
+      () => tokens.create(token),
+      () => tokens.deleteAllForUser(id),
+      () => tokens.deleteExpired(new Date()),
+    ];
+    const results = await Promise.allSettled(operations.map((op) => op()));
+    for (const result of results) {
+      expect(result.status).toBe("rejected");
+      expect((result as PromiseRejectedResult).reason).toBeInstanceOf(ServiceUnavailableError);
+    }
+  });
+});
