@@ -34,6 +34,19 @@ describe("MemoryUserDatabase", () => {
     expect(await db.getByEmail("c@example.com")).toEqual(moved);
   });
 
+  // Bug: the store kept the email as given ("Grace@Example.COM") and only indexed it
+  // lower-cased, failing the adapter conformance suite it is the reference for.
+  it("stores emails normalized, on create and on update (conformance: stored normalized)", async () => {
+    const db = new MemoryUserDatabase();
+    const user = await db.create(data(" Grace.Hopper@Example.COM"));
+    expect(user.email).toBe("grace.hopper@example.com");
+    expect(await db.getByEmail("ＧＲＡＣＥ.hopper@example.com")).toEqual(user);
+    const updated = await db.update(user, { email: "Grace@Example.org" });
+    expect(updated.email).toBe("grace@example.org");
+    expect(db.users.get(user.id)?.email).toBe("grace@example.org");
+    expect(await db.getByEmail("grace.hopper@example.com")).toBeNull();
+  });
+
   it("hands out copies: mutating a returned user does not change the store", async () => {
     const db = new MemoryUserDatabase();
     const user = await db.create(data("a@example.com"));
@@ -72,5 +85,20 @@ describe("MemoryAccessTokenDatabase", () => {
     expect([...db.tokens.keys()]).toEqual(["d2"]);
     await db.deleteAllForUser(user.id);
     expect(db.tokens.size).toBe(0);
+  });
+
+  // Bug: deleting a user left its access tokens behind (no cascade), unlike a database
+  // with a foreign key, and unlike what the adapter conformance suite requires.
+  it("deletes a user's tokens with the user (conformance: cascade)", async () => {
+    const users = new MemoryUserDatabase();
+    const db = new MemoryAccessTokenDatabase(users);
+    const alice = await users.create(data("alice@example.com"));
+    const bob = await users.create(data("bob@example.com"));
+    const createdAt = new Date();
+    await db.create({ token: "a1", userId: alice.id, createdAt, lifetimeSeconds: 60 });
+    await db.create({ token: "b1", userId: bob.id, createdAt, lifetimeSeconds: 60 });
+    await users.delete(alice);
+    expect(await db.getByToken("a1")).toBeNull();
+    expect(await db.getByToken("b1")).not.toBeNull();
   });
 });

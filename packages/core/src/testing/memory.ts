@@ -10,18 +10,21 @@ import type {
   UserProtocol,
   UserUpdateData,
 } from "../models.js";
-import { accessTokenExpiresAt } from "../models.js";
+import { accessTokenExpiresAt, normalizeEmail } from "../models.js";
 
 /** A user as {@link MemoryUserDatabase} stores it: protocol fields plus any extras. */
 export type MemoryUser = UserProtocol<string> & Record<string, unknown>;
 
 /**
  * In-process {@link UserDatabase} with UUID ids, for tests and prototypes. Not for
- * production: nothing is persisted and nothing is shared between processes.
+ * production: nothing is persisted and nothing is shared between processes. It is the
+ * reference the adapter conformance suite is checked against: emails are stored
+ * normalized and unique, and deleting a user cascades to its access tokens.
  */
 export class MemoryUserDatabase implements UserDatabase<MemoryUser, string> {
   readonly users = new Map<string, MemoryUser>();
   private readonly byEmail = new Map<string, string>();
+  private readonly deleteListeners: ((user: MemoryUser) => void)[] = [];
 
   async get(id: string): Promise<MemoryUser | null> {
     const user = this.users.get(id);
@@ -29,28 +32,34 @@ export class MemoryUserDatabase implements UserDatabase<MemoryUser, string> {
   }
 
   async getByEmail(email: string): Promise<MemoryUser | null> {
-    const id = this.byEmail.get(email.toLowerCase());
+    const id = this.byEmail.get(normalizeEmail(email));
     return id ? this.get(id) : null;
   }
 
   async create(data: UserCreateData): Promise<MemoryUser> {
+    const email = normalizeEmail(data.email);
     // The unique index decides, as a database would: check and insert in one tick.
-    if (this.byEmail.has(data.email.toLowerCase())) throw new UserAlreadyExistsError();
-    const user: MemoryUser = { ...data, id: randomUUID() };
+    if (this.byEmail.has(email)) throw new UserAlreadyExistsError();
+    const user: MemoryUser = { ...data, email, id: randomUUID() };
     this.users.set(user.id, user);
-    this.byEmail.set(user.email.toLowerCase(), user.id);
+    this.byEmail.set(email, user.id);
     return { ...user };
   }
 
   async update(user: MemoryUser, data: UserUpdateData): Promise<MemoryUser> {
     const current = this.users.get(user.id);
     if (!current) return { ...user, ...data };
-    if (data.email !== undefined && data.email.toLowerCase() !== current.email.toLowerCase()) {
-      if (this.byEmail.has(data.email.toLowerCase())) throw new UserAlreadyExistsError();
-      this.byEmail.delete(current.email.toLowerCase());
-      this.byEmail.set(data.email.toLowerCase(), current.id);
+    const changes = { ...data };
+    if (data.email !== undefined) {
+      const email = normalizeEmail(data.email);
+      changes.email = email;
+      if (email !== current.email) {
+        if (this.byEmail.has(email)) throw new UserAlreadyExistsError();
+        this.byEmail.delete(current.email);
+        this.byEmail.set(email, current.id);
+      }
     }
-    const next = { ...current, ...data, id: current.id };
+    const next = { ...current, ...changes, id: current.id };
     this.users.set(current.id, next);
     return { ...next };
   }
@@ -59,7 +68,16 @@ export class MemoryUserDatabase implements UserDatabase<MemoryUser, string> {
     const current = this.users.get(user.id);
     if (!current) return;
     this.users.delete(user.id);
-    this.byEmail.delete(current.email.toLowerCase());
+    this.byEmail.delete(current.email);
+    for (const listener of this.deleteListeners) listener(current);
+  }
+
+  /**
+   * Runs `listener` after each deletion; {@link MemoryAccessTokenDatabase} uses it to
+   * cascade, as a foreign key with `ON DELETE CASCADE` would.
+   */
+  onDelete(listener: (user: MemoryUser) => void): void {
+    this.deleteListeners.push(listener);
   }
 }
 
@@ -71,7 +89,12 @@ export class MemoryAccessTokenDatabase
 {
   readonly tokens = new Map<string, AccessTokenProtocol<string>>();
 
-  constructor(private readonly users?: MemoryUserDatabase) {}
+  /** With `users`, tokens join their user and are deleted with it. */
+  constructor(private readonly users?: MemoryUserDatabase) {
+    users?.onDelete((user) => {
+      for (const [digest, at] of this.tokens) if (at.userId === user.id) this.tokens.delete(digest);
+    });
+  }
 
   async getByToken(digest: string): Promise<AccessTokenProtocol<string> | null> {
     const at = this.tokens.get(digest);
