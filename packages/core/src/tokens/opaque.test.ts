@@ -5,6 +5,7 @@ import {
   isOpaqueTokenShape,
   OPAQUE_TOKEN_BYTES,
   safeEqual,
+  sessionIdFromDigest,
 } from "./opaque.js";
 
 describe("generateOpaqueToken", () => {
@@ -66,5 +67,19 @@ describe("isOpaqueTokenShape", () => {
     `${"a".repeat(42)}/`,
   ])("rejects %j", (token) => {
     expect(isOpaqueTokenShape(token)).toBe(false);
+  });
+});
+
+describe("sessionIdFromDigest", () => {
+  it("is a stable 32-char base64url id that is neither the token nor its digest", () => {
+    const token = generateOpaqueToken();
+    const digest = hashToken(token);
+    const id = sessionIdFromDigest(digest);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(sessionIdFromDigest(digest)).toBe(id);
+    expect(id).not.toBe(token);
+    expect(digest).not.toContain(id);
+    expect(token).not.toContain(id);
+    expect(sessionIdFromDigest(hashToken(generateOpaqueToken()))).not.toBe(id);
   });
 });
