@@ -131,8 +131,8 @@ export class ServiceUnavailableError extends TesseraError {
 
 /** Invalid configuration detected at construction time (weak secret, bad cookie name…). */
 export class ConfigurationError extends TesseraError {
-  constructor(message: string) {
-    super(ErrorCode.CONFIGURATION, message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.CONFIGURATION, message, options);
   }
 }
 

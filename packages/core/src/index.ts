@@ -8,6 +8,7 @@ export * from "./errors.js";
 export * from "./id.js";
 export type { UserManagerHookName, UserManagerHooks } from "./manager/hooks.js";
 export * from "./manager/password-policy.js";
+export * from "./manager/session-sync.js";
 export * from "./manager/user-manager.js";
 export * from "./models.js";
 export * from "./password/password-helper.js";

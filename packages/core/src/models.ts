@@ -95,6 +95,8 @@ export interface AccessTokenDatabase<AT extends AccessTokenProtocol<ID>, ID = AT
   deleteAllForUser(userId: ID): Promise<void>;
   /** Deletes every token expired at `now`; returns how many were deleted. */
   deleteExpired(now: Date): Promise<number>;
+  /** Every token row of the user (expired ones may be included); enables session listing. */
+  listByUser?(userId: ID): Promise<AT[]>;
 }
 
 /** Optional one-round-trip read of a token row with its user. */

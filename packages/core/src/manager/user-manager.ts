@@ -21,10 +21,12 @@ import {
   type UserUpdateData,
 } from "../models.js";
 import { PasswordHelper, type PasswordHelperProtocol } from "../password/password-helper.js";
+import type { UserChange } from "../strategy/base.js";
 import { safeEqual } from "../tokens/opaque.js";
 import { type Secret, secretKey, signPurposeToken, verifyPurposeToken } from "../tokens/signed.js";
 import type { UserManagerHooks } from "./hooks.js";
 import { checkPasswordLength, type PasswordPolicyOptions } from "./password-policy.js";
+import { describeChange, notifyStrategies, type StrategySource } from "./session-sync.js";
 
 /** Options of {@link UserManager}. */
 export interface UserManagerOptions<U extends UserProtocol<ID>, ID> {
@@ -50,6 +52,13 @@ export interface UserManagerOptions<U extends UserProtocol<ID>, ID> {
   passwordPolicy?: PasswordPolicyOptions;
   /** Lifecycle hooks; a subclass may override the methods instead. */
   hooks?: Partial<UserManagerHooks<U>>;
+  /**
+   * The app's authentication backends. Their strategies hear of every change made
+   * through this manager: a password change or reset, a deactivation and a deletion end
+   * the user's sessions everywhere. `@tessera/koa` attaches its backends by itself.
+   * @default none (until attached)
+   */
+  backends?: readonly StrategySource<U, ID>[];
 }
 
 /** Options of calls that can come from a client. */
@@ -87,9 +96,11 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   protected readonly options: UserManagerOptions<U, ID>;
   private readonly verifyKey: Uint8Array;
   private readonly resetKey: Uint8Array;
+  private backends: readonly StrategySource<U, ID>[] | undefined;
 
   constructor(options: UserManagerOptions<U, ID>) {
     this.options = options;
+    this.backends = options.backends;
     this.userDb = options.userDb;
     this.idParser = options.idParser ?? (uuidIdParser as unknown as IdParser<ID>);
     sharedHelper ??= new PasswordHelper();
@@ -101,6 +112,19 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     checkLifetime(options.resetPasswordTokenLifetimeSeconds, "resetPasswordTokenLifetimeSeconds");
     checkAudience(options.verificationTokenAudience, "verificationTokenAudience");
     checkAudience(options.resetPasswordTokenAudience, "resetPasswordTokenAudience");
+  }
+
+  /**
+   * Sets the backends whose strategies hear of user changes, unless some were given at
+   * construction. Idempotent, so a manager shared across requests can be attached each time.
+   */
+  attachBackends(backends: readonly StrategySource<U, ID>[]): void {
+    this.backends ??= backends;
+  }
+
+  /** Tells the strategies of every attached backend that `user` changed. */
+  protected async notifySessions(user: U, change: UserChange, context: unknown): Promise<void> {
+    if (this.backends?.length) await notifyStrategies(this.backends, user, change, context);
   }
 
   /** Parses an id from a string or claim; throws {@link InvalidIDError}. */
@@ -203,6 +227,11 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
       throw new InvalidVerifyTokenError();
     if (user.isVerified) throw new UserAlreadyVerifiedError();
     const verified = await this.userDb.update(user, { isVerified: true });
+    await this.notifySessions(
+      verified,
+      { kind: "update", fields: ["isVerified"], revokeSessions: false },
+      context,
+    );
     await this.onAfterVerify(verified, context);
     return verified;
   }
@@ -260,10 +289,11 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   async delete(user: U, context?: unknown): Promise<void> {
     await this.onBeforeDelete(user, context);
     await this.userDb.delete(user);
+    await this.notifySessions(user, { kind: "delete", fields: [], revokeSessions: true }, context);
     await this.onAfterDelete(user, context);
   }
 
-  private async updateFields(user: U, input: UserUpdate, _context: unknown): Promise<U> {
+  private async updateFields(user: U, input: UserUpdate, context: unknown): Promise<U> {
     const data: UserUpdateData = {};
     let emailChanged = false;
     for (const [key, value] of Object.entries(input)) {
@@ -289,7 +319,9 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     // only) sets isVerified itself; checked after the loop so key order does not matter.
     if (emailChanged && data.isVerified === undefined) data.isVerified = false;
     if (Object.keys(data).length === 0) return user;
-    return this.userDb.update(user, data);
+    const updated = await this.userDb.update(user, data);
+    await this.notifySessions(updated, describeChange(user, data), context);
+    return updated;
   }
 
   // Keyed HMAC, not a plain hash: the fingerprint in a token must not let its holder test

@@ -132,6 +132,10 @@ export class MemoryAccessTokenDatabase
     for (const [digest, at] of this.tokens) if (at.userId === userId) this.tokens.delete(digest);
   }
 
+  async listByUser(userId: string): Promise<AccessTokenProtocol<string>[]> {
+    return [...this.tokens.values()].filter((at) => at.userId === userId).map((at) => ({ ...at }));
+  }
+
   async deleteExpired(now: Date): Promise<number> {
     let count = 0;
     for (const [digest, at] of this.tokens) {
