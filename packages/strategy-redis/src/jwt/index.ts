@@ -1,0 +1,6 @@
+/**
+ * `@tessera/strategy-redis/jwt`: a Redis (standalone or Cluster) revocation store for
+ * `@tessera/strategy-jwt`'s JWTStrategy. A separate entry point, so that apps without
+ * JWTs need not install `@tessera/strategy-jwt`.
+ */
+export * from "./redis-jwt-revocation-store.js";

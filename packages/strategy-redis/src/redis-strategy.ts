@@ -1,0 +1,212 @@
+import {
+  generateOpaqueToken,
+  hashToken,
+  isOpaqueTokenShape,
+  type SessionInfo,
+  type Strategy,
+  sessionIdFromDigest,
+  type UserChange,
+  type UserManager,
+  type UserProtocol,
+} from "@tessera/core";
+import type { RedisClient } from "./lib/scripts.js";
+import { SessionStore } from "./lib/session-store.js";
+import { type RedisStrategyOptions, resolveOptions } from "./options.js";
+import { decodeSnapshot, encodeSnapshot, type UserSnapshotOption } from "./snapshot.js";
+
+// A login writes its index entry before its session key; an index entry this young with
+// no session key may be that login in flight, so pruning leaves it for a later pass.
+const INDEX_GRACE_MS = 60_000;
+// Checking every member of an index costs one EXISTS each: done when the index reaches
+// 32, 64, 128… members, so its cost is amortized over the logins that grew it.
+const PRUNE_FROM = 32;
+
+/**
+ * Opaque session tokens in Redis (ioredis `Redis` or `Cluster`): 256-bit random tokens
+ * of which only the SHA-256 digest is stored, as the key `prefix + digest` with a TTL;
+ * the same idle lifetime, throttled sliding renewal and absolute cap as DatabaseStrategy;
+ * a per-user index for log-out-everywhere and the session list that works across Cluster
+ * slots; optional user snapshots so a request needs no database read.
+ *
+ * @example
+ * const redis = new Redis(process.env.REDIS_URL, { ...recommendedRedisOptions, lazyConnect: true });
+ * await redis.connect();
+ * const backend = new AuthenticationBackend({
+ *   name: "redis",
+ *   transport: new BearerTransport({ tokenUrl: "auth/redis/login" }),
+ *   getStrategy: () => new RedisStrategy({ redis, lifetimeSeconds: 3600, snapshot: true }),
+ * });
+ */
+export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements Strategy<U, ID> {
+  /** The ioredis client sessions live in. */
+  readonly redis: RedisClient;
+  /** Prefix of session keys. @default "tessera:token:" */
+  readonly prefix: string;
+  /** Prefix of per-user index keys. @default "tessera:user-tokens:" */
+  readonly userIndexPrefix: string;
+  /** Idle lifetime in seconds. @default 3600 */
+  readonly lifetimeSeconds: number;
+  /** Absolute lifetime in seconds from creation. @default 2592000 */
+  readonly maxLifetimeSeconds: number;
+  /** Whether (and how) sessions carry a user snapshot. @default false */
+  readonly snapshot: UserSnapshotOption<U>;
+  private readonly clock: () => number;
+  private readonly store: SessionStore;
+
+  constructor(options: RedisStrategyOptions<U>) {
+    const resolved = resolveOptions(options);
+    this.redis = resolved.redis;
+    this.prefix = resolved.prefix;
+    this.userIndexPrefix = resolved.userIndexPrefix;
+    this.lifetimeSeconds = resolved.lifetimeSeconds;
+    this.maxLifetimeSeconds = resolved.maxLifetimeSeconds;
+    this.snapshot = resolved.snapshot;
+    this.clock = resolved.clock;
+    this.store = new SessionStore(this.redis, this.prefix, this.userIndexPrefix);
+  }
+
+  /**
+   * The user `token` authenticates, or null. One Redis round trip reads the session and,
+   * when due, renews it; then the user comes from the snapshot or `userDb.get`.
+   */
+  async readToken(token: string | null, userManager: UserManager<U, ID>): Promise<U | null> {
+    // Anything not shaped like our tokens costs no round trip; anything shaped like one is
+    // hashed, so no presented string can name a key of its choosing.
+    if (token === null || !isOpaqueTokenShape(token)) return null;
+    const session = await this.store.read(
+      hashToken(token),
+      this.clock(),
+      this.lifetimeSeconds * 1000,
+      this.maxLifetimeSeconds * 1000,
+    );
+    if (!session) return null;
+    let id: ID;
+    try {
+      id = userManager.parseId(session.userId);
+    } catch {
+      return null;
+    }
+    if (this.snapshot !== false && session.snapshot !== null) {
+      const user = decodeSnapshot<U, ID>(session.snapshot, id);
+      if (user) return user;
+    }
+    return userManager.userDb.get(id);
+  }
+
+  /** Issues a new token for `user` (a login); stores only its digest. */
+  async writeToken(user: U): Promise<string> {
+    const token = generateOpaqueToken();
+    const digest = hashToken(token);
+    const userId = String(user.id);
+    const now = this.clock();
+    const lifetimeSeconds = Math.min(this.lifetimeSeconds, this.maxLifetimeSeconds);
+    const capMs = this.maxLifetimeSeconds * 1000;
+    // Index first: if the session write then fails, the index holds a dead entry (pruned
+    // later); the other order could leave a live session that log-out-everywhere misses.
+    const size = await this.store.addToIndex(userId, digest, now, now - capMs, capMs);
+    await this.store.write(
+      digest,
+      {
+        userId,
+        createdAt: now,
+        lifetimeSeconds,
+        snapshot: this.snapshot === false ? null : encodeSnapshot(user, this.snapshot),
+      },
+      lifetimeSeconds * 1000,
+    );
+    if (size >= PRUNE_FROM && (size & (size - 1)) === 0) await this.pruneIndex(userId);
+    return token;
+  }
+
+  /** Destroys `token` if it is one of `user`'s (a logout; ASVS 5.0 7.4.1). */
+  async destroyToken(token: string, user: U): Promise<void> {
+    if (!isOpaqueTokenShape(token)) return;
+    const digest = hashToken(token);
+    const userId = String(user.id);
+    // Only the owner's token: a token of someone else is left alone, whoever presents it.
+    // Key first, index second, so a failure never leaves a live session out of the index.
+    await this.store.deleteOwned(digest, userId);
+    await this.store.removeFromIndex(userId, [digest]);
+  }
+
+  /**
+   * Destroys every session of `user` (log out everywhere; ASVS 5.0 7.4.2/7.4.3): one
+   * delete per session key, since on a Cluster they live in different slots.
+   */
+  async destroyAllTokens(user: U): Promise<void> {
+    const userId = String(user.id);
+    const digests = await this.store.members(userId);
+    await Promise.all(digests.map((digest) => this.store.deleteOwned(digest, userId)));
+    await this.store.removeDeadFromIndex(userId, digests, this.clock() - INDEX_GRACE_MS);
+  }
+
+  /**
+   * Reacts to a change of `user` made through the user manager: ends every session when
+   * `change.revokeSessions`; otherwise rewrites the snapshot of every live session, keeping
+   * each one's TTL. Changes made to the database directly are not seen.
+   */
+  async onUserChanged(user: U, change: UserChange): Promise<void> {
+    if (change.revokeSessions) return this.destroyAllTokens(user);
+    const option = this.snapshot;
+    if (option === false) return;
+    const userId = String(user.id);
+    const json = encodeSnapshot(user, option);
+    const digests = await this.store.members(userId);
+    const rewritten = await Promise.all(
+      digests.map((digest) => this.store.rewriteSnapshot(digest, userId, json)),
+    );
+    const gone = digests.filter((_, i) => !rewritten[i]);
+    await this.store.removeDeadFromIndex(userId, gone, this.clock() - INDEX_GRACE_MS);
+  }
+
+  /** The user's live sessions, oldest first; `current` marks the one `currentToken` opens. */
+  async listSessions(user: U, currentToken: string | null): Promise<SessionInfo[]> {
+    const userId = String(user.id);
+    const now = this.clock();
+    const current =
+      currentToken !== null && isOpaqueTokenShape(currentToken) ? hashToken(currentToken) : null;
+    const digests = await this.store.members(userId);
+    const stored = await Promise.all(digests.map((digest) => this.store.peek(digest)));
+    const sessions: SessionInfo[] = [];
+    const gone: string[] = [];
+    digests.forEach((digest, i) => {
+      const session = stored[i];
+      if (!session || session.userId !== userId) {
+        gone.push(digest);
+        return;
+      }
+      const expiresAt = Math.min(
+        session.createdAt + session.lifetimeSeconds * 1000,
+        session.createdAt + this.maxLifetimeSeconds * 1000,
+      );
+      if (now >= expiresAt) return;
+      sessions.push({
+        id: sessionIdFromDigest(digest),
+        createdAt: new Date(session.createdAt),
+        expiresAt: new Date(expiresAt),
+        current: digest === current,
+      });
+    });
+    await this.store.removeDeadFromIndex(userId, gone, now - INDEX_GRACE_MS);
+    return sessions.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /** Ends one of `user`'s sessions by its public id; false when it is not found. */
+  async destroySession(user: U, sessionId: string): Promise<boolean> {
+    const userId = String(user.id);
+    const digests = await this.store.members(userId);
+    const digest = digests.find((d) => sessionIdFromDigest(d) === sessionId);
+    if (digest === undefined) return false;
+    const deleted = await this.store.deleteOwned(digest, userId);
+    await this.store.removeFromIndex(userId, [digest]);
+    return deleted;
+  }
+
+  /** Drops index entries whose session keys are gone (expired, deleted on read). */
+  private async pruneIndex(userId: string): Promise<void> {
+    const digests = await this.store.members(userId);
+    const alive = await this.store.existing(digests);
+    const gone = digests.filter((_, i) => !alive[i]);
+    await this.store.removeDeadFromIndex(userId, gone, this.clock() - INDEX_GRACE_MS);
+  }
+}
