@@ -1,0 +1,139 @@
+import type { EntityManager, EntityProperty } from "@mikro-orm/core";
+import type {
+  AccessTokenCreate,
+  AccessTokenDatabase,
+  AccessTokenProtocol,
+  AccessTokenWithUserReader,
+  UserProtocol,
+} from "@tessera/core";
+import { guard } from "./lib/errors.js";
+import { type EntityModel, modelOf, toDbId } from "./lib/model.js";
+import { deleteExpired, findOne, findTokenWithUser, insert, prop } from "./lib/store.js";
+import type { EntityTarget, PlainUser, TokenUserOf, UserIdOf } from "./types.js";
+
+type Row = Record<string, unknown>;
+
+// A SHA-256 hex digest is 64 characters; anything far longer is not a digest we stored.
+const MAX_DIGEST = 255;
+const isDigest = (v: unknown): v is string =>
+  typeof v === "string" && v.length > 0 && v.length <= MAX_DIGEST;
+
+/**
+ * Tessera's `AccessTokenDatabase` on MikroORM, over a request-scoped EntityManager and an
+ * access-token entity built on `AccessTokenBase` with a `user` relation
+ * (`accessTokenUser`). It also reads a token and its user in one round trip
+ * (`getByTokenWithUser`: an SQL join, or a MongoDB `$lookup`), which the database strategy
+ * uses on every authenticated request. Only digests are ever stored or looked up.
+ *
+ * @example
+ * const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken);
+ * const strategy = new DatabaseStrategy({ accessTokenDb: tokens, lifetimeSeconds: 3600 });
+ */
+export class MikroOrmAccessTokenDatabase<
+  T extends object,
+  ID = UserIdOf<TokenUserOf<T>>,
+  U extends UserProtocol<ID> = PlainUser<TokenUserOf<T>> & UserProtocol<ID>,
+> implements
+    AccessTokenDatabase<AccessTokenProtocol<ID>, ID>,
+    AccessTokenWithUserReader<AccessTokenProtocol<ID>, U, ID>
+{
+  readonly #em: EntityManager;
+  readonly #entity: EntityTarget<T>;
+  #model?: { token: EntityModel; user: EntityModel; relation: EntityProperty };
+
+  /**
+   * @param em the request's EntityManager (a fork; see `withRequestEntityManager`)
+   * @param entity the access-token entity: `AccessToken`, `MongoAccessToken`, or the app's own
+   */
+  constructor(em: EntityManager, entity: EntityTarget<T>) {
+    this.#em = em;
+    this.#entity = entity;
+  }
+
+  get #m() {
+    if (!this.#model) {
+      const token = modelOf(this.#em, this.#entity);
+      const relation = prop(token, "user");
+      if (!relation.targetMeta)
+        throw new TypeError(`${token.meta.className}.user is not a relation`);
+      const user = modelOf(this.#em, relation.targetMeta.class);
+      this.#model = { token, user, relation };
+    }
+    return this.#model;
+  }
+
+  /** The token with this digest, or null. */
+  async getByToken(digest: string): Promise<AccessTokenProtocol<ID> | null> {
+    if (!isDigest(digest)) return null;
+    const { token } = this.#m;
+    const row = await guard(() => findOne(this.#em, token, token.pk, digest));
+    return row ? this.#toProtocol(row) : null;
+  }
+
+  /** The token and its user in one round trip; null when either is missing. */
+  async getByTokenWithUser(
+    digest: string,
+  ): Promise<{ accessToken: AccessTokenProtocol<ID>; user: U } | null> {
+    if (!isDigest(digest)) return null;
+    const { token, relation, user } = this.#m;
+    const both = await guard(() => findTokenWithUser(this.#em, token, relation, user, digest));
+    return both ? { accessToken: this.#toProtocol(both.token), user: both.user as U } : null;
+  }
+
+  /** Stores a token (its digest) for a user. */
+  async create(data: AccessTokenCreate<ID>): Promise<AccessTokenProtocol<ID>> {
+    const { token, user } = this.#m;
+    const userId = toDbId(user, data.userId);
+    if (userId === undefined) throw new TypeError("AccessTokenDatabase.create: not a user id");
+    const { userId: _, ...rest } = data;
+    const row = await guard(() => insert(this.#em, token, { ...rest, user: userId }));
+    return this.#toProtocol(row);
+  }
+
+  /** Sets a new lifetime (sliding renewal); `createdAt` is unchanged. */
+  async update(
+    accessToken: AccessTokenProtocol<ID>,
+    data: { lifetimeSeconds: number },
+  ): Promise<AccessTokenProtocol<ID>> {
+    if (isDigest(accessToken.token)) {
+      const { token } = this.#m;
+      const where = { [token.pk.name]: accessToken.token };
+      await guard(() =>
+        this.#em.nativeUpdate(token.meta.class, where, { lifetimeSeconds: data.lifetimeSeconds }),
+      );
+    }
+    return { ...accessToken, lifetimeSeconds: data.lifetimeSeconds };
+  }
+
+  /** Deletes one token (logout). */
+  async delete(accessToken: AccessTokenProtocol<ID>): Promise<void> {
+    if (!isDigest(accessToken.token)) return;
+    const { token } = this.#m;
+    await guard(() =>
+      this.#em.nativeDelete(token.meta.class, { [token.pk.name]: accessToken.token }),
+    );
+  }
+
+  /** Deletes every token of a user (log out everywhere). */
+  async deleteAllForUser(userId: ID): Promise<void> {
+    const { token, user, relation } = this.#m;
+    const dbId = toDbId(user, userId);
+    if (dbId === undefined) return;
+    await guard(() => this.#em.nativeDelete(token.meta.class, { [relation.name]: dbId }));
+  }
+
+  /** Deletes every token expired at `now` (`createdAt + lifetimeSeconds <= now`); returns how many. */
+  async deleteExpired(now: Date): Promise<number> {
+    return guard(() => deleteExpired(this.#em, this.#m.token, now));
+  }
+
+  #toProtocol(row: Row): AccessTokenProtocol<ID> {
+    const { token: _t, user, ...rest } = row;
+    const { token } = this.#m;
+    return {
+      ...rest,
+      token: row[token.idKey] as string,
+      userId: user as ID,
+    } as AccessTokenProtocol<ID>;
+  }
+}

@@ -1,0 +1,73 @@
+import { defineEntity, type EntityName, p } from "@mikro-orm/core";
+import { MongoUser, User } from "./user.js";
+
+/**
+ * The fields of an access token at rest, as an abstract MikroORM entity: `token` (the
+ * SHA-256 digest, never the token itself; the primary key, so unique), `created_at` and
+ * `lifetime_seconds`. Extend it with a `user` relation made by {@link accessTokenUser}.
+ *
+ * @example
+ * export const AppAccessToken = defineEntity({
+ *   name: "AppAccessToken",
+ *   tableName: "app_access_token",
+ *   extends: AccessTokenBase,
+ *   properties: { user: () => accessTokenUser(AppUser) },
+ * });
+ */
+export const AccessTokenBase = defineEntity({
+  name: "TesseraAccessTokenBase",
+  abstract: true,
+  properties: {
+    // A hex SHA-256 digest is exactly 64 characters.
+    token: p.string().length(64).primary().fieldName("token"),
+    createdAt: p.datetime().fieldName("created_at"),
+    lifetimeSeconds: p.integer().fieldName("lifetime_seconds"),
+  },
+});
+
+/**
+ * The `user` relation of an access-token entity: column `user_id`, indexed, and
+ * `ON DELETE CASCADE` on SQL so deleting a user deletes their tokens. On MongoDB, which has
+ * no foreign keys, `MikroOrmUserDatabase.delete` reads the cascade rule from this relation
+ * and deletes the tokens itself.
+ *
+ * @example
+ * properties: { user: () => accessTokenUser(AppUser) }
+ */
+export function accessTokenUser<U extends object>(user: EntityName<U>) {
+  return p.manyToOne(user).fieldName("user_id").deleteRule("cascade").index();
+}
+
+/**
+ * The default access-token entity for SQL drivers, pointing at {@link User}, in the table
+ * `access_token`.
+ *
+ * @example
+ * const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken);
+ */
+export const AccessToken = defineEntity({
+  name: "AccessToken",
+  tableName: "access_token",
+  extends: AccessTokenBase,
+  properties: {
+    user: () => accessTokenUser(User),
+  },
+});
+
+/**
+ * The default access-token entity for `@mikro-orm/mongodb`, pointing at {@link MongoUser},
+ * in the collection `access_token`. The digest is the document's `_id`: MongoDB keeps
+ * `_id` unique without a second index.
+ *
+ * @example
+ * const tokens = new MikroOrmAccessTokenDatabase(em, MongoAccessToken);
+ */
+export const MongoAccessToken = defineEntity({
+  name: "MongoAccessToken",
+  tableName: "access_token",
+  extends: AccessTokenBase,
+  properties: {
+    token: p.string().primary().fieldName("_id"),
+    user: () => accessTokenUser(MongoUser),
+  },
+});

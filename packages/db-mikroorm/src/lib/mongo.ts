@@ -1,0 +1,181 @@
+// The MongoDB hot path: MikroORM's MongoConnection (find / aggregate / deleteMany take
+// field names and native values), documents mapped by MikroORM's compiled result mapper.
+// MongoDB-protocol servers without `$lookup` or `$expr` (FerretDB v1 answers
+// NotImplemented, code 238) are detected on first use and served by a fallback.
+import type { EntityManager, EntityProperty, Transaction } from "@mikro-orm/core";
+import { type EntityModel, plainFromRow } from "./model.js";
+
+type Doc = Record<string, unknown>;
+type Entity = EntityModel["meta"]["class"];
+
+/** The slice of MikroORM's MongoConnection this package uses. */
+interface MongoConnection {
+  find(
+    entity: Entity,
+    where: Doc,
+    opts?: { limit?: number; ctx?: Transaction; fields?: string[] },
+  ): Promise<Doc[]>;
+  aggregate(entity: Entity, pipeline: Doc[], ctx?: Transaction): Promise<Doc[]>;
+  deleteMany(entity: Entity, where: Doc, ctx?: Transaction): Promise<{ affectedRows: number }>;
+  getClient(): object;
+}
+
+const conn = (em: EntityManager) => em.getConnection() as unknown as MongoConnection;
+const trx = (em: EntityManager) => em.getTransactionContext();
+
+// Per MongoClient: which optional server features answered NotImplemented.
+const missing = new WeakMap<object, Set<string>>();
+
+/** True when the server said it does not implement something (FerretDB v1: code 238). */
+function isNotImplemented(error: unknown): boolean {
+  const e = error as { code?: unknown; codeName?: unknown; message?: unknown };
+  return (
+    e?.code === 238 ||
+    e?.codeName === "NotImplemented" ||
+    e?.code === 40324 || // "Unrecognized pipeline stage name"
+    e?.code === 168 // InvalidPipelineOperator
+  );
+}
+
+/**
+ * Runs `op` unless this server is known to lack `feature`; on NotImplemented, remembers
+ * that and runs `fallback` (this time and from now on).
+ */
+async function withFallback<T>(
+  em: EntityManager,
+  feature: string,
+  op: () => Promise<T>,
+  fallback: () => Promise<T>,
+): Promise<T> {
+  const client = conn(em).getClient();
+  if (missing.get(client)?.has(feature)) return fallback();
+  try {
+    return await op();
+  } catch (error) {
+    if (!isNotImplemented(error)) throw error;
+    const set = missing.get(client) ?? new Set<string>();
+    set.add(feature);
+    missing.set(client, set);
+    return fallback();
+  }
+}
+
+/** Which optional features the server behind `em` was found to lack (for reports and tests). */
+export function mongoMissingFeatures(em: EntityManager): string[] {
+  return [...(missing.get(conn(em).getClient()) ?? [])];
+}
+
+/** One document whose `prop` equals `value`, as a plain object; null when there is none. */
+export async function mongoFindOne(
+  em: EntityManager,
+  model: EntityModel,
+  prop: EntityProperty,
+  value: unknown,
+): Promise<Doc | null> {
+  const field = prop.fieldNames[0] ?? prop.name;
+  const [doc] = await conn(em).find(
+    model.meta.class,
+    { [field]: value },
+    { limit: 1, ctx: trx(em) },
+  );
+  return doc ? plainFromRow(model, doc) : null;
+}
+
+/**
+ * A token and its user: one aggregation with `$lookup` where the server has it, else two
+ * finds. A token whose user is gone reads as nothing.
+ */
+export async function mongoTokenWithUser(
+  em: EntityManager,
+  token: EntityModel,
+  relation: EntityProperty,
+  user: EntityModel,
+  digest: string,
+): Promise<{ token: Doc; user: Doc } | null> {
+  const tokenPk = token.pk.fieldNames[0] ?? "_id";
+  const localField = relation.fieldNames[0] ?? relation.name;
+  const userPk = user.pk.fieldNames[0] ?? "_id";
+  return withFallback(
+    em,
+    "$lookup",
+    async () => {
+      const [doc] = await conn(em).aggregate(
+        token.meta.class,
+        [
+          { $match: { [tokenPk]: digest } },
+          { $limit: 1 },
+          {
+            $lookup: { from: user.meta.collection, localField, foreignField: userPk, as: "__user" },
+          },
+        ],
+        trx(em),
+      );
+      const userDoc = (doc?.__user as Doc[] | undefined)?.[0];
+      return doc && userDoc
+        ? { token: plainFromRow(token, doc), user: plainFromRow(user, userDoc) }
+        : null;
+    },
+    async () => {
+      const [doc] = await conn(em).find(
+        token.meta.class,
+        { [tokenPk]: digest },
+        { limit: 1, ctx: trx(em) },
+      );
+      if (!doc) return null;
+      const [userDoc] = await conn(em).find(
+        user.meta.class,
+        { [userPk]: doc[localField] },
+        { limit: 1, ctx: trx(em) },
+      );
+      return userDoc
+        ? { token: plainFromRow(token, doc), user: plainFromRow(user, userDoc) }
+        : null;
+    },
+  );
+}
+
+const BATCH = 500;
+
+/**
+ * Deletes the tokens expired at `now`: one `deleteMany` with `$expr` where the server has
+ * it; else a scan of `created_at <= now` (projected to three fields) and deletes in batches,
+ * each conditioned on the lifetime it read, so a renewal in between is not undone.
+ */
+export async function mongoDeleteExpired(
+  em: EntityManager,
+  model: EntityModel,
+  now: Date,
+): Promise<number> {
+  const createdAt = model.meta.properties.createdAt?.fieldNames[0] ?? "created_at";
+  const lifetime = model.meta.properties.lifetimeSeconds?.fieldNames[0] ?? "lifetime_seconds";
+  const pk = model.pk.fieldNames[0] ?? "_id";
+  return withFallback(
+    em,
+    "$expr",
+    async () => {
+      const expired = {
+        $lte: [{ $add: [`$${createdAt}`, { $multiply: [`$${lifetime}`, 1000] }] }, now],
+      };
+      const res = await conn(em).deleteMany(model.meta.class, { $expr: expired }, trx(em));
+      return res.affectedRows;
+    },
+    async () => {
+      const docs = await conn(em).find(
+        model.meta.class,
+        { [createdAt]: { $lte: now } },
+        { fields: [pk, createdAt, lifetime], ctx: trx(em) },
+      );
+      const expired = docs.filter(
+        (d) => (d[createdAt] as Date).getTime() + Number(d[lifetime]) * 1000 <= now.getTime(),
+      );
+      let deleted = 0;
+      for (let i = 0; i < expired.length; i += BATCH) {
+        const or = expired
+          .slice(i, i + BATCH)
+          .map((d) => ({ [pk]: d[pk], [lifetime]: d[lifetime] }));
+        deleted += (await conn(em).deleteMany(model.meta.class, { $or: or }, trx(em))).affectedRows;
+      }
+      return deleted;
+    },
+  );
+}

@@ -1,0 +1,158 @@
+// The SQL hot path: statements built once per entity metadata, run through MikroORM's
+// connection (its logger, `onQuery` hook and the EntityManager's transaction still apply),
+// with rows mapped to plain objects by MikroORM's compiled result mapper. No QueryBuilder,
+// no identity map, no entity hydration per request.
+import type { EntityManager, EntityProperty, Transaction } from "@mikro-orm/core";
+import { type EntityModel, plainFromRow } from "./model.js";
+
+type Row = Record<string, unknown>;
+
+/** The slice of MikroORM's AbstractSqlConnection this package uses. */
+interface SqlConnection {
+  execute<T>(
+    sql: string,
+    params?: readonly unknown[],
+    method?: "all" | "get" | "run",
+    ctx?: Transaction,
+  ): Promise<T>;
+}
+
+const conn = (em: EntityManager) => em.getConnection() as unknown as SqlConnection;
+const trx = (em: EntityManager) => em.getTransactionContext();
+
+/** The entity's table, schema-qualified and quoted as MikroORM's own queries do. */
+export function tableOf(em: EntityManager, model: EntityModel): string {
+  const schema = em.getDriver().getSchemaName(model.meta);
+  const name =
+    schema && schema !== model.platform.getDefaultSchemaName()
+      ? `${schema}.${model.meta.tableName}`
+      : model.meta.tableName;
+  return model.platform.quoteIdentifier(name);
+}
+
+const columnsOf = (model: EntityModel) =>
+  model.fields.filter((p) => !p.formula).flatMap((p) => p.fieldNames ?? []);
+
+export const column = (model: EntityModel, prop: EntityProperty) => {
+  const name = prop.fieldNames?.[0];
+  if (!name) throw new TypeError(`${model.meta.className}.${prop.name} has no column`);
+  return model.platform.quoteIdentifier(name);
+};
+
+const statements = new WeakMap<object, Map<string, string>>();
+
+function statement(model: EntityModel, key: string, build: () => string): string {
+  let forMeta = statements.get(model.meta);
+  if (!forMeta) {
+    forMeta = new Map();
+    statements.set(model.meta, forMeta);
+  }
+  let sql = forMeta.get(key);
+  if (sql === undefined) {
+    sql = build();
+    forMeta.set(key, sql);
+  }
+  return sql;
+}
+
+/** One row whose `prop` equals `value`, as a plain object; null when there is none. */
+export async function sqlFindOne(
+  em: EntityManager,
+  model: EntityModel,
+  prop: EntityProperty,
+  value: unknown,
+): Promise<Row | null> {
+  const q = model.platform.quoteIdentifier.bind(model.platform);
+  const sql = statement(model, `one:${prop.name}`, () => {
+    const cols = columnsOf(model)
+      .map((c) => q(c))
+      .join(", ");
+    return `select ${cols} from ${tableOf(em, model)} where ${column(model, prop)} = ? limit 1`;
+  });
+  const row = await conn(em).execute<Row | undefined>(sql, [value], "get", trx(em));
+  return row ? plainFromRow(model, row) : null;
+}
+
+/**
+ * A token row and its user's row in one round trip (an inner join: a token whose user is
+ * gone reads as nothing). Columns are aliased by position so names never collide.
+ */
+export async function sqlTokenWithUser(
+  em: EntityManager,
+  token: EntityModel,
+  relation: EntityProperty,
+  user: EntityModel,
+  digest: string,
+): Promise<{ token: Row; user: Row } | null> {
+  const tokenCols = columnsOf(token);
+  const userCols = columnsOf(user);
+  const sql = statement(token, "with-user", () => {
+    const q = token.platform.quoteIdentifier.bind(token.platform);
+    const select = [
+      ...tokenCols.map((c, i) => `${q(`t.${c}`)} as ${q(`t${i}`)}`),
+      ...userCols.map((c, i) => `${q(`u.${c}`)} as ${q(`u${i}`)}`),
+    ].join(", ");
+    const on = (relation.joinColumns ?? relation.fieldNames)
+      .map((c, i) => `${q(`u.${relation.referencedColumnNames[i]}`)} = ${q(`t.${c}`)}`)
+      .join(" and ");
+    return (
+      `select ${select} from ${tableOf(em, token)} as ${q("t")} ` +
+      `join ${tableOf(em, user)} as ${q("u")} on ${on} ` +
+      `where ${q(`t.${token.pk.fieldNames[0]}`)} = ? limit 1`
+    );
+  });
+  const row = await conn(em).execute<Row | undefined>(sql, [digest], "get", trx(em));
+  if (!row) return null;
+  const tokenRow: Row = {};
+  const userRow: Row = {};
+  tokenCols.forEach((c, i) => {
+    tokenRow[c] = row[`t${i}`];
+  });
+  userCols.forEach((c, i) => {
+    userRow[c] = row[`u${i}`];
+  });
+  return { token: plainFromRow(token, tokenRow), user: plainFromRow(user, userRow) };
+}
+
+/**
+ * `created_at + lifetime_seconds <= now` in the platform's own SQL, or null when this
+ * platform is not one we know (the caller then scans). Detected from the platform's class
+ * names, so a bundler that renames classes costs speed, never correctness.
+ */
+export function expiredCondition(
+  model: EntityModel,
+  createdAt: string,
+  lifetime: string,
+): string | null {
+  const names: string[] = [];
+  for (
+    let p = Object.getPrototypeOf(model.platform);
+    p && p !== Object.prototype;
+    p = Object.getPrototypeOf(p)
+  ) {
+    names.push(String(p.constructor?.name ?? ""));
+  }
+  const is = (re: RegExp) => names.some((n) => re.test(n));
+  if (is(/postgre/i)) return `${createdAt} + ${lifetime} * interval '1 second' <= ?`;
+  if (is(/sqlite/i) && typeof model.platform.processDateProperty(new Date(0)) === "number") {
+    // MikroORM stores SQLite datetimes as epoch milliseconds.
+    return `${createdAt} + ${lifetime} * 1000 <= ?`;
+  }
+  if (is(/mysql|mariadb/i)) return `date_add(${createdAt}, interval ${lifetime} second) <= ?`;
+  if (is(/mssql/i)) return `dateadd(second, ${lifetime}, ${createdAt}) <= ?`;
+  return null;
+}
+
+/** Deletes the rows `condition` selects at `now`; returns how many. */
+export async function sqlDeleteWhere(
+  em: EntityManager,
+  model: EntityModel,
+  key: string,
+  condition: string,
+  now: Date,
+): Promise<number> {
+  const sql = statement(model, key, () => `delete from ${tableOf(em, model)} where ${condition}`);
+  const param = model.platform.processDateProperty(now);
+  const res = await conn(em).execute<{ affectedRows: number }>(sql, [param], "run", trx(em));
+  return res.affectedRows;
+}

@@ -1,0 +1,25 @@
+import type { EntityClass } from "@mikro-orm/core";
+
+/**
+ * An entity as the adapters accept it: a `defineEntity` / `EntitySchema` result (anything
+ * carrying MikroORM's `~entity` type tag) or an entity class. Structural on purpose:
+ * `EntityName<object>` rejects schemas that extend a base entity.
+ */
+export type EntityTarget<E extends object = object> = { readonly "~entity": E } | EntityClass<E>;
+
+/**
+ * A user as the MikroORM adapters return it: the entity's own fields as a plain object (no
+ * ORM state, no `_id`: on MongoDB the id is the hex string `id`).
+ *
+ * @example
+ * type AppUserRow = PlainUser<InferEntity<typeof AppUser>>; // { id: number; email: string; firstName: string | null; ... }
+ */
+export type PlainUser<E> = {
+  [K in keyof E as K extends "_id" | symbol ? never : K]: E[K];
+};
+
+/** The id type of a user entity (its plain `id`). */
+export type UserIdOf<E> = E extends { id: infer I } ? I : unknown;
+
+/** The user entity an access-token entity's `user` relation points at. */
+export type TokenUserOf<T> = T extends { user: infer R } ? (R extends object ? R : never) : never;

@@ -1,0 +1,142 @@
+import type { EntityManager, EntityProperty } from "@mikro-orm/core";
+import {
+  normalizeEmail,
+  type UserCreateData,
+  type UserDatabase,
+  type UserProtocol,
+  type UserUpdateData,
+} from "@tessera/core";
+import { guard } from "./lib/errors.js";
+import { type EntityModel, modelOf, toDbId } from "./lib/model.js";
+import { findOne, insert, prop } from "./lib/store.js";
+import type { EntityTarget, PlainUser, UserIdOf } from "./types.js";
+
+type Row = Record<string, unknown>;
+
+/**
+ * Tessera's `UserDatabase` on MikroORM (PostgreSQL, SQLite, MongoDB, and any other driver
+ * MikroORM supports), over a request-scoped EntityManager and a user entity built on
+ * `UserBase`. Reads skip the unit of work: one precompiled query, rows mapped to plain
+ * objects. Writes go through `em.create` + `em.insert` / `em.nativeUpdate`, so entity
+ * defaults and `onCreate` hooks apply and the unique email index decides races.
+ *
+ * Errors: a unique violation is `UserAlreadyExistsError`; an unreachable or timed-out
+ * database is `ServiceUnavailableError` (the driver's error as `cause`). Ids that cannot
+ * be ids of the entity (not a UUID, not a positive integer, not an ObjectId, objects such
+ * as `{ $ne: null }`) read as null without a query.
+ *
+ * @example
+ * const users = new MikroOrmUserDatabase(em.fork(), User);
+ * const manager = new UserManager({ userDb: users, ... });
+ */
+export class MikroOrmUserDatabase<
+  E extends object,
+  U extends UserProtocol<unknown> = PlainUser<E> & UserProtocol<UserIdOf<E>>,
+> implements UserDatabase<U, U["id"]>
+{
+  readonly #em: EntityManager;
+  readonly #entity: EntityTarget<E>;
+  #model?: EntityModel;
+
+  /**
+   * @param em the request's EntityManager (a fork; see `withRequestEntityManager`)
+   * @param entity the user entity: `User`, `MongoUser`, or the app's own built on `UserBase`
+   */
+  constructor(em: EntityManager, entity: EntityTarget<E>) {
+    this.#em = em;
+    this.#entity = entity;
+  }
+
+  get #m(): EntityModel {
+    this.#model ??= modelOf(this.#em, this.#entity);
+    return this.#model;
+  }
+
+  /** The user with this id, or null (also for values that cannot be an id). */
+  async get(id: U["id"]): Promise<U | null> {
+    const dbId = toDbId(this.#m, id);
+    if (dbId === undefined) return null;
+    return guard(() => findOne(this.#em, this.#m, this.#m.pk, dbId)) as Promise<U | null>;
+  }
+
+  /** The user with this email, compared in normalized form; null when there is none. */
+  async getByEmail(email: string): Promise<U | null> {
+    if (typeof email !== "string") return null;
+    const normalized = normalizeEmail(email);
+    return guard(() =>
+      findOne(this.#em, this.#m, prop(this.#m, "email"), normalized),
+    ) as Promise<U | null>;
+  }
+
+  /** Inserts a user (email normalized); `UserAlreadyExistsError` when the email is taken. */
+  async create(data: UserCreateData): Promise<U> {
+    const values = this.#known({ ...data, email: normalizeEmail(data.email) });
+    return guard(() => insert(this.#em, this.#m, values), true) as Promise<U>;
+  }
+
+  /** Updates the given fields (email normalized) and returns the user as now stored. */
+  async update(user: U, data: UserUpdateData): Promise<U> {
+    const values = this.#known(
+      data.email === undefined ? data : { ...data, email: normalizeEmail(data.email) },
+    );
+    const dbId = toDbId(this.#m, user.id);
+    if (dbId !== undefined && Object.keys(values).length > 0) {
+      const where = { [this.#m.pk.name]: dbId };
+      await guard(() => this.#em.nativeUpdate(this.#m.meta.class, where, values), true);
+    }
+    return { ...user, ...values } as U;
+  }
+
+  /**
+   * Deletes the user. SQL cascades to their tokens with the foreign key; MongoDB has none,
+   * so every relation to the user entity declared `deleteRule("cascade")` (as
+   * `accessTokenUser` does) is followed here.
+   */
+  async delete(user: U): Promise<void> {
+    const dbId = toDbId(this.#m, user.id);
+    if (dbId === undefined) return;
+    await guard(async () => {
+      await this.#em.nativeDelete(this.#m.meta.class, { [this.#m.pk.name]: dbId });
+      if (!this.#m.mongo) return;
+      for (const rel of cascadingRelations(this.#em, this.#m)) {
+        await this.#em.nativeDelete(rel.meta.class, { [rel.prop.name]: dbId });
+      }
+    });
+  }
+
+  /** The fields of `data` the entity has (an id is never written); others are ignored. */
+  #known(data: Row): Row {
+    const out: Row = {};
+    for (const [key, value] of Object.entries(data)) {
+      const p = this.#m.meta.properties[key];
+      if (value !== undefined && p && p.persist !== false && !p.primary && p !== this.#m.pk)
+        out[key] = value;
+    }
+    return out;
+  }
+}
+
+type Cascade = { meta: EntityModel["meta"]; prop: EntityProperty };
+const cascades = new WeakMap<EntityModel, Cascade[]>();
+
+// Relations to the user entity that cascade on delete, found once per model. Compared by
+// class: a relation's targetMeta is not always the very object the metadata storage holds.
+function cascadingRelations(em: EntityManager, user: EntityModel): Cascade[] {
+  let found = cascades.get(user);
+  if (found) return found;
+  found = [];
+  for (const meta of new Set(em.getMetadata().getAll().values())) {
+    if (meta.abstract || meta.embeddable) continue;
+    for (const p of meta.relations) {
+      if (
+        p.targetMeta?.class === user.meta.class &&
+        p.deleteRule === "cascade" &&
+        p.fieldNames?.length
+      ) {
+        found.push({ meta, prop: p });
+      }
+    }
+  }
+  cascades.set(user, found);
+  return found;
+}
