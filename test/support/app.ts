@@ -9,8 +9,13 @@ import {
   UserManager,
   type UserManagerHooks,
 } from "@tessera/core";
-import { type MemoryUser, MemoryUserDatabase } from "@tessera/core/testing";
+import {
+  MemoryAccessTokenDatabase,
+  type MemoryUser,
+  MemoryUserDatabase,
+} from "@tessera/core/testing";
 import { Tessera, type UserSchemas } from "@tessera/koa";
+import { DatabaseStrategy } from "@tessera/strategy-database";
 import { JWTStrategy, MemoryJwtRevocationStore } from "@tessera/strategy-jwt";
 import Koa, { type Context } from "koa";
 
@@ -40,14 +45,17 @@ export interface AppOptions {
 export interface TestApp {
   url: string;
   userDb: UserDatabase<MemoryUser, string>;
+  /** The `db` backend's token store (digests only). */
+  tokenDb: MemoryAccessTokenDatabase;
   outbox: SentToken[];
   userManager: () => UserManager<MemoryUser, string>;
   close(): Promise<void>;
 }
 
 /**
- * Starts a real Koa server on a free loopback port with two backends — `jwt` (Bearer +
- * JWT) and `cookie` (Cookie + JWT) — and every router mounted as FastAPI Users does.
+ * Starts a real Koa server on a free loopback port with three backends — `jwt` (Bearer +
+ * JWT), `cookie` (Cookie + JWT) and `db` (Bearer + database strategy) — and every router
+ * mounted as FastAPI Users does.
  */
 export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   const userDb = options.userDb ?? new MemoryUserDatabase();
@@ -68,6 +76,15 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     transport: new CookieTransport({ cookieMaxAge: 3600, cookieSecure: false }),
     getStrategy: () => strategy,
   });
+  const tokenDb = new MemoryAccessTokenDatabase(
+    userDb instanceof MemoryUserDatabase ? userDb : undefined,
+  );
+  const dbStrategy = new DatabaseStrategy<MemoryUser>({ database: tokenDb, lifetimeSeconds: 3600 });
+  const db = new AuthenticationBackend<MemoryUser, string, Context>({
+    name: "db",
+    transport: new BearerTransport({ tokenUrl: "auth/db/login" }),
+    getStrategy: () => dbStrategy,
+  });
   const userManager = () =>
     new UserManager<MemoryUser, string>({
       userDb,
@@ -85,7 +102,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     });
   const tessera = new Tessera<MemoryUser, string>({
     getUserManager: userManager,
-    backends: [jwt, cookie],
+    backends: [jwt, cookie, db],
     ...(options.schemas ? { schemas: options.schemas } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
   });
@@ -94,6 +111,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   app.silent = true;
   app.use(tessera.authRouter(jwt, { prefix: "/auth/jwt", requiresVerification }).routes());
   app.use(tessera.authRouter(cookie, { prefix: "/auth/cookie", requiresVerification }).routes());
+  app.use(tessera.authRouter(db, { prefix: "/auth/db", requiresVerification }).routes());
   app.use(tessera.registerRouter({ prefix: "/auth" }).routes());
   app.use(tessera.verifyRouter({ prefix: "/auth" }).routes());
   app.use(tessera.resetPasswordRouter({ prefix: "/auth" }).routes());
@@ -120,6 +138,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   return {
     url: `http://127.0.0.1:${port}`,
     userDb,
+    tokenDb,
     outbox,
     userManager,
     close: () =>

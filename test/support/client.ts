@@ -45,19 +45,26 @@ export async function request(
 
 /** How a test authenticates: a header for Bearer, a Cookie header for the cookie backend. */
 export interface AuthMode {
-  name: "jwt" | "cookie";
+  name: "jwt" | "cookie" | "db";
   /** Logs in and returns the headers that carry the token. */
   login(baseUrl: string, email: string, password: string): Promise<Record<string, string>>;
 }
 
-export const bearerMode: AuthMode = {
-  name: "jwt",
-  async login(baseUrl, email, password) {
-    const res = await request(`${baseUrl}/auth/jwt/login`, { form: { username: email, password } });
-    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
-    return { authorization: `Bearer ${(res.body as { access_token: string }).access_token}` };
-  },
-};
+function bearer(name: "jwt" | "db"): AuthMode {
+  return {
+    name,
+    async login(baseUrl, email, password) {
+      const res = await request(`${baseUrl}/auth/${name}/login`, {
+        form: { username: email, password },
+      });
+      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
+      return { authorization: `Bearer ${(res.body as { access_token: string }).access_token}` };
+    },
+  };
+}
+
+export const bearerMode = bearer("jwt");
+export const dbMode = bearer("db");
 
 export const cookieMode: AuthMode = {
   name: "cookie",
@@ -71,7 +78,7 @@ export const cookieMode: AuthMode = {
   },
 };
 
-export const modes = [bearerMode, cookieMode];
+export const modes = [bearerMode, cookieMode, dbMode];
 
 export async function register(
   baseUrl: string,

@@ -13,6 +13,8 @@ export const HttpErrorCode = {
   VERIFY_USER_ALREADY_VERIFIED: "VERIFY_USER_ALREADY_VERIFIED",
   UPDATE_USER_EMAIL_ALREADY_EXISTS: "UPDATE_USER_EMAIL_ALREADY_EXISTS",
   UPDATE_USER_INVALID_PASSWORD: "UPDATE_USER_INVALID_PASSWORD",
+  /** 501: the backend's strategy cannot revoke its tokens (a JWT without a revocation store). */
+  LOGOUT_ALL_NOT_SUPPORTED: "LOGOUT_ALL_NOT_SUPPORTED",
   /** 413: the body exceeds the configured limit. */
   REQUEST_BODY_TOO_LARGE: "REQUEST_BODY_TOO_LARGE",
   /** 503: the database or Redis is unreachable; retry later. */

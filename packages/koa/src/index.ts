@@ -8,6 +8,7 @@ export { HttpErrorCode, type HttpErrorCodeValue } from "./error-codes.js";
 export { HttpError, type ValidationIssue, writeError } from "./http-error.js";
 export type { AuthRouterOptions } from "./routers/auth.js";
 export type { RouterOptions } from "./routers/deps.js";
+export type { SessionRead } from "./routers/sessions.js";
 export type { UsersRouterOptions } from "./routers/users.js";
 export {
   emailSchema,

@@ -51,8 +51,15 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
   constructor(options: TesseraOptions<U, ID>) {
     this.authenticator = new Authenticator(options.backends);
     this.schemas = options.schemas ?? {};
+    const backends = options.backends;
     this.deps = {
-      getUserManager: options.getUserManager,
+      // Every manager learns the backends, so its user changes reach every strategy
+      // (password changes and deactivations end sessions everywhere).
+      getUserManager: async (ctx) => {
+        const userManager = await options.getUserManager(ctx);
+        userManager.attachBackends(backends);
+        return userManager;
+      },
       authenticator: this.authenticator,
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
       read: this.schemas.read ?? readUser,
@@ -84,7 +91,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     };
   }
 
-  /** `POST /login`, `POST /logout` for `backend`. */
+  /** `POST /login`, `POST /logout`, `POST /logout-all` for `backend`. */
   authRouter(
     backend: AuthenticationBackend<U, ID, Context>,
     options: AuthRouterOptions = {},
@@ -107,7 +114,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     return createResetPasswordRouter(this.deps, options);
   }
 
-  /** `GET/PATCH /me`, `GET/PATCH/DELETE /{id}`. */
+  /** `GET/PATCH /me`, `GET /me/sessions`, `DELETE /me/sessions/{id}`, `GET/PATCH/DELETE /{id}`. */
   usersRouter(options: UsersRouterOptions = {}): Router {
     return createUsersRouter(this.deps, this.schemas.update ?? userUpdateSchema, options);
   }

@@ -182,3 +182,39 @@ describe("DatabaseStrategy", () => {
     );
   });
 });
+
+describe("DatabaseStrategy sessions", () => {
+  it("lists live sessions by an id that is neither the token nor its digest, marking the current one", async () => {
+    const strategy = make({ lifetimeSeconds: 60 });
+    const expired = await strategy.writeToken(user);
+    now += 61_000;
+    const a = await strategy.writeToken(user);
+    const b = await strategy.writeToken(user);
+    const sessions = (await strategy.listSessions?.(user, b)) ?? [];
+    expect(sessions).toHaveLength(2);
+    for (const s of sessions) {
+      expect([a, b, expired, hashToken(a), hashToken(b)]).not.toContain(s.id);
+      expect(s.expiresAt.getTime()).toBe(now + 60_000);
+    }
+    expect(sessions.filter((s) => s.current)).toHaveLength(1);
+  });
+
+  it("destroySession ends one session of the owner only", async () => {
+    const strategy = make();
+    const a = await strategy.writeToken(user);
+    const b = await strategy.writeToken(user);
+    const other = await users.create({ ...user, email: "o3@example.com" });
+    const [sessionA] = (await strategy.listSessions?.(user, a))?.filter((s) => s.current) ?? [];
+    if (!sessionA) throw new Error("no current session");
+    expect(await strategy.destroySession?.(other, sessionA.id)).toBe(false);
+    expect(await strategy.destroySession?.(user, sessionA.id)).toBe(true);
+    expect(await strategy.readToken(a, manager)).toBeNull();
+    expect(await strategy.readToken(b, manager)).not.toBeNull();
+  });
+
+  it("is absent when the database cannot list tokens", () => {
+    const strategy = make({ join: false });
+    expect(strategy.listSessions).toBeUndefined();
+    expect(strategy.destroySession).toBeUndefined();
+  });
+});

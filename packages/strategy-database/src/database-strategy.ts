@@ -6,7 +6,9 @@ import {
   generateOpaqueToken,
   hashToken,
   isOpaqueTokenShape,
+  type SessionInfo,
   type Strategy,
+  sessionIdFromDigest,
   type UserManager,
   type UserProtocol,
 } from "@tessera/core";
@@ -58,6 +60,10 @@ export class DatabaseStrategy<
   readonly lifetimeSeconds: number;
   readonly maxLifetimeSeconds: number;
   private readonly clock: () => number;
+  /** Present when the database can list a user's tokens (`listByUser`). */
+  readonly listSessions?: (user: U, currentToken: string | null) => Promise<SessionInfo[]>;
+  /** Present when the database can list a user's tokens (`listByUser`). */
+  readonly destroySession?: (user: U, sessionId: string) => Promise<boolean>;
 
   constructor(options: DatabaseStrategyOptions<AT, U, ID>) {
     this.database = options.database;
@@ -76,6 +82,36 @@ export class DatabaseStrategy<
         "DatabaseStrategy: maxLifetimeSeconds must be an integer ≥ lifetimeSeconds",
       );
     }
+    const listByUser = this.database.listByUser?.bind(this.database);
+    if (listByUser) {
+      this.listSessions = async (user, currentToken) => {
+        const current =
+          currentToken && isOpaqueTokenShape(currentToken) ? hashToken(currentToken) : null;
+        const now = this.clock();
+        return (await listByUser(user.id))
+          .map((at) => ({ at, expires: this.expiresAt(at) }))
+          .filter(({ expires }) => expires > now)
+          .map(({ at, expires }) => ({
+            id: sessionIdFromDigest(at.token),
+            createdAt: at.createdAt,
+            expiresAt: new Date(expires),
+            current: at.token === current,
+          }));
+      };
+      this.destroySession = async (user, sessionId) => {
+        const match = (await listByUser(user.id)).find(
+          (at) => sessionIdFromDigest(at.token) === sessionId,
+        );
+        if (match) await this.database.delete(match);
+        return match !== undefined;
+      };
+    }
+  }
+
+  /** When `at` expires: its idle lifetime, never past the absolute cap. */
+  private expiresAt(at: AT): number {
+    const created = at.createdAt.getTime();
+    return Math.min(created + at.lifetimeSeconds * 1000, created + this.maxLifetimeSeconds * 1000);
   }
 
   async readToken(token: string | null, userManager: UserManager<U, ID>): Promise<U | null> {
@@ -98,7 +134,7 @@ export class DatabaseStrategy<
     const created = accessToken.createdAt.getTime();
     const expires = created + accessToken.lifetimeSeconds * 1000;
     const cap = created + this.maxLifetimeSeconds * 1000;
-    if (now >= expires || now >= cap) {
+    if (now >= this.expiresAt(accessToken)) {
       await this.database.delete(accessToken);
       return null;
     }

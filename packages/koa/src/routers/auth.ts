@@ -1,5 +1,9 @@
 import { Router } from "@koa/router";
-import type { AuthenticationBackend, UserProtocol } from "@tessera/core";
+import {
+  type AuthenticationBackend,
+  StrategyDestroyNotSupportedError,
+  type UserProtocol,
+} from "@tessera/core";
 import type { Context } from "koa";
 import { z } from "zod";
 import { readFormBody } from "../body.js";
@@ -25,7 +29,7 @@ const loginForm = z.object({
     .optional(),
 });
 
-/** `POST /login` and `POST /logout` for one backend. */
+/** `POST /login`, `POST /logout` and `POST /logout-all` for one backend. */
 export function createAuthRouter<U extends UserProtocol<ID>, ID>(
   deps: RouterDeps<U, ID>,
   backend: AuthenticationBackend<U, ID, Context>,
@@ -66,6 +70,29 @@ export function createAuthRouter<U extends UserProtocol<ID>, ID>(
       });
       if (!result) throw new HttpError(401, "Unauthorized");
       writeAuthResponse(ctx, await backend.logout(result.strategy, result.user, result.token));
+    }),
+  );
+
+  router.post(
+    "/logout-all",
+    handle(async (ctx) => {
+      const userManager = await deps.getUserManager(ctx);
+      const result = await deps.authenticator.authenticate(ctx, authRequest(ctx), userManager, {
+        active: true,
+        verified: requiresVerification,
+        backends: [backend.name],
+      });
+      if (!result) throw new HttpError(401, "Unauthorized");
+      try {
+        writeAuthResponse(ctx, await backend.logoutAll(result.strategy, result.user));
+      } catch (error) {
+        // Answering 204 would tell the user their other devices are logged out when they
+        // are not: say plainly that this backend cannot do it.
+        if (error instanceof StrategyDestroyNotSupportedError) {
+          throw new HttpError(501, HttpErrorCode.LOGOUT_ALL_NOT_SUPPORTED);
+        }
+        throw error;
+      }
     }),
   );
 

@@ -16,6 +16,7 @@ import { HttpErrorCode } from "../error-codes.js";
 import { HttpError } from "../http-error.js";
 import { parseBody, wireToModel } from "../schemas.js";
 import type { RouterDeps, RouterOptions } from "./deps.js";
+import { addSessionRoutes } from "./sessions.js";
 
 /** Options of the users router. */
 export interface UsersRouterOptions extends RouterOptions {
@@ -96,6 +97,8 @@ export function createUsersRouter<U extends UserProtocol<ID>, ID>(
       ctx.body = deps.read(await updateOr400(userManager, input, user, true, ctx));
     }),
   );
+  // Before "/:id", which would otherwise match "me".
+  addSessionRoutes(router, deps, verified);
   router.get(
     "/:id",
     handle(async (ctx) => {
