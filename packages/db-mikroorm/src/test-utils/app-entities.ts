@@ -1,0 +1,64 @@
+// Entities an application would write on top of the package's bases: the conformance
+// suite runs on them too, proving that extra fields and other id types work by extending.
+import { randomUUID } from "node:crypto";
+import { defineEntity, p } from "@mikro-orm/core";
+import { AccessTokenBase, accessTokenUser } from "../entities/access-token.js";
+import { UserBase } from "../entities/user.js";
+
+/** UUID ids (generated in the app) and an extra `firstName` column. */
+export const AppUser = defineEntity({
+  name: "AppUser",
+  tableName: "app_user",
+  extends: UserBase,
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    firstName: p.string().fieldName("first_name").nullable(),
+  },
+});
+
+export const AppAccessToken = defineEntity({
+  name: "AppAccessToken",
+  tableName: "app_access_token",
+  extends: AccessTokenBase,
+  properties: { user: () => accessTokenUser(AppUser) },
+});
+
+/** Integer ids from the database (serial / autoincrement). */
+export const IntUser = defineEntity({
+  name: "IntUser",
+  tableName: "int_user",
+  extends: UserBase,
+  properties: { id: p.integer().primary().autoincrement() },
+});
+
+export const IntAccessToken = defineEntity({
+  name: "IntAccessToken",
+  tableName: "int_access_token",
+  extends: AccessTokenBase,
+  properties: { user: () => accessTokenUser(IntUser) },
+});
+
+/** MongoDB: ObjectId `_id` and an extra `firstName` field. */
+export const MongoAppUser = defineEntity({
+  name: "MongoAppUser",
+  tableName: "app_user",
+  extends: UserBase,
+  properties: {
+    _id: p.type("ObjectId").primary(),
+    id: p.string().serializedPrimaryKey(),
+    firstName: p.string().fieldName("first_name").nullable(),
+  },
+});
+
+export const MongoAppAccessToken = defineEntity({
+  name: "MongoAppAccessToken",
+  tableName: "app_access_token",
+  extends: AccessTokenBase,
+  properties: {
+    token: p.string().primary().fieldName("_id"),
+    user: () => accessTokenUser(MongoAppUser),
+  },
+});

@@ -1,0 +1,109 @@
+// Builds the conformance suite's fixture for one driver and one pair of entities.
+import type { EntityName } from "@mikro-orm/core";
+import type { AdapterFixture } from "../../../../test/conformance/suite.js";
+import { MikroOrmAccessTokenDatabase } from "../access-token-database.js";
+import { modelOf } from "../lib/model.js";
+import { tableOf } from "../lib/sql.js";
+import type { EntityTarget } from "../types.js";
+import { MikroOrmUserDatabase } from "../user-database.js";
+import { type DriverKind, openTestOrm, type TestOrm } from "./orm.js";
+
+export type IdKind = "uuid" | "integer" | "objectId";
+
+const UNKNOWN: Record<IdKind, unknown> = {
+  uuid: "00000000-0000-4000-8000-000000000000",
+  integer: 2_000_000_000,
+  objectId: "0123456789abcdef01234567",
+};
+
+// Every kind gets every other kind's ids too: a UUID is as malformed for an integer column
+// as an ObjectId is for a uuid column.
+const MALFORMED: unknown[] = [
+  "",
+  "not-an-id",
+  { $ne: null },
+  { $gt: "" },
+  ["00000000-0000-4000-8000-000000000000"],
+  null,
+  undefined,
+  true,
+  1.5,
+  -1,
+  0,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  2 ** 60,
+  "1 OR 1=1",
+  "1; drop table users",
+  "0123456789abcdef0123456z",
+  "x".repeat(10_000),
+  "1".repeat(10_000),
+];
+
+const malformedFor = (kind: IdKind): unknown[] => [
+  ...MALFORMED,
+  ...(kind === "uuid" ? [42, "42", UNKNOWN.objectId] : []),
+  ...(kind === "integer" ? [UNKNOWN.uuid, UNKNOWN.objectId, "42abc"] : []),
+  ...(kind === "objectId" ? [42, UNKNOWN.uuid, "0123456789abcdef012345678"] : []),
+];
+
+export interface FixtureOptions {
+  name: string;
+  driver: DriverKind;
+  idKind: IdKind;
+  user: EntityTarget;
+  token: EntityTarget;
+  extraField?: { key: string; value: unknown };
+}
+
+/** The fixture, plus access to the ORM it opened (for extra tests in the same file). */
+export function mikroOrmFixture(
+  options: FixtureOptions,
+): AdapterFixture<unknown> & { db(): TestOrm } {
+  let db: TestOrm | undefined;
+  const open = () => {
+    if (!db) throw new Error("fixture not set up");
+    return db;
+  };
+  return {
+    name: options.name,
+    db: open,
+    async setup() {
+      db = await openTestOrm(options.driver, [options.user, options.token]);
+    },
+    async teardown() {
+      await db?.close();
+    },
+    async reset() {
+      const em = open().em();
+      await em.nativeDelete(options.token as EntityName<object>, {});
+      await em.nativeDelete(options.user as EntityName<object>, {});
+    },
+    users: () => new MikroOrmUserDatabase(open().em(), options.user) as never,
+    tokens: () => new MikroOrmAccessTokenDatabase(open().em(), options.token) as never,
+    unknownId: UNKNOWN[options.idKind],
+    malformedIds: malformedFor(options.idKind),
+    storedTokenValues: () => storedTokenValues(open(), options.token),
+    ...(options.extraField ? { extraField: options.extraField } : {}),
+  };
+}
+
+/** Every token value exactly as stored: the raw column or document field, no ORM mapping. */
+async function storedTokenValues(db: TestOrm, entity: EntityTarget): Promise<string[]> {
+  const em = db.em();
+  const model = modelOf(em, entity);
+  const field = model.pk.fieldNames[0] ?? "token";
+  if (model.mongo) {
+    const conn = em.getConnection() as unknown as {
+      find(e: unknown, w: object): Promise<Record<string, string>[]>;
+    };
+    return (await conn.find(model.meta.class, {})).map((d) => String(d[field]));
+  }
+  const conn = em.getConnection() as unknown as {
+    execute(sql: string): Promise<Record<string, string>[]>;
+  };
+  const rows = await conn.execute(
+    `select ${model.platform.quoteIdentifier(field)} as v from ${tableOf(em, model)}`,
+  );
+  return rows.map((r) => String(r.v));
+}

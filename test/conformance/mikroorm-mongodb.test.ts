@@ -1,0 +1,30 @@
+// @tessera/db-mikroorm on MongoDB (@mikro-orm/mongodb) against the harness's server
+// (FerretDB v1 when mongod is not installed), each run in its own database.
+import { MongoAccessToken, MongoUser } from "../../packages/db-mikroorm/src/index.js";
+import {
+  MongoAppAccessToken,
+  MongoAppUser,
+} from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
+import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
+import { describeAdapterConformance } from "./suite.js";
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/mongodb",
+    driver: "mongodb",
+    idKind: "objectId",
+    user: MongoUser,
+    token: MongoAccessToken,
+  }),
+);
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/mongodb (app user with first_name)",
+    driver: "mongodb",
+    idKind: "objectId",
+    user: MongoAppUser,
+    token: MongoAppAccessToken,
+    extraField: { key: "firstName", value: "Ada" },
+  }),
+);

@@ -1,0 +1,41 @@
+// @tessera/db-mikroorm on PostgreSQL (@mikro-orm/postgresql), each run in its own schema.
+import { AccessToken, User } from "../../packages/db-mikroorm/src/index.js";
+import {
+  AppAccessToken,
+  AppUser,
+  IntAccessToken,
+  IntUser,
+} from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
+import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
+import { describeAdapterConformance } from "./suite.js";
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/postgresql",
+    driver: "postgresql",
+    idKind: "uuid",
+    user: User,
+    token: AccessToken,
+  }),
+);
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/postgresql (app user with first_name)",
+    driver: "postgresql",
+    idKind: "uuid",
+    user: AppUser,
+    token: AppAccessToken,
+    extraField: { key: "firstName", value: "Ada" },
+  }),
+);
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/postgresql (integer ids)",
+    driver: "postgresql",
+    idKind: "integer",
+    user: IntUser,
+    token: IntAccessToken,
+  }),
+);

@@ -1,0 +1,42 @@
+// @tessera/db-mikroorm on SQLite through node:sqlite (NodeSqliteDialect): no native build,
+// no server. Also the app-extension cases: an extra column, and integer ids.
+import { AccessToken, User } from "../../packages/db-mikroorm/src/index.js";
+import {
+  AppAccessToken,
+  AppUser,
+  IntAccessToken,
+  IntUser,
+} from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
+import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
+import { describeAdapterConformance } from "./suite.js";
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/sqlite",
+    driver: "sqlite",
+    idKind: "uuid",
+    user: User,
+    token: AccessToken,
+  }),
+);
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/sqlite (app user with first_name)",
+    driver: "sqlite",
+    idKind: "uuid",
+    user: AppUser,
+    token: AppAccessToken,
+    extraField: { key: "firstName", value: "Ada" },
+  }),
+);
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/sqlite (integer ids)",
+    driver: "sqlite",
+    idKind: "integer",
+    user: IntUser,
+    token: IntAccessToken,
+  }),
+);
