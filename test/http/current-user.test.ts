@@ -33,7 +33,7 @@ describe.each(modes)("currentUser middleware over $name", (mode) => {
   });
 
   it("a forged token -> 401", async () => {
-    const forged =
+    const forged: Record<string, string> =
       mode.name !== "cookie"
         ? { authorization: "Bearer abc.def.ghi" }
         : { cookie: "tessera_auth=abc.def.ghi" };
