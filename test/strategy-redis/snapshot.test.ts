@@ -1,0 +1,137 @@
+// RedisStrategy user snapshots: no database read per request, kept fresh by onUserChanged,
+// dropped with the sessions when a change revokes them.
+import { hashToken } from "@tessera/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isUserSnapshot, type RedisClient } from "../../packages/strategy-redis/src/index.js";
+import { connectTo, countCalls, fixture, MINUTE, TOPOLOGIES } from "./support.js";
+
+describe.each(TOPOLOGIES)("RedisStrategy snapshots (%s)", (topology) => {
+  let redis: RedisClient;
+  beforeAll(async () => {
+    redis = await connectTo(topology);
+  });
+  afterAll(() => redis.disconnect());
+
+  it("a snapshot session authenticates without reading the user database", async () => {
+    const f = fixture(redis);
+    const strategy = f.strategy({ snapshot: true });
+    const user = await f.user({ displayName: "Ada", isVerified: true });
+    const token = await strategy.writeToken(user);
+    const gets = countCalls(f.userDb);
+    const manager = Object.assign(Object.create(f.manager), { userDb: gets.client });
+    const read = await strategy.readToken(token, manager);
+    expect(gets.calls).toEqual([]);
+    const { hashedPassword: _, ...publicFields } = user;
+    expect(read).toEqual({ ...publicFields, hashedPassword: "" });
+    expect(read && isUserSnapshot(read)).toBe(true);
+    expect(isUserSnapshot(user)).toBe(false);
+  });
+
+  it("never stores the password hash, whatever the projection returns", async () => {
+    const f = fixture(redis);
+    const user = await f.user();
+    for (const snapshot of [true, (u: typeof user) => ({ ...u, nickname: "x" })] as const) {
+      const token = await f.strategy({ snapshot }).writeToken(user);
+      const stored = await redis.hget(`${f.keys.prefix}${hashToken(token)}`, "s");
+      expect(stored).not.toBeNull();
+      expect(stored).not.toContain(user.hashedPassword);
+      expect(JSON.parse(stored ?? "{}")).not.toHaveProperty("hashedPassword");
+    }
+  });
+
+  it("a projection picks app fields; the protocol fields are kept regardless", async () => {
+    const f = fixture(redis);
+    const strategy = f.strategy({ snapshot: () => ({ plan: "pro", isSuperuser: true }) });
+    const user = await f.user({ plan: "free", secretNote: "do not cache" });
+    const read = await strategy.readToken(await strategy.writeToken(user), f.manager);
+    expect(read).toEqual({
+      id: user.id,
+      email: user.email,
+      hashedPassword: "",
+      isActive: true,
+      isSuperuser: false, // the projection cannot grant it
+      isVerified: false,
+      plan: "pro",
+    });
+  });
+
+  it("onUserChanged rewrites the snapshot of every live session and keeps each TTL", async () => {
+    const f = fixture(redis);
+    const strategy = f.strategy({ snapshot: true, lifetimeSeconds: 3600 });
+    const user = await f.user();
+    const first = await strategy.writeToken(user);
+    f.clock.advance(10 * MINUTE);
+    const second = await strategy.writeToken(user);
+    const keys = [first, second].map((t) => `${f.keys.prefix}${hashToken(t)}`);
+    const before = await Promise.all(keys.map((k) => redis.pttl(k)));
+
+    const updated = await f.userDb.update(user, { email: "new@example.com", isVerified: true });
+    await strategy.onUserChanged(updated, {
+      kind: "update",
+      fields: ["email", "isVerified"],
+      revokeSessions: false,
+    });
+    for (const token of [first, second]) {
+      const read = await strategy.readToken(token, f.manager);
+      expect(read).toMatchObject({ email: "new@example.com", isVerified: true });
+    }
+    const after = await Promise.all(keys.map((k) => redis.pttl(k)));
+    after.forEach((ttl, i) => {
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(before[i] ?? 0);
+    });
+  });
+
+  it("ASVS 5.0 7.4.3: a change that revokes sessions drops every session and its snapshot", async () => {
+    const f = fixture(redis);
+    const strategy = f.strategy({ snapshot: true });
+    const user = await f.user();
+    const tokens = [await strategy.writeToken(user), await strategy.writeToken(user)];
+    await strategy.onUserChanged(user, {
+      kind: "password",
+      fields: ["hashedPassword"],
+      revokeSessions: true,
+    });
+    for (const token of tokens) {
+      expect(await strategy.readToken(token, f.manager)).toBeNull();
+      expect(await redis.exists(`${f.keys.prefix}${hashToken(token)}`)).toBe(0);
+    }
+  });
+
+  it("without snapshots, onUserChanged leaves sessions alone unless told to revoke", async () => {
+    const f = fixture(redis);
+    const strategy = f.strategy();
+    const user = await f.user();
+    const token = await strategy.writeToken(user);
+    await strategy.onUserChanged(user, {
+      kind: "update",
+      fields: ["email"],
+      revokeSessions: false,
+    });
+    expect(await redis.hexists(`${f.keys.prefix}${hashToken(token)}`, "s")).toBe(0);
+    expect(await strategy.readToken(token, f.manager)).not.toBeNull();
+    await strategy.onUserChanged(user, { kind: "delete", fields: [], revokeSessions: true });
+    expect(await strategy.readToken(token, f.manager)).toBeNull();
+  });
+
+  it("a session without a usable snapshot falls back to the database", async () => {
+    const f = fixture(redis);
+    const user = await f.user();
+    const plain = await f.strategy().writeToken(user);
+    const corrupt = await f.strategy({ snapshot: true }).writeToken(user);
+    await redis.hset(`${f.keys.prefix}${hashToken(corrupt)}`, "s", '{"email":1}');
+    const strategy = f.strategy({ snapshot: true });
+    for (const token of [plain, corrupt]) {
+      expect(await strategy.readToken(token, f.manager)).toEqual(user);
+    }
+  });
+
+  it("a direct database edit is not seen by a snapshot session (documented limit)", async () => {
+    const f = fixture(redis);
+    const strategy = f.strategy({ snapshot: true });
+    const user = await f.user();
+    const token = await strategy.writeToken(user);
+    await f.userDb.update(user, { isActive: false });
+    expect((await strategy.readToken(token, f.manager))?.isActive).toBe(true);
+  });
+});
