@@ -1,0 +1,110 @@
+// A Redis outage answers ServiceUnavailableError fast (the HTTP layer's 503), and the same
+// client serves again once Redis is back. Runs on a private Redis from test/harness/control.ts:
+// stopping the shared one would fail every other Redis test file running in parallel.
+import { ServiceUnavailableError } from "@tessera/core";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recommendedRedisOptions } from "../../packages/strategy-redis/src/index.js";
+import { RedisJwtRevocationStore } from "../../packages/strategy-redis/src/jwt/index.js";
+import { type PrivateService, startPrivateService } from "../harness/control.js";
+import { fixture } from "./support.js";
+
+// The bound under test is one second; the margin absorbs a loaded CI machine, while a
+// client waiting on its defaults (offline queue, 20 retries, 10 s connect) takes far longer.
+const FAST_MS = 1000;
+
+async function timed<T>(call: () => Promise<T>): Promise<{ error: unknown; ms: number }> {
+  const start = performance.now();
+  try {
+    await call();
+    return { error: undefined, ms: performance.now() - start };
+  } catch (error) {
+    return { error, ms: performance.now() - start };
+  }
+}
+
+describe("RedisStrategy during a Redis outage", () => {
+  let server: PrivateService;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startPrivateService("redis");
+    redis = new Redis(server.url, { ...recommendedRedisOptions, lazyConnect: true });
+    redis.on("error", () => {});
+    await redis.connect();
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.dispose();
+  });
+
+  it("stopped: every operation rejects with ServiceUnavailableError within a second; restarted: the same client works", async () => {
+    const f = fixture(redis);
+    const strategy = f.strategy();
+    const user = await f.user();
+    const token = await strategy.writeToken(user);
+    expect((await strategy.readToken(token, f.manager))?.id).toBe(user.id);
+
+    await server.stop("crash");
+    const calls: (() => Promise<unknown>)[] = [
+      () => strategy.readToken(token, f.manager),
+      () => strategy.writeToken(user),
+      () => strategy.destroyToken(token, user),
+      () => strategy.destroyAllTokens(user),
+      () => strategy.listSessions(user, token),
+    ];
+    for (const call of calls) {
+      const { error, ms } = await timed(call);
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect((error as Error).cause).toBeInstanceOf(Error);
+      expect(ms).toBeLessThan(FAST_MS);
+    }
+
+    await server.start();
+    // The client reconnects by itself (backoff capped at 1 s). No persistence: the old
+    // session died with the server, so the token now reads as null, not as an error.
+    await expect
+      .poll(() => strategy.readToken(token, f.manager).catch((e) => e), { timeout: 10_000 })
+      .toBeNull();
+    const fresh = await strategy.writeToken(user);
+    expect((await strategy.readToken(fresh, f.manager))?.id).toBe(user.id);
+  });
+
+  it("hung (clients paused): a read times out into ServiceUnavailableError within a second", async () => {
+    const f = fixture(redis);
+    const strategy = f.strategy();
+    const user = await f.user();
+    const token = await strategy.writeToken(user);
+    const admin = new Redis(server.url);
+    try {
+      await admin.client("PAUSE", 1500, "ALL");
+      const { error, ms } = await timed(() => strategy.readToken(token, f.manager));
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(ms).toBeLessThan(FAST_MS);
+      await admin.client("UNPAUSE");
+      await expect
+        .poll(() => strategy.readToken(token, f.manager).catch((e) => e), { timeout: 10_000 })
+        .toMatchObject({ id: user.id });
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it("the JWT revocation store fails closed: isRevoked throws ServiceUnavailableError, fast", async () => {
+    const store = new RedisJwtRevocationStore({ redis });
+    await server.stop("crash");
+    try {
+      const { error, ms } = await timed(() =>
+        store.isRevoked({ jti: "j", sub: "s", issuedAt: new Date() }),
+      );
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(ms).toBeLessThan(FAST_MS);
+    } finally {
+      await server.start();
+    }
+    await expect
+      .poll(() => store.isRevoked({ jti: "j", sub: "s", issuedAt: new Date() }).catch((e) => e), {
+        timeout: 10_000,
+      })
+      .toBe(false);
+  });
+});
