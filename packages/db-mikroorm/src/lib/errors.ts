@@ -46,8 +46,12 @@ const UNAVAILABLE_NAMES = new Set([
   "WaitQueueTimeoutError",
 ]);
 
-// pg and pg-pool signal lost or slow connections by message only.
+// pg and pg-pool signal lost or slow connections by message only; and MikroORM's
+// DriverException keeps a mongodb error's message but not its class name.
 const UNAVAILABLE_MESSAGES = [
+  /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)\b/,
+  /server selection timed out/i,
+  /connection (\d+ to \S+ )?(closed|timed out)/i,
   /connection terminated/i,
   /timeout exceeded when trying to connect/i,
   /connection timeout/i,
