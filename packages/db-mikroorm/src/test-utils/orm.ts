@@ -23,8 +23,10 @@ export interface TestOrm {
   close(): Promise<void>;
 }
 
-function env(name: string): string {
-  const value = process.env[name];
+type Urls = Partial<Record<"POSTGRES_URL" | "MONGODB_URL", string>>;
+
+function env(urls: Urls, name: keyof Urls): string {
+  const value = urls[name] ?? process.env[name];
   if (!value)
     throw new Error(
       `${name} is not set: run the tests through vitest (test/harness starts the servers)`,
@@ -34,11 +36,15 @@ function env(name: string): string {
 
 const unique = (prefix: string) => `${prefix}_${process.pid}_${randomBytes(4).toString("hex")}`;
 
-/** Opens an ORM for `kind` with `entities`, creates their schema, and returns it. */
+/**
+ * Opens an ORM for `kind` with `entities`, creates their schema, and returns it. Servers come
+ * from `urls`, else from the harness's environment.
+ */
 export async function openTestOrm(
   kind: DriverKind,
   entities: EntityTarget[],
   extra: Partial<Options> = {},
+  urls: Urls = {},
 ): Promise<TestOrm> {
   let capture: string[] | undefined;
   const common = {
@@ -54,7 +60,7 @@ export async function openTestOrm(
     orm = await MikroORM.init({
       ...common,
       driver: PostgreSqlDriver,
-      clientUrl: env("POSTGRES_URL"),
+      clientUrl: env(urls, "POSTGRES_URL"),
       schema,
     } as Options);
     const sql = orm.em.getConnection() as unknown as { execute(sql: string): Promise<unknown> };
@@ -77,9 +83,10 @@ export async function openTestOrm(
     orm = await MikroORM.init({
       ...common,
       driver: MongoDriver,
-      clientUrl: env("MONGODB_URL"),
+      clientUrl: env(urls, "MONGODB_URL"),
       dbName,
       driverOptions: { serverSelectionTimeoutMS: 5000 },
+      ...extra,
     } as Options);
     const db = (
       orm.em.getConnection() as unknown as { getDb(): { dropDatabase(): Promise<unknown> } }
