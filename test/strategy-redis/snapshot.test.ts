@@ -1,6 +1,7 @@
 // RedisStrategy user snapshots: no database read per request, kept fresh by onUserChanged,
 // dropped with the sessions when a change revokes them.
-import { hashToken } from "@tessera/core";
+import { AuthenticationBackend, BearerTransport, hashToken, UserManager } from "@tessera/core";
+import type { MemoryUser } from "@tessera/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isUserSnapshot, type RedisClient } from "../../packages/strategy-redis/src/index.js";
 import { connectTo, countCalls, fixture, MINUTE, TOPOLOGIES } from "./support.js";
@@ -133,5 +134,36 @@ describe.each(TOPOLOGIES)("RedisStrategy snapshots (%s)", (topology) => {
     const token = await strategy.writeToken(user);
     await f.userDb.update(user, { isActive: false });
     expect((await strategy.readToken(token, f.manager))?.isActive).toBe(true);
+  });
+
+  it("changes made through the UserManager reach every session: refresh on update, end on password change or delete", async () => {
+    const f = fixture(redis);
+    const strategy = f.strategy({ snapshot: true });
+    const backend = new AuthenticationBackend({
+      name: "redis",
+      transport: new BearerTransport({ tokenUrl: "auth/redis/login" }),
+      getStrategy: () => strategy,
+    });
+    const manager = new UserManager<MemoryUser, string>({
+      userDb: f.userDb,
+      verificationTokenSecret: "verify-secret-0123456789-abcdefghijklmnop",
+      resetPasswordTokenSecret: "reset-secret-0123456789-abcdefghijklmnopq",
+      backends: [backend],
+    });
+    const user = await f.user();
+    const [a, b] = [await strategy.writeToken(user), await strategy.writeToken(user)];
+    // The snapshot user itself is what PATCH /users/me hands to update().
+    const current = await strategy.readToken(a, manager);
+    await manager.update({ displayName: "Grace" }, current as MemoryUser);
+    for (const token of [a, b]) {
+      expect(await strategy.readToken(token, manager)).toMatchObject({ displayName: "Grace" });
+    }
+    await manager.update({ password: "a new password, long enough" }, user);
+    for (const token of [a, b]) expect(await strategy.readToken(token, manager)).toBeNull();
+
+    const c = await strategy.writeToken(user);
+    await manager.delete(user);
+    expect(await strategy.readToken(c, manager)).toBeNull();
+    expect(await redis.exists(`${f.keys.prefix}${hashToken(c)}`)).toBe(0);
   });
 });
