@@ -29,6 +29,18 @@ describe("driver error classification", () => {
     expect(isUnavailableError(serverError(50, "operation exceeded time limit"))).toBe(true);
   });
 
+  // mongodb 7.9.0 rethrows a write-after-FIN EPIPE from Connection.writeCommand unwrapped.
+  it("raw Node socket errors the driver lets through (EPIPE after a server crash) are unavailability", () => {
+    const epipe = Object.assign(new Error("This socket has been ended by the other party"), {
+      code: "EPIPE",
+    });
+    expect(isUnavailableError(epipe)).toBe(true);
+    expect(isUnavailableError(Object.assign(new Error("x"), { code: "ECONNRESET" }))).toBe(true);
+    expect(
+      isUnavailableError(Object.assign(new Error("x"), { code: "ERR_INVALID_ARG_TYPE" })),
+    ).toBe(false);
+  });
+
   it("client mistakes and duplicates are not unavailability", () => {
     expect(isUnavailableError(serverError(11000, "E11000 duplicate key error"))).toBe(false);
     expect(isUnavailableError(serverError(2, "BadValue"))).toBe(false);

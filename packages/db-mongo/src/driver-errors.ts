@@ -38,6 +38,24 @@ const UNAVAILABLE_CODES = new Set([
   13436, // NotPrimaryOrSecondary
 ]);
 
+/**
+ * Node socket error codes. mongodb 7.9.0 lets some through unwrapped: when a pooled
+ * connection's peer has closed (server killed, idle connection cut by a proxy), the write
+ * in `Connection.writeCommand` waits for 'drain', the socket emits EPIPE, and that raw Node
+ * error is rethrown instead of a MongoNetworkError (seen in test/conformance/mongo-outage).
+ */
+const SOCKET_ERROR_CODES = new Set([
+  "EPIPE",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
 /** MongoDB's NotImplemented; FerretDB answers it for stages and options it lacks. */
 const NOT_IMPLEMENTED = 238;
 const DUPLICATE_KEY = 11000;
@@ -57,7 +75,8 @@ export function isUnavailableError(error: unknown): boolean {
   const { name, code } = shape(error);
   return (
     (typeof name === "string" && UNAVAILABLE_NAMES.has(name)) ||
-    (typeof code === "number" && UNAVAILABLE_CODES.has(code))
+    (typeof code === "number" && UNAVAILABLE_CODES.has(code)) ||
+    (typeof code === "string" && SOCKET_ERROR_CODES.has(code))
   );
 }
 
@@ -92,10 +111,14 @@ export function isDuplicateKeyError(error: unknown, field?: string): boolean {
 
 /** Wraps an unavailability error in {@link ServiceUnavailableError}; returns others as they are. */
 export function translateDriverError(error: unknown): unknown {
-  if (isUnavailableError(error)) {
-    return new ServiceUnavailableError("MongoDB is unavailable", { cause: error });
-  }
-  return error;
+  if (!isUnavailableError(error)) return error;
+  // Driver 7 keeps a client whose first connection failed closed for good (no auto-connect
+  // after that): say so in the logs, since only the app's client.connect() heals it.
+  const message =
+    shape(error).name === "MongoTopologyClosedError"
+      ? "MongoDB is unavailable: the client is closed (if its first connection failed, call client.connect() again)"
+      : "MongoDB is unavailable";
+  return new ServiceUnavailableError(message, { cause: error });
 }
 
 /** Runs one driver call, turning outages and timeouts into {@link ServiceUnavailableError}. */
