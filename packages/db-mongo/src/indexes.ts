@@ -14,9 +14,15 @@ export type MongoTtlIndexStatus = "active" | "unsupported" | "disabled";
 const INDEX_OPTIONS_CONFLICT = 85;
 const INDEX_KEY_SPECS_CONFLICT = 86;
 
+/** MongoDB refused an index because one with the same name or keys has other options. */
+const isIndexConflict = (error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === INDEX_OPTIONS_CONFLICT || code === INDEX_KEY_SPECS_CONFLICT;
+};
+
 /**
- * Creates a unique ascending index on `field` and checks that the index on `field` really is
- * unique afterwards: FerretDB v1 answers OK to a createIndex that conflicts with an existing
+ * Creates a unique ascending index on `field` and checks that a unique index on `field`
+ * exists afterwards: FerretDB v1 answers OK to a createIndex that conflicts with an existing
  * non-unique index of the same name, and then nothing would stop duplicates.
  */
 export async function ensureUniqueIndex(
@@ -24,7 +30,13 @@ export async function ensureUniqueIndex(
   field: string,
   name: string,
 ): Promise<void> {
-  await runDriver(() => collection.createIndex({ [field]: 1 }, { unique: true, name }));
+  try {
+    await runDriver(() => collection.createIndex({ [field]: 1 }, { unique: true, name }));
+  } catch (error) {
+    // An index on the field under another name or with other options: fine if it is
+    // unique (an app's own `email_1`), which the check below decides.
+    if (!isIndexConflict(error)) throw error;
+  }
   const indexes = await runDriver(() => collection.listIndexes().toArray());
   const unique = indexes.some((index) => {
     const keys = Object.keys((index.key ?? {}) as object);
@@ -69,8 +81,7 @@ export async function ensureTtlIndex(
     return "active";
   } catch (error) {
     if (isNotImplementedError(error)) return "unsupported";
-    const code = (error as { code?: unknown }).code;
-    if (code !== INDEX_OPTIONS_CONFLICT && code !== INDEX_KEY_SPECS_CONFLICT) throw error;
+    if (!isIndexConflict(error)) throw error;
   }
   await runDriver(() => collection.dropIndex(name));
   await runDriver(create);

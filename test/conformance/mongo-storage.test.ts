@@ -1,0 +1,237 @@
+import { randomBytes } from "node:crypto";
+import {
+  ConfigurationError,
+  generateOpaqueToken,
+  hashToken,
+  UserAlreadyExistsError,
+  type UserCreateData,
+  UserNotExistsError,
+} from "@tessera/core";
+import {
+  fastFailClientOptions,
+  MongoAccessTokenDatabase,
+  type MongoAccessTokenDocument,
+  type MongoIdType,
+  MongoUserDatabase,
+  type MongoUserDocument,
+} from "@tessera/db-mongo";
+import { type CommandStartedEvent, MongoClient, ObjectId } from "mongodb";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import type {} from "../harness/types.js";
+
+// What the shared suite does not look at: the stored shape (field names and BSON types),
+// the indexes, round trips, and how the server's gaps (FerretDB v1) are handled.
+const url = process.env.MONGODB_URL;
+if (!url) throw new Error("MONGODB_URL is not set: run through vitest (the harness sets it)");
+const serverKind = inject("services")?.mongo.kind ?? "external";
+const client = new MongoClient(url, { ...fastFailClientOptions, monitorCommands: true });
+const db = client.db(`tessera_mongo_storage_${randomBytes(6).toString("hex")}`);
+afterAll(async () => {
+  await db.dropDatabase();
+  await client.close();
+});
+
+const userData = (email: string, extra: Record<string, unknown> = {}): UserCreateData => ({
+  email,
+  hashedPassword: "hash",
+  isActive: true,
+  isSuperuser: false,
+  isVerified: false,
+  ...extra,
+});
+
+let collections = 0;
+async function adapters(idType: MongoIdType) {
+  const n = ++collections;
+  const userCollection = db.collection<MongoUserDocument>(`users_${n}`);
+  const tokenCollection = db.collection<MongoAccessTokenDocument>(`tokens_${n}`);
+  const users = new MongoUserDatabase(userCollection, {
+    idType,
+    accessTokenCollection: tokenCollection,
+  });
+  const tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
+  await users.ensureIndexes();
+  return { userCollection, tokenCollection, users, tokens };
+}
+
+/** Names of the commands the client sends while `fn` runs. */
+async function commandsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const names: string[] = [];
+  const listener = (event: CommandStartedEvent) => names.push(event.commandName);
+  client.on("commandStarted", listener);
+  try {
+    await fn();
+  } finally {
+    client.off("commandStarted", listener);
+  }
+  return names;
+}
+
+describe.each<[MongoIdType, (id: unknown) => boolean]>([
+  ["objectId", (id) => id instanceof ObjectId],
+  ["uuid", (id) => typeof id === "string" && /^[0-9a-f-]{36}$/.test(id)],
+])("db-mongo storage (%s ids)", (idType, isStoredId) => {
+  it("users are stored with snake_case fields, the normalized email and the app's extras", async () => {
+    const { userCollection, users } = await adapters(idType);
+    const user = await users.create(userData(" Ada@Example.COM", { displayName: "Ada" }));
+    const doc = await userCollection.findOne({});
+    expect(Object.keys(doc ?? {}).sort()).toEqual(
+      [
+        "_id",
+        "displayName",
+        "email",
+        "hashed_password",
+        "is_active",
+        "is_superuser",
+        "is_verified",
+      ].sort(),
+    );
+    expect(isStoredId(doc?._id)).toBe(true);
+    expect(String(doc?._id)).toBe(user.id);
+    expect(doc).toMatchObject({
+      email: "ada@example.com",
+      hashed_password: "hash",
+      is_active: true,
+    });
+  });
+
+  it("tokens are stored as token / user_id (same BSON type as _id) / created_at (a Date) / lifetime_seconds", async () => {
+    const { tokenCollection, users, tokens } = await adapters(idType);
+    const user = await users.create(userData("tok@example.com"));
+    const digest = hashToken(generateOpaqueToken());
+    await tokens.create({
+      token: digest,
+      userId: user.id,
+      createdAt: new Date(),
+      lifetimeSeconds: 60,
+    });
+    const doc = await tokenCollection.findOne({}, { projection: { _id: 0 } });
+    expect(Object.keys(doc ?? {}).sort()).toEqual([
+      "created_at",
+      "lifetime_seconds",
+      "token",
+      "user_id",
+    ]);
+    expect(isStoredId(doc?.user_id)).toBe(true);
+    expect(doc?.created_at).toBeInstanceOf(Date);
+    expect(doc?.token).toBe(digest);
+  });
+
+  it("an extra named like a stored protocol field cannot change it", async () => {
+    const { userCollection, users } = await adapters(idType);
+    const user = await users.create(userData("sneaky@example.com", { is_superuser: true }));
+    await users.update(user, { is_verified: true, hashed_password: "x" });
+    expect(await userCollection.findOne({})).toMatchObject({
+      is_superuser: false,
+      is_verified: false,
+      hashed_password: "hash",
+    });
+  });
+
+  it("updating a user deleted meanwhile is UserNotExistsError, and creates nothing", async () => {
+    const { userCollection, users } = await adapters(idType);
+    const user = await users.create(userData("gone@example.com"));
+    await users.delete(user);
+    await expect(users.update(user, { isVerified: true })).rejects.toBeInstanceOf(
+      UserNotExistsError,
+    );
+    expect(await userCollection.countDocuments()).toBe(0);
+  });
+
+  it("get, getByEmail and getByToken are one round trip each; a malformed id is none", async () => {
+    const { users, tokens } = await adapters(idType);
+    const user = await users.create(userData("one@example.com"));
+    expect(await commandsDuring(() => users.get(user.id))).toEqual(["find"]);
+    expect(await commandsDuring(() => users.getByEmail("ONE@example.com"))).toEqual(["find"]);
+    expect(await commandsDuring(() => tokens.getByToken(hashToken("x")))).toEqual(["find"]);
+    expect(await commandsDuring(() => users.get("{$ne:null}"))).toEqual([]);
+  });
+
+  it("getByTokenWithUser: one aggregate with $lookup, or two finds where $lookup is not implemented", async () => {
+    const { users, tokens } = await adapters(idType);
+    const user = await users.create(userData("join@example.com"));
+    const digest = hashToken(generateOpaqueToken());
+    await tokens.create({
+      token: digest,
+      userId: user.id,
+      createdAt: new Date(),
+      lifetimeSeconds: 60,
+    });
+    await tokens.getByTokenWithUser(digest); // the first call may probe the server
+    const commands = await commandsDuring(() => tokens.getByTokenWithUser(digest));
+    if (serverKind === "ferretdb") expect(commands).toEqual(["find", "find"]);
+    else if (serverKind === "mongod") expect(commands).toEqual(["aggregate"]);
+    else expect([["aggregate"], ["find", "find"]]).toContainEqual(commands);
+  });
+
+  it("an app's own unique index is not mistaken for the email's on update", async () => {
+    const { userCollection, users } = await adapters(idType);
+    await userCollection.createIndex({ username: 1 }, { unique: true, name: "username_1" });
+    await users.create(userData("a@example.com", { username: "ada" }));
+    const b = await users.create(userData("b@example.com", { username: "bob" }));
+    const error = await users.update(b, { username: "ada" }).catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(UserAlreadyExistsError);
+    expect(error).toBeInstanceOf(Error);
+  });
+});
+
+describe("db-mongo ensureIndexes", () => {
+  it("creates unique email, unique token and user_id indexes, and is idempotent", async () => {
+    const { userCollection, tokenCollection, users, tokens } = await adapters("objectId");
+    await users.ensureIndexes();
+    await tokens.ensureIndexes();
+    await tokens.ensureIndexes();
+    const userIndexes = await userCollection.listIndexes().toArray();
+    const tokenIndexes = await tokenCollection.listIndexes().toArray();
+    expect(userIndexes).toContainEqual(
+      expect.objectContaining({ key: { email: 1 }, unique: true }),
+    );
+    expect(tokenIndexes).toContainEqual(
+      expect.objectContaining({ key: { token: 1 }, unique: true }),
+    );
+    expect(tokenIndexes).toContainEqual(expect.objectContaining({ key: { user_id: 1 } }));
+  });
+
+  it("a TTL index is made where the server has them; FerretDB v1 reports 'unsupported'", async () => {
+    const { tokenCollection, tokens } = await adapters("objectId");
+    expect(await tokens.ensureIndexes()).toEqual({ ttl: "disabled" });
+    const { ttl } = await tokens.ensureIndexes({ maxLifetimeSeconds: 3600 });
+    if (serverKind === "ferretdb") expect(ttl).toBe("unsupported");
+    if (serverKind === "mongod") expect(ttl).toBe("active");
+    const ttlIndex = (await tokenCollection.listIndexes().toArray()).find((i) => i.key?.created_at);
+    if (ttl === "active") {
+      expect(ttlIndex?.expireAfterSeconds).toBe(3600);
+      // A new cap replaces the old TTL instead of failing on the conflicting options.
+      expect(await tokens.ensureIndexes({ maxLifetimeSeconds: 7200 })).toEqual({ ttl: "active" });
+      const retuned = (await tokenCollection.listIndexes().toArray()).find(
+        (i) => i.key?.created_at,
+      );
+      expect(retuned?.expireAfterSeconds).toBe(7200);
+    } else {
+      expect(ttl).toBe("unsupported");
+      expect(ttlIndex).toBeUndefined();
+    }
+  });
+
+  it("rejects a maxLifetimeSeconds that is not a positive integer", async () => {
+    const { tokens } = await adapters("objectId");
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      await expect(tokens.ensureIndexes({ maxLifetimeSeconds: bad })).rejects.toBeInstanceOf(
+        ConfigurationError,
+      );
+    }
+  });
+
+  it("an existing non-unique email index is a ConfigurationError, not a silent success", async () => {
+    const userCollection = db.collection<MongoUserDocument>(`users_plain_${++collections}`);
+    await userCollection.createIndex({ email: 1 }, { name: "email_unique" });
+    const users = new MongoUserDatabase(userCollection);
+    await expect(users.ensureIndexes()).rejects.toBeInstanceOf(ConfigurationError);
+  });
+
+  it("an app's own unique email index under another name is accepted", async () => {
+    const userCollection = db.collection<MongoUserDocument>(`users_own_${++collections}`);
+    await userCollection.createIndex({ email: 1 }, { unique: true, name: "email_1" });
+    await expect(new MongoUserDatabase(userCollection).ensureIndexes()).resolves.toBeUndefined();
+  });
+});
