@@ -164,6 +164,25 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
     else expect([["aggregate"], ["find", "find"]]).toContainEqual(commands);
   });
 
+  it("listByUser lists the user's tokens, oldest first, and no one else's", async () => {
+    const { users, tokens } = await adapters(idType);
+    const ada = await users.create(userData("ada@example.com"));
+    const bob = await users.create(userData("bob@example.com"));
+    const now = Date.now();
+    const make = (userId: string, ageMs: number) =>
+      tokens.create({
+        token: hashToken(generateOpaqueToken()),
+        userId,
+        createdAt: new Date(now - ageMs),
+        lifetimeSeconds: 60,
+      });
+    const newer = await make(ada.id, 1_000);
+    const older = await make(ada.id, 120_000); // expired: still listed
+    await make(bob.id, 0);
+    expect(await tokens.listByUser(ada.id)).toEqual([older, newer]);
+    expect(await tokens.listByUser(new ObjectId().toHexString())).toEqual([]);
+  });
+
   it("an app's own unique index is not mistaken for the email's on update", async () => {
     const { userCollection, users } = await adapters(idType);
     await userCollection.createIndex({ username: 1 }, { unique: true, name: "username_1" });

@@ -44,12 +44,13 @@ const asToken = (token: unknown) =>
 describe.each<MongoIdType>(["objectId", "uuid"])(
   "malformed input never reaches the driver (%s ids)",
   (idType) => {
-    it("get, delete and deleteAllForUser of a malformed id are null / no-ops", async () => {
+    it("get, delete, deleteAllForUser and listByUser of a malformed id: null, [] or a no-op", async () => {
       const { calls, users, tokens } = adapters(idType);
       for (const id of hostile) {
         expect(await users.get(id as string)).toBeNull();
         await users.delete(asUser(id));
         await tokens.deleteAllForUser(id as string);
+        expect(await tokens.listByUser(id as string)).toEqual([]);
       }
       expect(calls).toEqual([]);
     });

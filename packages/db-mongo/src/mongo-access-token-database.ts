@@ -186,6 +186,19 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
     await runDriver(() => this.collection.deleteMany({ user_id: stored }, this.options()));
   }
 
+  /**
+   * Every token row of the user, oldest first, expired ones included (for session
+   * listing). A malformed id lists nothing, without querying.
+   */
+  async listByUser(userId: string): Promise<AccessTokenProtocol<string>[]> {
+    const stored = this.users.toStoredId(userId);
+    if (stored === null) return [];
+    const docs = await runDriver(() =>
+      this.collection.find({ user_id: stored }, this.options()).sort({ created_at: 1 }).toArray(),
+    );
+    return docs.map(fromTokenDocument);
+  }
+
   /** Deletes every token expired at `now` (`created_at + lifetime_seconds <= now`); returns how many. */
   async deleteExpired(now: Date): Promise<number> {
     const tokens = this.collection as unknown as Collection<Document>;
