@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { ServiceUnavailableError } from "@tessera/core";
 import { MongoClient } from "mongodb";
 import { afterAll, describe, expect, it } from "vitest";
@@ -66,5 +66,26 @@ describe("an unreachable server", async () => {
       expect(result.status).toBe("rejected");
       expect((result as PromiseRejectedResult).reason).toBeInstanceOf(ServiceUnavailableError);
     }
+  });
+});
+
+describe("a server that accepts connections but never answers (a hung host)", async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const { port } = silent.address() as { port: number };
+  const client = new MongoClient(`mongodb://127.0.0.1:${port}/`, fastFailClientOptions);
+  const users = new MongoUserDatabase(client.db("app").collection<MongoUserDocument>("users"));
+  afterAll(async () => {
+    await client.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it("answers ServiceUnavailableError within connectTimeoutMS + serverSelectionTimeoutMS", async () => {
+    const started = performance.now();
+    const error = await users.get("6b031cb884427eca881abd13").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(performance.now() - started).toBeLessThan(3000);
   });
 });
