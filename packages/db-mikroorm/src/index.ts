@@ -12,5 +12,5 @@ export {
 } from "./entities/access-token.js";
 export { MongoUser, User, UserBase } from "./entities/user.js";
 export { withRequestEntityManager } from "./request-context.js";
-export type { EntityTarget, PlainUser, TokenUserOf, UserIdOf } from "./types.js";
+export type { EntityTarget, PlainUser, TokenUserOf, Unbranded, UserIdOf } from "./types.js";
 export { MikroOrmUserDatabase } from "./user-database.js";

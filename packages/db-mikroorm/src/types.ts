@@ -15,11 +15,27 @@ export type EntityTarget<E extends object = object> = { readonly "~entity": E } 
  * type AppUserRow = PlainUser<InferEntity<typeof AppUser>>; // { id: number; email: string; firstName: string | null; ... }
  */
 export type PlainUser<E> = {
-  [K in keyof E as K extends "_id" | symbol ? never : K]: E[K];
+  [K in keyof E as K extends "_id" | symbol ? never : K]: Unbranded<E[K]>;
 };
 
+/**
+ * A value type without MikroORM's type-level brands (`Opt<string>` is `string & Opt.Brand`):
+ * plain objects carry plain values, and a plain `string` must be accepted as an id.
+ */
+export type Unbranded<V> = V extends string
+  ? string
+  : V extends number
+    ? number
+    : V extends boolean
+      ? boolean
+      : V extends bigint
+        ? bigint
+        : V extends Date
+          ? Date
+          : V;
+
 /** The id type of a user entity (its plain `id`). */
-export type UserIdOf<E> = E extends { id: infer I } ? I : unknown;
+export type UserIdOf<E> = E extends { id: infer I } ? Unbranded<I> : unknown;
 
 /** The user entity an access-token entity's `user` relation points at. */
 export type TokenUserOf<T> = T extends { user: infer R } ? (R extends object ? R : never) : never;

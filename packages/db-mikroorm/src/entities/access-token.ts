@@ -1,4 +1,5 @@
-import { defineEntity, type EntityName, p } from "@mikro-orm/core";
+import { defineEntity, p } from "@mikro-orm/core";
+import type { EntityTarget } from "../types.js";
 import { MongoUser, User } from "./user.js";
 
 /**
@@ -34,7 +35,7 @@ export const AccessTokenBase = defineEntity({
  * @example
  * properties: { user: () => accessTokenUser(AppUser) }
  */
-export function accessTokenUser<U extends object>(user: EntityName<U>) {
+export function accessTokenUser<const Target extends EntityTarget>(user: Target) {
   return p.manyToOne(user).fieldName("user_id").deleteRule("cascade").index();
 }
 
