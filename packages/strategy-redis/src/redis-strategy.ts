@@ -31,10 +31,11 @@ const PRUNE_FROM = 32;
  * @example
  * const redis = new Redis(process.env.REDIS_URL, { ...recommendedRedisOptions, lazyConnect: true });
  * await redis.connect();
+ * const strategy = new RedisStrategy<User>({ redis, lifetimeSeconds: 3600, snapshot: true });
  * const backend = new AuthenticationBackend({
  *   name: "redis",
  *   transport: new BearerTransport({ tokenUrl: "auth/redis/login" }),
- *   getStrategy: () => new RedisStrategy({ redis, lifetimeSeconds: 3600, snapshot: true }),
+ *   getStrategy: () => strategy, // all state is in Redis: one instance serves every request
  * });
  */
 export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements Strategy<U, ID> {

@@ -5,7 +5,9 @@ import type { UserProtocol } from "@tessera/core";
  * Redis only. `true` keeps every own enumerable field; a function picks them (and
  * turns non-JSON values, such as `Date` or class instances, into JSON ones). Either
  * way `hashedPassword` is never stored, `id` is kept apart, and the protocol fields
- * `email`, `isActive`, `isSuperuser`, `isVerified` are always kept.
+ * `email`, `isActive`, `isSuperuser`, `isVerified` are always kept. A function may be
+ * given a user rebuilt from a snapshot (an update of the session's own user), so it must
+ * accept its own output.
  *
  * @default false (every request reads the user from the database)
  * @example
