@@ -8,6 +8,9 @@ import { isNotImplementedError, runDriver } from "./driver-errors.js";
  * - `"unsupported"`: the server refused TTL indexes (FerretDB v1 answers NotImplemented):
  *   run `deleteExpired` on a schedule instead;
  * - `"disabled"`: no `maxLifetimeSeconds` was given, so no TTL index was asked for.
+ *
+ * @example
+ * const { ttl } = await tokens.ensureIndexes({ maxLifetimeSeconds: 86400 }); // "unsupported" on FerretDB v1
  */
 export type MongoTtlIndexStatus = "active" | "unsupported" | "disabled";
 

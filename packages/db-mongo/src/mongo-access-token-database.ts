@@ -21,7 +21,12 @@ import type { MongoUserDatabase } from "./mongo-user-database.js";
 import { fromTokenDocument, isDigest, type MongoAccessTokenDocument } from "./token-document.js";
 import type { MongoUser, MongoUserDocument } from "./user-document.js";
 
-/** Options of {@link MongoAccessTokenDatabase}. */
+/**
+ * Options of {@link MongoAccessTokenDatabase}.
+ *
+ * @example
+ * const tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
+ */
 export interface MongoAccessTokenDatabaseOptions<U extends UserProtocol<string>> {
   /**
    * The users adapter: gives the id type, and the collection `getByTokenWithUser` joins
@@ -35,7 +40,12 @@ export interface MongoAccessTokenDatabaseOptions<U extends UserProtocol<string>>
   session?: ClientSession;
 }
 
-/** Options of {@link MongoAccessTokenDatabase.ensureIndexes}. */
+/**
+ * Options of {@link MongoAccessTokenDatabase.ensureIndexes}.
+ *
+ * @example
+ * await tokens.ensureIndexes({ maxLifetimeSeconds: 30 * 24 * 3600 });
+ */
 export interface MongoAccessTokenIndexOptions {
   /**
    * When set, a TTL index on `created_at` lets the server delete tokens this many seconds
@@ -47,12 +57,19 @@ export interface MongoAccessTokenIndexOptions {
   maxLifetimeSeconds?: number;
 }
 
-/** What {@link MongoAccessTokenDatabase.ensureIndexes} did about the TTL index. */
+/**
+ * What {@link MongoAccessTokenDatabase.ensureIndexes} did about the TTL index.
+ *
+ * @example
+ * const { ttl } = await tokens.ensureIndexes({ maxLifetimeSeconds });
+ * if (ttl === "unsupported") scheduleDeleteExpired(); // FerretDB v1
+ */
 export interface MongoAccessTokenIndexReport {
+  /** `"active"`, `"unsupported"` (no TTL indexes on this server) or `"disabled"`. */
   ttl: MongoTtlIndexStatus;
 }
 
-/** `getByTokenWithUser`'s answer. */
+/** `getByTokenWithUser`'s answer: the token row and its user, read together. */
 export interface MongoAccessTokenWithUser<U> {
   accessToken: AccessTokenProtocol<string>;
   user: U;
@@ -70,8 +87,10 @@ type TokenRow = MongoAccessTokenDocument & { user?: MongoUserDocument[] };
  * the server's NotImplemented answer once and remembered for the collection.
  *
  * @example
- * const tokens = new MongoAccessTokenDatabase(db.collection<MongoAccessTokenDocument>("access_tokens"), { users });
+ * const tokenCollection = db.collection<MongoAccessTokenDocument>("access_tokens");
+ * const tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
  * await tokens.ensureIndexes({ maxLifetimeSeconds: 30 * 24 * 3600 });
+ * const strategy = new DatabaseStrategy({ database: tokens, maxLifetimeSeconds: 30 * 24 * 3600 });
  */
 export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser>
   implements

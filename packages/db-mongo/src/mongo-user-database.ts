@@ -19,7 +19,12 @@ import {
   toDocumentFields,
 } from "./user-document.js";
 
-/** Options of {@link MongoUserDatabase}. */
+/**
+ * Options of {@link MongoUserDatabase}.
+ *
+ * @example
+ * new MongoUserDatabase(userCollection, { idType: "uuid", accessTokenCollection: tokenCollection });
+ */
 export interface MongoUserDatabaseOptions {
   /**
    * How `_id` is stored: a BSON ObjectId (exposed as its 24-hex-digit string) or a UUID

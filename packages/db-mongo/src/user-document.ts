@@ -14,6 +14,7 @@ import { idToString, type MongoStoredId } from "./ids.js";
  * const users = db.collection<MongoUserDocument>("users");
  */
 export interface MongoUserDocument {
+  /** ObjectId or UUID string, per the adapter's `idType`. */
   _id: MongoStoredId;
   /** Normalized with core's `normalizeEmail`; unique (see `ensureIndexes`). */
   email: string;
@@ -21,10 +22,17 @@ export interface MongoUserDocument {
   is_active: boolean;
   is_superuser: boolean;
   is_verified: boolean;
+  /** The app's extra fields, under the names it gave them. */
   [field: string]: unknown;
 }
 
-/** The user model {@link MongoUserDatabase} returns by default: protocol fields plus extras. */
+/**
+ * The user model `MongoUserDatabase` returns by default: protocol fields plus extras.
+ *
+ * @example
+ * type User = MongoUser & { displayName?: string };
+ * const users = new MongoUserDatabase<User>(userCollection);
+ */
 export type MongoUser = UserProtocol<string> & ExtraFields;
 
 /** Model property -> document field, for the protocol fields. */
