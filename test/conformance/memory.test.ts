@@ -1,4 +1,3 @@
-
 import { MemoryAccessTokenDatabase, MemoryUserDatabase } from "@tessera/core/testing";
 import { describeAdapterConformance } from "./suite.js";
 

@@ -55,11 +55,22 @@ export function describeAdapterConformance<ID>(fixture: AdapterFixture<ID>): voi
     describe("UserDatabase", () => {
       it("create returns the user with an id and every field; get and getByEmail find it", async () => {
         const db = fixture.users();
-        const extra = fixture.extraField ? { [fixture.extraField.key]: fixture.extraField.value } : {};
+        const extra = fixture.extraField
+          ? { [fixture.extraField.key]: fixture.extraField.value }
+          : {};
         const user = await db.create(userData("ada@example.com", extra));
-        expect(user).toMatchObject({ email: "ada@example.com", isActive: true, isSuperuser: false, isVerified: false });
+        expect(user).toMatchObject({
+          email: "ada@example.com",
+          isActive: true,
+          isSuperuser: false,
+          isVerified: false,
+        });
         expect(user.id).toBeDefined();
-        expect(await db.get(user.id)).toMatchObject({ id: user.id, email: "ada@example.com", ...extra });
+        expect(await db.get(user.id)).toMatchObject({
+          id: user.id,
+          email: "ada@example.com",
+          ...extra,
+        });
         expect((await db.getByEmail("ada@example.com"))?.id).toEqual(user.id);
       });
 
@@ -74,13 +85,17 @@ export function describeAdapterConformance<ID>(fixture: AdapterFixture<ID>): voi
       it("a second user with the same email in another case -> UserAlreadyExistsError", async () => {
         const db = fixture.users();
         await db.create(userData("dup@example.com"));
-        await expect(db.create(userData("DUP@example.com"))).rejects.toBeInstanceOf(UserAlreadyExistsError);
+        await expect(db.create(userData("DUP@example.com"))).rejects.toBeInstanceOf(
+          UserAlreadyExistsError,
+        );
       });
 
       it("20 concurrent creates of one email end in exactly one user (the unique index decides)", async () => {
         const db = fixture.users();
         const results = await Promise.allSettled(
-          Array.from({ length: 20 }, (_, i) => db.create(userData(i % 2 ? "race@example.com" : "RACE@example.com"))),
+          Array.from({ length: 20 }, (_, i) =>
+            db.create(userData(i % 2 ? "race@example.com" : "RACE@example.com")),
+          ),
         );
         const created = results.filter((r) => r.status === "fulfilled");
         const rejected = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
@@ -91,16 +106,31 @@ export function describeAdapterConformance<ID>(fixture: AdapterFixture<ID>): voi
       it("update changes fields and returns the updated user", async () => {
         const db = fixture.users();
         const user = await db.create(userData("upd@example.com"));
-        const updated = await db.update(user, { isVerified: true, isSuperuser: true, hashedPassword: "new-hash" });
-        expect(updated).toMatchObject({ id: user.id, isVerified: true, isSuperuser: true, hashedPassword: "new-hash" });
-        expect(await db.get(user.id)).toMatchObject({ isVerified: true, isSuperuser: true, hashedPassword: "new-hash" });
+        const updated = await db.update(user, {
+          isVerified: true,
+          isSuperuser: true,
+          hashedPassword: "new-hash",
+        });
+        expect(updated).toMatchObject({
+          id: user.id,
+          isVerified: true,
+          isSuperuser: true,
+          hashedPassword: "new-hash",
+        });
+        expect(await db.get(user.id)).toMatchObject({
+          isVerified: true,
+          isSuperuser: true,
+          hashedPassword: "new-hash",
+        });
       });
 
       it("update to another user's email -> UserAlreadyExistsError, nothing changed", async () => {
         const db = fixture.users();
         await db.create(userData("one@example.com"));
         const two = await db.create(userData("two@example.com"));
-        await expect(db.update(two, { email: "ONE@example.com" })).rejects.toBeInstanceOf(UserAlreadyExistsError);
+        await expect(db.update(two, { email: "ONE@example.com" })).rejects.toBeInstanceOf(
+          UserAlreadyExistsError,
+        );
         expect((await db.get(two.id))?.email).toBe("two@example.com");
       });
 
@@ -134,7 +164,9 @@ export function describeAdapterConformance<ID>(fixture: AdapterFixture<ID>): voi
       async function userWithToken(email: string, lifetimeSeconds = 3600, createdAt = new Date()) {
         const user = await fixture.users().create(userData(email));
         const token = generateOpaqueToken();
-        const at = await fixture.tokens().create({ token: hashToken(token), userId: user.id, createdAt, lifetimeSeconds });
+        const at = await fixture
+          .tokens()
+          .create({ token: hashToken(token), userId: user.id, createdAt, lifetimeSeconds });
         return { user, token, at };
       }
 
@@ -197,7 +229,11 @@ export function describeAdapterConformance<ID>(fixture: AdapterFixture<ID>): voi
         const now = new Date();
         const old = await userWithToken("old@example.com", 60, new Date(now.getTime() - 61_000));
         const edge = await userWithToken("edge@example.com", 60, new Date(now.getTime() - 60_000));
-        const fresh = await userWithToken("fresh@example.com", 60, new Date(now.getTime() - 59_000));
+        const fresh = await userWithToken(
+          "fresh@example.com",
+          60,
+          new Date(now.getTime() - 59_000),
+        );
         expect(await fixture.tokens().deleteExpired(now)).toBe(2);
         expect(await fixture.tokens().getByToken(old.at.token)).toBeNull();
         expect(await fixture.tokens().getByToken(edge.at.token)).toBeNull();
@@ -216,7 +252,11 @@ export function describeAdapterConformance<ID>(fixture: AdapterFixture<ID>): voi
         const { user, at } = await userWithToken("join@example.com");
         const both = await db.getByTokenWithUser(at.token);
         expect(both?.accessToken).toMatchObject({ token: at.token, lifetimeSeconds: 3600 });
-        expect(both?.user).toMatchObject({ id: user.id, email: "join@example.com", isActive: true });
+        expect(both?.user).toMatchObject({
+          id: user.id,
+          email: "join@example.com",
+          isActive: true,
+        });
         expect(await db.getByTokenWithUser(hashToken("unknown"))).toBeNull();
       });
     });
