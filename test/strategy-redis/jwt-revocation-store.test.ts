@@ -4,10 +4,10 @@ import { randomBytes } from "node:crypto";
 import { ConfigurationError } from "@tessera/core";
 import { JWTStrategy } from "@tessera/strategy-jwt";
 import { jwtRevocationStoreCases } from "@tessera/strategy-jwt/testing";
+import type { RedisClient } from "@tessera/strategy-redis";
+import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RedisClient } from "../../packages/strategy-redis/src/index.js";
-import { RedisJwtRevocationStore } from "../../packages/strategy-redis/src/jwt/index.js";
 import {
   connectTo,
   countCalls,

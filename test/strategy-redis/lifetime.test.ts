@@ -1,8 +1,8 @@
 // RedisStrategy lifetimes, the same as DatabaseStrategy's: idle expiry, sliding renewal at
 // most once per half-lifetime, and an absolute cap no activity extends.
 import { hashToken } from "@tessera/core";
+import type { RedisClient } from "@tessera/strategy-redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RedisClient } from "../../packages/strategy-redis/src/index.js";
 import { connectTo, fixture, MINUTE, TOPOLOGIES, watchWrites } from "./support.js";
 
 describe.each(TOPOLOGIES)("RedisStrategy lifetimes (%s)", (topology) => {

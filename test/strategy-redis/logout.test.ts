@@ -1,7 +1,7 @@
 // RedisStrategy logout and log out everywhere, with session keys spread over Cluster nodes.
 import { hashToken } from "@tessera/core";
+import type { RedisClient } from "@tessera/strategy-redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RedisClient } from "../../packages/strategy-redis/src/index.js";
 import { connectTo, fixture, keysUnder, MINUTE, nodeOf, TOPOLOGIES } from "./support.js";
 
 describe.each(TOPOLOGIES)("RedisStrategy logout (%s)", (topology) => {

@@ -2,10 +2,10 @@
 // client serves again once Redis is back. Runs on a private Redis from test/harness/control.ts:
 // stopping the shared one would fail every other Redis test file running in parallel.
 import { ServiceUnavailableError } from "@tessera/core";
+import { recommendedRedisOptions } from "@tessera/strategy-redis";
+import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recommendedRedisOptions } from "../../packages/strategy-redis/src/index.js";
-import { RedisJwtRevocationStore } from "../../packages/strategy-redis/src/jwt/index.js";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
 import { fixture } from "./support.js";
 

@@ -1,7 +1,7 @@
 // RedisStrategy session list, ending one session by its public id, and the index bounds.
 import { hashToken } from "@tessera/core";
+import type { RedisClient } from "@tessera/strategy-redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RedisClient } from "../../packages/strategy-redis/src/index.js";
 import { connectTo, fixture, MINUTE, TOPOLOGIES } from "./support.js";
 
 describe.each(TOPOLOGIES)("RedisStrategy sessions (%s)", (topology) => {

@@ -2,8 +2,8 @@
 // dropped with the sessions when a change revokes them.
 import { AuthenticationBackend, BearerTransport, hashToken, UserManager } from "@tessera/core";
 import type { MemoryUser } from "@tessera/core/testing";
+import { isUserSnapshot, type RedisClient } from "@tessera/strategy-redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isUserSnapshot, type RedisClient } from "../../packages/strategy-redis/src/index.js";
 import { connectTo, countCalls, fixture, MINUTE, TOPOLOGIES } from "./support.js";
 
 describe.each(TOPOLOGIES)("RedisStrategy snapshots (%s)", (topology) => {

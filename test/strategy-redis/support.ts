@@ -3,8 +3,6 @@
 import { randomBytes } from "node:crypto";
 import { UserManager } from "@tessera/core";
 import { type MemoryUser, MemoryUserDatabase } from "@tessera/core/testing";
-import { Cluster, Redis } from "ioredis";
-import { inject } from "vitest";
 // The test workspace package does not depend on @tessera/strategy-redis (yet): import sources.
 import {
   type RedisClient,
@@ -12,7 +10,9 @@ import {
   type RedisStrategyOptions,
   recommendedClusterOptions,
   recommendedRedisOptions,
-} from "../../packages/strategy-redis/src/index.js";
+} from "@tessera/strategy-redis";
+import { Cluster, Redis } from "ioredis";
+import { inject } from "vitest";
 
 export type Topology = "single" | "cluster";
 export const TOPOLOGIES: readonly Topology[] = ["single", "cluster"];

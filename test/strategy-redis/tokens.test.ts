@@ -1,7 +1,7 @@
 // RedisStrategy: issuing and reading tokens, what is stored, and what never authenticates.
 import { hashToken, isOpaqueTokenShape } from "@tessera/core";
+import type { RedisClient } from "@tessera/strategy-redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RedisClient } from "../../packages/strategy-redis/src/index.js";
 import { connectTo, countCalls, fixture, keysUnder, TOPOLOGIES } from "./support.js";
 
 describe.each(TOPOLOGIES)("RedisStrategy tokens (%s)", (topology) => {

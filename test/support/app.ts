@@ -79,11 +79,12 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   const tokenDb = new MemoryAccessTokenDatabase(
     userDb instanceof MemoryUserDatabase ? userDb : undefined,
   );
-  const dbStrategy = new DatabaseStrategy<MemoryUser>({ database: tokenDb, lifetimeSeconds: 3600 });
   const db = new AuthenticationBackend<MemoryUser, string, Context>({
     name: "db",
     transport: new BearerTransport({ tokenUrl: "auth/db/login" }),
-    getStrategy: () => dbStrategy,
+    // Built per request, as request-scoped databases require.
+    getStrategy: () =>
+      new DatabaseStrategy<MemoryUser>({ database: tokenDb, lifetimeSeconds: 3600 }),
   });
   const userManager = () =>
     new UserManager<MemoryUser, string>({

@@ -47,14 +47,19 @@ export function addSessionRoutes<U extends UserProtocol<ID>, ID>(
     "/me/sessions",
     handle(async (ctx) => {
       const auth = await current(ctx);
-      const sessions: SessionRead[] = [];
-      const seen = new Set<unknown>();
+      // Keyed by session id: backends sharing one store (Bearer and cookie over the same
+      // table) list the same sessions, and strategies are often built per request, so
+      // neither strategy identity nor backend tells them apart.
+      const sessions = new Map<string, SessionRead>();
       for (const { backend, strategy } of await listing(ctx)) {
-        if (seen.has(strategy)) continue;
-        seen.add(strategy);
-        const token = strategy === auth.strategy ? auth.token : null;
+        const token = backend === auth.backend ? auth.token : null;
         for (const s of (await strategy.listSessions?.(auth.user, token)) ?? []) {
-          sessions.push({
+          const known = sessions.get(s.id);
+          if (known) {
+            known.current ||= s.current;
+            continue;
+          }
+          sessions.set(s.id, {
             id: s.id,
             backend: backend.name,
             created_at: s.createdAt.toISOString(),
@@ -64,7 +69,7 @@ export function addSessionRoutes<U extends UserProtocol<ID>, ID>(
         }
       }
       ctx.set("Cache-Control", "no-store");
-      ctx.body = sessions;
+      ctx.body = [...sessions.values()];
     }),
   );
 

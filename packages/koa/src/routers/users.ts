@@ -94,7 +94,11 @@ export function createUsersRouter<U extends UserProtocol<ID>, ID>(
     handle(async (ctx) => {
       const { userManager, user } = await current(ctx, { active: true, verified });
       const input = wireToModel(parseBody(updateSchema, await readJsonBody(ctx, deps.bodyLimit)));
-      ctx.body = deps.read(await updateOr400(userManager, input, user, true, ctx));
+      // Writes start from the stored user, not from what authenticated the request: a
+      // strategy may have served a cached snapshot (Redis) that is not a full record.
+      const stored = await userManager.userDb.get(user.id);
+      if (!stored) throw new HttpError(401, "Unauthorized");
+      ctx.body = deps.read(await updateOr400(userManager, input, stored, true, ctx));
     }),
   );
   // Before "/:id", which would otherwise match "me".
