@@ -72,12 +72,63 @@ describe.each(["postgresql", "sqlite"] as const)("db-mikroorm/%s hot path", (dri
     expect(none.queries).toHaveLength(0);
   });
 
+  it("inside em.transactional the reads see the transaction's own writes", async () => {
+    await db.orm.em.fork().transactional(async (em) => {
+      const user = await new MikroOrmUserDatabase(em, User).create(userData("trx@example.com"));
+      const digest = hashToken(generateOpaqueToken());
+      const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken);
+      await tokens.create({
+        token: digest,
+        userId: user.id,
+        createdAt: new Date(),
+        lifetimeSeconds: 60,
+      });
+      expect((await tokens.getByTokenWithUser(digest))?.user.email).toBe("trx@example.com");
+      // Not committed yet: a fork outside the transaction does not see the user. (SQLite has
+      // one connection, which the transaction holds: a read outside would wait for it.)
+      if (driver === "postgresql") {
+        const outside = new MikroOrmUserDatabase(db.orm.em.fork(), User);
+        expect(await outside.getByEmail("trx@example.com")).toBeNull();
+      }
+    });
+  });
+
   it("deleteExpired is one DELETE in the platform's date arithmetic", async () => {
     const { queries } = await db.captureQueries(() =>
       new MikroOrmAccessTokenDatabase(db.em(), AccessToken).deleteExpired(new Date()),
     );
     expect(queries).toHaveLength(1);
     expect(queries[0]).toMatch(/^.*delete from/i);
+  });
+});
+
+describe("db-mikroorm/postgresql prepared statements", () => {
+  let db: TestOrm;
+  beforeAll(async () => {
+    // One pooled connection, so the session that prepared the statement is the one we ask.
+    db = await openTestOrm("postgresql", [User, AccessToken], { driverOptions: { max: 1 } });
+  });
+  afterAll(() => db?.close());
+
+  it("hot reads are named prepared statements on MikroORM's pg pool", async () => {
+    const user = await new MikroOrmUserDatabase(db.em(), User).create(userData("prep@example.com"));
+    const digest = hashToken(generateOpaqueToken());
+    const tokens = new MikroOrmAccessTokenDatabase(db.em(), AccessToken);
+    await tokens.create({
+      token: digest,
+      userId: user.id,
+      createdAt: new Date(),
+      lifetimeSeconds: 60,
+    });
+    expect((await tokens.getByTokenWithUser(digest))?.user.id).toBe(user.id);
+    expect((await new MikroOrmUserDatabase(db.em(), User).get(user.id))?.id).toBe(user.id);
+    const pool = (await db.orm.em.getConnection().getNativeClient()) as {
+      query(sql: string): Promise<{ rows: { name: string; statement: string }[] }>;
+    };
+    const { rows } = await pool.query("select name, statement from pg_prepared_statements");
+    const ours = rows.filter((r) => r.name.startsWith("tessera_"));
+    expect(ours.some((r) => / join /i.test(r.statement) && r.statement.includes("$1"))).toBe(true);
+    expect(ours.length).toBeGreaterThanOrEqual(2);
   });
 });
 

@@ -1,9 +1,9 @@
-// The SQL hot path: statements built once per entity metadata, run through MikroORM's
-// connection (its logger, `onQuery` hook and the EntityManager's transaction still apply),
-// with rows mapped to plain objects by MikroORM's compiled result mapper. No QueryBuilder,
-// no identity map, no entity hydration per request.
+// The SQL hot path: statements built once per entity metadata, run as prepared statements on
+// PostgreSQL or through MikroORM's connection (see query-one.ts), rows mapped to plain objects
+// by MikroORM's compiled result mapper. No QueryBuilder, no identity map, no hydration.
 import type { EntityManager, EntityProperty, Transaction } from "@mikro-orm/core";
 import { type EntityModel, plainFromRow } from "./model.js";
+import { platformIs, queryOne } from "./query-one.js";
 
 type Row = Record<string, unknown>;
 
@@ -30,8 +30,17 @@ export function tableOf(em: EntityManager, model: EntityModel): string {
   return model.platform.quoteIdentifier(name);
 }
 
-const columnsOf = (model: EntityModel) =>
-  model.fields.filter((p) => !p.formula).flatMap((p) => p.fieldNames ?? []);
+const columns = new WeakMap<EntityModel, string[]>();
+
+/** The columns a plain object is read from (computed fields excluded), once per model. */
+function columnsOf(model: EntityModel): string[] {
+  let cols = columns.get(model);
+  if (!cols) {
+    cols = model.fields.filter((p) => !p.formula).flatMap((p) => p.fieldNames ?? []);
+    columns.set(model, cols);
+  }
+  return cols;
+}
 
 export const column = (model: EntityModel, prop: EntityProperty) => {
   const name = prop.fieldNames?.[0];
@@ -69,7 +78,7 @@ export async function sqlFindOne(
       .join(", ");
     return `select ${cols} from ${tableOf(em, model)} where ${column(model, prop)} = ? limit 1`;
   });
-  const row = await conn(em).execute<Row | undefined>(sql, [value], "get", trx(em));
+  const row = await queryOne(em, sql, [value]);
   return row ? plainFromRow(model, row) : null;
 }
 
@@ -101,7 +110,7 @@ export async function sqlTokenWithUser(
       `where ${q(`t.${token.pk.fieldNames[0]}`)} = ? limit 1`
     );
   });
-  const row = await conn(em).execute<Row | undefined>(sql, [digest], "get", trx(em));
+  const row = await queryOne(em, sql, [digest]);
   if (!row) return null;
   const tokenRow: Row = {};
   const userRow: Row = {};
@@ -124,15 +133,7 @@ export function expiredCondition(
   createdAt: string,
   lifetime: string,
 ): string | null {
-  const names: string[] = [];
-  for (
-    let p = Object.getPrototypeOf(model.platform);
-    p && p !== Object.prototype;
-    p = Object.getPrototypeOf(p)
-  ) {
-    names.push(String(p.constructor?.name ?? ""));
-  }
-  const is = (re: RegExp) => names.some((n) => re.test(n));
+  const is = (re: RegExp) => platformIs(model.platform, re);
   if (is(/postgre/i)) return `${createdAt} + ${lifetime} * interval '1 second' <= ?`;
   if (is(/sqlite/i) && typeof model.platform.processDateProperty(new Date(0)) === "number") {
     // MikroORM stores SQLite datetimes as epoch milliseconds.
