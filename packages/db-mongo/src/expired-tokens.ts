@@ -1,7 +1,8 @@
-import type { ClientSession, Collection, Document, Filter, ObjectId } from "mongodb";
+import type { ClientSession, Collection, Filter, ObjectId } from "mongodb";
+import type { MongoAccessTokenDocument } from "./token-document.js";
 
 /** `created_at + lifetime_seconds <= now`, evaluated by the server (needs `$expr`). */
-export function expiredFilter(now: Date): Filter<Document> {
+export function expiredFilter(now: Date): Filter<MongoAccessTokenDocument> {
   return {
     $expr: {
       $lte: [{ $add: ["$created_at", { $multiply: ["$lifetime_seconds", 1000] }] }, now],
@@ -26,7 +27,7 @@ interface ScannedToken {
  * Cost grows with the number of tokens: prefer a server with `$expr`, or a TTL index.
  */
 export async function deleteExpiredByScan(
-  collection: Collection<Document>,
+  collection: Collection<MongoAccessTokenDocument>,
   now: Date,
   options: { session?: ClientSession },
 ): Promise<number> {

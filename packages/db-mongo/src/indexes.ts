@@ -28,8 +28,8 @@ const isIndexConflict = (error: unknown) => {
  * exists afterwards: FerretDB v1 answers OK to a createIndex that conflicts with an existing
  * non-unique index of the same name, and then nothing would stop duplicates.
  */
-export async function ensureUniqueIndex(
-  collection: Collection<Document>,
+export async function ensureUniqueIndex<T extends Document>(
+  collection: Collection<T>,
   field: string,
   name: string,
 ): Promise<void> {
@@ -54,8 +54,8 @@ export async function ensureUniqueIndex(
 }
 
 /** Creates a plain ascending index on `field`. */
-export async function ensureIndex(
-  collection: Collection<Document>,
+export async function ensureIndex<T extends Document>(
+  collection: Collection<T>,
   field: string,
   name: string,
 ): Promise<void> {
@@ -67,8 +67,8 @@ export async function ensureIndex(
  * date it holds. A TTL index of another `expireAfterSeconds` is dropped and made again
  * (collMod would need the Db object, which a Collection does not expose).
  */
-export async function ensureTtlIndex(
-  collection: Collection<Document>,
+export async function ensureTtlIndex<T extends Document>(
+  collection: Collection<T>,
   field: string,
   name: string,
   seconds: number | undefined,

@@ -7,7 +7,7 @@ import {
   InvalidIDError,
   type UserProtocol,
 } from "@tessera/core";
-import type { ClientSession, Collection, Document } from "mongodb";
+import type { ClientSession, Collection } from "mongodb";
 import { withFeature } from "./capabilities.js";
 import { runDriver } from "./driver-errors.js";
 import { deleteExpiredByScan, expiredFilter } from "./expired-tokens.js";
@@ -220,7 +220,7 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
 
   /** Deletes every token expired at `now` (`created_at + lifetime_seconds <= now`); returns how many. */
   async deleteExpired(now: Date): Promise<number> {
-    const tokens = this.collection as unknown as Collection<Document>;
+    const tokens = this.collection;
     return runDriver(() =>
       withFeature(
         this.collection,
@@ -243,7 +243,7 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
   async ensureIndexes(
     options: MongoAccessTokenIndexOptions = {},
   ): Promise<MongoAccessTokenIndexReport> {
-    const tokens = this.collection as unknown as Collection<Document>;
+    const tokens = this.collection;
     await ensureUniqueIndex(tokens, "token", "token_unique");
     await ensureIndex(tokens, "user_id", "user_id");
     return {

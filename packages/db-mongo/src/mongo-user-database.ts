@@ -7,7 +7,7 @@ import {
   type UserProtocol,
   type UserUpdateData,
 } from "@tessera/core";
-import type { ClientSession, Collection, Document } from "mongodb";
+import type { ClientSession, Collection } from "mongodb";
 import { isDuplicateKeyError, runDriver, translateDriverError } from "./driver-errors.js";
 import { type IdCodec, idCodec, type MongoIdType, type MongoStoredId } from "./ids.js";
 import { ensureUniqueIndex } from "./indexes.js";
@@ -150,11 +150,7 @@ export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
    * await users.ensureIndexes();
    */
   async ensureIndexes(): Promise<void> {
-    await ensureUniqueIndex(
-      this.collection as unknown as Collection<Document>,
-      "email",
-      EMAIL_INDEX,
-    );
+    await ensureUniqueIndex(this.collection, "email", EMAIL_INDEX);
   }
 
   /** The stored form of a user id, or null when malformed. Used by the token adapter. */
