@@ -3,8 +3,8 @@
 // the values travel as bind parameters. Measured on the conformance join: 15.2k ops/s
 // prepared vs 10.8k unprepared raw pg vs 6.9k through `connection.execute`, which inlines
 // escaped values and re-parses every time. Elsewhere, or whenever that would skip something
-// the app configured (a transaction, a session context, an `onQuery` rewrite), the query
-// goes through MikroORM's `connection.execute` instead.
+// the app configured (a transaction, a session context or `sessionContext: "connection"`,
+// an `onQuery` rewrite), the query goes through MikroORM's `connection.execute` instead.
 import { createHash } from "node:crypto";
 import type { EntityManager, Platform, Transaction } from "@mikro-orm/core";
 import { isUnavailable } from "./errors.js";
@@ -78,7 +78,13 @@ export async function queryOne(
 ): Promise<Row | undefined> {
   const connection = em.getConnection() as unknown as SqlConnection;
   const ctx = em.getTransactionContext<Transaction>();
-  const plain = !ctx && !em.getSessionContext() && em.config.get("onQuery")(sql, params) === sql;
+  // In "connection" session-context mode MikroORM resets each pooled connection's role and
+  // variables when Kysely reserves it; a query on the bare pool would skip that reset.
+  const plain =
+    !ctx &&
+    !em.getSessionContext() &&
+    em.config.get("sessionContext") !== "connection" &&
+    em.config.get("onQuery")(sql, params) === sql;
   const pool = plain ? await pgPool(em, connection) : null;
   if (!pool) return connection.execute<Row | undefined>(sql, params, "get", ctx);
   const started = Date.now();
