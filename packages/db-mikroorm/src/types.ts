@@ -4,6 +4,9 @@ import type { EntityClass } from "@mikro-orm/core";
  * An entity as the adapters accept it: a `defineEntity` / `EntitySchema` result (anything
  * carrying MikroORM's `~entity` type tag) or an entity class. Structural on purpose:
  * `EntityName<object>` rejects schemas that extend a base entity.
+ *
+ * @example
+ * const entity: EntityTarget = AppUser; // what MikroOrmUserDatabase's constructor takes
  */
 export type EntityTarget<E extends object = object> = { readonly "~entity": E } | EntityClass<E>;
 
@@ -21,6 +24,9 @@ export type PlainUser<E> = {
 /**
  * A value type without MikroORM's type-level brands (`Opt<string>` is `string & Opt.Brand`):
  * plain objects carry plain values, and a plain `string` must be accepted as an id.
+ *
+ * @example
+ * type Id = Unbranded<Opt<string>>; // string
  */
 export type Unbranded<V> = V extends string
   ? string
@@ -34,8 +40,18 @@ export type Unbranded<V> = V extends string
           ? Date
           : V;
 
-/** The id type of a user entity (its plain `id`). */
+/**
+ * The id type of a user entity (its plain `id`).
+ *
+ * @example
+ * type Id = UserIdOf<InferEntity<typeof IntUser>>; // number
+ */
 export type UserIdOf<E> = E extends { id: infer I } ? Unbranded<I> : unknown;
 
-/** The user entity an access-token entity's `user` relation points at. */
+/**
+ * The user entity an access-token entity's `user` relation points at.
+ *
+ * @example
+ * type U = TokenUserOf<InferEntity<typeof AccessToken>>; // the User entity type
+ */
 export type TokenUserOf<T> = T extends { user: infer R } ? (R extends object ? R : never) : never;

@@ -19,9 +19,11 @@ export const AccessTokenBase = defineEntity({
   name: "TesseraAccessTokenBase",
   abstract: true,
   properties: {
-    // A hex SHA-256 digest is exactly 64 characters.
+    /** The SHA-256 hex digest of the token (64 characters); the primary key. */
     token: p.string().length(64).primary().fieldName("token"),
+    /** When the token was issued; it expires at `createdAt + lifetimeSeconds`. */
     createdAt: p.datetime().fieldName("created_at"),
+    /** Lifetime in seconds from `createdAt`; sliding renewal raises it. */
     lifetimeSeconds: p.integer().fieldName("lifetime_seconds"),
   },
 });

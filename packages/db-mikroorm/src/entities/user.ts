@@ -25,12 +25,15 @@ export const UserBase = defineEntity({
   name: "TesseraUserBase",
   abstract: true,
   properties: {
-    // 320 = 64 (local part) + 1 + 255 (domain), as FastAPI Users.
+    /** The normalized email; unique. 320 = 64 (local part) + 1 + 255 (domain), as FastAPI Users. */
     email: p.string().length(320).fieldName("email").unique(),
-    // Room for any PHC string (argon2id, bcrypt, a future scheme).
+    /** A PHC string; room for any scheme (argon2id, bcrypt, a future one). */
     hashedPassword: p.string().length(1024).fieldName("hashed_password"),
+    /** @default true */
     isActive: p.boolean().default(true).fieldName("is_active"),
+    /** @default false */
     isSuperuser: p.boolean().default(false).fieldName("is_superuser"),
+    /** @default false */
     isVerified: p.boolean().default(false).fieldName("is_verified"),
   },
 });
