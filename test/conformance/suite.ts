@@ -240,6 +240,23 @@ export function describeAdapterConformance<ID>(fixture: AdapterFixture<ID>): voi
         expect(await fixture.tokens().getByToken(fresh.at.token)).not.toBeNull();
       });
 
+      it("listByUser (when implemented) returns exactly that user's tokens", async () => {
+        const db = fixture.tokens();
+        if (!db.listByUser) return void expect(db.listByUser).toBeUndefined();
+        const a = await userWithToken("list-a@example.com");
+        await db.create({
+          token: hashToken(generateOpaqueToken()),
+          userId: a.user.id,
+          createdAt: new Date(),
+          lifetimeSeconds: 60,
+        });
+        await userWithToken("list-b@example.com");
+        const rows = await db.listByUser(a.user.id);
+        expect(rows).toHaveLength(2);
+        for (const row of rows) expect(String(row.userId)).toBe(String(a.user.id));
+        expect(rows.map((r) => r.token)).toContain(a.at.token);
+      });
+
       it("deleting a user removes (cascades to) their tokens", async () => {
         const { user, at } = await userWithToken("cascade@example.com");
         await fixture.users().delete(user);

@@ -54,6 +54,12 @@ export function writeError(ctx: Context, error: unknown): void {
     ctx.body = { detail: "Forbidden" };
     return;
   }
+  if (isTesseraError(error, ErrorCode.USER_NOT_EXISTS)) {
+    // The user vanished mid-request (deleted by someone else): not a server error.
+    ctx.status = 404;
+    ctx.body = { detail: "Not Found" };
+    return;
+  }
   if (isTesseraError(error, ErrorCode.SERVICE_UNAVAILABLE)) {
     ctx.status = 503;
     ctx.body = { detail: HttpErrorCode.SERVICE_UNAVAILABLE };
