@@ -8,7 +8,7 @@ import type {
 } from "@tessera/core";
 import { guard } from "./lib/errors.js";
 import { type EntityModel, modelOf, toDbId } from "./lib/model.js";
-import { deleteExpired, findOne, findTokenWithUser, insert, prop } from "./lib/store.js";
+import { deleteExpired, findMany, findOne, findTokenWithUser, insert, prop } from "./lib/store.js";
 import type { EntityTarget, PlainUser, TokenUserOf, UserIdOf } from "./types.js";
 
 type Row = Record<string, unknown>;
@@ -120,6 +120,17 @@ export class MikroOrmAccessTokenDatabase<
     const dbId = toDbId(user, userId);
     if (dbId === undefined) return;
     await guard(() => this.#em.nativeDelete(token.meta.class, { [relation.name]: dbId }));
+  }
+
+  /** Every token of a user, oldest first (expired ones included): for listing sessions. */
+  async listByUser(userId: ID): Promise<AccessTokenProtocol<ID>[]> {
+    const { token, user, relation } = this.#m;
+    const dbId = toDbId(user, userId);
+    if (dbId === undefined) return [];
+    const rows = await guard(() =>
+      findMany(this.#em, token, relation, dbId, prop(token, "createdAt")),
+    );
+    return rows.map((row) => this.#toProtocol(row));
   }
 
   /** Deletes every token expired at `now` (`createdAt + lifetimeSeconds <= now`); returns how many. */

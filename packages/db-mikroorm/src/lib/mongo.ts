@@ -13,7 +13,7 @@ interface MongoConnection {
   find(
     entity: Entity,
     where: Doc,
-    opts?: { limit?: number; ctx?: Transaction; fields?: string[] },
+    opts?: { limit?: number; ctx?: Transaction; fields?: string[]; orderBy?: Doc[] },
   ): Promise<Doc[]>;
   aggregate(entity: Entity, pipeline: Doc[], ctx?: Transaction): Promise<Doc[]>;
   deleteMany(entity: Entity, where: Doc, ctx?: Transaction): Promise<{ affectedRows: number }>;
@@ -79,6 +79,24 @@ export async function mongoFindOne(
     { limit: 1, ctx: trx(em) },
   );
   return doc ? plainFromRow(model, doc) : null;
+}
+
+/** Every document whose `prop` equals `value`, oldest `orderBy` first, as plain objects. */
+export async function mongoFindMany(
+  em: EntityManager,
+  model: EntityModel,
+  prop: EntityProperty,
+  value: unknown,
+  orderBy: EntityProperty,
+): Promise<Doc[]> {
+  const field = prop.fieldNames[0] ?? prop.name;
+  const sort = [{ [orderBy.fieldNames[0] ?? orderBy.name]: 1 }];
+  const docs = await conn(em).find(
+    model.meta.class,
+    { [field]: value },
+    { orderBy: sort, ctx: trx(em) },
+  );
+  return docs.map((doc) => plainFromRow(model, doc));
 }
 
 /**

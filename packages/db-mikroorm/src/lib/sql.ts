@@ -82,6 +82,27 @@ export async function sqlFindOne(
   return row ? plainFromRow(model, row) : null;
 }
 
+/** Every row whose `prop` equals `value`, oldest `orderBy` first, as plain objects. */
+export async function sqlFindMany(
+  em: EntityManager,
+  model: EntityModel,
+  prop: EntityProperty,
+  value: unknown,
+  orderBy: EntityProperty,
+): Promise<Row[]> {
+  const sql = statement(model, `many:${prop.name}:${orderBy.name}`, () => {
+    const cols = columnsOf(model)
+      .map((c) => model.platform.quoteIdentifier(c))
+      .join(", ");
+    return (
+      `select ${cols} from ${tableOf(em, model)} where ${column(model, prop)} = ? ` +
+      `order by ${column(model, orderBy)}`
+    );
+  });
+  const rows = await conn(em).execute<Row[]>(sql, [value], "all", trx(em));
+  return rows.map((row) => plainFromRow(model, row));
+}
+
 /**
  * A token row and its user's row in one round trip (an inner join: a token whose user is
  * gone reads as nothing). Columns are aliased by position so names never collide.

@@ -1,8 +1,15 @@
 // One read/write surface over SQL and MongoDB, so the adapters hold no driver branches.
 import type { EntityManager, EntityProperty } from "@mikro-orm/core";
 import { type EntityModel, plainFromEntity } from "./model.js";
-import { mongoDeleteExpired, mongoFindOne, mongoTokenWithUser } from "./mongo.js";
-import { column, expiredCondition, sqlDeleteWhere, sqlFindOne, sqlTokenWithUser } from "./sql.js";
+import { mongoDeleteExpired, mongoFindMany, mongoFindOne, mongoTokenWithUser } from "./mongo.js";
+import {
+  column,
+  expiredCondition,
+  sqlDeleteWhere,
+  sqlFindMany,
+  sqlFindOne,
+  sqlTokenWithUser,
+} from "./sql.js";
 
 type Row = Record<string, unknown>;
 
@@ -14,6 +21,19 @@ export function findOne(
   value: unknown,
 ): Promise<Row | null> {
   return model.mongo ? mongoFindOne(em, model, prop, value) : sqlFindOne(em, model, prop, value);
+}
+
+/** Every row whose `prop` equals `value`, ordered by `orderBy`, as plain objects. */
+export function findMany(
+  em: EntityManager,
+  model: EntityModel,
+  prop: EntityProperty,
+  value: unknown,
+  orderBy: EntityProperty,
+): Promise<Row[]> {
+  return model.mongo
+    ? mongoFindMany(em, model, prop, value, orderBy)
+    : sqlFindMany(em, model, prop, value, orderBy);
 }
 
 /** A token and its user in one round trip (two on servers without `$lookup`). */
