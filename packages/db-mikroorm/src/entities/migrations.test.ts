@@ -15,8 +15,12 @@ import { User } from "./user.js";
 // Under the package's node_modules: the generated file imports @mikro-orm/migrations, which
 // only resolves from inside the package (and node_modules is never committed).
 const pkg = fileURLToPath(new URL("../..", import.meta.url));
-const dir = join(pkg, "node_modules", ".tessera-test", `migrations-${process.pid}-${Date.now()}`);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const parent = join(pkg, "node_modules", ".tessera-test");
+const dir = join(parent, `migrations-${process.pid}-${Date.now()}`);
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  if (readdirSync(parent).length === 0) rmSync(parent, { recursive: true, force: true });
+});
 
 it("the initial migration creates both tables, the unique email index and the cascade", async () => {
   mkdirSync(dir, { recursive: true });
