@@ -9,15 +9,11 @@ import {
   UserManager,
   type UserManagerHooks,
 } from "@tessera/core";
-import {
-  MemoryAccessTokenDatabase,
-  type MemoryUser,
-  MemoryUserDatabase,
-} from "@tessera/core/testing";
 import { Tessera, type UserSchemas } from "@tessera/koa";
 import { DatabaseStrategy } from "@tessera/strategy-database";
 import { JWTStrategy, MemoryJwtRevocationStore } from "@tessera/strategy-jwt";
 import Koa, { type Context } from "koa";
+import { openStore, type StoreKind, type StoreUser } from "./stores.js";
 
 export const SECRET = "test-secret-of-at-least-thirty-two-bytes!!";
 export const VERIFY_SECRET = "verify-secret-of-at-least-thirty-two-bytes";
@@ -32,11 +28,10 @@ export interface SentToken {
 
 /** Options of {@link startApp}. */
 export interface AppOptions {
-  userDb?: UserDatabase<MemoryUser, string>;
-  schemas?: UserSchemas<MemoryUser>;
+  schemas?: UserSchemas<StoreUser>;
   requiresVerification?: boolean;
   bodyLimit?: number;
-  hooks?: Partial<UserManagerHooks<MemoryUser>>;
+  hooks?: Partial<UserManagerHooks<StoreUser>>;
   /** JWT strategy without a revocation store (logout "not supported"). */
   statelessJwt?: boolean;
 }
@@ -44,51 +39,53 @@ export interface AppOptions {
 /** A running test app and what it exposes to tests. */
 export interface TestApp {
   url: string;
-  userDb: UserDatabase<MemoryUser, string>;
-  /** The `db` backend's token store (digests only). */
-  tokenDb: MemoryAccessTokenDatabase;
+  /** Which store the app runs on (`TESSERA_HTTP_STORE`). */
+  store: StoreKind;
+  /** A user database for one operation, as a request would get it. */
+  readonly userDb: UserDatabase<StoreUser, string>;
+  /** Every stored token digest of the `db` backend, read from the database. */
+  tokenDigests(): Promise<string[]>;
   outbox: SentToken[];
-  userManager: () => UserManager<MemoryUser, string>;
+  userManager: () => UserManager<StoreUser, string>;
   close(): Promise<void>;
 }
 
 /**
  * Starts a real Koa server on a free loopback port with three backends — `jwt` (Bearer +
  * JWT), `cookie` (Cookie + JWT) and `db` (Bearer + database strategy) — and every router
- * mounted as FastAPI Users does.
+ * mounted as FastAPI Users does, on the store `TESSERA_HTTP_STORE` names (in memory by
+ * default; MikroORM on PostgreSQL, or the native driver on the MongoDB-protocol server).
  */
 export async function startApp(options: AppOptions = {}): Promise<TestApp> {
-  const userDb = options.userDb ?? new MemoryUserDatabase();
+  const store = await openStore();
   const outbox: SentToken[] = [];
-  const store = options.statelessJwt ? undefined : new MemoryJwtRevocationStore();
-  const strategy = new JWTStrategy<MemoryUser, string>({
+  const revocationStore = options.statelessJwt ? undefined : new MemoryJwtRevocationStore();
+  const strategy = new JWTStrategy<StoreUser, string>({
     secret: SECRET,
     lifetimeSeconds: 3600,
-    ...(store ? { revocationStore: store } : {}),
-  }) as Strategy<MemoryUser, string>;
-  const jwt = new AuthenticationBackend<MemoryUser, string, Context>({
+    ...(revocationStore ? { revocationStore } : {}),
+  }) as Strategy<StoreUser, string>;
+  const jwt = new AuthenticationBackend<StoreUser, string, Context>({
     name: "jwt",
     transport: new BearerTransport({ tokenUrl: "auth/jwt/login" }),
     getStrategy: () => strategy,
   });
-  const cookie = new AuthenticationBackend<MemoryUser, string, Context>({
+  const cookie = new AuthenticationBackend<StoreUser, string, Context>({
     name: "cookie",
     transport: new CookieTransport({ cookieMaxAge: 3600, cookieSecure: false }),
     getStrategy: () => strategy,
   });
-  const tokenDb = new MemoryAccessTokenDatabase(
-    userDb instanceof MemoryUserDatabase ? userDb : undefined,
-  );
-  const db = new AuthenticationBackend<MemoryUser, string, Context>({
+  const db = new AuthenticationBackend<StoreUser, string, Context>({
     name: "db",
     transport: new BearerTransport({ tokenUrl: "auth/db/login" }),
     // Built per request, as request-scoped databases require.
     getStrategy: () =>
-      new DatabaseStrategy<MemoryUser>({ database: tokenDb, lifetimeSeconds: 3600 }),
+      new DatabaseStrategy<StoreUser>({ database: store.tokens(), lifetimeSeconds: 3600 }),
   });
   const userManager = () =>
-    new UserManager<MemoryUser, string>({
-      userDb,
+    new UserManager<StoreUser, string>({
+      userDb: store.users(),
+      idParser: store.idParser,
       verificationTokenSecret: VERIFY_SECRET,
       resetPasswordTokenSecret: RESET_SECRET,
       hooks: {
@@ -101,7 +98,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
         ...options.hooks,
       },
     });
-  const tessera = new Tessera<MemoryUser, string>({
+  const tessera = new Tessera<StoreUser, string>({
     getUserManager: userManager,
     backends: [jwt, cookie, db],
     ...(options.schemas ? { schemas: options.schemas } : {}),
@@ -138,8 +135,11 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    userDb,
-    tokenDb,
+    store: store.kind,
+    get userDb() {
+      return store.users();
+    },
+    tokenDigests: () => store.tokenDigests(),
     outbox,
     userManager,
     close: () =>

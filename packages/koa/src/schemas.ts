@@ -9,7 +9,7 @@ import { type ValidationIssue, validationError } from "./http-error.js";
  * const schemas = {
  *   create: userCreateSchema.extend({ first_name: z.string().max(100) }),
  *   update: userUpdateSchema.extend({ first_name: z.string().max(100).optional() }),
- *   read: (user: AppUser) => ({ ...readUser(user), first_name: user.first_name }),
+ *   read: (user: AppUser) => ({ ...readUser(user), first_name: user.firstName }),
  * };
  */
 
@@ -68,20 +68,20 @@ export interface UserSchemas<U extends UserProtocol<unknown>> {
   read?: (user: U) => Record<string, unknown>;
 }
 
-const WIRE_TO_MODEL: Record<string, string> = {
-  is_active: "isActive",
-  is_superuser: "isSuperuser",
-  is_verified: "isVerified",
-};
+/** `first_name` -> `firstName`: wire fields are snake_case, model properties camelCase. */
+function camelCase(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
 
 /**
- * Maps parsed wire fields to the user model: the protocol's snake_case flags become
- * camelCase; an app's own fields keep their names. Undefined fields are dropped.
+ * Maps parsed wire fields to the user model: every snake_case key becomes camelCase
+ * (`is_active` -> `isActive`, an app's `first_name` -> `firstName`), as the model's
+ * properties are named. Undefined fields are dropped.
  */
 export function wireToModel(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = Object.create(null);
   for (const [key, value] of Object.entries(data)) {
-    if (value !== undefined) out[WIRE_TO_MODEL[key] ?? key] = value;
+    if (value !== undefined) out[camelCase(key)] = value;
   }
   return out;
 }

@@ -1,0 +1,17 @@
+import { describe } from "vitest";
+
+const FILES = ["auth", "register", "verify", "reset", "users", "current-user", "sessions"];
+
+/**
+ * Runs the whole HTTP suite (test/http) on another store: sets `TESSERA_HTTP_STORE`,
+ * then imports each HTTP test file inside its own suite, so each file's hooks stay
+ * scoped to its own tests.
+ */
+export function runHttpSuiteOn(store: string): void {
+  process.env.TESSERA_HTTP_STORE = store;
+  for (const file of FILES) {
+    describe(`[${store}] test/http/${file}`, async () => {
+      await import(`../http/${file}.test.ts`);
+    });
+  }
+}

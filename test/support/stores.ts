@@ -1,0 +1,142 @@
+import { randomBytes } from "node:crypto";
+import {
+  type AccessTokenDatabase,
+  type AccessTokenProtocol,
+  type AccessTokenWithUserReader,
+  type IdParser,
+  objectIdStringParser,
+  type UserDatabase,
+  type UserProtocol,
+  uuidIdParser,
+} from "@tessera/core";
+import { MemoryAccessTokenDatabase, MemoryUserDatabase } from "@tessera/core/testing";
+import { MikroOrmAccessTokenDatabase, MikroOrmUserDatabase } from "@tessera/db-mikroorm";
+import {
+  MongoAccessTokenDatabase,
+  MongoUserDatabase,
+  type MongoUserDocument,
+} from "@tessera/db-mongo";
+import { MongoClient } from "mongodb";
+import { AppAccessToken, AppUser } from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
+import { openTestOrm, type TestOrm } from "../../packages/db-mikroorm/src/test-utils/orm.js";
+
+/** The user every store hands out: the protocol plus an app's own fields. */
+export type StoreUser = UserProtocol<string> & Record<string, unknown>;
+type Tokens = AccessTokenDatabase<AccessTokenProtocol<string>, string> &
+  AccessTokenWithUserReader<AccessTokenProtocol<string>, StoreUser, string>;
+
+/**
+ * Where the HTTP suite keeps users and tokens. `users()`/`tokens()` return adapters for
+ * one request (a fresh EntityManager fork on MikroORM), as an app would build them.
+ */
+export interface TestStore {
+  kind: StoreKind;
+  idParser: IdParser<string>;
+  users(): UserDatabase<StoreUser, string>;
+  tokens(): Tokens;
+  /** Every stored token value (digests), straight from the database. */
+  tokenDigests(): Promise<string[]>;
+  /** Empties users and tokens. */
+  reset(): Promise<void>;
+}
+
+/** Stores the HTTP suite runs on: `TESSERA_HTTP_STORE`, default `memory`. */
+export type StoreKind = "memory" | "mikroorm-postgresql" | "mongo";
+
+let memory: { users: MemoryUserDatabase; tokens: MemoryAccessTokenDatabase } | undefined;
+
+function memoryStore(): TestStore {
+  return {
+    kind: "memory",
+    idParser: uuidIdParser,
+    users: () => memory?.users as unknown as UserDatabase<StoreUser, string>,
+    tokens: () => memory?.tokens as unknown as Tokens,
+    tokenDigests: async () => [...(memory?.tokens.tokens.keys() ?? [])],
+    reset: async () => {
+      const users = new MemoryUserDatabase();
+      memory = { users, tokens: new MemoryAccessTokenDatabase(users) };
+    },
+  };
+}
+
+let orm: TestOrm | undefined;
+
+async function postgresStore(): Promise<TestStore> {
+  orm ??= await openTestOrm("postgresql", [AppUser, AppAccessToken]);
+  const o = orm;
+  // Raw statements name the test's own schema: the connection's search_path does not.
+  const schema = String(o.orm.config.get("schema"));
+  return {
+    kind: "mikroorm-postgresql",
+    idParser: uuidIdParser,
+    users: () =>
+      new MikroOrmUserDatabase(o.em(), AppUser) as unknown as UserDatabase<StoreUser, string>,
+    tokens: () => new MikroOrmAccessTokenDatabase(o.em(), AppAccessToken) as unknown as Tokens,
+    tokenDigests: async () =>
+      (
+        (await o
+          .em()
+          .getConnection()
+          .execute(`select token from "${schema}".app_access_token`)) as {
+          token: string;
+        }[]
+      ).map((r) => r.token),
+    reset: async () => {
+      await o
+        .em()
+        .getConnection()
+        .execute(`truncate "${schema}".app_access_token, "${schema}".app_user cascade`);
+    },
+  };
+}
+
+let mongo:
+  | {
+      client: MongoClient;
+      users: MongoUserDatabase<StoreUser>;
+      tokens: MongoAccessTokenDatabase<StoreUser>;
+    }
+  | undefined;
+
+async function mongoStore(): Promise<TestStore> {
+  if (!mongo) {
+    const url = process.env.MONGODB_URL;
+    if (!url)
+      throw new Error("MONGODB_URL is not set: run the tests through vitest (test/harness)");
+    const client = await new MongoClient(url, { serverSelectionTimeoutMS: 5000 }).connect();
+    const db = client.db(`tessera_http_${process.pid}_${randomBytes(3).toString("hex")}`);
+    const accessTokens = db.collection("access_tokens");
+    const users = new MongoUserDatabase<StoreUser>(db.collection<MongoUserDocument>("users"), {
+      accessTokenCollection: accessTokens as never,
+    });
+    const tokens = new MongoAccessTokenDatabase<StoreUser>(accessTokens as never, { users });
+    await users.ensureIndexes();
+    await tokens.ensureIndexes();
+    mongo = { client, users, tokens };
+  }
+  const m = mongo;
+  return {
+    kind: "mongo",
+    idParser: objectIdStringParser,
+    users: () => m.users as unknown as UserDatabase<StoreUser, string>,
+    tokens: () => m.tokens as unknown as Tokens,
+    tokenDigests: async () => (await m.tokens.collection.find({}).toArray()).map((d) => d.token),
+    reset: async () => {
+      await m.tokens.collection.deleteMany({});
+      await m.users.collection.deleteMany({});
+    },
+  };
+}
+
+/** The store selected by `TESSERA_HTTP_STORE`, emptied. */
+export async function openStore(): Promise<TestStore> {
+  const kind = (process.env.TESSERA_HTTP_STORE ?? "memory") as StoreKind;
+  const store =
+    kind === "memory"
+      ? memoryStore()
+      : kind === "mikroorm-postgresql"
+        ? await postgresStore()
+        : await mongoStore();
+  await store.reset();
+  return store;
+}
