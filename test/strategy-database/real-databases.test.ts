@@ -38,15 +38,16 @@ describe.each<DriverKind>(["postgresql", "sqlite", "mongodb"])(
     let user: AnyUser;
     const mongo = driver === "mongodb";
     const users = () =>
-      new MikroOrmUserDatabase(db.em(), mongo ? MongoUser : User) as unknown as UserDatabase<
-        AnyUser,
+      (mongo
+        ? new MikroOrmUserDatabase(db.em(), MongoUser)
+        : new MikroOrmUserDatabase(db.em(), User)) as unknown as UserDatabase<AnyUser, string>;
+    const tokens = () =>
+      (mongo
+        ? new MikroOrmAccessTokenDatabase(db.em(), MongoAccessToken)
+        : new MikroOrmAccessTokenDatabase(db.em(), AccessToken)) as unknown as AccessTokenDatabase<
+        AccessTokenProtocol<string>,
         string
       >;
-    const tokens = () =>
-      new MikroOrmAccessTokenDatabase(
-        db.em(),
-        mongo ? MongoAccessToken : AccessToken,
-      ) as unknown as AccessTokenDatabase<AccessTokenProtocol<string>, string>;
     const manager = () =>
       new UserManager<AnyUser, string>({
         userDb: users(),
