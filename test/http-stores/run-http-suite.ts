@@ -1,6 +1,6 @@
 import { describe } from "vitest";
 
-const FILES = ["auth", "register", "verify", "reset", "users", "current-user", "sessions"];
+const FILES = ["auth", "register", "verify", "reset", "users", "current-user", "sessions", "csrf"];
 
 /**
  * Runs the whole HTTP suite (test/http) on another store: sets `TESSERA_HTTP_STORE`,

@@ -25,9 +25,13 @@ describe("POST /auth/{backend}/login", () => {
       form: { username: "alice@example.com", password: "correct horse battery" },
     });
     expect(res.status).toBe(204);
-    const cookie = res.headers.get("set-cookie") ?? "";
-    expect(cookie).toMatch(
+    const [auth, csrf] = res.headers.getSetCookie();
+    expect(auth).toMatch(
       /^tessera_auth=[^;]+; Max-Age=3600; Expires=[^;]+; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
+    // The CSRF double-submit token: same scope, readable by the page (not HttpOnly).
+    expect(csrf).toMatch(
+      /^tessera_csrf=[\w-]+\.[\w-]+; Max-Age=3600; Expires=[^;]+; Path=\/; SameSite=Lax$/,
     );
     expect(res.headers.get("cache-control")).toBe("no-store");
   });

@@ -9,7 +9,7 @@ import {
   UserManager,
   type UserManagerHooks,
 } from "@tessera/core";
-import { Tessera, type UserSchemas } from "@tessera/koa";
+import { type CsrfOptions, Tessera, type UserSchemas } from "@tessera/koa";
 import { DatabaseStrategy } from "@tessera/strategy-database";
 import { JWTStrategy, MemoryJwtRevocationStore } from "@tessera/strategy-jwt";
 import Koa, { type Context } from "koa";
@@ -34,6 +34,8 @@ export interface AppOptions {
   hooks?: Partial<UserManagerHooks<StoreUser>>;
   /** JWT strategy without a revocation store (logout "not supported"). */
   statelessJwt?: boolean;
+  /** CSRF options of Tessera (default: on, same host only). */
+  csrf?: CsrfOptions | false;
 }
 
 /** A running test app and what it exposes to tests. */
@@ -103,6 +105,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     backends: [jwt, cookie, db],
     ...(options.schemas ? { schemas: options.schemas } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    ...(options.csrf !== undefined ? { csrf: options.csrf } : {}),
   });
   const requiresVerification = options.requiresVerification ?? false;
   const app = new Koa();

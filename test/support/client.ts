@@ -68,13 +68,16 @@ export const dbMode = bearer("db");
 
 export const cookieMode: AuthMode = {
   name: "cookie",
+  // A non-browser client: it sends no Origin, so it echoes the CSRF cookie in a header.
   async login(baseUrl, email, password) {
     const res = await request(`${baseUrl}/auth/cookie/login`, {
       form: { username: email, password },
     });
     if (res.status !== 204) throw new Error(`login failed: ${res.status} ${res.text}`);
-    const setCookie = res.headers.get("set-cookie") ?? "";
-    return { cookie: setCookie.split(";")[0] ?? "" };
+    const cookies = res.headers.getSetCookie().map((c) => c.split(";")[0] ?? "");
+    const csrf =
+      cookies.find((c) => c.startsWith("tessera_csrf="))?.slice("tessera_csrf=".length) ?? "";
+    return { cookie: cookies.join("; "), "x-csrf-token": csrf };
   },
 };
 

@@ -15,6 +15,8 @@ export const HttpErrorCode = {
   UPDATE_USER_INVALID_PASSWORD: "UPDATE_USER_INVALID_PASSWORD",
   /** 501: the backend's strategy cannot revoke its tokens (a JWT without a revocation store). */
   LOGOUT_ALL_NOT_SUPPORTED: "LOGOUT_ALL_NOT_SUPPORTED",
+  /** 403: a cookie-authenticated state change (or a cookie login) that is not same-origin. */
+  CSRF_FAILED: "CSRF_FAILED",
   /** 413: the body exceeds the configured limit. */
   REQUEST_BODY_TOO_LARGE: "REQUEST_BODY_TOO_LARGE",
   /** 503: the database or Redis is unreachable; retry later. */

@@ -4,6 +4,7 @@
  */
 export { DEFAULT_BODY_LIMIT, readFormBody, readJsonBody } from "./body.js";
 export { authRequest, type TesseraState, writeAuthResponse } from "./context.js";
+export { type CsrfOptions, CsrfProtection } from "./csrf.js";
 export { HttpErrorCode, type HttpErrorCodeValue } from "./error-codes.js";
 export { HttpError, type ValidationIssue, writeError } from "./http-error.js";
 export type { AuthRouterOptions } from "./routers/auth.js";

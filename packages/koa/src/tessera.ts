@@ -9,6 +9,7 @@ import {
 import type { Context, Middleware } from "koa";
 import { DEFAULT_BODY_LIMIT } from "./body.js";
 import { authRequest, type TesseraState } from "./context.js";
+import { type CsrfOptions, CsrfProtection } from "./csrf.js";
 import { writeError } from "./http-error.js";
 import { type AuthRouterOptions, createAuthRouter } from "./routers/auth.js";
 import type { RouterDeps, RouterOptions } from "./routers/deps.js";
@@ -28,6 +29,12 @@ export interface TesseraOptions<U extends UserProtocol<ID>, ID> {
   schemas?: UserSchemas<U>;
   /** Largest accepted request body in bytes; larger ones get 413. @default 102400 */
   bodyLimit?: number;
+  /**
+   * CSRF protection of cookie backends (same-origin check, double-submit token for
+   * clients without Fetch metadata); `false` turns it off (only for non-browser clients).
+   * @default on, same host only, a random signing key per process
+   */
+  csrf?: CsrfOptions | false;
 }
 
 /**
@@ -52,15 +59,29 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     this.authenticator = new Authenticator(options.backends);
     this.schemas = options.schemas ?? {};
     const backends = options.backends;
-    this.deps = {
+    const csrf = options.csrf === false ? null : new CsrfProtection(options.csrf);
+    const getUserManager = async (ctx: Context) => {
+      const userManager = await options.getUserManager(ctx);
       // Every manager learns the backends, so its user changes reach every strategy
       // (password changes and deactivations end sessions everywhere).
-      getUserManager: async (ctx) => {
-        const userManager = await options.getUserManager(ctx);
-        userManager.attachBackends(backends);
-        return userManager;
-      },
+      userManager.attachBackends(backends);
+      return userManager;
+    };
+    this.deps = {
+      getUserManager,
       authenticator: this.authenticator,
+      authenticate: async (ctx, requirements) => {
+        const userManager = await getUserManager(ctx);
+        const result = await this.authenticator.authenticate(
+          ctx,
+          authRequest(ctx),
+          userManager,
+          requirements,
+        );
+        if (result && csrf?.applies(result.backend.transport)) csrf.check(ctx);
+        return { userManager, result };
+      },
+      csrf,
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
       read: this.schemas.read ?? readUser,
     };
@@ -74,13 +95,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
   currentUser(options: CurrentUserOptions = {}): Middleware<TesseraState<U, ID>> {
     return async (ctx, next) => {
       try {
-        const userManager = await this.deps.getUserManager(ctx as unknown as Context);
-        const result = await this.authenticator.authenticate(
-          ctx as unknown as Context,
-          authRequest(ctx as unknown as Context),
-          userManager,
-          options,
-        );
+        const { result } = await this.deps.authenticate(ctx as unknown as Context, options);
         ctx.state.user = result?.user ?? null;
         ctx.state.auth = result;
       } catch (error) {

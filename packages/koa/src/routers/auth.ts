@@ -1,13 +1,14 @@
 import { Router } from "@koa/router";
 import {
   type AuthenticationBackend,
+  CookieTransport,
   StrategyDestroyNotSupportedError,
   type UserProtocol,
 } from "@tessera/core";
 import type { Context } from "koa";
 import { z } from "zod";
 import { readFormBody } from "../body.js";
-import { authRequest, handle, writeAuthResponse } from "../context.js";
+import { handle, writeAuthResponse } from "../context.js";
 import { HttpErrorCode } from "../error-codes.js";
 import { HttpError } from "../http-error.js";
 import { parseBody } from "../schemas.js";
@@ -41,6 +42,9 @@ export function createAuthRouter<U extends UserProtocol<ID>, ID>(
   router.post(
     "/login",
     handle(async (ctx) => {
+      // Login CSRF: a cross-site form must not log the victim into the attacker's account.
+      const csrf = deps.csrf?.applies(backend.transport) ? deps.csrf : null;
+      csrf?.check(ctx, { login: true });
       const form = parseBody(loginForm, await readFormBody(ctx, deps.bodyLimit));
       const userManager = await deps.getUserManager(ctx);
       const user = await userManager.authenticate({
@@ -52,7 +56,12 @@ export function createAuthRouter<U extends UserProtocol<ID>, ID>(
         throw new HttpError(400, HttpErrorCode.LOGIN_USER_NOT_VERIFIED);
       }
       const strategy = await backend.getStrategy(ctx);
-      writeAuthResponse(ctx, await backend.login(strategy, user));
+      const response = await backend.login(strategy, user);
+      if (csrf && backend.transport instanceof CookieTransport) {
+        // The page's JS reads this cookie and echoes it in x-csrf-token.
+        response.cookies = [...(response.cookies ?? []), csrf.cookieFor(backend.transport)];
+      }
+      writeAuthResponse(ctx, response);
       await userManager.onAfterLogin(user, ctx);
     }),
   );
@@ -60,10 +69,9 @@ export function createAuthRouter<U extends UserProtocol<ID>, ID>(
   router.post(
     "/logout",
     handle(async (ctx) => {
-      const userManager = await deps.getUserManager(ctx);
       // Only this backend's transport is read, so the token is destroyed by the strategy
       // that issued it — never by another backend's (a FastAPI Users pitfall).
-      const result = await deps.authenticator.authenticate(ctx, authRequest(ctx), userManager, {
+      const { result } = await deps.authenticate(ctx, {
         active: true,
         verified: requiresVerification,
         backends: [backend.name],
@@ -76,8 +84,7 @@ export function createAuthRouter<U extends UserProtocol<ID>, ID>(
   router.post(
     "/logout-all",
     handle(async (ctx) => {
-      const userManager = await deps.getUserManager(ctx);
-      const result = await deps.authenticator.authenticate(ctx, authRequest(ctx), userManager, {
+      const { result } = await deps.authenticate(ctx, {
         active: true,
         verified: requiresVerification,
         backends: [backend.name],

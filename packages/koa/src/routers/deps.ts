@@ -1,10 +1,27 @@
-import type { Authenticator, UserManager, UserProtocol } from "@tessera/core";
+import type {
+  Authenticator,
+  AuthResult,
+  CurrentUserOptions,
+  UserManager,
+  UserProtocol,
+} from "@tessera/core";
 import type { Context } from "koa";
+import type { CsrfProtection } from "../csrf.js";
 
 /** What every router needs from the {@link Tessera} instance. */
 export interface RouterDeps<U extends UserProtocol<ID>, ID> {
   getUserManager: (ctx: Context) => UserManager<U, ID> | Promise<UserManager<U, ID>>;
   authenticator: Authenticator<U, ID, Context>;
+  /**
+   * The current user under `options` (401/403 as FastAPI Users), with CSRF checked when
+   * a cookie backend authenticated a state-changing request.
+   */
+  authenticate: (
+    ctx: Context,
+    options: CurrentUserOptions,
+  ) => Promise<{ userManager: UserManager<U, ID>; result: AuthResult<U, ID, Context> | null }>;
+  /** Null when CSRF protection is turned off. */
+  csrf: CsrfProtection | null;
   bodyLimit: number;
   read: (user: U) => Record<string, unknown>;
 }

@@ -1,7 +1,7 @@
 import type { Router } from "@koa/router";
 import type { AuthResult, UserProtocol } from "@tessera/core";
 import type { Context } from "koa";
-import { authRequest, handle } from "../context.js";
+import { handle } from "../context.js";
 import { HttpError } from "../http-error.js";
 import type { RouterDeps } from "./deps.js";
 
@@ -24,11 +24,7 @@ export function addSessionRoutes<U extends UserProtocol<ID>, ID>(
   verified: boolean,
 ): void {
   async function current(ctx: Context): Promise<AuthResult<U, ID, Context>> {
-    const userManager = await deps.getUserManager(ctx);
-    const result = await deps.authenticator.authenticate(ctx, authRequest(ctx), userManager, {
-      active: true,
-      verified,
-    });
+    const { result } = await deps.authenticate(ctx, { active: true, verified });
     if (!result) throw new HttpError(401, "Unauthorized");
     return result;
   }

@@ -11,7 +11,7 @@ import {
 import type { Context } from "koa";
 import type { z } from "zod";
 import { readJsonBody } from "../body.js";
-import { authRequest, handle } from "../context.js";
+import { handle } from "../context.js";
 import { HttpErrorCode } from "../error-codes.js";
 import { HttpError } from "../http-error.js";
 import { parseBody, wireToModel } from "../schemas.js";
@@ -59,13 +59,7 @@ export function createUsersRouter<U extends UserProtocol<ID>, ID>(
   const verified = options.requiresVerification ?? false;
 
   async function current(ctx: Context, requirements: CurrentUserOptions) {
-    const userManager = await deps.getUserManager(ctx);
-    const result = await deps.authenticator.authenticate(
-      ctx,
-      authRequest(ctx),
-      userManager,
-      requirements,
-    );
+    const { userManager, result } = await deps.authenticate(ctx, requirements);
     if (!result) throw new HttpError(401, "Unauthorized");
     return { userManager, user: result.user };
   }
