@@ -1,0 +1,228 @@
+// The example's page: plain JavaScript against Tessera's JSON API, no framework, no build.
+// Logged-in state is the `tessera_auth` cookie (HttpOnly, so this script never sees it).
+
+const statusEl = document.getElementById("status");
+
+/** Shows a message in the live region, which screen readers announce. */
+function say(message, kind = "info") {
+  statusEl.textContent = message;
+  statusEl.dataset.kind = kind;
+}
+
+function cookie(name) {
+  const prefix = `${name}=`;
+  const found = document.cookie.split("; ").find((c) => c.startsWith(prefix));
+  return found ? decodeURIComponent(found.slice(prefix.length)) : "";
+}
+
+/**
+ * fetch() for the API. Same-origin, so the browser sends the cookie and a
+ * `Sec-Fetch-Site: same-origin` header that passes Tessera's CSRF check; the
+ * double-submit header is sent too, for browsers without Fetch metadata.
+ */
+async function api(method, path, { json, form } = {}) {
+  const headers = { accept: "application/json" };
+  const csrf = cookie("tessera_csrf");
+  if (csrf) headers["x-csrf-token"] = csrf;
+  let body;
+  if (json !== undefined) {
+    headers["content-type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    body = new URLSearchParams(form);
+  }
+  const res = await fetch(path, { method, headers, body, credentials: "same-origin" });
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  return { ok: res.ok, status: res.status, data };
+}
+
+const MESSAGES = {
+  LOGIN_BAD_CREDENTIALS: "Wrong email or password.",
+  LOGIN_USER_NOT_VERIFIED: "Verify your email first: use the link we sent you.",
+  REGISTER_USER_ALREADY_EXISTS: "An account with this email already exists. Log in instead.",
+  VERIFY_USER_BAD_TOKEN: "This verification link is invalid or has expired.",
+  VERIFY_USER_ALREADY_VERIFIED: "Your email address is already verified.",
+  RESET_PASSWORD_BAD_TOKEN:
+    "This reset link is invalid, expired or already used. Ask for a new one.",
+  CSRF_FAILED: "The request was refused as cross-site. Reload the page and try again.",
+  SERVICE_UNAVAILABLE: "The service is unavailable right now. Try again in a moment.",
+};
+
+/** A sentence for an API error body: `{"detail": "CODE"}`, `{"detail": {code, reason}}` or a 422 list. */
+function explain(res) {
+  const detail = res.data?.detail;
+  if (typeof detail === "string") return MESSAGES[detail] ?? `Something went wrong (${detail}).`;
+  if (detail && typeof detail === "object" && !Array.isArray(detail)) {
+    return detail.reason ?? MESSAGES[detail.code] ?? `Something went wrong (${detail.code}).`;
+  }
+  if (res.status === 422) return "Please check the form: a field is missing or malformed.";
+  return `Something went wrong (HTTP ${res.status}).`;
+}
+
+/** Runs a form's submit handler with the button disabled, so a double click sends once. */
+function onSubmit(form, handler) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      await handler(new FormData(form));
+    } catch {
+      say("The server could not be reached. Check your connection and try again.", "error");
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+/** The URL's `token`, removed from the address bar and history once read. */
+function takeToken() {
+  const token = new URLSearchParams(location.search).get("token");
+  history.replaceState(null, "", location.pathname);
+  return token;
+}
+
+// --- the home page -------------------------------------------------------------------
+
+async function showHome(focus) {
+  const me = await api("GET", "/users/me");
+  const signedIn = me.ok;
+  document.getElementById("signed-in").hidden = !signedIn;
+  document.getElementById("signed-out").hidden = signedIn;
+  if (!signedIn) {
+    if (focus) document.getElementById("login-title").focus();
+    return;
+  }
+  const user = me.data;
+  document.getElementById("me-email").textContent = user.email;
+  document.getElementById("me-id").textContent = user.id;
+  document.getElementById("me-verified").textContent = user.is_verified ? "Yes" : "Not yet";
+  document.getElementById("me-superuser").textContent = user.is_superuser ? "Yes" : "No";
+  document.getElementById("verify-hint").hidden = user.is_verified;
+  await showSessions();
+  if (focus) document.getElementById("me-title").focus();
+}
+
+async function showSessions() {
+  const list = document.getElementById("sessions");
+  const res = await api("GET", "/users/me/sessions");
+  list.replaceChildren();
+  for (const session of res.ok ? res.data : []) {
+    const item = document.createElement("li");
+    const since = new Date(session.created_at).toLocaleString();
+    item.textContent = `${session.backend}, since ${since}${session.current ? " (this browser)" : ""} `;
+    if (!session.current) {
+      const end = document.createElement("button");
+      end.type = "button";
+      end.className = "link";
+      end.textContent = "End";
+      end.setAttribute("aria-label", `End the ${session.backend} session started ${since}`);
+      end.addEventListener("click", async () => {
+        const done = await api("DELETE", `/users/me/sessions/${encodeURIComponent(session.id)}`);
+        say(done.ok ? "Session ended." : explain(done), done.ok ? "success" : "error");
+        await showSessions();
+      });
+      item.append(end);
+    }
+    list.append(item);
+  }
+}
+
+function home() {
+  onSubmit(document.getElementById("login-form"), async (data) => {
+    const res = await api("POST", "/auth/cookie/login", { form: data });
+    if (!res.ok) return say(explain(res), "error");
+    say("You are logged in.", "success");
+    await showHome(true);
+  });
+
+  onSubmit(document.getElementById("register-form"), async (data) => {
+    const email = data.get("email");
+    const res = await api("POST", "/auth/register", {
+      json: { email, password: data.get("password") },
+    });
+    if (!res.ok) return say(explain(res), "error");
+    document.getElementById("register-form").reset();
+    document.getElementById("login-email").value = email;
+    say(`Account created. We sent a verification link to ${email}. You can log in now.`, "success");
+    document.getElementById("login-password").focus();
+  });
+
+  onSubmit(document.getElementById("forgot-form"), async (data) => {
+    const res = await api("POST", "/auth/forgot-password", { json: { email: data.get("email") } });
+    if (!res.ok) return say(explain(res), "error");
+    // The same answer whether or not the account exists: the API does not tell.
+    say("If an account exists for this email, a reset link is on its way.", "success");
+  });
+
+  document.getElementById("resend-verify").addEventListener("click", async () => {
+    const email = document.getElementById("me-email").textContent;
+    const res = await api("POST", "/auth/request-verify-token", { json: { email } });
+    say(res.ok ? `We sent a new link to ${email}.` : explain(res), res.ok ? "success" : "error");
+  });
+
+  document.getElementById("logout").addEventListener("click", async () => {
+    const res = await api("POST", "/auth/cookie/logout");
+    say(res.ok ? "You are logged out." : explain(res), res.ok ? "success" : "error");
+    await showHome(true);
+  });
+
+  document.getElementById("logout-all").addEventListener("click", async () => {
+    const res = await api("POST", "/auth/cookie/logout-all");
+    say(
+      res.ok ? "You are logged out on every device." : explain(res),
+      res.ok ? "success" : "error",
+    );
+    await showHome(true);
+  });
+
+  showHome(false).catch(() => say("The server could not be reached.", "error"));
+}
+
+// --- /verify?token=… -----------------------------------------------------------------
+
+function verify() {
+  const token = takeToken();
+  const form = document.getElementById("verify-form");
+  if (!token) {
+    form.hidden = true;
+    return say("This page needs the link from your verification email.", "error");
+  }
+  onSubmit(form, async () => {
+    const res = await api("POST", "/auth/verify", { json: { token } });
+    if (!res.ok) return say(explain(res), "error");
+    form.hidden = true;
+    say(`Thank you: ${res.data.email} is verified.`, "success");
+  });
+}
+
+// --- /reset-password?token=… ---------------------------------------------------------
+
+function resetPassword() {
+  const token = takeToken();
+  const form = document.getElementById("reset-form");
+  if (!token) {
+    form.hidden = true;
+    return say("This page needs the link from your password reset email.", "error");
+  }
+  onSubmit(form, async (data) => {
+    if (data.get("password") !== data.get("confirm")) {
+      return say("The two passwords differ.", "error");
+    }
+    const res = await api("POST", "/auth/reset-password", {
+      json: { token, password: data.get("password") },
+    });
+    if (!res.ok) return say(explain(res), "error");
+    form.hidden = true;
+    say("Your password is changed. Log in with it on the app's home page.", "success");
+  });
+}
+
+const pages = { home, verify, "reset-password": resetPassword };
+pages[document.body.dataset.page]?.();

@@ -1,0 +1,94 @@
+import { DatabaseStrategy } from "@tessera/strategy-database";
+import type { Redis } from "ioredis";
+import Koa from "koa";
+import { ensureAdmin } from "./admin.js";
+import { type Auth, createAuth, SESSION_LIFETIME } from "./auth.js";
+import type { Config } from "./config.js";
+import { openStore, type Store } from "./db/index.js";
+import type { Logger } from "./logger.js";
+import { createMailer, type Mailer } from "./mail.js";
+import { pagesRouter } from "./pages.js";
+import { openRedis } from "./redis.js";
+import { loadSecrets, type SecretSource } from "./secrets.js";
+
+/** A built app, not yet listening: `server.ts` listens, tests may too. */
+export interface ExampleApp {
+  app: Koa;
+  config: Config;
+  store: Store;
+  auth: Auth;
+  redis: Redis | undefined;
+  /** Where the master secret came from, and the file it is kept in. */
+  secret: { source: SecretSource; file?: string | undefined };
+  /** Stops the timers and closes the database, Redis and the mailer. */
+  close(): Promise<void>;
+}
+
+/** Expired tokens are refused on read anyway; this keeps the table from growing. */
+const CLEANUP_INTERVAL_MS = 3600_000;
+
+/**
+ * Builds the whole app from a configuration: opens the database (creating its schema),
+ * Redis and the mailer, creates the admin, and mounts every router.
+ *
+ * @example
+ * const example = await createApp(loadConfig());
+ * example.app.listen(example.config.port);
+ */
+export async function createApp(config: Config, log: Logger = console): Promise<ExampleApp> {
+  const { secrets, source, file } = loadSecrets(config.secret, config.dataDir);
+  const store = await openStore(config.database, SESSION_LIFETIME.maxLifetimeSeconds);
+  let redis: Redis | undefined;
+  let auth: Auth;
+  let mailer: Mailer | undefined;
+  try {
+    redis = config.redisUrl ? await openRedis(config.redisUrl, log) : undefined;
+    mailer = createMailer(config.mail, log);
+    auth = createAuth({ config, secrets, store, redis, mailer, log });
+    if (config.admin) await ensureAdmin(auth.userManager(), config.admin, log);
+  } catch (error) {
+    mailer?.close();
+    redis?.disconnect();
+    await store.close();
+    throw error;
+  }
+
+  const { tessera } = auth;
+  const app = new Koa();
+  app.on("error", (error: unknown) => log.error("request failed:", error));
+  app.use(store.scope);
+  app.use(pagesRouter().routes());
+  for (const backend of auth.backends) {
+    app.use(tessera.authRouter(backend, { prefix: `/auth/${backend.name}` }).routes());
+  }
+  app.use(tessera.registerRouter({ prefix: "/auth" }).routes());
+  app.use(tessera.verifyRouter({ prefix: "/auth" }).routes());
+  app.use(tessera.resetPasswordRouter({ prefix: "/auth" }).routes());
+  app.use(tessera.usersRouter({ prefix: "/users" }).routes());
+  // TODO(openapi): mount `tessera.docsRouter({ openapiPath: "/openapi.json", docsPath: "/docs" })`
+  // (from `tessera.openapi({ title: "Tessera example", version })`) once @tessera/koa has it.
+
+  const cleanup = setInterval(() => {
+    new DatabaseStrategy({ database: store.tokens() })
+      .deleteExpired()
+      .then((n) => n > 0 && log.info(`cleanup: deleted ${n} expired tokens`))
+      .catch((error: unknown) => log.warn("cleanup: expired tokens not deleted:", error));
+  }, CLEANUP_INTERVAL_MS);
+  cleanup.unref();
+
+  return {
+    app,
+    config,
+    store,
+    auth,
+    redis,
+    secret: { source, file },
+    async close() {
+      clearInterval(cleanup);
+      await auth.flushMail();
+      mailer?.close();
+      redis?.disconnect();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import {
+  AuthenticationBackend,
+  BearerTransport,
+  CookieTransport,
+  type Strategy,
+  UserManager,
+} from "@tessera/core";
+import { Tessera } from "@tessera/koa";
+import { DatabaseStrategy } from "@tessera/strategy-database";
+import { JWTStrategy, MemoryJwtRevocationStore } from "@tessera/strategy-jwt";
+import { RedisStrategy } from "@tessera/strategy-redis";
+import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
+import type { Redis } from "ioredis";
+import type { Context } from "koa";
+import type { Config } from "./config.js";
+import type { Store, User } from "./db/index.js";
+import type { Logger } from "./logger.js";
+import { type Mailer, type Message, resetMessage, verifyMessage } from "./mail.js";
+import type { Secrets } from "./secrets.js";
+
+/** Opaque sessions (database, Redis, cookie): idle and absolute lifetimes. */
+export const SESSION_LIFETIME = {
+  /** Unused for a day: logged out. Each use slides it. */
+  lifetimeSeconds: 24 * 3600,
+  /** However active, a session ends 30 days after the login. */
+  maxLifetimeSeconds: 30 * 24 * 3600,
+};
+
+/** JWTs cannot be looked up, so they stay short-lived; logout works through a denylist. */
+export const JWT_LIFETIME_SECONDS = 15 * 60;
+
+type Backend = AuthenticationBackend<User, string, Context>;
+
+/** What {@link createAuth} builds: Tessera, its backends by route, and a user manager. */
+export interface Auth {
+  tessera: Tessera<User, string>;
+  /** Mounted at `/auth/{name}`: cookie, jwt, db, and redis when Redis is configured. */
+  backends: Backend[];
+  /** A user manager for a request (`ctx`) or for a start-up task. */
+  userManager(ctx?: Context): UserManager<User, string>;
+  /** Resolves once every mail queued so far is sent (or has failed and been logged). */
+  flushMail(): Promise<void>;
+}
+
+/**
+ * The authentication of the app: four backends over three strategies, and the user rules
+ * with mail hooks.
+ *
+ * | backend  | transport                  | strategy                                         |
+ * | -------- | -------------------------- | ------------------------------------------------ |
+ * | `cookie` | `tessera_auth` cookie       | database (the page at `/` uses it)               |
+ * | `jwt`    | `Authorization: Bearer`    | JWT, revocable (Redis denylist, else in memory)  |
+ * | `db`     | `Authorization: Bearer`    | database                                         |
+ * | `redis`  | `Authorization: Bearer`    | Redis (only with `REDIS_URL`)                    |
+ */
+export function createAuth(deps: {
+  config: Config;
+  secrets: Secrets;
+  store: Store;
+  redis: Redis | undefined;
+  mailer: Mailer;
+  log: Logger;
+}): Auth {
+  const { config, secrets, store, redis, mailer, log } = deps;
+
+  const jwt = new JWTStrategy<User, string>({
+    secret: secrets.jwt,
+    lifetimeSeconds: JWT_LIFETIME_SECONDS,
+    // In memory, a logout is forgotten at a restart and unknown to other processes.
+    revocationStore: redis
+      ? new RedisJwtRevocationStore({ redis })
+      : new MemoryJwtRevocationStore(),
+  }) as Strategy<User, string>;
+  // Per request: the token database is bound to the request's EntityManager.
+  const database = (ctx: Context) =>
+    new DatabaseStrategy<User>({ database: store.tokens(ctx), ...SESSION_LIFETIME });
+
+  const backends: Backend[] = [
+    new AuthenticationBackend({
+      name: "cookie",
+      transport: new CookieTransport({
+        cookieMaxAge: SESSION_LIFETIME.maxLifetimeSeconds,
+        cookieSecure: config.cookieSecure,
+      }),
+      getStrategy: database,
+    }),
+    new AuthenticationBackend({ name: "jwt", transport: bearer("jwt"), getStrategy: () => jwt }),
+    new AuthenticationBackend({ name: "db", transport: bearer("db"), getStrategy: database }),
+  ];
+  if (redis) {
+    const strategy = new RedisStrategy<User, string>({ redis, ...SESSION_LIFETIME });
+    backends.push(
+      new AuthenticationBackend({
+        name: "redis",
+        transport: bearer("redis"),
+        getStrategy: () => strategy,
+      }),
+    );
+  }
+
+  // Mail goes out in the background: a slow SMTP server must neither slow down nor fail
+  // the request, and forgot-password must take as long for unknown emails as for known ones.
+  const pending = new Set<Promise<void>>();
+  const send = (message: Message) => {
+    const sending = mailer
+      .send(message)
+      .catch((error: unknown) => log.error(`mail to ${message.to} failed:`, error))
+      .finally(() => pending.delete(sending));
+    pending.add(sending);
+  };
+
+  const userManager = (ctx?: Context): UserManager<User, string> => {
+    const manager: UserManager<User, string> = new UserManager<User, string>({
+      userDb: store.users(ctx),
+      idParser: store.idParser,
+      verificationTokenSecret: secrets.verify,
+      resetPasswordTokenSecret: secrets.reset,
+      hooks: {
+        // FastAPI Users' recipe: ask for verification right after registering.
+        onAfterRegister: async (user, context) => {
+          if (!user.isVerified) await manager.requestVerify(user, context);
+        },
+        // Links are built from APP_URL, never from the request's Host header, which a
+        // client chooses (a forged Host would mail the victim a link to the attacker).
+        onAfterRequestVerify: (user, token) =>
+          send(verifyMessage(config.appUrl, user.email, token)),
+        onAfterForgotPassword: (user, token) =>
+          send(resetMessage(config.appUrl, user.email, token)),
+      },
+    });
+    return manager;
+  };
+
+  const tessera = new Tessera<User, string>({
+    getUserManager: (ctx) => userManager(ctx),
+    backends,
+    // TODO(csrf): pass `csrf: { secret: secrets.csrf }` once @tessera/koa's CSRF option
+    // lands, so double-submit tokens survive restarts and agree between instances.
+  });
+
+  return {
+    tessera,
+    backends,
+    userManager,
+    flushMail: async () => {
+      while (pending.size > 0) await Promise.all(pending);
+    },
+  };
+}
+
+function bearer(name: string): BearerTransport {
+  return new BearerTransport({ tokenUrl: `auth/${name}/login` });
+}

@@ -1,0 +1,133 @@
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Where users and access tokens live. */
+export type DatabaseConfig =
+  | { kind: "sqlite"; file: string }
+  | { kind: "postgresql"; url: string }
+  | { kind: "mongodb"; url: string; dbName: string };
+
+/** Everything the app reads from its environment, parsed and checked once at start-up. */
+export interface Config {
+  /** `PORT` @default 8000 */
+  port: number;
+  /** `HOST`: the interface to listen on. @default every interface */
+  host: string | undefined;
+  /** `APP_URL`, no trailing slash: the links in mails point here. @default http://localhost:{PORT} */
+  appUrl: string;
+  /** `DATA_DIR`: the SQLite file, the generated secret, the mail outbox. @default the app's data/ */
+  dataDir: string;
+  database: DatabaseConfig;
+  /** `REDIS_URL`: enables the /auth/redis backend and the Redis JWT denylist. */
+  redisUrl: string | undefined;
+  /** `TESSERA_SECRET`: every signing secret is derived from it. @default generated into data/ */
+  secret: string | undefined;
+  /** `TESSERA_ADMIN_EMAIL` + `TESSERA_ADMIN_PASSWORD`: a superuser made at start-up. */
+  admin: { email: string; password: string } | undefined;
+  mail: {
+    /** `SMTP_URL`, e.g. smtp://user:pass@smtp.example.com:587; unset: write .eml files. */
+    smtpUrl: string | undefined;
+    /** `MAIL_OUTBOX_DIR` @default {DATA_DIR}/outbox */
+    outboxDir: string;
+    /** `MAIL_FROM` @default "Tessera example <no-reply@localhost>" */
+    from: string;
+  };
+  /** Secure cookies, unless the app is served over plain HTTP on this machine. */
+  cookieSecure: boolean;
+}
+
+/** The app's own `data/` directory (beside `src/` and `dist/`). */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL("../data", import.meta.url));
+
+/** A configuration mistake, reported in one line at start-up instead of a stack trace. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * Reads the configuration from environment variables (see README.md for the table).
+ *
+ * @example
+ * const config = loadConfig({ PORT: "8080", DATABASE_URL: "postgres://localhost/app" });
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = parsePort(env.PORT);
+  const appUrl = parseAppUrl(env.APP_URL ?? `http://localhost:${port}`);
+  const dataDir = env.DATA_DIR ? resolve(env.DATA_DIR) : DEFAULT_DATA_DIR;
+  const { hostname, protocol } = new URL(appUrl);
+  return {
+    port,
+    host: env.HOST || undefined,
+    appUrl,
+    dataDir,
+    database: parseDatabase(env, dataDir),
+    redisUrl: env.REDIS_URL || undefined,
+    secret: env.TESSERA_SECRET || undefined,
+    admin: parseAdmin(env),
+    mail: {
+      smtpUrl: env.SMTP_URL || undefined,
+      outboxDir: env.MAIL_OUTBOX_DIR ? resolve(env.MAIL_OUTBOX_DIR) : join(dataDir, "outbox"),
+      from: env.MAIL_FROM || "Tessera example <no-reply@localhost>",
+    },
+    // Browsers keep Secure cookies off plain HTTP, except on localhost: without TLS
+    // anywhere else, a Secure cookie would never come back.
+    cookieSecure: !(protocol === "http:" && LOOPBACK.has(hostname)),
+  };
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined || value === "") return 8000;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`PORT must be a port number, not "${value}"`);
+  }
+  return port;
+}
+
+function parseAppUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`APP_URL must be an absolute URL such as https://app.example.com`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`APP_URL must be http: or https:, not ${url.protocol}`);
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+function parseDatabase(env: NodeJS.ProcessEnv, dataDir: string): DatabaseConfig {
+  const sql = env.DATABASE_URL || undefined;
+  const mongo = env.MONGODB_URL || undefined;
+  if (sql && mongo) {
+    throw new ConfigError("set DATABASE_URL or MONGODB_URL, not both");
+  }
+  if (mongo) {
+    if (!/^mongodb(\+srv)?:\/\//.test(mongo)) {
+      throw new ConfigError("MONGODB_URL must start with mongodb:// or mongodb+srv://");
+    }
+    // The database is the URL's path, as the driver reads it: mongodb://host/app.
+    const dbName = decodeURIComponent(new URL(mongo).pathname.slice(1)) || "tessera";
+    return { kind: "mongodb", url: mongo, dbName };
+  }
+  if (sql) {
+    if (!/^postgres(ql)?:\/\//.test(sql)) {
+      throw new ConfigError("DATABASE_URL must be a postgres:// URL (unset it for SQLite)");
+    }
+    return { kind: "postgresql", url: sql };
+  }
+  return { kind: "sqlite", file: join(dataDir, "tessera.sqlite") };
+}
+
+function parseAdmin(env: NodeJS.ProcessEnv): Config["admin"] {
+  const email = env.TESSERA_ADMIN_EMAIL || undefined;
+  const password = env.TESSERA_ADMIN_PASSWORD || undefined;
+  if (!email && !password) return undefined;
+  if (!email || !password) {
+    throw new ConfigError("set both TESSERA_ADMIN_EMAIL and TESSERA_ADMIN_PASSWORD, or neither");
+  }
+  return { email, password };
+}

@@ -1,0 +1,39 @@
+import type { EntityManager, MikroORM } from "@mikro-orm/core";
+import { uuidIdParser } from "@tessera/core";
+import {
+  AccessToken,
+  MikroOrmAccessTokenDatabase,
+  MikroOrmUserDatabase,
+  User,
+  withRequestEntityManager,
+} from "@tessera/db-mikroorm";
+import type { Context } from "koa";
+import type { Store } from "./store.js";
+
+/** The entities of the SQL stores: Tessera's `User` (UUID ids) and `AccessToken`. */
+export const entities = [User, AccessToken];
+
+/**
+ * A {@link Store} on a MikroORM SQL database (SQLite, PostgreSQL). Creates the tables on
+ * the first start and adds what is missing on later ones; `safe` never drops a table or a
+ * column, so pointing the app at a database that holds other tables is harmless. In
+ * production, prefer migrations (see docs/packages/db-mikroorm.md).
+ */
+export async function mikroOrmStore(orm: MikroORM, kind: "sqlite" | "postgresql"): Promise<Store> {
+  await orm.schema.ensureDatabase();
+  await orm.schema.update({ safe: true });
+  const em = (ctx?: Context): EntityManager =>
+    (ctx?.state.em as EntityManager | undefined) ?? orm.em.fork();
+  return {
+    kind,
+    idParser: uuidIdParser,
+    scope: (ctx, next) =>
+      withRequestEntityManager(orm.em, (fork) => {
+        ctx.state.em = fork;
+        return next();
+      }),
+    users: (ctx) => new MikroOrmUserDatabase(em(ctx), User),
+    tokens: (ctx) => new MikroOrmAccessTokenDatabase(em(ctx), AccessToken),
+    close: () => orm.close(),
+  };
+}

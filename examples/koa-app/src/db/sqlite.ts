@@ -1,0 +1,22 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { MikroORM } from "@mikro-orm/core";
+import { NodeSqliteDialect, SqliteDriver } from "@mikro-orm/sql";
+import { entities, mikroOrmStore } from "./mikroorm.js";
+import type { Store } from "./store.js";
+
+/**
+ * SQLite in one file, through Node's built-in `node:sqlite` (no native module to build,
+ * no server to run): the default, so the app starts with nothing installed.
+ */
+export async function openSqlite(file: string): Promise<Store> {
+  // node:sqlite creates the file, not its directory.
+  mkdirSync(dirname(file), { recursive: true });
+  const orm = await MikroORM.init({
+    driver: SqliteDriver,
+    dbName: file,
+    driverOptions: new NodeSqliteDialect(file),
+    entities,
+  });
+  return mikroOrmStore(orm, "sqlite");
+}

@@ -1,0 +1,95 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createTransport } from "nodemailer";
+import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
+
+/** A mail to send. */
+export interface Message {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Sends mail: over SMTP, or into the outbox directory as .eml files. */
+export interface Mailer {
+  send(message: Message): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Over SMTP when `SMTP_URL` is set; otherwise each message is written, complete with its
+ * headers, as an .eml file in the outbox (open it in any mail client, or read it).
+ */
+export function createMailer(mail: Config["mail"], log: Logger): Mailer {
+  if (mail.smtpUrl) {
+    const smtp = createTransport(mail.smtpUrl, { from: mail.from });
+    return {
+      async send(message) {
+        await smtp.sendMail(message);
+      },
+      close: () => smtp.close(),
+    };
+  }
+  // The stream transport builds the raw RFC 5322 message instead of sending it.
+  const outbox = createTransport(
+    { streamTransport: true, buffer: true, newline: "windows" },
+    { from: mail.from },
+  );
+  return {
+    async send(message) {
+      const info = await outbox.sendMail({ ...message, textEncoding: "quoted-printable" });
+      mkdirSync(mail.outboxDir, { recursive: true });
+      const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+      const file = join(mail.outboxDir, `${stamp}-${randomBytes(3).toString("hex")}.eml`);
+      writeFileSync(file, info.message as Buffer);
+      log.info(`mail: "${message.subject}" to ${message.to} -> ${file}`);
+    },
+    close: () => outbox.close(),
+  };
+}
+
+/** The mail of `POST /auth/request-verify-token`: a link to the verify page. */
+export function verifyMessage(appUrl: string, to: string, token: string): Message {
+  const link = `${appUrl}/verify?token=${encodeURIComponent(token)}`;
+  return {
+    to,
+    subject: "Verify your email address",
+    text: `Hello,\n\nconfirm your email address by opening this link:\n\n${link}\n\nIt is valid for one hour. If you did not sign up at ${appUrl}, ignore this mail.\n`,
+    html: page(
+      "Confirm your email address by opening this link:",
+      link,
+      "Verify my email",
+      `It is valid for one hour. If you did not sign up at ${escapeHtml(appUrl)}, ignore this mail.`,
+    ),
+  };
+}
+
+/** The mail of `POST /auth/forgot-password`: a link to the reset page. */
+export function resetMessage(appUrl: string, to: string, token: string): Message {
+  const link = `${appUrl}/reset-password?token=${encodeURIComponent(token)}`;
+  return {
+    to,
+    subject: "Reset your password",
+    text: `Hello,\n\nset a new password by opening this link:\n\n${link}\n\nIt is valid for one hour and works once. If you did not ask for it, ignore this mail: your password stays as it is.\n`,
+    html: page(
+      "Set a new password by opening this link:",
+      link,
+      "Choose a new password",
+      "It is valid for one hour and works once. If you did not ask for it, ignore this mail: your password stays as it is.",
+    ),
+  };
+}
+
+function page(intro: string, link: string, label: string, outro: string): string {
+  return `<p>Hello,</p><p>${intro}</p><p><a href="${escapeHtml(link)}">${label}</a></p><p>${outro}</p>`;
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
+}

@@ -1,0 +1,71 @@
+// Entry point: `node dist/server.js` (the repo's `npm start` builds and runs it).
+import { once } from "node:events";
+import { createApp } from "./app.js";
+import { ConfigError, loadConfig } from "./config.js";
+
+const started = performance.now();
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`koa-app: ${error.message}`);
+  process.exit(1);
+}
+
+let example: Awaited<ReturnType<typeof createApp>>;
+try {
+  example = await createApp(config);
+} catch (error) {
+  console.error("koa-app: could not start:", error);
+  process.exit(1);
+}
+const server = example.app.listen(config.port, config.host);
+await once(server, "listening");
+
+const db = config.database;
+console.info(`koa-app: database  ${db.kind} (${db.kind === "sqlite" ? db.file : redact(db.url)})`);
+console.info(
+  `koa-app: redis     ${config.redisUrl ? redact(config.redisUrl) : "off (set REDIS_URL for /auth/redis and a shared JWT denylist)"}`,
+);
+console.info(
+  `koa-app: mail      ${config.mail.smtpUrl ? `SMTP ${redact(config.mail.smtpUrl)}` : `written to ${config.mail.outboxDir} (set SMTP_URL to send)`}`,
+);
+if (example.secret.source === "env") {
+  console.info("koa-app: secrets   from TESSERA_SECRET");
+} else {
+  console.warn(
+    `koa-app: secrets   ${example.secret.source === "generated" ? "generated into" : "read from"} ${example.secret.file}; set TESSERA_SECRET in production`,
+  );
+}
+console.info(`koa-app: started in ${Math.round(performance.now() - started)} ms`);
+console.info(`koa-app: listening on ${config.appUrl}`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.info(`koa-app: ${signal}, stopping`);
+    server.close();
+    server.closeIdleConnections();
+    example.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error("koa-app: shutdown failed:", error);
+        process.exit(1);
+      },
+    );
+  });
+}
+
+/** A URL without its password, for the log. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.href;
+  } catch {
+    return "(unparsable URL)";
+  }
+}
