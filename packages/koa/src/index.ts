@@ -7,6 +7,9 @@ export { authRequest, type TesseraState, writeAuthResponse } from "./context.js"
 export { type CsrfOptions, CsrfProtection } from "./csrf.js";
 export { HttpErrorCode, type HttpErrorCodeValue } from "./error-codes.js";
 export { HttpError, type ValidationIssue, writeError } from "./http-error.js";
+export type { DocsRouterOptions } from "./openapi/docs-router.js";
+export type { OpenAPIOptions } from "./openapi/document.js";
+export type * from "./openapi/types.js";
 export type { AuthRouterOptions } from "./routers/auth.js";
 export type { RouterOptions } from "./routers/deps.js";
 export type { SessionRead } from "./routers/sessions.js";

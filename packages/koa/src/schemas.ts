@@ -66,6 +66,11 @@ export interface UserSchemas<U extends UserProtocol<unknown>> {
   update?: z.ZodType<Record<string, unknown>>;
   /** @default readUser */
   read?: (user: U) => Record<string, unknown>;
+  /**
+   * What `read` returns, for the OpenAPI document: a zod schema or a JSON schema.
+   * @default the fields of `readUser`
+   */
+  readSchema?: z.ZodType | Record<string, unknown>;
 }
 
 /** `first_name` -> `firstName`: wire fields are snake_case, model properties camelCase. */

@@ -11,6 +11,10 @@ import { DEFAULT_BODY_LIMIT } from "./body.js";
 import { authRequest, type TesseraState } from "./context.js";
 import { type CsrfOptions, CsrfProtection } from "./csrf.js";
 import { writeError } from "./http-error.js";
+import type { DocsRouterOptions } from "./openapi/docs-router.js";
+import type { OpenAPIOptions } from "./openapi/document.js";
+import { OpenAPIRecorder } from "./openapi/recorder.js";
+import type { OpenAPIDocument } from "./openapi/types.js";
 import { type AuthRouterOptions, createAuthRouter } from "./routers/auth.js";
 import type { RouterDeps, RouterOptions } from "./routers/deps.js";
 import { createRegisterRouter } from "./routers/register.js";
@@ -54,12 +58,14 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
   readonly authenticator: Authenticator<U, ID, Context>;
   private readonly deps: RouterDeps<U, ID>;
   private readonly schemas: UserSchemas<U>;
+  private readonly recorder: OpenAPIRecorder<U>;
 
   constructor(options: TesseraOptions<U, ID>) {
     this.authenticator = new Authenticator(options.backends);
     this.schemas = options.schemas ?? {};
     const backends = options.backends;
     const csrf = options.csrf === false ? null : new CsrfProtection(options.csrf);
+    this.recorder = new OpenAPIRecorder(backends, this.schemas, csrf);
     const getUserManager = async (ctx: Context) => {
       const userManager = await options.getUserManager(ctx);
       // Every manager learns the backends, so its user changes reach every strategy
@@ -111,26 +117,50 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     backend: AuthenticationBackend<U, ID, Context>,
     options: AuthRouterOptions = {},
   ): Router {
-    return createAuthRouter(this.deps, backend, options);
+    return this.recorder.auth(createAuthRouter(this.deps, backend, options), backend, options);
   }
 
   /** `POST /register`. */
   registerRouter(options: RouterOptions = {}): Router {
-    return createRegisterRouter(this.deps, this.schemas.create ?? userCreateSchema, options);
+    const create = this.schemas.create ?? userCreateSchema;
+    return this.recorder.register(createRegisterRouter(this.deps, create, options), create);
   }
 
   /** `POST /request-verify-token`, `POST /verify`. */
   verifyRouter(options: RouterOptions = {}): Router {
-    return createVerifyRouter(this.deps, options);
+    return this.recorder.verify(createVerifyRouter(this.deps, options));
   }
 
   /** `POST /forgot-password`, `POST /reset-password`. */
   resetPasswordRouter(options: RouterOptions = {}): Router {
-    return createResetPasswordRouter(this.deps, options);
+    return this.recorder.resetPassword(createResetPasswordRouter(this.deps, options));
   }
 
   /** `GET/PATCH /me`, `GET /me/sessions`, `DELETE /me/sessions/{id}`, `GET/PATCH/DELETE /{id}`. */
   usersRouter(options: UsersRouterOptions = {}): Router {
-    return createUsersRouter(this.deps, this.schemas.update ?? userUpdateSchema, options);
+    const update = this.schemas.update ?? userUpdateSchema;
+    return this.recorder.users(createUsersRouter(this.deps, update, options), update, options);
+  }
+
+  /**
+   * The OpenAPI 3.1 document of the routers this instance made, read from their route
+   * tables: paths with their prefixes, the app's own schemas, every backend's security.
+   *
+   * @example
+   * const document = tessera.openapi({ title: "My API", version: "1.0.0" });
+   */
+  openapi(options: OpenAPIOptions = {}): OpenAPIDocument {
+    return this.recorder.document(options);
+  }
+
+  /**
+   * A router serving {@link Tessera.openapi}'s document at `/openapi.json` and Swagger UI at
+   * `/docs`, with its assets from the optional peer dependency `swagger-ui-dist` (no CDN).
+   *
+   * @example
+   * app.use(tessera.docsRouter({ title: "My API" }).routes());
+   */
+  docsRouter(options: DocsRouterOptions = {}): Router {
+    return this.recorder.docsRouter(options);
   }
 }

@@ -20,8 +20,8 @@ export interface AuthRouterOptions extends RouterOptions {
   requiresVerification?: boolean;
 }
 
-// OAuth2 password grant form (RFC 6749 §4.3.2), as FastAPI's OAuth2PasswordRequestForm.
-const loginForm = z.object({
+/** OAuth2 password grant form (RFC 6749 §4.3.2), as FastAPI's OAuth2PasswordRequestForm. */
+export const loginForm = z.object({
   username: z.string().max(1024),
   password: z.string().max(65_536),
   grant_type: z

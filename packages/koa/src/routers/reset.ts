@@ -8,8 +8,10 @@ import { HttpError } from "../http-error.js";
 import { emailSchema, parseBody, passwordSchema } from "../schemas.js";
 import type { RouterDeps, RouterOptions } from "./deps.js";
 
-const forgotBody = z.object({ email: emailSchema });
-const resetBody = z.object({ token: z.string().max(8192), password: passwordSchema });
+/** Body of `POST /forgot-password`. */
+export const forgotBody = z.object({ email: emailSchema });
+/** Body of `POST /reset-password`. */
+export const resetBody = z.object({ token: z.string().max(8192), password: passwordSchema });
 
 /** `POST /forgot-password` (202 for every email) and `POST /reset-password`. */
 export function createResetPasswordRouter<U extends UserProtocol<ID>, ID>(

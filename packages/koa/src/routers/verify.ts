@@ -8,8 +8,10 @@ import { HttpError } from "../http-error.js";
 import { emailSchema, parseBody } from "../schemas.js";
 import type { RouterDeps, RouterOptions } from "./deps.js";
 
-const emailBody = z.object({ email: emailSchema });
-const tokenBody = z.object({ token: z.string().max(8192) });
+/** Body of `POST /request-verify-token`. */
+export const emailBody = z.object({ email: emailSchema });
+/** Body of `POST /verify`. */
+export const tokenBody = z.object({ token: z.string().max(8192) });
 
 /** `POST /request-verify-token` (202 for every email) and `POST /verify`. */
 export function createVerifyRouter<U extends UserProtocol<ID>, ID>(

@@ -1,0 +1,152 @@
+import type { Transport } from "@tessera/core";
+import { HttpErrorCode } from "../error-codes.js";
+import { ref } from "./json-schema.js";
+import type { JsonSchema, OpenAPIExample, OpenAPIParameter, OpenAPIResponse } from "./types.js";
+
+/** One documented error: its code, what it means and, for `{code, reason}` bodies, a reason. */
+export interface ErrorCase {
+  code: string;
+  summary: string;
+  /** An example reason: the body is then `{"detail": {"code", "reason"}}`. */
+  reason?: string;
+}
+
+/** Responses of one operation, by status. */
+export type Responses = Record<string, OpenAPIResponse>;
+
+/**
+ * An error response with one named example per code, as FastAPI Users documents them, so
+ * a reader sees the exact `detail` each case answers.
+ */
+export function errorResponse(description: string, cases: readonly ErrorCase[]): OpenAPIResponse {
+  const examples: Record<string, OpenAPIExample> = {};
+  for (const { code, summary, reason } of cases) {
+    examples[code] = {
+      summary,
+      value: { detail: reason === undefined ? code : { code, reason } },
+    };
+  }
+  return {
+    description,
+    content: { "application/json": { schema: ref("ErrorModel"), examples } },
+  };
+}
+
+/** A 200/201 answering a JSON body of `schema`. */
+export function jsonResponse(description: string, schema: JsonSchema): OpenAPIResponse {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** A response whose body is JSON `null` (FastAPI's 202s and `POST /reset-password`). */
+export function nullResponse(description: string): OpenAPIResponse {
+  return { description, content: { "application/json": { schema: { type: "null" } } } };
+}
+
+/** 401 `Unauthorized`, with the `WWW-Authenticate: Bearer` header Tessera sends. */
+export function unauthorized(): OpenAPIResponse {
+  return {
+    ...errorResponse("Missing token, invalid token or inactive user", [
+      { code: "Unauthorized", summary: "No valid token, or the user is inactive." },
+    ]),
+    headers: { "WWW-Authenticate": { schema: { type: "string", const: "Bearer" } } },
+  };
+}
+
+/** A 403 `Forbidden` case, for the reason `summary` gives. */
+export function forbidden(summary: string): ErrorCase {
+  return { code: "Forbidden", summary };
+}
+
+/** 403 with every case that can answer it, or nothing when none can. */
+export function forbiddenResponse(cases: readonly ErrorCase[]): Responses {
+  return cases.length > 0 ? { "403": errorResponse("Forbidden", cases) } : {};
+}
+
+/** What the document needs of the CSRF protection of cookie backends. */
+export interface CsrfDoc {
+  /** Cookie carrying the double-submit token. */
+  readonly cookieName: string;
+  /** Header a client without `Origin` echoes the token in. */
+  readonly headerName: string;
+  /** True for the transports it protects. */
+  applies(transport: Transport): boolean;
+}
+
+/** The 403 case of a cookie-authenticated request not shown to be same-origin. */
+export function csrfFailed(csrf: CsrfDoc): ErrorCase {
+  return {
+    code: HttpErrorCode.CSRF_FAILED,
+    summary:
+      "A cookie-authenticated change from another origin, or without Origin and without " +
+      `the \`${csrf.cookieName}\` cookie's token in \`${csrf.headerName}\`.`,
+  };
+}
+
+/** The double-submit header, for clients that send no `Origin` (not browsers). */
+export function csrfHeader(csrf: CsrfDoc): OpenAPIParameter {
+  return {
+    name: csrf.headerName,
+    in: "header",
+    required: false,
+    description: `The \`${csrf.cookieName}\` cookie's value, when the client sends no Origin`,
+    schema: { type: "string" },
+  };
+}
+
+/** 404 `Not Found`, for the reason `summary` gives. */
+export function notFound(summary: string): OpenAPIResponse {
+  return errorResponse("Not found", [{ code: "Not Found", summary }]);
+}
+
+const PASSWORD_REASON = "Password should be at least 8 characters";
+
+/** A `{code, reason}` case for a password the user manager's policy rejects. */
+export function invalidPassword(code: string): ErrorCase {
+  return { code, summary: "Password validation failed.", reason: PASSWORD_REASON };
+}
+
+function bodyTooLarge(): OpenAPIResponse {
+  return errorResponse("Request body too large", [
+    { code: HttpErrorCode.REQUEST_BODY_TOO_LARGE, summary: "The body exceeds `bodyLimit`." },
+  ]);
+}
+
+function validationFailed(): OpenAPIResponse {
+  return jsonResponse("Validation error", ref("HTTPValidationError"));
+}
+
+function serviceUnavailable(): OpenAPIResponse {
+  return {
+    ...errorResponse("Service unavailable", [
+      {
+        code: HttpErrorCode.SERVICE_UNAVAILABLE,
+        summary: "The database or Redis is unreachable; retry later.",
+      },
+    ]),
+    headers: { "Retry-After": { schema: { type: "integer" } } },
+  };
+}
+
+function internalError(): OpenAPIResponse {
+  return errorResponse("Internal server error", [
+    {
+      code: HttpErrorCode.INTERNAL_SERVER_ERROR,
+      summary: "A bug; details go to the app's error event, never to the client.",
+    },
+  ]);
+}
+
+/**
+ * `responses` plus what any handler of the kind may answer: 413 and 422 when it reads a
+ * body, 503 and 500 always (every handler maps errors itself).
+ */
+export function withCommon(responses: Responses, options: { body: boolean }): Responses {
+  const out: Responses = { ...responses };
+  if (options.body) {
+    out["413"] = bodyTooLarge();
+    out["422"] = validationFailed();
+  }
+  out["500"] = internalError();
+  out["503"] = serviceUnavailable();
+  return out;
+}
