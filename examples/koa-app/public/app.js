@@ -116,13 +116,15 @@ async function showSessions() {
   for (const session of res.ok ? res.data : []) {
     const item = document.createElement("li");
     const since = new Date(session.created_at).toLocaleString();
-    item.textContent = `${session.backend}, since ${since}${session.current ? " (this browser)" : ""} `;
+    // Not the backend's name: sessions of backends sharing a store (the cookie and `db`
+    // both use the access-token table) are listed once, under the first of them.
+    item.textContent = `Since ${since}${session.current ? " (this browser)" : ""} `;
     if (!session.current) {
       const end = document.createElement("button");
       end.type = "button";
       end.className = "link";
       end.textContent = "End";
-      end.setAttribute("aria-label", `End the ${session.backend} session started ${since}`);
+      end.setAttribute("aria-label", `End the session started ${since}`);
       end.addEventListener("click", async () => {
         const done = await api("DELETE", `/users/me/sessions/${encodeURIComponent(session.id)}`);
         say(done.ok ? "Session ended." : explain(done), done.ok ? "success" : "error");

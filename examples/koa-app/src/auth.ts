@@ -134,8 +134,9 @@ export function createAuth(deps: {
   const tessera = new Tessera<User, string>({
     getUserManager: (ctx) => userManager(ctx),
     backends,
-    // TODO(csrf): pass `csrf: { secret: secrets.csrf }` once @tessera/koa's CSRF option
-    // lands, so double-submit tokens survive restarts and agree between instances.
+    // CSRF protection of the cookie backend is on by default; a stable key keeps the
+    // double-submit tokens valid across restarts and between instances.
+    csrf: { secret: secrets.csrf },
   });
 
   return {
