@@ -1,0 +1,227 @@
+// examples/koa-app started exactly as the README says (`npm start` from the repo root), on
+// each database it supports, then used over HTTP as a user and an admin would. Runs one
+// start at a time: each `npm start` rebuilds the packages, and two builds must not race.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MongoClient } from "mongodb";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  adminCanReadUsers,
+  bearerBackend,
+  bearerLogin,
+  cookieBackend,
+  NEW_PASSWORD,
+  registerAndVerify,
+  resetPassword,
+} from "./scenario.js";
+import { Client, freePort, type Running, root, start } from "./support.js";
+
+const ADMIN = { email: "admin@example.com", password: "an admin passphrase" };
+const START_TIMEOUT_MS = 180_000;
+const dirs: string[] = [];
+const running: Running[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+afterAll(async () => {
+  await Promise.all(running.map((r) => r.stop()));
+  for (const cleanup of cleanups) await cleanup().catch(() => {});
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "koa-app-"));
+  dirs.push(dir);
+  return join(dir, "data");
+}
+
+/** `npm start`, the README's command; `skipInstall` skips only its `pnpm install` step. */
+async function npmStart(env: Record<string, string>, skipInstall: boolean): Promise<Running> {
+  const app = await start(
+    ["npm", "start"],
+    skipInstall ? { ...env, TESSERA_SKIP_INSTALL: "1" } : env,
+    START_TIMEOUT_MS,
+  );
+  running.push(app);
+  console.info(
+    `koa-app (${env.DATABASE_URL ? "postgresql" : env.MONGODB_URL ? "mongodb" : "sqlite"}, install ${skipInstall ? "skipped" : "run"}): listening after ${app.startupMs} ms`,
+  );
+  return app;
+}
+
+/** Every backend, verification and reset over HTTP; returns a user and a token of theirs. */
+async function useEveryBackend(app: Running, outboxDir: string, redis: boolean, label: string) {
+  const seen = new Set<string>();
+  const email = `ada.${label}@example.com`;
+  const user = await registerAndVerify(app.url, outboxDir, email, seen);
+  const backends = ["jwt", "db", ...(redis ? ["redis"] : [])];
+  for (const backend of backends) await bearerBackend(app.url, backend, email);
+  const redisLogin = await new Client(app.url).request("POST", "/auth/redis/login", {
+    form: { username: email, password: "x" },
+  });
+  expect(redisLogin.status).toBe(redis ? 400 : 404);
+  await cookieBackend(app.url, email);
+  await resetPassword(app.url, outboxDir, email, seen);
+  const token = await bearerLogin(new Client(app.url), "jwt", email, NEW_PASSWORD);
+  return { user, email, token };
+}
+
+describe("examples/koa-app, started as the README says", () => {
+  it("the README's quick start is `npm start`, which runs the example app", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const quickStart = readme.slice(readme.indexOf("## Quick start"));
+    expect(quickStart).toMatch(/```sh\nnpm start\b/);
+    expect(quickStart).toContain("http://localhost:8000");
+    const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts;
+    expect(scripts.start).toBe("sh scripts/run.sh pnpm --filter koa-app start");
+  });
+
+  const sqliteDataDir = tempDataDir();
+  let jwtBeforeRestart = "";
+  let dbBeforeRestart = "";
+
+  it(
+    "SQLite (the default), `npm start` with its install step: every backend, verify, reset, the admin",
+    async () => {
+      const port = await freePort();
+      const app = await npmStart(
+        {
+          PORT: String(port),
+          DATA_DIR: sqliteDataDir,
+          TESSERA_ADMIN_EMAIL: ADMIN.email,
+          TESSERA_ADMIN_PASSWORD: ADMIN.password,
+        },
+        false,
+      );
+      expect(app.url).toBe(`http://localhost:${port}`);
+      expect(app.output()).toContain(`database  sqlite (${join(sqliteDataDir, "tessera.sqlite")})`);
+      expect(app.output()).toContain(`admin: created superuser ${ADMIN.email}`);
+      // No TESSERA_SECRET: one is generated into the data directory, private, with a warning.
+      const secretFile = join(sqliteDataDir, "secret");
+      expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+      expect(app.output()).toContain(`generated into ${secretFile}; set TESSERA_SECRET`);
+
+      const page = await fetch(app.url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("<title>Tessera example</title>");
+
+      const { user, email, token } = await useEveryBackend(
+        app,
+        join(sqliteDataDir, "outbox"),
+        false,
+        "sqlite",
+      );
+      await adminCanReadUsers(app.url, ADMIN, { id: user.id, token });
+      jwtBeforeRestart = token;
+      dbBeforeRestart = await bearerLogin(new Client(app.url), "db", email, NEW_PASSWORD);
+      await app.stop();
+    },
+    START_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    "SQLite, restarted on the same data: the secret and the sessions survive, the admin is not re-created",
+    async () => {
+      const secretFile = join(sqliteDataDir, "secret");
+      const secret = readFileSync(secretFile, "utf8");
+      const app = await npmStart(
+        {
+          PORT: String(await freePort()),
+          DATA_DIR: sqliteDataDir,
+          TESSERA_ADMIN_EMAIL: ADMIN.email,
+          TESSERA_ADMIN_PASSWORD: ADMIN.password,
+        },
+        true,
+      );
+      expect(readFileSync(secretFile, "utf8")).toBe(secret);
+      expect(app.output()).toContain(`read from ${secretFile}`);
+      expect(app.output()).not.toContain("admin: created");
+      const client = new Client(app.url);
+      // A JWT signed before the restart still verifies: the same secret was derived.
+      expect((await client.request("GET", "/users/me", { bearer: jwtBeforeRestart })).status).toBe(
+        200,
+      );
+      expect((await client.request("GET", "/users/me", { bearer: dbBeforeRestart })).status).toBe(
+        200,
+      );
+      await bearerLogin(client, "jwt", ADMIN.email, ADMIN.password);
+      await app.stop();
+    },
+    START_TIMEOUT_MS,
+  );
+
+  it(
+    "PostgreSQL (DATABASE_URL, a database the app creates) with Redis (REDIS_URL)",
+    async () => {
+      const postgres = process.env.POSTGRES_URL;
+      const redis = process.env.REDIS_URL;
+      if (!postgres || !redis) throw new Error("POSTGRES_URL/REDIS_URL unset: run through vitest");
+      const dbName = `koa_app_${randomBytes(4).toString("hex")}`;
+      const url = new URL(postgres);
+      url.pathname = `/${dbName}`;
+      cleanups.push(async () => {
+        const admin = new pg.Client({ connectionString: postgres });
+        await admin.connect();
+        await admin.query(`drop database if exists "${dbName}" with (force)`);
+        await admin.end();
+      });
+      const dataDir = tempDataDir();
+      const app = await npmStart(
+        {
+          PORT: String(await freePort()),
+          DATA_DIR: dataDir,
+          DATABASE_URL: url.href,
+          REDIS_URL: redis,
+          TESSERA_SECRET: randomBytes(32).toString("base64url"),
+          TESSERA_ADMIN_EMAIL: ADMIN.email,
+          TESSERA_ADMIN_PASSWORD: ADMIN.password,
+        },
+        true,
+      );
+      expect(app.output()).toContain("database  postgresql");
+      expect(app.output()).toContain("secrets   from TESSERA_SECRET");
+      const { user, token } = await useEveryBackend(app, join(dataDir, "outbox"), true, "pg");
+      await adminCanReadUsers(app.url, ADMIN, { id: user.id, token });
+      await app.stop();
+    },
+    START_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    "MongoDB protocol (MONGODB_URL, a fresh database) with Redis (REDIS_URL)",
+    async () => {
+      const mongo = process.env.MONGODB_URL;
+      const redis = process.env.REDIS_URL;
+      if (!mongo || !redis) throw new Error("MONGODB_URL/REDIS_URL unset: run through vitest");
+      const dbName = `koa_app_${randomBytes(4).toString("hex")}`;
+      const url = new URL(mongo);
+      url.pathname = `/${dbName}`;
+      cleanups.push(async () => {
+        const client = await new MongoClient(mongo).connect();
+        await client.db(dbName).dropDatabase();
+        await client.close();
+      });
+      const dataDir = tempDataDir();
+      const app = await npmStart(
+        {
+          PORT: String(await freePort()),
+          DATA_DIR: dataDir,
+          MONGODB_URL: url.href,
+          REDIS_URL: redis,
+          TESSERA_ADMIN_EMAIL: ADMIN.email,
+          TESSERA_ADMIN_PASSWORD: ADMIN.password,
+        },
+        true,
+      );
+      expect(app.output()).toContain("database  mongodb");
+      const { user, token } = await useEveryBackend(app, join(dataDir, "outbox"), true, "mongo");
+      // ObjectId strings, not UUIDs: the id parser follows the database.
+      expect(user.id).toMatch(/^[0-9a-f]{24}$/);
+      await adminCanReadUsers(app.url, ADMIN, { id: user.id, token });
+      await app.stop();
+    },
+    START_TIMEOUT_MS + 60_000,
+  );
+});

@@ -1,0 +1,233 @@
+// Helpers of the example-app tests: start the app as the README says, read its outbox,
+// and talk HTTP to it with a cookie jar.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Variables the app reads: never inherited from the test run (the harness sets some). */
+const APP_VARIABLES = [
+  "PORT",
+  "HOST",
+  "APP_URL",
+  "DATA_DIR",
+  "DATABASE_URL",
+  "MONGODB_URL",
+  "REDIS_URL",
+  "TESSERA_SECRET",
+  "TESSERA_ADMIN_EMAIL",
+  "TESSERA_ADMIN_PASSWORD",
+  "SMTP_URL",
+  "MAIL_OUTBOX_DIR",
+  "MAIL_FROM",
+  "TESSERA_SKIP_INSTALL",
+];
+
+/** The environment of a fresh shell: no app variables, no npm/pnpm run-script variables. */
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (APP_VARIABLES.includes(key) || /^(npm_|PNPM_|VITEST|NODE_ENV$)/i.test(key)) continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(),
+      );
+    });
+  });
+}
+
+/** The example app, started by a command. */
+export interface Running {
+  url: string;
+  /** From spawning the command to the app's "listening on" line. */
+  startupMs: number;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** Ctrl-C: SIGINT to the whole process group, as a terminal sends it; resolves on exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `command` (e.g. `npm start`) from the repo root in its own process group and
+ * resolves once the app prints `koa-app: listening on <url>`.
+ */
+export async function start(
+  command: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<Running> {
+  const began = performance.now();
+  const [file, ...args] = command;
+  const child: ChildProcess = spawn(file ?? "npm", args, {
+    cwd: root,
+    env: cleanEnv(env),
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, "SIGINT");
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => {
+        if (child.pid && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+      }, 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`no "listening on" within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /koa-app: listening on (\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${command.join(" ")} exited (${code ?? signal}):\n${output}`));
+    });
+  });
+  return { url, startupMs: Math.round(performance.now() - began), output: () => output, stop };
+}
+
+/** A mail the app wrote to its outbox. */
+export interface Mail {
+  file: string;
+  to: string;
+  subject: string;
+  /** The whole message, quoted-printable decoded. */
+  body: string;
+}
+
+const decodeQuotedPrintable = (s: string) =>
+  s
+    .replace(/=\r?\n/g, "")
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+
+export function readOutbox(dir: string): Mail[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith(".eml"));
+  } catch {
+    return [];
+  }
+  return files.sort().map((name) => {
+    const raw = readFileSync(join(dir, name), "utf8");
+    return {
+      file: name,
+      to: /^To: (.*)$/m.exec(raw)?.[1]?.trim() ?? "",
+      subject: /^Subject: (.*)$/m.exec(raw)?.[1]?.trim() ?? "",
+      body: decodeQuotedPrintable(raw),
+    };
+  });
+}
+
+/**
+ * Waits for a new mail to `to` whose body links to `{appUrl}{path}?token=…` and returns
+ * the link. Mail goes out in the background, so it may land just after the response.
+ */
+export async function waitForLink(
+  outboxDir: string,
+  to: string,
+  appUrl: string,
+  path: "/verify" | "/reset-password",
+  seen: Set<string>,
+): Promise<{ link: string; token: string; mail: Mail }> {
+  const pattern = new RegExp(`${escapeRegExp(appUrl + path)}\\?token=([A-Za-z0-9._~%-]+)`);
+  for (let i = 0; i < 100; i++) {
+    for (const mail of readOutbox(outboxDir)) {
+      if (seen.has(mail.file) || mail.to !== to) continue;
+      const match = pattern.exec(mail.body);
+      if (!match?.[1]) continue;
+      seen.add(mail.file);
+      return { link: match[0], token: decodeURIComponent(match[1]), mail };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no mail to ${to} with a ${path} link in ${outboxDir}`);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A reply, its body parsed when it is JSON. */
+export interface Reply {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+/** Requests against one app, with a cookie jar (what a browser would keep). */
+export class Client {
+  readonly cookies = new Map<string, string>();
+  constructor(readonly baseUrl: string) {}
+
+  async request(
+    method: string,
+    path: string,
+    init: {
+      json?: unknown;
+      form?: Record<string, string>;
+      bearer?: string;
+      headers?: Record<string, string>;
+      /** Send the `tessera_csrf` cookie's value in `x-csrf-token`, as the page does. */
+      csrf?: boolean;
+    } = {},
+  ): Promise<Reply> {
+    const headers: Record<string, string> = { ...init.headers };
+    let body: string | undefined;
+    if (init.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(init.json);
+    } else if (init.form) {
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(init.form).toString();
+    }
+    if (init.bearer) headers.authorization = `Bearer ${init.bearer}`;
+    if (this.cookies.size > 0) {
+      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    }
+    if (init.csrf) headers["x-csrf-token"] = this.cookies.get("tessera_csrf") ?? "";
+    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = "", ...attributes] = line.split(";");
+      const [name = "", value = ""] = pair.split("=");
+      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a));
+      if (expired || value === "") this.cookies.delete(name.trim());
+      else this.cookies.set(name.trim(), value);
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
+}
