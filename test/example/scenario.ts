@@ -180,6 +180,28 @@ export async function adminCanReadUsers(
   expect(denied.status).toBe(403);
 }
 
+/** `/openapi.json` documents every mounted route, `/docs` serves Swagger UI on it. */
+export async function apiDocs(url: string, backends: string[]): Promise<void> {
+  const res = await fetch(`${url}/openapi.json`);
+  expect(res.status).toBe(200);
+  const document = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+  expect(document.openapi).toMatch(/^3\.1\./);
+  const paths = Object.keys(document.paths);
+  for (const backend of backends) {
+    for (const route of ["login", "logout", "logout-all"]) {
+      expect(paths).toContain(`/auth/${backend}/${route}`);
+    }
+  }
+  if (!backends.includes("redis")) expect(paths).not.toContain("/auth/redis/login");
+  for (const path of ["/auth/register", "/auth/verify", "/auth/reset-password", "/users/me"]) {
+    expect(paths).toContain(path);
+  }
+  expect(paths).toContain("/users/me/sessions");
+  const docs = await fetch(`${url}/docs`);
+  expect(docs.status).toBe(200);
+  expect(docs.headers.get("content-type")).toMatch(/^text\/html/);
+}
+
 export { bearerLogin };
 
 /** A POST whose Host header names another site (fetch() does not let us set Host). */

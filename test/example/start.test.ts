@@ -10,6 +10,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   adminCanReadUsers,
+  apiDocs,
   bearerBackend,
   bearerLogin,
   cookieBackend,
@@ -57,6 +58,7 @@ async function useEveryBackend(app: Running, outboxDir: string, redis: boolean, 
   const email = `ada.${label}@example.com`;
   const user = await registerAndVerify(app.url, outboxDir, email, seen);
   const backends = ["jwt", "db", ...(redis ? ["redis"] : [])];
+  await apiDocs(app.url, ["cookie", ...backends]);
   for (const backend of backends) await bearerBackend(app.url, backend, email);
   const redisLogin = await new Client(app.url).request("POST", "/auth/redis/login", {
     form: { username: email, password: "x" },
@@ -101,7 +103,7 @@ describe("examples/koa-app, started as the README says", () => {
       // No TESSERA_SECRET: one is generated into the data directory, private, with a warning.
       const secretFile = join(sqliteDataDir, "secret");
       expect(statSync(secretFile).mode & 0o777).toBe(0o600);
-      expect(app.output()).toContain(`generated into ${secretFile}; set TESSERA_SECRET`);
+      await app.waitFor(`generated into ${secretFile}; set TESSERA_SECRET`);
 
       const page = await fetch(app.url);
       expect(page.status).toBe(200);
@@ -136,7 +138,7 @@ describe("examples/koa-app, started as the README says", () => {
         true,
       );
       expect(readFileSync(secretFile, "utf8")).toBe(secret);
-      expect(app.output()).toContain(`read from ${secretFile}`);
+      await app.waitFor(`read from ${secretFile}`);
       expect(app.output()).not.toContain("admin: created");
       const client = new Client(app.url);
       // A JWT signed before the restart still verifies: the same secret was derived.

@@ -54,6 +54,11 @@ export interface Running {
   startupMs: number;
   /** Everything it printed so far (stdout and stderr). */
   output(): string;
+  /**
+   * Waits until the output contains `text`: stderr and stdout are separate pipes, so a
+   * warning printed before "listening on" may still arrive after it.
+   */
+  waitFor(text: string): Promise<void>;
   /** Ctrl-C: SIGINT to the whole process group, as a terminal sends it; resolves on exit. */
   stop(): Promise<void>;
 }
@@ -111,7 +116,19 @@ export async function start(
       reject(new Error(`${command.join(" ")} exited (${code ?? signal}):\n${output}`));
     });
   });
-  return { url, startupMs: Math.round(performance.now() - began), output: () => output, stop };
+  const waitFor = async (text: string) => {
+    for (let i = 0; i < 100 && !output.includes(text); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (!output.includes(text)) throw new Error(`no "${text}" in the output:\n${output}`);
+  };
+  return {
+    url,
+    startupMs: Math.round(performance.now() - began),
+    output: () => output,
+    waitFor,
+    stop,
+  };
 }
 
 /** A mail the app wrote to its outbox. */

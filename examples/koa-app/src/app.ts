@@ -65,8 +65,18 @@ export async function createApp(config: Config, log: Logger = console): Promise<
   app.use(tessera.verifyRouter({ prefix: "/auth" }).routes());
   app.use(tessera.resetPasswordRouter({ prefix: "/auth" }).routes());
   app.use(tessera.usersRouter({ prefix: "/users" }).routes());
-  // TODO(openapi): mount `tessera.docsRouter({ openapiPath: "/openapi.json", docsPath: "/docs" })`
-  // (from `tessera.openapi({ title: "Tessera example", version })`) once @tessera/koa has it.
+  // The OpenAPI document of every router above, and Swagger UI to try them.
+  app.use(
+    tessera
+      .docsRouter({
+        title: "Tessera example",
+        version: "1.0.0",
+        description: "Tessera's example app: every backend and router. The web page is at `/`.",
+        openapiPath: "/openapi.json",
+        docsPath: "/docs",
+      })
+      .routes(),
+  );
 
   const cleanup = setInterval(() => {
     new DatabaseStrategy({ database: store.tokens() })
