@@ -9,7 +9,7 @@ import {
   UserManager,
   type UserManagerHooks,
 } from "@tessera/core";
-import { type CsrfOptions, Tessera, type UserSchemas } from "@tessera/koa";
+import { type CsrfOptions, type DocsRouterOptions, Tessera, type UserSchemas } from "@tessera/koa";
 import { DatabaseStrategy } from "@tessera/strategy-database";
 import { JWTStrategy, MemoryJwtRevocationStore } from "@tessera/strategy-jwt";
 import Koa, { type Context } from "koa";
@@ -36,6 +36,8 @@ export interface AppOptions {
   statelessJwt?: boolean;
   /** CSRF options of Tessera (default: on, same host only). */
   csrf?: CsrfOptions | false;
+  /** Mounts `tessera.docsRouter()` (with these options), last. */
+  docs?: DocsRouterOptions | true;
 }
 
 /** A running test app and what it exposes to tests. */
@@ -49,6 +51,8 @@ export interface TestApp {
   tokenDigests(): Promise<string[]>;
   outbox: SentToken[];
   userManager: () => UserManager<StoreUser, string>;
+  /** The Koa app, to read what is mounted. */
+  koa: Koa;
   close(): Promise<void>;
 }
 
@@ -133,6 +137,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     });
   }
   app.use(custom.routes());
+  if (options.docs) app.use(tessera.docsRouter(options.docs === true ? {} : options.docs).routes());
   const server = app.listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", resolve));
   const { port } = server.address() as AddressInfo;
@@ -145,6 +150,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     tokenDigests: () => store.tokenDigests(),
     outbox,
     userManager,
+    koa: app,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
