@@ -140,7 +140,8 @@ function home() {
   onSubmit(document.getElementById("login-form"), async (data) => {
     const res = await api("POST", "/auth/cookie/login", { form: data });
     if (!res.ok) return say(explain(res), "error");
-    say("You are logged in.", "success");
+    // The heading "You are logged in" takes the focus, and screen readers read it.
+    say("");
     await showHome(true);
   });
 

@@ -1,0 +1,170 @@
+// The example app's web page in a real browser: headless Chromium (Debian's, installed by
+// test/harness/ensure-binaries.sh) driven by playwright-core, through register -> verify
+// (the link from the outbox) -> log in -> who am I -> log out, and a password reset.
+// Screenshots go to test/output/e2e/. The app runs in-process, built from its config
+// exactly as server.ts builds it.
+
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
+import { loadConfig } from "../../examples/koa-app/src/config.js";
+import { freePort, root, waitForLink } from "./support.js";
+
+const SCREENSHOTS = join(root, "test", "output", "e2e");
+const EMAIL = "grace@example.com";
+const PASSWORD = "correct horse battery staple";
+const NEW_PASSWORD = "a brand new passphrase";
+
+const logs: string[] = [];
+const log = {
+  info: (...args: unknown[]) => logs.push(args.join(" ")),
+  warn: (...args: unknown[]) => logs.push(args.join(" ")),
+  error: (...args: unknown[]) => logs.push(args.join(" ")),
+};
+
+let dir: string;
+let example: ExampleApp;
+let server: Server;
+let url: string;
+let outbox: string;
+let browser: Browser;
+let page: Page;
+/** Console errors and uncaught exceptions of the page (a CSP violation shows up here). */
+const pageErrors: string[] = [];
+const seenMail = new Set<string>();
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), "koa-app-e2e-"));
+  const port = await freePort();
+  const config = loadConfig({ PORT: String(port), DATA_DIR: join(dir, "data") });
+  example = await createApp(config, log);
+  server = example.app.listen(port);
+  await new Promise((resolve) => server.once("listening", resolve));
+  url = config.appUrl;
+  outbox = config.mail.outboxDir;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+  page = await context.newPage();
+  page.on("console", (message) => {
+    // The API's 400/401 answers are logged by Chromium too; the page expects them.
+    const expected = /^Failed to load resource: the server responded with a status of 40[01]/;
+    if (message.type() === "error" && !expected.test(message.text())) {
+      pageErrors.push(message.text());
+    }
+  });
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve));
+  await example?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const shot = (name: string) =>
+  page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+const status = () => page.locator("#status");
+
+async function logIn(password: string) {
+  await page.goto(url);
+  await page.locator("#login-email").fill(EMAIL);
+  await page.locator("#login-password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+describe("examples/koa-app's page in Chromium", () => {
+  it("register -> verify from the mailed link -> log in -> who am I -> log out", async () => {
+    await page.goto(url);
+    await expect.poll(() => page.locator("#login-title").isVisible()).toBe(true);
+    await shot("01-home");
+
+    await page.locator("#register-email").fill(EMAIL);
+    await page.locator("#register-password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect.poll(() => status().textContent()).toContain("Account created");
+    await shot("02-registered");
+
+    const { link } = await waitForLink(outbox, EMAIL, url, "/verify", seenMail);
+    await page.goto(link);
+    // The token leaves the address bar (and history) as soon as the page has read it.
+    expect(page.url()).toBe(`${url}/verify`);
+    await page.getByRole("button", { name: "Verify my email" }).click();
+    await expect.poll(() => status().textContent()).toBe(`Thank you: ${EMAIL} is verified.`);
+    await shot("03-verified");
+
+    await logIn(PASSWORD);
+    await expect.poll(() => page.locator("#me-email").textContent()).toBe(EMAIL);
+    expect(await page.locator("#me-verified").textContent()).toBe("Yes");
+    expect(await page.locator("#me-superuser").textContent()).toBe("No");
+    expect(await page.locator("#verify-hint").isVisible()).toBe(false);
+    await expect
+      .poll(() => page.locator("#sessions li").allTextContents())
+      .toEqual([expect.stringContaining("(this browser)")]);
+    // The session is the HttpOnly cookie, out of the page script's reach.
+    const cookies = await page.context().cookies();
+    expect(cookies.find((c) => c.name === "tessera_auth")).toMatchObject({ httpOnly: true });
+    expect(await page.evaluate("document.cookie")).not.toContain("tessera_auth");
+    await shot("04-logged-in");
+
+    await page.getByRole("button", { name: "Log out", exact: true }).click();
+    await expect.poll(() => status().textContent()).toBe("You are logged out.");
+    expect(await page.locator("#login-title").isVisible()).toBe(true);
+    const me = await page.evaluate(async () => (await fetch("/users/me")).status);
+    expect(me).toBe(401);
+    await shot("05-logged-out");
+  });
+
+  it("forgot password -> the mailed link -> a new password; the old one is refused", async () => {
+    await page.goto(url);
+    await page.locator("#forgot-email").fill(EMAIL);
+    await page.getByRole("button", { name: "Send me a reset link" }).click();
+    await expect.poll(() => status().textContent()).toContain("a reset link is on its way");
+
+    const { link } = await waitForLink(outbox, EMAIL, url, "/reset-password", seenMail);
+    await page.goto(link);
+    expect(page.url()).toBe(`${url}/reset-password`);
+    await page.locator("#reset-password").fill(NEW_PASSWORD);
+    await page.locator("#reset-confirm").fill(NEW_PASSWORD);
+    await page.getByRole("button", { name: "Set new password" }).click();
+    await expect.poll(() => status().textContent()).toContain("Your password is changed");
+    await shot("06-password-reset");
+
+    await logIn(PASSWORD);
+    await expect.poll(() => status().textContent()).toBe("Wrong email or password.");
+    await shot("07-wrong-password");
+    await logIn(NEW_PASSWORD);
+    await expect.poll(() => page.locator("#me-email").textContent()).toBe(EMAIL);
+  });
+
+  it("serves the API docs (Swagger UI on /openapi.json) from the app itself", async () => {
+    await page.goto(`${url}/docs`);
+    await expect
+      .poll(() => page.locator(".swagger-ui .opblock").count(), { timeout: 15_000 })
+      .toBeGreaterThan(10);
+    await shot("08-api-docs");
+  });
+
+  it("left no console error and no uncaught exception in the page", () => {
+    expect(pageErrors, logs.join("\n")).toEqual([]);
+  });
+});
