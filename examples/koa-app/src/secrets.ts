@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ConfigError } from "./config.js";
 
 /** One secret per purpose, so that a token made for one purpose is refused by every other. */
 export interface Secrets {
@@ -45,7 +46,9 @@ export function loadSecrets(
 ): { secrets: Secrets; source: SecretSource; file?: string } {
   if (envSecret !== undefined) {
     if (Buffer.byteLength(envSecret) < 32) {
-      throw new Error("TESSERA_SECRET must be at least 32 bytes (try: openssl rand -base64 32)");
+      throw new ConfigError(
+        "TESSERA_SECRET must be at least 32 bytes (try: openssl rand -base64 32)",
+      );
     }
     return { secrets: deriveSecrets(envSecret), source: "env" };
   }

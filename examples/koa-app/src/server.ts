@@ -4,6 +4,15 @@ import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 
 const started = performance.now();
+// node:sqlite and the packages need Node 22.17+; many machines still run Node 20.
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 17)) {
+  console.error(
+    `koa-app: needs Node.js 22.17 or later, this is ${process.version}. ` +
+      "Run `npm start` from the repository root: it brings its own Node.js.",
+  );
+  process.exit(1);
+}
 let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig();
@@ -17,7 +26,8 @@ let example: Awaited<ReturnType<typeof createApp>>;
 try {
   example = await createApp(config);
 } catch (error) {
-  console.error("koa-app: could not start:", error);
+  if (error instanceof ConfigError) console.error(`koa-app: ${error.message}`);
+  else console.error("koa-app: could not start:", error);
   process.exit(1);
 }
 const server = example.app.listen(config.port, config.host);
