@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -41,5 +42,50 @@ describe("mail", () => {
     expect(eml).toMatch(/^From: App <app@localhost>\r\nTo: ada@example.com\r\n/);
     expect(eml).toContain("Subject: Verify your email address");
     expect(decodeQp(eml)).toContain(`http://localhost:8000/verify?token=${"x".repeat(200)}`);
+  });
+
+  it("sends over SMTP when SMTP_URL is set", async () => {
+    const received: string[] = [];
+    // Just enough of an SMTP server (RFC 5321) to accept one message.
+    const server = createServer((socket) => {
+      let data = false;
+      let buffer = "";
+      socket.write("220 test ESMTP\r\n");
+      socket.on("data", (chunk) => {
+        buffer += chunk.toString();
+        let end = buffer.indexOf(data ? "\r\n.\r\n" : "\r\n");
+        while (end >= 0) {
+          const line = buffer.slice(0, end);
+          buffer = buffer.slice(end + (data ? 5 : 2));
+          if (data) {
+            received.push(line);
+            data = false;
+            socket.write("250 queued\r\n");
+          } else if (/^DATA/i.test(line)) {
+            data = true;
+            socket.write("354 go on\r\n");
+          } else if (/^QUIT/i.test(line)) {
+            socket.end("221 bye\r\n");
+          } else {
+            socket.write("250 ok\r\n");
+          }
+          end = buffer.indexOf(data ? "\r\n.\r\n" : "\r\n");
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const mailer = createMailer(
+      { smtpUrl: `smtp://127.0.0.1:${port}`, outboxDir: "/nonexistent", from: "a@localhost" },
+      quiet,
+    );
+    await mailer.send(resetMessage("https://app.example.com", "ada@example.com", "tok"));
+    mailer.close();
+    server.close();
+    expect(received).toHaveLength(1);
+    expect(received[0]).toContain("To: ada@example.com");
+    expect(decodeQp(received[0] ?? "")).toContain(
+      "https://app.example.com/reset-password?token=tok",
+    );
   });
 });
