@@ -66,32 +66,32 @@ export function createAuthRouter<U extends UserProtocol<ID>, ID>(
     }),
   );
 
+  // Only this backend's transport is read, so a token is destroyed by the strategy that
+  // issued it — never by another backend's (a FastAPI Users pitfall).
+  async function ownSession(ctx: Context) {
+    const { result } = await deps.authenticate(ctx, {
+      active: true,
+      verified: requiresVerification,
+      backends: [backend.name],
+    });
+    if (!result) throw new HttpError(401, "Unauthorized");
+    return result;
+  }
+
   router.post(
     "/logout",
     handle(async (ctx) => {
-      // Only this backend's transport is read, so the token is destroyed by the strategy
-      // that issued it — never by another backend's (a FastAPI Users pitfall).
-      const { result } = await deps.authenticate(ctx, {
-        active: true,
-        verified: requiresVerification,
-        backends: [backend.name],
-      });
-      if (!result) throw new HttpError(401, "Unauthorized");
-      writeAuthResponse(ctx, await backend.logout(result.strategy, result.user, result.token));
+      const { strategy, user, token } = await ownSession(ctx);
+      writeAuthResponse(ctx, await backend.logout(strategy, user, token));
     }),
   );
 
   router.post(
     "/logout-all",
     handle(async (ctx) => {
-      const { result } = await deps.authenticate(ctx, {
-        active: true,
-        verified: requiresVerification,
-        backends: [backend.name],
-      });
-      if (!result) throw new HttpError(401, "Unauthorized");
+      const { strategy, user } = await ownSession(ctx);
       try {
-        writeAuthResponse(ctx, await backend.logoutAll(result.strategy, result.user));
+        writeAuthResponse(ctx, await backend.logoutAll(strategy, user));
       } catch (error) {
         // Answering 204 would tell the user their other devices are logged out when they
         // are not: say plainly that this backend cannot do it.
