@@ -1,0 +1,54 @@
+import { randomBytes } from "node:crypto";
+import {
+  fastFailClientOptions,
+  MongoAccessTokenDatabase,
+  type MongoAccessTokenDocument,
+  type MongoIdType,
+  MongoUserDatabase,
+  type MongoUserDocument,
+} from "@tessera/db-mongo";
+import { MongoClient } from "mongodb";
+import type { AdapterFixture } from "./suite.js";
+
+/**
+ * The conformance fixture of @tessera/db-mongo for one id type: its own database per file
+ * (and per run), dropped at the end, since files run in parallel. MONGODB_URL comes from
+ * the service harness (test/harness), or from the environment.
+ */
+export function mongoFixture(
+  idType: MongoIdType,
+  ids: Pick<AdapterFixture<string>, "unknownId" | "malformedIds">,
+): AdapterFixture<string> {
+  const url = process.env.MONGODB_URL;
+  if (!url) throw new Error("MONGODB_URL is not set: run through vitest (the harness sets it)");
+  const client = new MongoClient(url, fastFailClientOptions);
+  const db = client.db(`tessera_conf_${idType.toLowerCase()}_${randomBytes(6).toString("hex")}`);
+  const userCollection = db.collection<MongoUserDocument>("users");
+  const tokenCollection = db.collection<MongoAccessTokenDocument>("access_tokens");
+  const users = new MongoUserDatabase(userCollection, {
+    idType,
+    accessTokenCollection: tokenCollection,
+  });
+  const tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
+  return {
+    name: `db-mongo/${idType}`,
+    setup: async () => {
+      await users.ensureIndexes();
+      await tokens.ensureIndexes();
+    },
+    reset: async () => {
+      await userCollection.deleteMany({});
+      await tokenCollection.deleteMany({});
+    },
+    teardown: async () => {
+      await db.dropDatabase();
+      await client.close();
+    },
+    users: () => users,
+    tokens: () => tokens,
+    ...ids,
+    storedTokenValues: async () =>
+      (await tokenCollection.find({}, { projection: { token: 1 } }).toArray()).map((d) => d.token),
+    extraField: { key: "displayName", value: "Ada Lovelace" },
+  };
+}
