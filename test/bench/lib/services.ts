@@ -1,0 +1,47 @@
+// The servers the benchmark needs, started by the test harness's own modules (same flags as
+// the test suite: PostgreSQL with fsync off, Redis without persistence, FerretDB or mongod)
+// in a run directory of their own, so a benchmark never touches a test run's servers.
+// Everything is killed and removed when the benchmark exits, also on Ctrl-C.
+import { mongoInfo, startMongo } from "../../harness/mongo.ts";
+import { postgresInfo, startPostgres } from "../../harness/postgres.ts";
+import { redisInfo, startRedis } from "../../harness/redis.ts";
+import { newRunDir } from "../../harness/services.ts";
+import { sweepRunSync } from "../../harness/sweep.ts";
+
+export interface BenchServices {
+  runDir: string;
+  postgresUrl: string;
+  redisUrl: string;
+  mongoUrl: string;
+  mongoKind: string;
+}
+
+/** Starts PostgreSQL, Redis and a MongoDB-protocol server in parallel. */
+export async function startBenchServices(): Promise<BenchServices> {
+  const runDir = newRunDir();
+  const cleanup = () => sweepRunSync(runDir);
+  process.on("exit", cleanup);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
+  const [pg, redis, mongo] = await Promise.all([
+    startPostgres(runDir),
+    startRedis(runDir),
+    startMongo(runDir),
+  ]);
+  const m = mongoInfo(mongo);
+  return {
+    runDir,
+    postgresUrl: postgresInfo(pg).url,
+    redisUrl: redisInfo(redis).url,
+    mongoUrl: m.url,
+    mongoKind: m.kind,
+  };
+}
+
+export function stopBenchServices(services: BenchServices): void {
+  sweepRunSync(services.runDir);
+}

@@ -1,0 +1,3 @@
+import { pgApp } from "./pg-lookup.ts";
+
+export const build = () => pgApp("join");

@@ -1,0 +1,66 @@
+// Tessera wired as its docs show: a user manager per request around the request's user
+// database, backends tried by `currentUser({ active: true })`.
+import {
+  AuthenticationBackend,
+  BearerTransport,
+  type IdParser,
+  type Strategy,
+  type UserDatabase,
+  UserManager,
+  uuidIdParser,
+} from "@tessera/core";
+import { Tessera } from "@tessera/koa";
+import type { Context, Middleware } from "koa";
+import Koa from "koa";
+import type { BenchUser } from "../lib/seed.ts";
+import { MANAGER_SECRET } from "../lib/shared.ts";
+import { meRouter } from "./common.ts";
+
+export type Backend = AuthenticationBackend<BenchUser, string, Context>;
+
+/** A Bearer backend named `name` over `getStrategy`. */
+export function backend(
+  name: string,
+  getStrategy: (ctx: Context) => Strategy<BenchUser, string>,
+): Backend {
+  return new AuthenticationBackend<BenchUser, string, Context>({
+    name,
+    transport: new BearerTransport({ tokenUrl: `auth/${name}/login` }),
+    getStrategy,
+  });
+}
+
+export function userManager(
+  userDb: UserDatabase<BenchUser, string>,
+  idParser: IdParser<string> = uuidIdParser,
+): UserManager<BenchUser, string> {
+  return new UserManager<BenchUser, string>({
+    userDb,
+    idParser,
+    verificationTokenSecret: MANAGER_SECRET,
+    resetPasswordTokenSecret: `${MANAGER_SECRET}-reset`,
+  });
+}
+
+export function tesseraApp(options: {
+  backends: Backend[];
+  userDb: (ctx: Context) => UserDatabase<BenchUser, string>;
+  /** Per-request scope, e.g. a MikroORM fork (withRequestEntityManager). */
+  scope?: Middleware;
+  /** @default uuidIdParser */
+  idParser?: IdParser<string>;
+}): { app: Koa; tessera: Tessera<BenchUser, string> } {
+  const tessera = new Tessera<BenchUser, string>({
+    getUserManager: (ctx) => userManager(options.userDb(ctx), options.idParser),
+    backends: options.backends,
+  });
+  const app = new Koa();
+  if (options.scope) app.use(options.scope);
+  app.use(
+    meRouter(
+      [tessera.currentUser({ active: true }) as Middleware],
+      (ctx) => ctx.state.user.id,
+    ).routes(),
+  );
+  return { app, tessera };
+}

@@ -1,0 +1,3 @@
+import { jwtApp } from "./tessera-jwt.ts";
+
+export const build = () => jwtApp("memory");

@@ -1,0 +1,34 @@
+// The login-under-load server: Tessera's database strategy on PostgreSQL with the auth
+// router (argon2id password logins) and the users router (`GET /users/me`).
+import {
+  AccessToken,
+  MikroOrmAccessTokenDatabase,
+  MikroOrmUserDatabase,
+  User,
+} from "@tessera/db-mikroorm";
+import { DatabaseStrategy } from "@tessera/strategy-database";
+import type Koa from "koa";
+import type { BenchUser } from "../lib/seed.ts";
+import { SESSION_LIFETIME_SECONDS } from "../lib/shared.ts";
+import { emOf, openOrm, scope } from "./orm.ts";
+import { backend, tesseraApp } from "./tessera-common.ts";
+
+export async function build(): Promise<Koa> {
+  const orm = await openOrm("postgresql");
+  const auth = backend(
+    "db",
+    (ctx) =>
+      new DatabaseStrategy<BenchUser>({
+        database: new MikroOrmAccessTokenDatabase(emOf(ctx), AccessToken) as never,
+        lifetimeSeconds: SESSION_LIFETIME_SECONDS,
+      }),
+  );
+  const { app, tessera } = tesseraApp({
+    backends: [auth],
+    scope: scope(orm),
+    userDb: (ctx) => new MikroOrmUserDatabase(emOf(ctx), User) as never,
+  });
+  app.use(tessera.authRouter(auth, { prefix: "/auth/db" }).routes());
+  app.use(tessera.usersRouter({ prefix: "/users" }).routes());
+  return app;
+}

@@ -1,0 +1,32 @@
+// Tessera's Redis strategy: one EVALSHA reads (and when due renews) the session; the user
+// comes from the session's snapshot, or from PostgreSQL when snapshots are off.
+import { MikroOrmUserDatabase, User } from "@tessera/db-mikroorm";
+import { RedisStrategy, recommendedRedisOptions } from "@tessera/strategy-redis";
+import { Redis } from "ioredis";
+import type Koa from "koa";
+import type { BenchUser } from "../lib/seed.ts";
+import { env, SESSION_LIFETIME_SECONDS } from "../lib/shared.ts";
+import { emOf, openOrm, scope } from "./orm.ts";
+import { backend, tesseraApp } from "./tessera-common.ts";
+
+export async function redisApp(snapshot: boolean): Promise<Koa> {
+  const redis = new Redis(env("REDIS_URL"), { ...recommendedRedisOptions, lazyConnect: true });
+  await redis.connect();
+  const strategy = new RedisStrategy<BenchUser, string>({
+    redis,
+    lifetimeSeconds: SESSION_LIFETIME_SECONDS,
+    snapshot,
+  });
+  const auth = backend("redis", () => strategy);
+  if (snapshot) {
+    // Never read: every session carries its user.
+    const none = { get: async () => null };
+    return tesseraApp({ backends: [auth], userDb: () => none as never }).app;
+  }
+  const orm = await openOrm("postgresql");
+  return tesseraApp({
+    backends: [auth],
+    scope: scope(orm),
+    userDb: (ctx) => new MikroOrmUserDatabase(emOf(ctx), User) as never,
+  }).app;
+}
