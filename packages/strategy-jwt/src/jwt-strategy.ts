@@ -13,6 +13,7 @@ import { type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { importHmacKey, importKeyPair, type JwtAlgorithm, type JwtKeys } from "./keys.js";
 import type { JwtKeyPairOptions, JwtStrategyOptions } from "./options.js";
 import type { JwtRevocationStore } from "./revocation/store.js";
+import { type CachedClaims, VerifiedTokenCache } from "./verified-cache.js";
 
 // Private claim: the issue time in milliseconds. `iat` has whole seconds only, so without
 // it a log-out-everywhere could not tell a token from earlier in the same second.
@@ -20,12 +21,10 @@ const ISSUED_AT_MS = "iat_ms";
 // 128 bits from the CSPRNG: enough that ids never collide (ASVS 5.0 7.2.3 floor).
 const JTI_BYTES = 16;
 
-interface VerifiedClaims {
-  sub: string;
-  jti: string;
-  exp: number;
-  issuedAt: number;
-}
+type VerifiedClaims = CachedClaims;
+
+/** Default bound of the verified-token cache: ~5 MB at most for typical tokens. */
+const DEFAULT_CACHE_SIZE = 10_000;
 
 /**
  * Stateless JWT access tokens (jose). HS256 with a ≥ 32-byte secret by default, or
@@ -56,6 +55,7 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
   private readonly keys: JwtKeys;
   private readonly stringifyId: (id: ID) => string;
   private readonly clock: () => number;
+  private readonly cache: VerifiedTokenCache | undefined;
 
   constructor(options: JwtStrategyOptions<ID>) {
     this.keys = importKeys(options);
@@ -80,6 +80,11 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     const idParser = options.idParser;
     this.stringifyId = idParser ? (id) => idParser.stringify(id) : defaultStringify;
     this.clock = options.clock ?? Date.now;
+    const cacheSize = options.verifiedTokenCacheSize ?? DEFAULT_CACHE_SIZE;
+    if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) {
+      fail(`verifiedTokenCacheSize must be a non-negative integer (got ${cacheSize})`);
+    }
+    this.cache = cacheSize > 0 ? new VerifiedTokenCache(cacheSize) : undefined;
   }
 
   /** The user a valid, unrevoked token names, or null; throws only when a backing service fails. */
@@ -93,6 +98,7 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
       if (error instanceof InvalidIDError) return null;
       throw error;
     }
+    if (!this.revocationStore) return userManager.userDb.get(id);
     // Both lookups are I/O and independent: run them together to pay one latency.
     const [revoked, user] = await Promise.all([
       this.revocationStore?.isRevoked({
@@ -152,6 +158,9 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
 
   private async verify(token: unknown): Promise<VerifiedClaims | null> {
     if (typeof token !== "string" || token === "" || token.length > MAX_TOKEN_LENGTH) return null;
+    const now = this.now();
+    const cached = this.cache?.get(token, now);
+    if (cached) return cached;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keys.verifyKey, {
@@ -159,7 +168,7 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
         audience: [...this.audience],
         issuer: this.issuer,
         requiredClaims: ["exp", "iat", "sub", "jti", ISSUED_AT_MS],
-        currentDate: new Date(this.now()),
+        currentDate: new Date(now),
       }));
     } catch {
       // Verification is computation on a key checked at construction, with no I/O:
@@ -175,7 +184,11 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     ) {
       return null;
     }
-    return { sub, jti, exp, issuedAt };
+    const claims = { sub, jti, exp, issuedAt };
+    // A token with `nbf` is valid from a time on, a rule the cache does not replay: such
+    // tokens (never ours) are verified in full every time.
+    if (payload.nbf === undefined) this.cache?.set(token, claims);
+    return claims;
   }
 
   // Whole milliseconds: issue times and cutoffs compare exactly, whatever the clock gives.

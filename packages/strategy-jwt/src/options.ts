@@ -27,6 +27,14 @@ export interface JwtStrategyCommonOptions<ID> {
    * @default Date.now
    */
   clock?: () => number;
+  /**
+   * How many verified tokens to remember, so a token presented again skips the signature
+   * check. `exp` is still compared with the clock on every request and revocation is still
+   * asked on every request; only the signature and fixed claims are not re-checked. The
+   * oldest entry goes when full; `0` turns the cache off.
+   * @default 10000
+   */
+  verifiedTokenCacheSize?: number;
 }
 
 /**
