@@ -2,7 +2,7 @@
 import { hashToken, isOpaqueTokenShape } from "@tessera/core";
 import type { RedisClient } from "@tessera/strategy-redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectTo, countCalls, fixture, keysUnder, TOPOLOGIES } from "./support.js";
+import { connectTo, countCalls, fixture, keysUnder, MINUTE, TOPOLOGIES } from "./support.js";
 
 describe.each(TOPOLOGIES)("RedisStrategy tokens (%s)", (topology) => {
   let redis: RedisClient;
@@ -97,7 +97,7 @@ describe.each(TOPOLOGIES)("RedisStrategy tokens (%s)", (topology) => {
     expect(counted.calls).toEqual([]);
   });
 
-  it("a read is one Redis round trip plus one user lookup, none with a snapshot", async () => {
+  it("a read is one Redis round trip (a plain HMGET) plus one user lookup, none with a snapshot", async () => {
     const f = fixture(redis);
     const counted = countCalls(redis);
     const gets = countCalls(f.userDb);
@@ -105,13 +105,31 @@ describe.each(TOPOLOGIES)("RedisStrategy tokens (%s)", (topology) => {
     for (const snapshot of [false, true]) {
       const strategy = f.strategy({ redis: counted.client, snapshot });
       const token = await strategy.writeToken(await f.user());
-      await strategy.readToken(token, manager); // loads the script on the node (EVAL once)
       counted.calls.length = 0;
       gets.calls.length = 0;
       expect(await strategy.readToken(token, manager)).not.toBeNull();
-      expect(counted.calls).toEqual(["evalsha"]);
+      expect(counted.calls).toEqual(["hmget"]);
       expect(gets.calls).toEqual(snapshot ? [] : ["get"]);
     }
+  });
+
+  it("only a read that is due for renewal, or finds the session expired, runs the script", async () => {
+    const f = fixture(redis);
+    const counted = countCalls(redis);
+    const strategy = f.strategy({ redis: counted.client, lifetimeSeconds: 3600 });
+    const token = await strategy.writeToken(await f.user());
+    f.clock.advance(31 * MINUTE); // less than half the idle lifetime left: renewal due
+    counted.calls.length = 0;
+    expect(await strategy.readToken(token, f.manager)).not.toBeNull();
+    expect(counted.calls.filter((c) => c !== "eval")).toEqual(["hmget", "evalsha"]);
+    counted.calls.length = 0;
+    expect(await strategy.readToken(token, f.manager)).not.toBeNull(); // renewed: fast again
+    expect(counted.calls).toEqual(["hmget"]);
+    f.clock.advance(2 * 3600 * 1000); // idle past its lifetime (Redis' own TTL has not run)
+    counted.calls.length = 0;
+    expect(await strategy.readToken(token, f.manager)).toBeNull();
+    expect(counted.calls.filter((c) => c !== "eval")).toEqual(["hmget", "evalsha"]);
+    expect(await redis.exists(`${f.keys.prefix}${hashToken(token)}`)).toBe(0);
   });
 
   it("a session whose user is gone, or whose stored id is malformed, reads as null", async () => {

@@ -38,10 +38,27 @@ export class SessionStore {
     return this.indexPrefix + userId;
   }
 
-  /** Reads a session, deleting it when expired and renewing it when due (one trip). */
-  async read(digest: string, now: number, idleMs: number, capMs: number) {
+  /**
+   * Reads a session, deleting it when expired and renewing it when due. One trip: a plain
+   * HMGET, which costs Redis a fraction of a script call; only when the session read is
+   * expired or due for renewal (at most once per half-lifetime) does READ_SESSION run,
+   * which re-reads and applies those rules atomically.
+   */
+  async read(
+    digest: string,
+    now: number,
+    idleMs: number,
+    capMs: number,
+  ): Promise<StoredSession | null> {
+    const key = this.sessionKey(digest);
+    const session = toSession(await orUnavailable(this.redis.hmget(key, "u", "c", "l", "s")));
+    if (!session) return null;
+    const expires = session.createdAt + session.lifetimeSeconds * 1000;
+    const cap = session.createdAt + capMs;
+    const live = now < expires && now < cap;
+    if (live && !(expires - now < idleMs / 2 && expires < cap)) return session;
     const reply = await orUnavailable(
-      runScript(this.redis, READ_SESSION, [this.sessionKey(digest)], [now, idleMs, capMs]),
+      runScript(this.redis, READ_SESSION, [key], [now, idleMs, capMs]),
     );
     return Array.isArray(reply) ? toSession(reply) : null;
   }
