@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { Router } from "@koa/router";
 import {
@@ -11,7 +12,13 @@ import {
 } from "@tessera/core";
 import { type CsrfOptions, type DocsRouterOptions, Tessera, type UserSchemas } from "@tessera/koa";
 import { DatabaseStrategy } from "@tessera/strategy-database";
-import { JWTStrategy, MemoryJwtRevocationStore } from "@tessera/strategy-jwt";
+import {
+  JWTStrategy,
+  type JwtStrategyOptions,
+  MemoryJwtRevocationStore,
+} from "@tessera/strategy-jwt";
+import { RedisStrategy, recommendedRedisOptions } from "@tessera/strategy-redis";
+import { Redis } from "ioredis";
 import Koa, { type Context } from "koa";
 import { openStore, type StoreKind, type StoreUser } from "./stores.js";
 
@@ -38,6 +45,16 @@ export interface AppOptions {
   csrf?: CsrfOptions | false;
   /** Mounts `tessera.docsRouter()` (with these options), last. */
   docs?: DocsRouterOptions | true;
+  /**
+   * Adds a fourth backend, `redis` (Bearer + RedisStrategy on `REDIS_URL`, keys under a
+   * prefix of this app's own), mounted at `/auth/redis`.
+   */
+  redis?: boolean;
+  /**
+   * Options of the JWT strategy of `jwt` and `cookie`, instead of HS256 with {@link SECRET}:
+   * a key pair (`algorithm`, `privateKey`, `publicKey`), an `issuer`, an `audience`.
+   */
+  jwt?: Partial<JwtStrategyOptions<string>>;
 }
 
 /** A running test app and what it exposes to tests. */
@@ -49,6 +66,10 @@ export interface TestApp {
   readonly userDb: UserDatabase<StoreUser, string>;
   /** Every stored token digest of the `db` backend, read from the database. */
   tokenDigests(): Promise<string[]>;
+  /** How many users the store holds, counted in the database. */
+  userCount(): Promise<number>;
+  /** The `redis` backend's client and key prefix (with `redis: true`). */
+  redis?: { client: Redis; prefix: string };
   outbox: SentToken[];
   userManager: () => UserManager<StoreUser, string>;
   /** The Koa app, to read what is mounted. */
@@ -67,10 +88,11 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   const outbox: SentToken[] = [];
   const revocationStore = options.statelessJwt ? undefined : new MemoryJwtRevocationStore();
   const strategy = new JWTStrategy<StoreUser, string>({
-    secret: SECRET,
+    ...(options.jwt?.algorithm && options.jwt.algorithm !== "HS256" ? {} : { secret: SECRET }),
     lifetimeSeconds: 3600,
     ...(revocationStore ? { revocationStore } : {}),
-  }) as Strategy<StoreUser, string>;
+    ...options.jwt,
+  } as JwtStrategyOptions<string>) as Strategy<StoreUser, string>;
   const jwt = new AuthenticationBackend<StoreUser, string, Context>({
     name: "jwt",
     transport: new BearerTransport({ tokenUrl: "auth/jwt/login" }),
@@ -104,9 +126,33 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
         ...options.hooks,
       },
     });
+  let redis: TestApp["redis"];
+  const backends = [jwt, cookie, db];
+  if (options.redis) {
+    const url = process.env.REDIS_URL;
+    if (!url) throw new Error("REDIS_URL is not set: run the tests through vitest (test/harness)");
+    const client = new Redis(url, { ...recommendedRedisOptions, lazyConnect: true });
+    client.on("error", () => {});
+    await client.connect();
+    // Apps of parallel test files share the server: each keeps to its own keys.
+    const prefix = `tessera-test:${randomBytes(6).toString("hex")}:`;
+    const redisStrategy = new RedisStrategy<StoreUser>({
+      redis: client,
+      prefix: `${prefix}token:`,
+      userIndexPrefix: `${prefix}user-tokens:`,
+    }) as unknown as Strategy<StoreUser, string>;
+    redis = { client, prefix };
+    backends.push(
+      new AuthenticationBackend<StoreUser, string, Context>({
+        name: "redis",
+        transport: new BearerTransport({ tokenUrl: "auth/redis/login" }),
+        getStrategy: () => redisStrategy,
+      }),
+    );
+  }
   const tessera = new Tessera<StoreUser, string>({
     getUserManager: userManager,
-    backends: [jwt, cookie, db],
+    backends,
     ...(options.schemas ? { schemas: options.schemas } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.csrf !== undefined ? { csrf: options.csrf } : {}),
@@ -117,6 +163,13 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   app.use(tessera.authRouter(jwt, { prefix: "/auth/jwt", requiresVerification }).routes());
   app.use(tessera.authRouter(cookie, { prefix: "/auth/cookie", requiresVerification }).routes());
   app.use(tessera.authRouter(db, { prefix: "/auth/db", requiresVerification }).routes());
+  for (const backend of backends.slice(3)) {
+    app.use(
+      tessera
+        .authRouter(backend, { prefix: `/auth/${backend.name}`, requiresVerification })
+        .routes(),
+    );
+  }
   app.use(tessera.registerRouter({ prefix: "/auth" }).routes());
   app.use(tessera.verifyRouter({ prefix: "/auth" }).routes());
   app.use(tessera.resetPasswordRouter({ prefix: "/auth" }).routes());
@@ -148,6 +201,8 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
       return store.users();
     },
     tokenDigests: () => store.tokenDigests(),
+    userCount: () => store.userCount(),
+    ...(redis ? { redis } : {}),
     outbox,
     userManager,
     koa: app,
@@ -155,6 +210,6 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
-      }),
+      }).finally(() => redis?.client.disconnect()),
   };
 }

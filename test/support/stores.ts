@@ -36,6 +36,8 @@ export interface TestStore {
   tokens(): Tokens;
   /** Every stored token value (digests), straight from the database. */
   tokenDigests(): Promise<string[]>;
+  /** How many users are stored, counted by the database. */
+  userCount(): Promise<number>;
   /** Empties users and tokens. */
   reset(): Promise<void>;
 }
@@ -52,6 +54,7 @@ function memoryStore(): TestStore {
     users: () => memory?.users as unknown as UserDatabase<StoreUser, string>,
     tokens: () => memory?.tokens as unknown as Tokens,
     tokenDigests: async () => [...(memory?.tokens.tokens.keys() ?? [])],
+    userCount: async () => memory?.users.users.size ?? 0,
     reset: async () => {
       const users = new MemoryUserDatabase();
       memory = { users, tokens: new MemoryAccessTokenDatabase(users) };
@@ -81,6 +84,15 @@ async function postgresStore(): Promise<TestStore> {
           token: string;
         }[]
       ).map((r) => r.token),
+    userCount: async () =>
+      Number(
+        (
+          (await o
+            .em()
+            .getConnection()
+            .execute(`select count(*) as n from "${schema}".app_user`)) as { n: string }[]
+        )[0]?.n,
+      ),
     reset: async () => {
       await o
         .em()
@@ -121,6 +133,7 @@ async function mongoStore(): Promise<TestStore> {
     users: () => m.users as unknown as UserDatabase<StoreUser, string>,
     tokens: () => m.tokens as unknown as Tokens,
     tokenDigests: async () => (await m.tokens.collection.find({}).toArray()).map((d) => d.token),
+    userCount: () => m.users.collection.countDocuments({}),
     reset: async () => {
       await m.tokens.collection.deleteMany({});
       await m.users.collection.deleteMany({});
