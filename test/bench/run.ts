@@ -193,10 +193,11 @@ async function measure(variant: Variant, env: ServerEnvironment, pool: string, r
     };
     await runWrk({ ...common, seconds: num("warmup") });
     const result = await runWrk({ ...common, seconds: num("duration") });
-    if (result.errors > 0)
-      throw new Error(
-        `${variant.name}: ${result.errors} errors or non-2xx answers in round ${round}`,
-      );
+    // Kept, not thrown: an overloaded server answering 503 fast is a result too. Only
+    // successful answers count in req/s (wrk.ts), and the tables show the errors.
+    if (result.errors > 0) {
+      log(`${variant.name}: ${result.errors} errors or non-2xx answers in round ${round}`);
+    }
     return result;
   } finally {
     await server.stop();
@@ -377,31 +378,33 @@ async function main(): Promise<void> {
   ensureWrk();
   const python = variants.some((v) => v.runtime === "python") ? ensurePython() : null;
   log("starting PostgreSQL, Redis and the MongoDB-protocol server…");
-  const services = await startBenchServices();
+  const pools = new Set(variants.map((v) => v.pool));
+  if (num("login-rounds") > 0) pools.add("db");
+  const services = await startBenchServices({ mongo: pools.has("mongo") });
   try {
     const dir = join(services.runDir, "bench");
     log(`seeding ${num("users")} users and their tokens…`);
-    const seeded = await seed(dir, services, num("users"));
+    const seeded = await seed(dir, services, num("users"), pools);
     const env: ServerEnvironment = {
       POSTGRES_URL: services.postgresUrl,
       REDIS_URL: services.redisUrl,
-      MONGODB_URL: services.mongoUrl,
+      MONGODB_URL: services.mongoUrl ?? "",
       SQLITE_FILE: seeded.sqliteFile,
       FASTAPI_POSTGRES_URL: seeded.fastapiPostgresUrl,
       PYTHON: python ?? "python3",
       JWT_SECRET,
       SESSION_LIFETIME_SECONDS: String(SESSION_LIFETIME_SECONDS),
     } as ServerEnvironment;
-    const pools = { ...seeded.pools };
-    if (variants.some((v) => v.pool === "session")) {
-      const ids = readFileSync(pools.jwt as string, "utf8")
+    const files: Record<string, string> = { ...seeded.pools };
+    if (pools.has("session")) {
+      const ids = readFileSync(files.jwt as string, "utf8")
         .trim()
         .split("\n")
         .map((l) => {
           const payload = l.split(".")[1] as string;
           return (JSON.parse(Buffer.from(payload, "base64url").toString()) as { sub: string }).sub;
         });
-      pools.session = await seedSessions(env, ids, dir);
+      files.session = await seedSessions(env, ids, dir);
     }
     const measurements: Measurement[] = [];
     const rounds = num("rounds");
@@ -411,7 +414,7 @@ async function main(): Promise<void> {
       const order = [...variants.slice(shift), ...variants.slice(0, shift)];
       const results = new Map<string, Awaited<ReturnType<typeof measure>>>();
       for (const v of order) {
-        const r = await measure(v, env, pools[v.pool] as string, round);
+        const r = await measure(v, env, files[v.pool] as string, round);
         results.set(v.name, r);
         log(
           `round ${round}/${rounds} ${v.name}: ${Math.round(r.rps)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`,
@@ -428,7 +431,7 @@ async function main(): Promise<void> {
     if (num("login-rounds") > 0) {
       const emailsFile = join(dir, "emails.txt");
       writeFileSync(emailsFile, `${seeded.emails.join("\n")}\n`);
-      login = await loginUnderLoad(env, pools.db as string, emailsFile, num("login-rounds"));
+      login = await loginUnderLoad(env, files.db as string, emailsFile, num("login-rounds"));
       console.log(loginTable(login));
     }
     const memory: MemoryResult[] = [];
@@ -438,7 +441,7 @@ async function main(): Promise<void> {
         variants.filter((v) => v.group === "tessera"),
       ).filter((v) => v.group === "tessera");
       for (const v of soak) {
-        const m = await memorySoak(v, env, pools[v.pool] as string, num("memory-requests"));
+        const m = await memorySoak(v, env, files[v.pool] as string, num("memory-requests"));
         memory.push(m);
         log(
           `memory ${v.name}: ${m.requests} requests, RSS ${m.rssBeforeMb.toFixed(1)} -> ${m.rssAfterMb.toFixed(1)} MB, heap ${m.heapBeforeMb?.toFixed(1)} -> ${m.heapAfterMb?.toFixed(1)} MB`,

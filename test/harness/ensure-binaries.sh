@@ -2,7 +2,8 @@
 # Makes sure the server binaries the integration-test harness starts are on this machine:
 # PostgreSQL (initdb + postgres), redis-server + redis-cli, and a MongoDB-protocol
 # server (mongod if present, else FerretDB v1 built from the Go module proxy into .tools/bin),
-# and Chromium for the example app's browser test (test/example/e2e.test.ts).
+# Chromium for the example app's browser test (test/example/e2e.test.ts), and wrk, the load
+# generator of the benchmark (test/bench).
 #
 # Why a script and not the TS harness: installing takes minutes and needs root/apt/go;
 # it runs once before vitest, is idempotent and returns in milliseconds when all is there.
@@ -32,7 +33,7 @@ pg_ok() {
 # panics at start-up, so `--version` is the real check (and pins the version).
 ferret_ok() { [ -x "$ferret" ] && "$ferret" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; }
 
-need_pg=0 need_redis=0 need_redis_cli=0 need_mongo=0 need_chromium=0
+need_pg=0 need_redis=0 need_redis_cli=0 need_mongo=0 need_chromium=0 need_wrk=0
 [ -z "${POSTGRES_URL:-}" ] && ! pg_ok && need_pg=1
 if [ -z "${REDIS_URL:-}" ] || [ -z "${REDIS_CLUSTER_URLS:-}" ]; then
   have redis-server || need_redis=1
@@ -42,6 +43,8 @@ fi
 [ -z "${MONGODB_URL:-}" ] && ! have mongod && ! ferret_ok && need_mongo=1
 # Debian's own build, driven by playwright-core: no browser download from a CDN.
 [ -z "${CHROMIUM_PATH:-}" ] && ! have chromium && need_chromium=1
+# The load generator of the benchmark (test/bench), whose smoke test is part of the suite.
+have wrk || need_wrk=1
 
 # The harness runs PostgreSQL as this unprivileged user when the suite runs as root
 # (postgres refuses root). Creating it is cheap; without it the harness falls back to nobody.
@@ -55,6 +58,7 @@ pkgs=""
 [ $need_redis = 1 ] && pkgs="$pkgs redis-server"
 [ $need_redis_cli = 1 ] && pkgs="$pkgs redis-tools"
 [ $need_chromium = 1 ] && pkgs="$pkgs chromium"
+[ $need_wrk = 1 ] && pkgs="$pkgs wrk"
 
 if [ -n "$pkgs" ] && is_root && have apt-get; then
   log "installing with apt-get:$pkgs"
@@ -108,6 +112,7 @@ fi
   problems="$problems\n  - a MongoDB-protocol server: mongod on PATH, or Go >= 1.24 to build FerretDB, or set MONGODB_URL"
 [ -z "${CHROMIUM_PATH:-}" ] && ! have chromium &&
   problems="$problems\n  - chromium (apt-get install chromium), or set CHROMIUM_PATH to a Chromium or Chrome binary"
+have wrk || problems="$problems\n  - wrk, the benchmark's load generator (apt-get install wrk)"
 if [ -n "$problems" ]; then
   printf 'services:ensure: cannot run the integration tests, missing:%b\n' "$problems" >&2
   [ "$(id -u)" != 0 ] && echo "services:ensure: (run as root to let this script apt-get install)" >&2

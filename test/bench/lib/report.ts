@@ -18,6 +18,8 @@ export interface VariantSummary {
   ratio: number;
   ratioMin: number;
   ratioMax: number;
+  /** Errors and non-2xx answers over all rounds. */
+  errors: number;
 }
 
 export interface LoginResult {
@@ -73,6 +75,7 @@ export function summarize(variants: Variant[], measurements: Measurement[]): Var
         ratio: median(ratios),
         ratioMin: Math.min(...ratios),
         ratioMax: Math.max(...ratios),
+        errors: mine.reduce((n, m) => n + m.errors, 0),
       },
     ];
   });
@@ -83,14 +86,15 @@ const f = (n: number, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : "–");
 export function markdownTable(summaries: VariantSummary[], baseline?: BenchResults): string {
   const before = new Map(baseline?.summaries.map((s) => [s.variant.name, s]) ?? []);
   const head = baseline
-    ? "| variant | req/s | p50 ms | p99 ms | ratio to bare Koa (min–max) | before |\n| --- | ---: | ---: | ---: | ---: | ---: |"
-    : "| variant | req/s | p50 ms | p99 ms | ratio to bare Koa (min–max) |\n| --- | ---: | ---: | ---: | ---: |";
+    ? "| variant | req/s | p50 ms | p99 ms | errors | ratio to bare Koa (min–max) | before |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    : "| variant | req/s | p50 ms | p99 ms | errors | ratio to bare Koa (min–max) |\n| --- | ---: | ---: | ---: | ---: | ---: |";
   const rows = summaries.map((s) => {
     const cells = [
       s.variant.label,
       Math.round(s.rps).toLocaleString("en-US"),
       f(s.p50Ms, 2),
       f(s.p99Ms, 2),
+      String(s.errors),
       `**${f(s.ratio)}** (${f(s.ratioMin)}–${f(s.ratioMax)})`,
     ];
     if (baseline)

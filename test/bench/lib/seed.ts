@@ -96,10 +96,15 @@ async function seedFastApiUsers(
   return url;
 }
 
+/**
+ * Seeds PostgreSQL and SQLite always (every JWT variant reads its users there), and the
+ * other stores only for the pools `wanted` names.
+ */
 export async function seed(
   dir: string,
-  urls: { postgresUrl: string; redisUrl: string; mongoUrl: string },
+  urls: { postgresUrl: string; redisUrl: string; mongoUrl: string | null },
   count: number,
+  wanted: ReadonlySet<string>,
 ): Promise<Seeded & { fastapiPostgresUrl: string }> {
   mkdirSync(dir, { recursive: true });
   const hashedPassword = await new PasswordHelper().hash(PASSWORD);
@@ -144,8 +149,20 @@ export async function seed(
     await Promise.all(users.map(async (u) => bearer(await jwt.writeToken(u)))),
   );
 
-  // Redis sessions with a user snapshot (the snapshot-off variant ignores it and reads PostgreSQL).
-  const redis = new Redis(urls.redisUrl);
+  const fastapiPostgresUrl = [...wanted].some((p) => p.startsWith("fastapi"))
+    ? await seedFastApi(dir, pools, urls, users)
+    : "";
+  if (wanted.has("redis")) pools.redis = await seedRedis(dir, urls.redisUrl, users);
+  if (wanted.has("mongo")) {
+    if (!urls.mongoUrl) throw new Error("the mongo pool needs a MongoDB-protocol server");
+    pools.mongo = await seedMongo(dir, urls.mongoUrl, users, hashedPassword);
+  }
+  return { sqliteFile, pools, emails: users.map((u) => u.email), fastapiPostgresUrl };
+}
+
+/** Redis sessions with a user snapshot (the snapshot-off variant ignores it and reads PostgreSQL). */
+async function seedRedis(dir: string, redisUrl: string, users: BenchUser[]): Promise<string> {
+  const redis = new Redis(redisUrl);
   const redisStrategy = new RedisStrategy<BenchUser, string>({
     redis,
     lifetimeSeconds: SESSION_LIFETIME_SECONDS,
@@ -153,10 +170,18 @@ export async function seed(
   });
   const redisTokens: string[] = [];
   for (const u of users) redisTokens.push(await redisStrategy.writeToken(u));
-  pools.redis = writePool(dir, "redis", redisTokens.map(bearer));
+  redis.disconnect();
+  return writePool(dir, "redis", redisTokens.map(bearer));
+}
 
-  // MongoDB protocol (db-mongo): ObjectId users of their own.
-  const mongo = new MongoClient(urls.mongoUrl);
+/** MongoDB protocol (db-mongo): ObjectId users of their own. */
+async function seedMongo(
+  dir: string,
+  mongoUrl: string,
+  users: BenchUser[],
+  hashedPassword: string,
+): Promise<string> {
+  const mongo = new MongoClient(mongoUrl);
   await mongo.connect();
   const db = mongo.db("bench");
   const tokenCollection = db.collection("access_tokens");
@@ -187,14 +212,24 @@ export async function seed(
     mongoTokenList.push(token);
   }
   await mongo.close();
-  pools.mongo = writePool(dir, "mongo", mongoTokenList.map(bearer));
+  return writePool(dir, "mongo", mongoTokenList.map(bearer));
+}
 
-  // FastAPI Users: its own database, its JWT shape (aud fastapi-users:auth), its Redis keys,
-  // and its access-token table (which keeps the token itself, not a digest).
+/**
+ * FastAPI Users: its own database, its JWT shape (aud fastapi-users:auth), its Redis keys,
+ * and its access-token table (which keeps the token itself, not a digest).
+ */
+async function seedFastApi(
+  dir: string,
+  pools: Record<string, string>,
+  urls: { postgresUrl: string; redisUrl: string },
+  users: BenchUser[],
+): Promise<string> {
   const fastTokens = users.map(() => randomBytes(32).toString("base64url"));
   const fastapiPostgresUrl = await seedFastApiUsers(urls.postgresUrl, users, fastTokens);
   pools["fastapi-db"] = writePool(dir, "fastapi-db", fastTokens.map(bearer));
   const fastRedis = users.map(() => randomBytes(32).toString("base64url"));
+  const redis = new Redis(urls.redisUrl);
   const pipeline = redis.pipeline();
   users.forEach((u, i) => {
     pipeline.set(`fastapi_users_token:${fastRedis[i]}`, u.id, "EX", SESSION_LIFETIME_SECONDS);
@@ -212,6 +247,5 @@ export async function seed(
   );
   pools["fastapi-jwt"] = writePool(dir, "fastapi-jwt", fastJwt.map(bearer));
   redis.disconnect();
-
-  return { sqliteFile, pools, emails: users.map((u) => u.email), fastapiPostgresUrl };
+  return fastapiPostgresUrl;
 }

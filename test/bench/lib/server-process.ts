@@ -70,7 +70,15 @@ export async function startServer(
   } else {
     child = spawn(
       process.execPath,
-      ["--expose-gc", "--import", "./ts-resolve.ts", "servers/server.ts", variant.server],
+      [
+        "--expose-gc",
+        // BENCH_NODE_ARGS: extra flags for the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+        ...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+        "--import",
+        "./ts-resolve.ts",
+        "servers/server.ts",
+        variant.server,
+      ],
       { cwd: BENCH_DIR, env: { ...env, ...variant.env }, stdio: ["ignore", "pipe", "pipe", "ipc"] },
     );
   }

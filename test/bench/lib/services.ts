@@ -12,12 +12,13 @@ export interface BenchServices {
   runDir: string;
   postgresUrl: string;
   redisUrl: string;
-  mongoUrl: string;
+  /** Null when no variant needs it. */
+  mongoUrl: string | null;
   mongoKind: string;
 }
 
-/** Starts PostgreSQL, Redis and a MongoDB-protocol server in parallel. */
-export async function startBenchServices(): Promise<BenchServices> {
+/** Starts PostgreSQL, Redis and (when `mongo`) a MongoDB-protocol server in parallel. */
+export async function startBenchServices(options: { mongo: boolean }): Promise<BenchServices> {
   const runDir = newRunDir();
   const cleanup = () => sweepRunSync(runDir);
   process.on("exit", cleanup);
@@ -30,15 +31,15 @@ export async function startBenchServices(): Promise<BenchServices> {
   const [pg, redis, mongo] = await Promise.all([
     startPostgres(runDir),
     startRedis(runDir),
-    startMongo(runDir),
+    options.mongo ? startMongo(runDir) : null,
   ]);
-  const m = mongoInfo(mongo);
+  const m = mongo ? mongoInfo(mongo) : null;
   return {
     runDir,
     postgresUrl: postgresInfo(pg).url,
     redisUrl: redisInfo(redis).url,
-    mongoUrl: m.url,
-    mongoKind: m.kind,
+    mongoUrl: m?.url ?? null,
+    mongoKind: m?.kind ?? "none",
   };
 }
 
