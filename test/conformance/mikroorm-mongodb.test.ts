@@ -1,5 +1,7 @@
 // @tessera/db-mikroorm on MongoDB (@mikro-orm/mongodb) against the harness's server
 // (FerretDB v1 when mongod is not installed), each run in its own database.
+
+import { inject } from "vitest";
 import { MongoAccessToken, MongoUser } from "../../packages/db-mikroorm/src/index.js";
 import {
   MongoAppAccessToken,
@@ -8,18 +10,22 @@ import {
 import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
 import { describeAdapterConformance } from "./suite.js";
 
-describeAdapterConformance(
-  mikroOrmFixture({
+// FerretDB v1 reads then writes a filtered update: compare-and-set races only hold on mongod.
+const atomicConditionalUpdates = inject("services")?.mongo.kind !== "ferretdb";
+
+describeAdapterConformance({
+  ...mikroOrmFixture({
     name: "mikro-orm/mongodb",
     driver: "mongodb",
     idKind: "objectId",
     user: MongoUser,
     token: MongoAccessToken,
   }),
-);
+  atomicConditionalUpdates,
+});
 
-describeAdapterConformance(
-  mikroOrmFixture({
+describeAdapterConformance({
+  ...mikroOrmFixture({
     name: "mikro-orm/mongodb (app user with first_name)",
     driver: "mongodb",
     idKind: "objectId",
@@ -27,4 +33,5 @@ describeAdapterConformance(
     token: MongoAppAccessToken,
     extraField: { key: "firstName", value: "Ada" },
   }),
-);
+  atomicConditionalUpdates,
+});

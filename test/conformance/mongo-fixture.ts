@@ -8,6 +8,7 @@ import {
   type MongoUserDocument,
 } from "@tessera/db-mongo";
 import { MongoClient } from "mongodb";
+import { inject } from "vitest";
 import type { AdapterFixture } from "./suite.js";
 
 /**
@@ -50,5 +51,6 @@ export function mongoFixture(
     storedTokenValues: async () =>
       (await tokenCollection.find({}, { projection: { token: 1 } }).toArray()).map((d) => d.token),
     extraField: { key: "displayName", value: "Ada Lovelace" },
+    atomicConditionalUpdates: inject("services")?.mongo.kind !== "ferretdb",
   };
 }

@@ -8,6 +8,7 @@ import {
   type UserCreateData,
   type UserDatabase,
   type UserProtocol,
+  UserUpdateConflictError,
 } from "@tessera/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
@@ -32,6 +33,13 @@ export interface AdapterFixture<ID> {
   malformedIds: unknown[];
   /** Every stored token value, as in the database (to prove only digests are stored). */
   storedTokenValues(): Promise<string[]>;
+  /**
+   * False on a server that runs a filtered update as a read then a write (FerretDB v1, the
+   * harness's stand-in for mongod): the race case of compare-and-set cannot hold there and
+   * is skipped. MongoDB itself applies filter and update atomically per document.
+   * @default true
+   */
+  atomicConditionalUpdates?: boolean;
   /** Name of an extra user field the fixture's user model has (optional). */
   extraField?: { key: string; value: unknown };
 }
@@ -134,6 +142,65 @@ export function describeAdapterConformance<ID>(fixture: AdapterFixture<ID>): voi
         expect((await db.get(two.id))?.email).toBe("two@example.com");
       });
 
+      it("ASVS 5.0 15.4.2: update with expectedHashedPassword writes only while the hash matches", async () => {
+        const db = fixture.users();
+        const user = await db.create(userData("cas@example.com"));
+        const updated = await db.update(
+          user,
+          { hashedPassword: "hash-2", isVerified: true },
+          { expectedHashedPassword: user.hashedPassword },
+        );
+        expect(updated).toMatchObject({ hashedPassword: "hash-2", isVerified: true });
+        // The hash moved on: the same condition now fails and changes nothing.
+        await expect(
+          db.update(
+            user,
+            { hashedPassword: "hash-3", isSuperuser: true },
+            { expectedHashedPassword: user.hashedPassword },
+          ),
+        ).rejects.toBeInstanceOf(UserUpdateConflictError);
+        expect(await db.get(user.id)).toMatchObject({
+          hashedPassword: "hash-2",
+          isSuperuser: false,
+        });
+        await expect(
+          db.update(user, { isVerified: false }, { expectedHashedPassword: "hash-2" }),
+        ).resolves.toMatchObject({ isVerified: false });
+      });
+
+      it.skipIf(fixture.atomicConditionalUpdates === false)(
+        "ASVS 5.0 15.4.2: 10 concurrent compare-and-set updates from one hash -> exactly one wins",
+        async () => {
+          const db = fixture.users();
+          const user = await db.create(userData("cas-race@example.com"));
+          const results = await Promise.allSettled(
+            Array.from({ length: 10 }, (_, i) =>
+              db.update(
+                user,
+                { hashedPassword: `racer-${i}` },
+                { expectedHashedPassword: user.hashedPassword },
+              ),
+            ),
+          );
+          const won = results.filter((r) => r.status === "fulfilled");
+          expect(won).toHaveLength(1);
+          for (const r of results) {
+            if (r.status === "rejected") expect(r.reason).toBeInstanceOf(UserUpdateConflictError);
+          }
+          const winner = (won[0] as PromiseFulfilledResult<UserProtocol<ID>>).value;
+          expect((await db.get(user.id))?.hashedPassword).toBe(winner.hashedPassword);
+        },
+      );
+
+      it("a conditional update of a deleted user -> UserUpdateConflictError", async () => {
+        const db = fixture.users();
+        const user = await db.create(userData("cas-gone@example.com"));
+        await db.delete(user);
+        await expect(
+          db.update(user, { hashedPassword: "x" }, { expectedHashedPassword: user.hashedPassword }),
+        ).rejects.toBeInstanceOf(UserUpdateConflictError);
+      });
+
       it("delete removes the user", async () => {
         const db = fixture.users();
         const user = await db.create(userData("del@example.com"));
@@ -222,6 +289,25 @@ export function describeAdapterConformance<ID>(fixture: AdapterFixture<ID>): voi
         await fixture.tokens().deleteAllForUser(a.user.id);
         expect(await fixture.tokens().getByToken(a.at.token)).toBeNull();
         expect(await fixture.tokens().getByToken(extra.token)).toBeNull();
+        expect(await fixture.tokens().getByToken(b.at.token)).not.toBeNull();
+      });
+
+      it("ASVS 5.0 7.4.3: deleteAllForUser with exceptDigest keeps that one token of the user", async () => {
+        const a = await userWithToken("except-a@example.com");
+        const extra = await fixture.tokens().create({
+          token: hashToken(generateOpaqueToken()),
+          userId: a.user.id,
+          createdAt: new Date(),
+          lifetimeSeconds: 3600,
+        });
+        const b = await userWithToken("except-b@example.com");
+        await fixture.tokens().deleteAllForUser(a.user.id, { exceptDigest: a.at.token });
+        expect(await fixture.tokens().getByToken(a.at.token)).not.toBeNull();
+        expect(await fixture.tokens().getByToken(extra.token)).toBeNull();
+        expect(await fixture.tokens().getByToken(b.at.token)).not.toBeNull();
+        // Another user's digest as the exception spares nothing of this user.
+        await fixture.tokens().deleteAllForUser(a.user.id, { exceptDigest: b.at.token });
+        expect(await fixture.tokens().getByToken(a.at.token)).toBeNull();
         expect(await fixture.tokens().getByToken(b.at.token)).not.toBeNull();
       });
 

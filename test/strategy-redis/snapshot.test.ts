@@ -99,6 +99,42 @@ describe.each(TOPOLOGIES)("RedisStrategy snapshots (%s)", (topology) => {
     }
   });
 
+  it("ASVS 5.0 7.4.3: a password change from a session ends the others and keeps that one, its snapshot refreshed", async () => {
+    const f = fixture(redis);
+    const strategy = f.strategy({ snapshot: true });
+    const user = await f.user();
+    const [current, other1, other2] = [
+      await strategy.writeToken(user),
+      await strategy.writeToken(user),
+      await strategy.writeToken(user),
+    ];
+    const theirs = await strategy.writeToken(await f.user());
+    const updated = await f.userDb.update(user, { hashedPassword: "new", nickname: "N" });
+    await strategy.onUserChanged(updated, {
+      kind: "password",
+      fields: ["hashedPassword", "nickname"],
+      revokeSessions: true,
+      exceptToken: current,
+    });
+    expect(await strategy.readToken(current, f.manager)).toMatchObject({ nickname: "N" });
+    for (const token of [other1, other2]) {
+      expect(await strategy.readToken(token, f.manager)).toBeNull();
+    }
+    expect(await strategy.readToken(theirs, f.manager)).not.toBeNull();
+    expect((await strategy.listSessions(user, current)).map((s) => s.current)).toEqual([true]);
+  });
+
+  it("destroyAllTokens with another user's token as exceptToken ends every session", async () => {
+    const f = fixture(redis);
+    const strategy = f.strategy();
+    const user = await f.user();
+    const mine = await strategy.writeToken(user);
+    const theirs = await strategy.writeToken(await f.user());
+    await strategy.destroyAllTokens(user, { exceptToken: theirs });
+    expect(await strategy.readToken(mine, f.manager)).toBeNull();
+    expect(await strategy.readToken(theirs, f.manager)).not.toBeNull();
+  });
+
   it("without snapshots, onUserChanged leaves sessions alone unless told to revoke", async () => {
     const f = fixture(redis);
     const strategy = f.strategy();

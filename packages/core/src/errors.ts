@@ -9,9 +9,11 @@ export const ErrorCode = {
   USER_NOT_EXISTS: "USER_NOT_EXISTS",
   USER_INACTIVE: "USER_INACTIVE",
   USER_ALREADY_VERIFIED: "USER_ALREADY_VERIFIED",
+  USER_UPDATE_CONFLICT: "USER_UPDATE_CONFLICT",
   INVALID_VERIFY_TOKEN: "INVALID_VERIFY_TOKEN",
   INVALID_RESET_PASSWORD_TOKEN: "INVALID_RESET_PASSWORD_TOKEN",
   INVALID_PASSWORD: "INVALID_PASSWORD",
+  INVALID_CURRENT_PASSWORD: "INVALID_CURRENT_PASSWORD",
   INVALID_ID: "INVALID_ID",
   UNAUTHORIZED: "UNAUTHORIZED",
   FORBIDDEN: "FORBIDDEN",
@@ -63,6 +65,16 @@ export class UserAlreadyVerifiedError extends TesseraError {
   }
 }
 
+/**
+ * A conditional update found the user changed since it was read (its password hash no
+ * longer the expected one): another request won the race, so this one must not apply.
+ */
+export class UserUpdateConflictError extends TesseraError {
+  constructor() {
+    super(ErrorCode.USER_UPDATE_CONFLICT, "The user changed since it was read");
+  }
+}
+
 /** The verification token is malformed, expired, forged or for another user. */
 export class InvalidVerifyTokenError extends TesseraError {
   constructor(options?: { cause?: unknown }) {
@@ -85,6 +97,16 @@ export class InvalidPasswordError extends TesseraError {
   constructor(reason: string) {
     super(ErrorCode.INVALID_PASSWORD, reason);
     this.reason = reason;
+  }
+}
+
+/**
+ * Changing the password or the email needs the current password (ASVS 5.0 6.2.3, 7.5.1),
+ * and it was missing or wrong.
+ */
+export class InvalidCurrentPasswordError extends TesseraError {
+  constructor() {
+    super(ErrorCode.INVALID_CURRENT_PASSWORD, "The current password is missing or wrong");
   }
 }
 

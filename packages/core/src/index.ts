@@ -12,7 +12,12 @@ export * from "./manager/session-sync.js";
 export * from "./manager/user-manager.js";
 export * from "./models.js";
 export * from "./password/password-helper.js";
-export type { SessionInfo, Strategy, UserChange } from "./strategy/base.js";
+export type {
+  DestroyAllTokensOptions,
+  SessionInfo,
+  Strategy,
+  UserChange,
+} from "./strategy/base.js";
 export * from "./tokens/opaque.js";
 export * from "./tokens/signed.js";
 export * from "./transport/base.js";

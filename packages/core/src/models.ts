@@ -52,18 +52,30 @@ export interface UserUpdateData extends ExtraFields {
   isVerified?: boolean;
 }
 
+/** Conditions of `UserDatabase.update`, checked by the database in the same write. */
+export interface UserUpdateConditions {
+  /**
+   * Compare-and-set: write only if the stored `hashedPassword` is still this one, else
+   * throw `UserUpdateConflictError` and change nothing. Two password resets with one
+   * token, or a reset racing a login's hash upgrade, then cannot both win (ASVS 5.0 15.4.2).
+   */
+  expectedHashedPassword?: string;
+}
+
 /**
  * Storage of users. Adapters implement it for their database.
  *
  * `getByEmail` receives a normalized email; storage must enforce uniqueness of the
  * normalized email with a unique index (the database decides races, not a read first).
  * `create`/`update` throw {@link UserAlreadyExistsError} on a unique-email violation.
+ * `update` honours {@link UserUpdateConditions} atomically (one conditional write, not a
+ * read then a write) and throws `UserUpdateConflictError` when they do not hold.
  */
 export interface UserDatabase<U extends UserProtocol<ID>, ID = U["id"]> {
   get(id: ID): Promise<U | null>;
   getByEmail(email: string): Promise<U | null>;
   create(data: UserCreateData): Promise<U>;
-  update(user: U, data: UserUpdateData): Promise<U>;
+  update(user: U, data: UserUpdateData, conditions?: UserUpdateConditions): Promise<U>;
   delete(user: U): Promise<void>;
 }
 
@@ -92,7 +104,11 @@ export interface AccessTokenDatabase<AT extends AccessTokenProtocol<ID>, ID = AT
   create(data: AccessTokenCreate<ID>): Promise<AT>;
   update(accessToken: AT, data: { lifetimeSeconds: number }): Promise<AT>;
   delete(accessToken: AT): Promise<void>;
-  deleteAllForUser(userId: ID): Promise<void>;
+  /**
+   * Deletes every token of the user but the one whose digest is `options.exceptDigest`
+   * (the session that asked: a user changing their own password stays logged in there).
+   */
+  deleteAllForUser(userId: ID, options?: { exceptDigest?: string }): Promise<void>;
   /** Deletes every token expired at `now`; returns how many were deleted. */
   deleteExpired(now: Date): Promise<number>;
   /** Every token row of the user (expired ones may be included); enables session listing. */

@@ -114,12 +114,14 @@ export class MikroOrmAccessTokenDatabase<
     );
   }
 
-  /** Deletes every token of a user (log out everywhere). */
-  async deleteAllForUser(userId: ID): Promise<void> {
+  /** Deletes every token of a user (log out everywhere), but `exceptDigest` when given. */
+  async deleteAllForUser(userId: ID, options: { exceptDigest?: string } = {}): Promise<void> {
     const { token, user, relation } = this.#m;
     const dbId = toDbId(user, userId);
     if (dbId === undefined) return;
-    await guard(() => this.#em.nativeDelete(token.meta.class, { [relation.name]: dbId }));
+    const where: Row = { [relation.name]: dbId };
+    if (isDigest(options.exceptDigest)) where[token.pk.name] = { $ne: options.exceptDigest };
+    await guard(() => this.#em.nativeDelete(token.meta.class, where));
   }
 
   /** Every token of a user, oldest first (expired ones included): for listing sessions. */

@@ -4,6 +4,8 @@ import {
   type UserCreateData,
   type UserDatabase,
   type UserProtocol,
+  type UserUpdateConditions,
+  UserUpdateConflictError,
   type UserUpdateData,
 } from "@tessera/core";
 import { guard } from "./lib/errors.js";
@@ -74,15 +76,32 @@ export class MikroOrmUserDatabase<
     return guard(() => insert(this.#em, this.#m, values), true) as Promise<U>;
   }
 
-  /** Updates the given fields (email normalized) and returns the user as now stored. */
-  async update(user: U, data: UserUpdateData): Promise<U> {
+  /**
+   * Updates the given fields (email normalized) and returns the user as now stored. With
+   * `expectedHashedPassword`, the hash is part of the UPDATE's WHERE (one atomic statement):
+   * no row matched means another write won, and `UserUpdateConflictError` is thrown.
+   */
+  async update(user: U, data: UserUpdateData, conditions: UserUpdateConditions = {}): Promise<U> {
     const values = this.#known(
       data.email === undefined ? data : { ...data, email: normalizeEmail(data.email) },
     );
+    const expected = conditions.expectedHashedPassword;
     const dbId = toDbId(this.#m, user.id);
-    if (dbId !== undefined && Object.keys(values).length > 0) {
-      const where = { [this.#m.pk.name]: dbId };
-      await guard(() => this.#em.nativeUpdate(this.#m.meta.class, where, values), true);
+    if (dbId === undefined) {
+      if (expected !== undefined) throw new UserUpdateConflictError();
+      return { ...user, ...values } as U;
+    }
+    const where: Row = { [this.#m.pk.name]: dbId };
+    if (expected !== undefined) where[prop(this.#m, "hashedPassword").name] = expected;
+    if (Object.keys(values).length > 0) {
+      const changed = await guard(
+        () => this.#em.nativeUpdate(this.#m.meta.class, where, values),
+        true,
+      );
+      if (expected !== undefined && changed === 0) throw new UserUpdateConflictError();
+    } else if (expected !== undefined) {
+      const stored = await this.get(user.id);
+      if (stored?.hashedPassword !== expected) throw new UserUpdateConflictError();
     }
     return { ...user, ...values } as U;
   }

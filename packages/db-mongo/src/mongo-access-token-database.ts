@@ -198,11 +198,18 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
     await runDriver(() => this.collection.deleteOne(filter, this.options()));
   }
 
-  /** Deletes every token of a user (log out everywhere). A malformed id deletes nothing. */
-  async deleteAllForUser(userId: string): Promise<void> {
+  /**
+   * Deletes every token of a user (log out everywhere), but `exceptDigest` when given. A
+   * malformed id deletes nothing.
+   */
+  async deleteAllForUser(userId: string, options: { exceptDigest?: string } = {}): Promise<void> {
     const stored = this.users.toStoredId(userId);
     if (stored === null) return;
-    await runDriver(() => this.collection.deleteMany({ user_id: stored }, this.options()));
+    const except = options.exceptDigest;
+    const filter = isDigest(except)
+      ? { user_id: stored, token: { $ne: except } }
+      : { user_id: stored };
+    await runDriver(() => this.collection.deleteMany(filter, this.options()));
   }
 
   /**

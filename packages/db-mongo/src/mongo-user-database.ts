@@ -5,6 +5,8 @@ import {
   type UserDatabase,
   UserNotExistsError,
   type UserProtocol,
+  type UserUpdateConditions,
+  UserUpdateConflictError,
   type UserUpdateData,
 } from "@tessera/core";
 import type { ClientSession, Collection } from "mongodb";
@@ -110,23 +112,36 @@ export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
   /**
    * Sets the given fields and returns the user as stored afterwards, in one round trip.
    * Throws `UserAlreadyExistsError` when the new email is taken, `UserNotExistsError` when
-   * the user is gone (deleted meanwhile).
+   * the user is gone (deleted meanwhile). With `expectedHashedPassword` the hash is part of
+   * the filter of that one write, which MongoDB applies atomically to the document; no
+   * match throws `UserUpdateConflictError`. (FerretDB v1 reads then writes, so two racing
+   * writes can both match there: the guarantee is MongoDB's.)
    */
-  async update(user: U, data: UserUpdateData): Promise<U> {
+  async update(user: U, data: UserUpdateData, conditions: UserUpdateConditions = {}): Promise<U> {
+    const expected = conditions.expectedHashedPassword;
     const _id = this.ids.toStored(user.id);
-    if (_id === null) throw new UserNotExistsError();
+    if (_id === null) {
+      if (expected !== undefined) throw new UserUpdateConflictError();
+      throw new UserNotExistsError();
+    }
     const fields = toDocumentFields(data);
+    // A string, never an operator object: the condition is ours, but stay strict.
+    const filter =
+      expected === undefined ? { _id } : { _id, hashed_password: { $eq: String(expected) } };
     const doc =
       Object.keys(fields).length === 0
-        ? await runDriver(() => this.collection.findOne({ _id }, this.options()))
+        ? await runDriver(() => this.collection.findOne(filter, this.options()))
         : await this.write(() =>
             this.collection.findOneAndUpdate(
-              { _id },
+              filter,
               { $set: fields },
               { ...this.options(), returnDocument: "after" },
             ),
           );
-    if (!doc) throw new UserNotExistsError();
+    if (!doc) {
+      if (expected !== undefined) throw new UserUpdateConflictError();
+      throw new UserNotExistsError();
+    }
     return this.toUser(doc);
   }
 

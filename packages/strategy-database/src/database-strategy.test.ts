@@ -165,6 +165,31 @@ describe("DatabaseStrategy", () => {
     expect(await strategy.readToken(c, manager)).not.toBeNull();
   });
 
+  it("ASVS 5.0 7.4.3: destroyAllTokens with exceptToken keeps that session and ends the others", async () => {
+    const strategy = make();
+    const [current, other1, other2] = [
+      await strategy.writeToken(user),
+      await strategy.writeToken(user),
+      await strategy.writeToken(user),
+    ];
+    await strategy.destroyAllTokens(user, { exceptToken: current });
+    expect(await strategy.readToken(current, manager)).not.toBeNull();
+    expect(await strategy.readToken(other1, manager)).toBeNull();
+    expect(await strategy.readToken(other2, manager)).toBeNull();
+  });
+
+  it("destroyAllTokens with a token that is not one of the user's ends every session", async () => {
+    const strategy = make();
+    const a = await strategy.writeToken(user);
+    const other = await users.create({ ...user, email: "other3@example.com" });
+    const theirs = await strategy.writeToken(other);
+    for (const exceptToken of ["not-a-token", theirs]) {
+      await strategy.destroyAllTokens(user, { exceptToken });
+    }
+    expect(await strategy.readToken(a, manager)).toBeNull();
+    expect(await strategy.readToken(theirs, manager)).not.toBeNull();
+  });
+
   it("deleteExpired removes expired rows only", async () => {
     const strategy = make({ lifetimeSeconds: 60 });
     await strategy.writeToken(user);

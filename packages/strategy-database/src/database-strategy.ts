@@ -3,6 +3,7 @@ import {
   type AccessTokenProtocol,
   type AccessTokenWithUserReader,
   ConfigurationError,
+  type DestroyAllTokensOptions,
   generateOpaqueToken,
   hashToken,
   isOpaqueTokenShape,
@@ -175,8 +176,17 @@ export class DatabaseStrategy<
       await this.database.delete(accessToken);
   }
 
-  async destroyAllTokens(user: U): Promise<void> {
-    await this.database.deleteAllForUser(user.id);
+  /**
+   * Deletes every token row of `user` (log out everywhere), but the row of
+   * `options.exceptToken` when it is one (the session that changed its own password).
+   */
+  async destroyAllTokens(user: U, options: DestroyAllTokensOptions = {}): Promise<void> {
+    const except = options.exceptToken;
+    if (except !== undefined && isOpaqueTokenShape(except)) {
+      await this.database.deleteAllForUser(user.id, { exceptDigest: hashToken(except) });
+    } else {
+      await this.database.deleteAllForUser(user.id);
+    }
   }
 
   /** Deletes every expired token; run it from a cron job. Returns how many were deleted. */

@@ -166,3 +166,35 @@ describe("JWTStrategy when a backing service fails", () => {
     );
   });
 });
+
+describe("JWTStrategy.destroyAllTokens with exceptToken (ASVS 5.0 7.4.3)", () => {
+  it("revokes every other token of the user and keeps the current one", async () => {
+    const { strategy, manager, addUser } = withStore();
+    const user = await addUser();
+    const [current, laptop, phone] = [
+      await strategy.writeToken(user),
+      await strategy.writeToken(user),
+      await strategy.writeToken(user),
+    ];
+    await strategy.destroyAllTokens(user, { exceptToken: current });
+    expect(await strategy.readToken(current, manager)).toEqual(user);
+    expect(await strategy.readToken(laptop, manager)).toBeNull();
+    expect(await strategy.readToken(phone, manager)).toBeNull();
+    // A later log-out-everywhere without an exception ends the kept one too.
+    await strategy.destroyAllTokens(user);
+    expect(await strategy.readToken(current, manager)).toBeNull();
+  });
+
+  it("a token of another user, or a forged one, spares nothing", async () => {
+    const { strategy, manager, addUser } = withStore();
+    const [user, other] = [await addUser(), await addUser()];
+    const mine = await strategy.writeToken(user);
+    const theirs = await strategy.writeToken(other);
+    await strategy.destroyAllTokens(user, { exceptToken: theirs });
+    expect(await strategy.readToken(mine, manager)).toBeNull();
+    const again = await strategy.writeToken(user);
+    await strategy.destroyAllTokens(user, { exceptToken: `${again.slice(0, -2)}xx` });
+    expect(await strategy.readToken(again, manager)).toBeNull();
+    expect(await strategy.readToken(theirs, manager)).toEqual(other);
+  });
+});

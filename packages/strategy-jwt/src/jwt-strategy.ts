@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   ConfigurationError,
+  type DestroyAllTokensOptions,
   InvalidIDError,
   MAX_TOKEN_LENGTH,
   type Strategy,
@@ -139,17 +140,22 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
   }
 
   /**
-   * Revokes every token of `user` issued until now (log out everywhere); a login after
-   * this resolves works. Throws `StrategyDestroyNotSupportedError` without a revocation store.
+   * Revokes every token of `user` issued until now (log out everywhere), but
+   * `options.exceptToken` when it is a valid token of the user (its `jti` is spared); a
+   * login after this resolves works. Throws `StrategyDestroyNotSupportedError` without a
+   * revocation store.
    */
-  async destroyAllTokens(user: U): Promise<void> {
+  async destroyAllTokens(user: U, options: DestroyAllTokensOptions = {}): Promise<void> {
     const store = this.requireStore();
+    const sub = this.stringifyId(user.id);
+    const kept = options.exceptToken === undefined ? null : await this.verify(options.exceptToken);
     const cutoff = this.now();
     await store.revokeUserTokens({
-      sub: this.stringifyId(user.id),
+      sub,
       cutoff: new Date(cutoff),
       // The last token the rule covers was issued at `cutoff` and expires a lifetime later.
       expiresAt: new Date(cutoff + this.lifetimeSeconds * 1000),
+      ...(kept !== null && kept.sub === sub ? { exceptJti: kept.jti } : {}),
     });
     // A token issued in the cutoff's own millisecond is revoked (`<=`), so a login that
     // starts after this call must get a later one. Bounded: a stuck clock cannot hang us.

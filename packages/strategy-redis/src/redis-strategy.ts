@@ -1,4 +1,5 @@
 import {
+  type DestroyAllTokensOptions,
   generateOpaqueToken,
   hashToken,
   isOpaqueTokenShape,
@@ -131,23 +132,30 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
   }
 
   /**
-   * Destroys every session of `user` (log out everywhere; ASVS 5.0 7.4.2/7.4.3): one
-   * delete per session key, since on a Cluster they live in different slots.
+   * Destroys every session of `user` (log out everywhere; ASVS 5.0 7.4.2/7.4.3), but the
+   * one of `options.exceptToken` when it is the user's: one delete per session key, since
+   * on a Cluster they live in different slots.
    */
-  async destroyAllTokens(user: U): Promise<void> {
+  async destroyAllTokens(user: U, options: DestroyAllTokensOptions = {}): Promise<void> {
     const userId = String(user.id);
-    const digests = await this.store.members(userId);
+    const keep = this.digestOf(options.exceptToken);
+    const digests = (await this.store.members(userId)).filter((digest) => digest !== keep);
     await Promise.all(digests.map((digest) => this.store.deleteOwned(digest, userId)));
     await this.store.removeDeadFromIndex(userId, digests, this.clock() - INDEX_GRACE_MS);
   }
 
   /**
-   * Reacts to a change of `user` made through the user manager: ends every session when
-   * `change.revokeSessions`; otherwise rewrites the snapshot of every live session, keeping
-   * each one's TTL. Changes made to the database directly are not seen.
+   * Reacts to a change of `user` made through the user manager: ends every session (but
+   * `change.exceptToken`'s) when `change.revokeSessions`; otherwise, and for the session
+   * kept, rewrites the snapshot of every live session, keeping each one's TTL. Changes made
+   * to the database directly are not seen.
    */
   async onUserChanged(user: U, change: UserChange): Promise<void> {
-    if (change.revokeSessions) return this.destroyAllTokens(user);
+    if (change.revokeSessions) {
+      const keep = change.exceptToken;
+      await this.destroyAllTokens(user, keep === undefined ? {} : { exceptToken: keep });
+      if (keep === undefined) return;
+    }
     const option = this.snapshot;
     if (option === false) return;
     const userId = String(user.id);
@@ -201,6 +209,11 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
     const deleted = await this.store.deleteOwned(digest, userId);
     await this.store.removeFromIndex(userId, [digest]);
     return deleted;
+  }
+
+  /** The digest of `token` when it is shaped like one of ours, else null. */
+  private digestOf(token: string | undefined): string | null {
+    return token !== undefined && isOpaqueTokenShape(token) ? hashToken(token) : null;
   }
 
   /** Drops index entries whose session keys are gone (expired, deleted on read). */

@@ -47,7 +47,10 @@ export async function notifyStrategies<U extends UserProtocol<ID>, ID>(
       await strategy.onUserChanged(user, change);
     } else if (change.revokeSessions) {
       try {
-        await strategy.destroyAllTokens(user);
+        await strategy.destroyAllTokens(
+          user,
+          change.exceptToken === undefined ? undefined : { exceptToken: change.exceptToken },
+        );
       } catch (error) {
         if (!(error instanceof StrategyDestroyNotSupportedError)) throw error;
       }

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import {
   ConfigurationError,
+  InvalidCurrentPasswordError,
   InvalidIDError,
   InvalidPasswordError,
   InvalidResetPasswordTokenError,
@@ -9,6 +10,7 @@ import {
   UserAlreadyVerifiedError,
   UserInactiveError,
   UserNotExistsError,
+  UserUpdateConflictError,
 } from "../errors.js";
 import { type IdParser, uuidIdParser } from "../id.js";
 import {
@@ -18,6 +20,7 @@ import {
   type UserDatabase,
   type UserProtocol,
   type UserUpdate,
+  type UserUpdateConditions,
   type UserUpdateData,
 } from "../models.js";
 import { PasswordHelper, type PasswordHelperProtocol } from "../password/password-helper.js";
@@ -53,6 +56,14 @@ export interface UserManagerOptions<U extends UserProtocol<ID>, ID> {
   /** Lifecycle hooks; a subclass may override the methods instead. */
   hooks?: Partial<UserManagerHooks<U>>;
   /**
+   * When users change their own password (`update` with `currentToken`, as
+   * `PATCH /users/me` does), end their other sessions in every backend and keep the one
+   * that made the change (ASVS 5.0 7.4.3). `false` keeps every session. A reset, a change
+   * by someone else (a superuser, a script), a deactivation and a deletion always end them all.
+   * @default true
+   */
+  logoutOtherSessionsOnPasswordChange?: boolean;
+  /**
    * The app's authentication backends. Their strategies hear of every change made
    * through this manager: a password change or reset, a deactivation and a deletion end
    * the user's sessions everywhere. `@tessera/koa` attaches its backends by itself.
@@ -67,6 +78,25 @@ export interface CallOptions {
   safe?: boolean;
   /** Passed to hooks (the HTTP context). */
   context?: unknown;
+}
+
+/** Options of {@link UserManager.update}. */
+export interface UpdateOptions extends CallOptions {
+  /**
+   * Changing `password` or `email` needs the user's current password: a missing or wrong
+   * one throws {@link InvalidCurrentPasswordError} (ASVS 5.0 6.2.3, 7.5.1). For
+   * self-service changes (`PATCH /users/me`); an admin's change does not ask for it.
+   * @default false
+   */
+  requireCurrentPassword?: boolean;
+  /** The user's current password, checked when `requireCurrentPassword` asks for it. */
+  currentPassword?: string | null;
+  /**
+   * The token of the session making the change: after a password change the user's other
+   * sessions end and this one stays (see `logoutOtherSessionsOnPasswordChange`).
+   * Without it a password change ends every session.
+   */
+  currentToken?: string;
 }
 
 /** Username/password pair of a login; `username` is the email. */
@@ -189,7 +219,21 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
       user.hashedPassword,
     );
     if (!verified) return null;
-    if (updatedHash) return this.userDb.update(user, { hashedPassword: updatedHash });
+    if (updatedHash) {
+      try {
+        // Only over the hash just verified: a password reset landing in between must not be
+        // overwritten by a re-hash of the old password.
+        return await this.userDb.update(
+          user,
+          { hashedPassword: updatedHash },
+          { expectedHashedPassword: user.hashedPassword },
+        );
+      } catch (error) {
+        // The password changed while we checked it: the one given is no longer the password.
+        if (error instanceof UserUpdateConflictError) return null;
+        throw error;
+      }
+    }
     return user;
   }
 
@@ -272,17 +316,70 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
       throw new InvalidResetPasswordTokenError();
     }
     if (!user.isActive) throw new UserInactiveError();
-    const updated = await this.updateFields(user, { password }, context);
+    let updated: U;
+    try {
+      // Compare-and-set on the hash the token was checked against: of two concurrent
+      // resets with one token, one writes and the other finds the hash moved on.
+      updated = await this.updateFields(
+        user,
+        { password },
+        context,
+        { expectedHashedPassword: user.hashedPassword },
+        undefined,
+      );
+    } catch (error) {
+      if (error instanceof UserUpdateConflictError) {
+        throw new InvalidResetPasswordTokenError({ cause: error });
+      }
+      throw error;
+    }
     await this.onAfterResetPassword(updated, context);
     return updated;
   }
 
-  /** Updates a user; `safe` drops privileged flags (`PATCH /users/me`). */
-  async update(input: UserUpdate, user: U, options: CallOptions = {}): Promise<U> {
+  /**
+   * Updates a user; `safe` drops privileged flags (`PATCH /users/me`). With
+   * `requireCurrentPassword`, a new password or email needs `currentPassword`.
+   */
+  async update(input: UserUpdate, user: U, options: UpdateOptions = {}): Promise<U> {
     const update = cleanInput(input, options.safe ?? false);
-    const updated = await this.updateFields(user, update, options.context);
+    let conditions: UserUpdateConditions = {};
+    if (options.requireCurrentPassword && this.changesCredentials(update, user)) {
+      await this.checkCurrentPassword(user, options.currentPassword);
+      // Written only over the hash just checked, so a concurrent change cannot slip between.
+      conditions = { expectedHashedPassword: user.hashedPassword };
+    }
+    let updated: U;
+    try {
+      updated = await this.updateFields(
+        user,
+        update,
+        options.context,
+        conditions,
+        options.currentToken,
+      );
+    } catch (error) {
+      if (error instanceof UserUpdateConflictError) throw new InvalidCurrentPasswordError();
+      throw error;
+    }
     await this.onAfterUpdate(updated, update, options.context);
     return updated;
+  }
+
+  /** True when `input` sets a new password, or an email other than the user's. */
+  private changesCredentials(input: Record<string, unknown>, user: U): boolean {
+    const { password, email } = input;
+    if (password !== undefined && password !== null) return true;
+    return typeof email === "string" && normalizeEmail(email) !== user.email;
+  }
+
+  /** Throws {@link InvalidCurrentPasswordError} unless `password` is the user's. */
+  private async checkCurrentPassword(user: U, password: unknown): Promise<void> {
+    if (typeof password !== "string" || password.length === 0) {
+      throw new InvalidCurrentPasswordError();
+    }
+    const { verified } = await this.passwordHelper.verifyAndUpdate(password, user.hashedPassword);
+    if (!verified) throw new InvalidCurrentPasswordError();
   }
 
   /** Deletes a user, after `onBeforeDelete` (which may veto by throwing). */
@@ -293,7 +390,13 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     await this.onAfterDelete(user, context);
   }
 
-  private async updateFields(user: U, input: UserUpdate, context: unknown): Promise<U> {
+  private async updateFields(
+    user: U,
+    input: UserUpdate,
+    context: unknown,
+    conditions: UserUpdateConditions = {},
+    currentToken?: string,
+  ): Promise<U> {
     const data: UserUpdateData = {};
     let emailChanged = false;
     for (const [key, value] of Object.entries(input)) {
@@ -319,8 +422,19 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     // only) sets isVerified itself; checked after the loop so key order does not matter.
     if (emailChanged && data.isVerified === undefined) data.isVerified = false;
     if (Object.keys(data).length === 0) return user;
-    const updated = await this.userDb.update(user, data);
-    await this.notifySessions(updated, describeChange(user, data), context);
+    const updated =
+      conditions.expectedHashedPassword === undefined
+        ? await this.userDb.update(user, data)
+        : await this.userDb.update(user, data, conditions);
+    let change = describeChange(user, data);
+    if (change.kind === "password" && currentToken !== undefined) {
+      // The user changed their own password from a session: that session stays.
+      change =
+        this.options.logoutOtherSessionsOnPasswordChange === false
+          ? { ...change, revokeSessions: false }
+          : { ...change, exceptToken: currentToken };
+    }
+    await this.notifySessions(updated, change, context);
     return updated;
   }
 
@@ -367,6 +481,8 @@ function cleanInput<T extends object>(input: T, safe: boolean): Record<string, u
   const out: Record<string, unknown> = Object.create(null);
   for (const [key, value] of Object.entries(input)) {
     if (FORBIDDEN_KEYS.has(key) || key === "id" || key === "hashedPassword") continue;
+    // A proof sent alongside an update, never a field to store.
+    if (key === "currentPassword") continue;
     // Never a field name, but an operator or a nested path to a document store's `$set`.
     if (key.startsWith("$") || key.includes(".")) continue;
     if (safe && (PRIVILEGED as readonly string[]).includes(key)) continue;

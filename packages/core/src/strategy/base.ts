@@ -14,6 +14,21 @@ export interface UserChange {
   /** Model fields that changed (camelCase, e.g. `email`, `isActive`). */
   fields: readonly string[];
   revokeSessions: boolean;
+  /**
+   * With `revokeSessions`: the token of the session that made the change (a user changing
+   * their own password), to keep while every other session ends. It may be another
+   * strategy's token: each strategy keeps it only if it is one of its own, for this user.
+   */
+  exceptToken?: string;
+}
+
+/** Options of {@link Strategy.destroyAllTokens}. */
+export interface DestroyAllTokensOptions {
+  /**
+   * A token to keep alive (the current session) while every other token of the user is
+   * destroyed; ignored when it is not one of this strategy's tokens for that user.
+   */
+  exceptToken?: string;
 }
 
 /** A session as its owner may see it: never the token, nor its digest. */
@@ -38,11 +53,15 @@ export interface Strategy<U extends UserProtocol<ID>, ID = U["id"]> {
   writeToken(user: U): Promise<string>;
   /** Destroys one token (a logout); throws `StrategyDestroyNotSupportedError` if it cannot. */
   destroyToken(token: string, user: U): Promise<void>;
-  /** Destroys every token of `user` (log out everywhere); may throw `StrategyDestroyNotSupportedError`. */
-  destroyAllTokens(user: U): Promise<void>;
+  /**
+   * Destroys every token of `user` (log out everywhere), but `options.exceptToken` when it
+   * is one of the user's; may throw `StrategyDestroyNotSupportedError`.
+   */
+  destroyAllTokens(user: U, options?: DestroyAllTokensOptions): Promise<void>;
   /**
    * Reacts to a change of `user` made through the user manager. When absent, the manager
-   * calls `destroyAllTokens` for changes with `revokeSessions` and nothing otherwise.
+   * calls `destroyAllTokens` (with `change.exceptToken`) for changes with `revokeSessions`
+   * and nothing otherwise.
    */
   onUserChanged?(user: U, change: UserChange): Promise<void>;
   /** The user's live sessions, for strategies that can enumerate them. */

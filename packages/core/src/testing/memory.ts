@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { UserAlreadyExistsError } from "../errors.js";
+import { UserAlreadyExistsError, UserUpdateConflictError } from "../errors.js";
 import type {
   AccessTokenCreate,
   AccessTokenDatabase,
@@ -8,6 +8,7 @@ import type {
   UserCreateData,
   UserDatabase,
   UserProtocol,
+  UserUpdateConditions,
   UserUpdateData,
 } from "../models.js";
 import { accessTokenExpiresAt, normalizeEmail } from "../models.js";
@@ -46,8 +47,19 @@ export class MemoryUserDatabase implements UserDatabase<MemoryUser, string> {
     return { ...user };
   }
 
-  async update(user: MemoryUser, data: UserUpdateData): Promise<MemoryUser> {
+  async update(
+    user: MemoryUser,
+    data: UserUpdateData,
+    conditions: UserUpdateConditions = {},
+  ): Promise<MemoryUser> {
     const current = this.users.get(user.id);
+    // Checked and written in one tick, as a database checks a WHERE clause in its write.
+    if (
+      conditions.expectedHashedPassword !== undefined &&
+      current?.hashedPassword !== conditions.expectedHashedPassword
+    ) {
+      throw new UserUpdateConflictError();
+    }
     if (!current) return { ...user, ...data };
     const changes = { ...data };
     if (data.email !== undefined) {
@@ -128,8 +140,10 @@ export class MemoryAccessTokenDatabase
     this.tokens.delete(accessToken.token);
   }
 
-  async deleteAllForUser(userId: string): Promise<void> {
-    for (const [digest, at] of this.tokens) if (at.userId === userId) this.tokens.delete(digest);
+  async deleteAllForUser(userId: string, options: { exceptDigest?: string } = {}): Promise<void> {
+    for (const [digest, at] of this.tokens) {
+      if (at.userId === userId && digest !== options.exceptDigest) this.tokens.delete(digest);
+    }
   }
 
   async listByUser(userId: string): Promise<AccessTokenProtocol<string>[]> {

@@ -14,6 +14,7 @@ export interface MemoryJwtRevocationStoreOptions {
 interface UserCutoff {
   cutoff: number;
   expiresAt: number;
+  exceptJti: string | undefined;
 }
 
 // Sweeps run when the store has doubled since the last one, so pruning costs O(1)
@@ -52,8 +53,12 @@ export class MemoryJwtRevocationStore implements JwtRevocationStore {
 
   async revokeUserTokens(rule: RevokedUserTokens): Promise<void> {
     const current = this.live(this.users.get(rule.sub));
+    const cutoff = rule.cutoff.getTime();
+    // The exception goes with its cutoff: a later cutoff brings its own (or none).
+    const replaces = current === undefined || cutoff >= current.cutoff;
     this.users.set(rule.sub, {
-      cutoff: Math.max(rule.cutoff.getTime(), current?.cutoff ?? Number.NEGATIVE_INFINITY),
+      cutoff: replaces ? cutoff : current.cutoff,
+      exceptJti: replaces ? rule.exceptJti : current.exceptJti,
       expiresAt: Math.max(rule.expiresAt.getTime(), current?.expiresAt ?? 0),
     });
     this.maybeSweep();
@@ -72,7 +77,7 @@ export class MemoryJwtRevocationStore implements JwtRevocationStore {
       this.users.delete(query.sub);
       return false;
     }
-    return query.issuedAt.getTime() <= user.cutoff;
+    return query.issuedAt.getTime() <= user.cutoff && query.jti !== user.exceptJti;
   }
 
   /** Forgets every expired entry now; returns how many were dropped. */

@@ -17,6 +17,11 @@ export interface RevokedUserTokens {
    * (`cutoff + lifetimeSeconds`). Later than that, every token it covers has expired.
    */
   expiresAt: Date;
+  /**
+   * The `jti` of one token of `sub` the rule spares (the session that changed its own
+   * password). It belongs to this cutoff: a later cutoff replaces it, with its own or none.
+   */
+  exceptJti?: string;
 }
 
 /** What {@link JwtRevocationStore.isRevoked} is asked about a verified token. */
@@ -48,13 +53,15 @@ export interface JwtRevocationStore {
   /** Revokes one token (a logout). */
   revokeToken(token: RevokedToken): Promise<void>;
   /**
-   * Revokes every token of a user issued at or before `cutoff` (log out everywhere).
-   * A later cutoff replaces an earlier one; an earlier one never lowers a later one.
+   * Revokes every token of a user issued at or before `cutoff` (log out everywhere), but
+   * `exceptJti`. A later (or equal) cutoff replaces an earlier one together with its
+   * exception; an earlier one never lowers a later one nor changes its exception.
    */
   revokeUserTokens(rule: RevokedUserTokens): Promise<void>;
   /**
-   * True when the token's `jti` is revoked or it was issued at or before its user's
-   * cutoff. Both facts are asked together so a store can answer in one round trip.
+   * True when the token's `jti` is revoked, or it was issued at or before its user's
+   * cutoff and is not that cutoff's `exceptJti`. Both facts are asked together so a store
+   * can answer in one round trip.
    */
   isRevoked(query: RevocationQuery): Promise<boolean>;
 }

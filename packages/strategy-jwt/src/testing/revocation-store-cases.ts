@@ -99,4 +99,65 @@ export const jwtRevocationStoreCases: readonly JwtRevocationStoreCase[] = [
       assert.equal(await store.isRevoked({ jti, sub, issuedAt: at(t + 1000) }), true);
     },
   },
+  {
+    name: "a cutoff with exceptJti spares that one token of the user, and only it",
+    async run(store) {
+      const [kept, sub] = [id(), id()];
+      const t = Date.now();
+      await store.revokeUserTokens({
+        sub,
+        cutoff: at(t),
+        expiresAt: at(t + HOUR),
+        exceptJti: kept,
+      });
+      assert.equal(await store.isRevoked({ jti: kept, sub, issuedAt: at(t - 1000) }), false);
+      assert.equal(await store.isRevoked({ jti: id(), sub, issuedAt: at(t - 1000) }), true);
+    },
+  },
+  {
+    name: "a later cutoff without an exception revokes the token an earlier one spared",
+    async run(store) {
+      const [kept, sub] = [id(), id()];
+      const t = Date.now();
+      await store.revokeUserTokens({
+        sub,
+        cutoff: at(t),
+        expiresAt: at(t + HOUR),
+        exceptJti: kept,
+      });
+      await store.revokeUserTokens({ sub, cutoff: at(t + 10), expiresAt: at(t + 10 + HOUR) });
+      assert.equal(await store.isRevoked({ jti: kept, sub, issuedAt: at(t - 1000) }), true);
+    },
+  },
+  {
+    name: "an earlier cutoff with an exception neither lowers a later one nor adds its exception",
+    async run(store) {
+      const [kept, sub] = [id(), id()];
+      const t = Date.now();
+      await store.revokeUserTokens({ sub, cutoff: at(t + 500), expiresAt: at(t + 500 + HOUR) });
+      await store.revokeUserTokens({
+        sub,
+        cutoff: at(t),
+        expiresAt: at(t + HOUR),
+        exceptJti: kept,
+      });
+      assert.equal(await store.isRevoked({ jti: kept, sub, issuedAt: at(t - 1000) }), true);
+      assert.equal(await store.isRevoked({ jti: id(), sub, issuedAt: at(t + 200) }), true);
+    },
+  },
+  {
+    name: "a spared token is still revoked by its own logout",
+    async run(store) {
+      const [kept, sub] = [id(), id()];
+      const t = Date.now();
+      await store.revokeUserTokens({
+        sub,
+        cutoff: at(t),
+        expiresAt: at(t + HOUR),
+        exceptJti: kept,
+      });
+      await store.revokeToken({ jti: kept, expiresAt: at(t + HOUR) });
+      assert.equal(await store.isRevoked({ jti: kept, sub, issuedAt: at(t - 1000) }), true);
+    },
+  },
 ];

@@ -76,11 +76,19 @@ export class RedisJwtRevocationStore implements JwtRevocationStore {
     await orUnavailable(runScript(this.redis, REVOKE_JTI, [key], [ttl]));
   }
 
-  /** Revokes every token of `rule.sub` issued at or before `rule.cutoff` (log out everywhere). */
+  /**
+   * Revokes every token of `rule.sub` issued at or before `rule.cutoff` (log out
+   * everywhere), but `rule.exceptJti`.
+   */
   async revokeUserTokens(rule: RevokedUserTokens): Promise<void> {
     const ttl = rule.expiresAt.getTime() - this.clock();
     if (ttl <= 0) return;
-    const cutoff = rule.cutoff.getTime();
+    // One value holds the cutoff and its exception, so they are replaced together.
+    const except = rule.exceptJti;
+    const cutoff =
+      except === undefined || except === ""
+        ? String(rule.cutoff.getTime())
+        : `${rule.cutoff.getTime()} ${except}`;
     await Promise.all(
       Array.from({ length: SHARDS }, (_, shard) =>
         orUnavailable(
@@ -97,7 +105,11 @@ export class RedisJwtRevocationStore implements JwtRevocationStore {
       this.redis.mget(this.jtiKey(shard, query.jti), this.subKey(shard, query.sub)),
     );
     if (jti !== null && jti !== undefined) return true;
-    return typeof cutoff === "string" && query.issuedAt.getTime() <= Number(cutoff);
+    if (typeof cutoff !== "string") return false;
+    const space = cutoff.indexOf(" ");
+    const at = Number(space < 0 ? cutoff : cutoff.slice(0, space));
+    const spared = space < 0 ? undefined : cutoff.slice(space + 1);
+    return query.issuedAt.getTime() <= at && query.jti !== spared;
   }
 
   private jtiKey(shard: number, jti: string): string {
