@@ -18,7 +18,7 @@ const patchMe = (headers: Record<string, string>) =>
   request(`${app.url}/users/me`, {
     method: "PATCH",
     headers,
-    json: { password: "changed by attacker" },
+    json: { password: "changed by attacker", current_password: PASSWORD },
   });
 const stillOldPassword = async () =>
   expect(
@@ -109,7 +109,7 @@ describe("ASVS 5.0 3.5.1: CSRF protection of the cookie backend", () => {
     const res = await request(`${app.url}/users/me`, {
       method: "PATCH",
       headers: { ...bearer, origin: "https://evil.example", "sec-fetch-site": "cross-site" },
-      json: { email: "csrf2@example.com" },
+      json: { email: "csrf2@example.com", current_password: PASSWORD },
     });
     expect(res.status).toBe(200);
   });

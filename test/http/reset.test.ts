@@ -72,7 +72,7 @@ describe("POST /auth/reset-password", () => {
     await request(`${app.url}/users/me`, {
       method: "PATCH",
       headers,
-      json: { password: "changed in between" },
+      json: { password: "changed in between", current_password: "correct horse battery" },
     });
     const res = await request(`${app.url}/auth/reset-password`, {
       json: { token, password: "a brand new password" },

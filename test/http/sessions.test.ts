@@ -97,15 +97,38 @@ describe("changes that end every session (ASVS 5.0 7.4.2, 7.4.3)", () => {
     for (const headers of devices) expect((await me(headers)).status).toBe(401);
   };
 
-  it("a password change through PATCH /users/me ends sessions in every backend", async () => {
-    const res = await request(`${app.url}/users/me`, {
+  it.each([0, 1, 2])(
+    "ASVS 5.0 7.4.3: a password change through PATCH /users/me (from device %i) ends the other sessions in every backend and keeps that one",
+    async (from) => {
+      const res = await request(`${app.url}/users/me`, {
+        method: "PATCH",
+        headers: devices[from],
+        json: { password: "a new password now", current_password: PASSWORD },
+      });
+      expect(res.status).toBe(200);
+      for (const [i, headers] of devices.entries()) {
+        expect((await me(headers)).status, `device ${i}`).toBe(i === from ? 200 : 401);
+      }
+      // Only the database session that made the change is left in the table.
+      expect(await app.tokenDigests()).toHaveLength(from === 0 ? 1 : 0);
+    },
+  );
+
+  it("a superuser changing another user's password ends every session of that user", async () => {
+    await register(app.url, "admin@example.com");
+    const admin = await app.userDb.getByEmail("admin@example.com");
+    if (!admin) throw new Error("no admin");
+    await app.userDb.update(admin, { isSuperuser: true });
+    const headers = await dbMode.login(app.url, "admin@example.com", PASSWORD);
+    const victim = await app.userDb.getByEmail("victim@example.com");
+    const res = await request(`${app.url}/users/${victim?.id}`, {
       method: "PATCH",
-      headers: devices[0],
-      json: { password: "a new password now" },
+      headers,
+      json: { password: "reset by the admin" },
     });
     expect(res.status).toBe(200);
     await allRefused();
-    expect(await app.tokenDigests()).toHaveLength(0);
+    expect((await me(headers)).status).toBe(200);
   });
 
   it("a password reset ends sessions in every backend", async () => {
@@ -138,7 +161,7 @@ describe("changes that end every session (ASVS 5.0 7.4.2, 7.4.3)", () => {
     await request(`${app.url}/users/me`, {
       method: "PATCH",
       headers: devices[0],
-      json: { email: "v2@example.com" },
+      json: { email: "v2@example.com", current_password: PASSWORD },
     });
     for (const headers of devices) expect((await me(headers)).status).toBe(200);
   });

@@ -44,7 +44,11 @@ describe.each(modes)("users router over $name", (mode) => {
     const res = await request(`${app.url}/users/me`, {
       method: "PATCH",
       headers,
-      json: { email: "Uma.New@example.com", password: "another password" },
+      json: {
+        email: "Uma.New@example.com",
+        password: "another password",
+        current_password: "correct horse battery",
+      },
     });
     expect(res).toMatchObject({
       status: 200,
@@ -67,7 +71,7 @@ describe.each(modes)("users router over $name", (mode) => {
     const res = await request(`${app.url}/users/me`, {
       method: "PATCH",
       headers,
-      json: { email: "TAKEN@example.com" },
+      json: { email: "TAKEN@example.com", current_password: "correct horse battery" },
     });
     expect(res).toMatchObject({
       status: 400,
@@ -79,7 +83,7 @@ describe.each(modes)("users router over $name", (mode) => {
     const res = await request(`${app.url}/users/me`, {
       method: "PATCH",
       headers,
-      json: { password: "short" },
+      json: { password: "short", current_password: "correct horse battery" },
     });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
@@ -88,6 +92,44 @@ describe.each(modes)("users router over $name", (mode) => {
         reason: "Password should be at least 8 characters",
       },
     });
+  });
+
+  it("ASVS 5.0 6.2.3, 7.5.1: a new password or email without the right current_password -> 400 UPDATE_USER_INVALID_CURRENT_PASSWORD, nothing changed", async () => {
+    for (const json of [
+      { password: "another password" },
+      { password: "another password", current_password: "wrong password!" },
+      { email: "thief@example.com" },
+      { email: "thief@example.com", current_password: "" },
+    ]) {
+      const res = await request(`${app.url}/users/me`, { method: "PATCH", headers, json });
+      expect(res, JSON.stringify(json)).toMatchObject({
+        status: 400,
+        body: { detail: "UPDATE_USER_INVALID_CURRENT_PASSWORD" },
+      });
+    }
+    const typed = await request(`${app.url}/users/me`, {
+      method: "PATCH",
+      headers,
+      json: { password: "another password", current_password: 42 },
+    });
+    expect(typed.status).toBe(422);
+    expect((await request(`${app.url}/users/me`, { headers })).body).toMatchObject({
+      email: "uma@example.com",
+    });
+    await mode.login(app.url, "uma@example.com", "correct horse battery");
+  });
+
+  it("PATCH /users/me: the same email in another case needs no current_password; current_password is never stored", async () => {
+    const res = await request(`${app.url}/users/me`, {
+      method: "PATCH",
+      headers,
+      json: { email: "UMA@example.com", current_password: "correct horse battery" },
+    });
+    expect(res).toMatchObject({ status: 200, body: { email: "uma@example.com" } });
+    expect(res.body).not.toHaveProperty("current_password");
+    const stored = await app.userDb.getByEmail("uma@example.com");
+    expect(stored).not.toHaveProperty("currentPassword");
+    expect(stored).not.toHaveProperty("current_password");
   });
 
   it("PATCH /users/me with wrong types -> 422", async () => {
@@ -128,6 +170,16 @@ describe.each(modes)("users router over $name", (mode) => {
       });
       expect(unknown).toMatchObject({ status: 404, body: { detail: "Not Found" } });
       expect((await request(`${app.url}/users/not-a-uuid`, { headers })).status).toBe(404);
+    });
+
+    it("PATCH /users/{id} changes another user's password without current_password", async () => {
+      const res = await request(`${app.url}/users/${otherId}`, {
+        method: "PATCH",
+        headers,
+        json: { password: "set by the admin" },
+      });
+      expect(res.status).toBe(200);
+      await bearerMode.login(app.url, "other@example.com", "set by the admin");
     });
 
     it("PATCH /users/{id} may set privileged flags", async () => {

@@ -13,6 +13,11 @@ export const HttpErrorCode = {
   VERIFY_USER_ALREADY_VERIFIED: "VERIFY_USER_ALREADY_VERIFIED",
   UPDATE_USER_EMAIL_ALREADY_EXISTS: "UPDATE_USER_EMAIL_ALREADY_EXISTS",
   UPDATE_USER_INVALID_PASSWORD: "UPDATE_USER_INVALID_PASSWORD",
+  /**
+   * 400: `PATCH /users/me` changes the password or the email without the right
+   * `current_password` (missing or wrong).
+   */
+  UPDATE_USER_INVALID_CURRENT_PASSWORD: "UPDATE_USER_INVALID_CURRENT_PASSWORD",
   /** 501: the backend's strategy cannot revoke its tokens (a JWT without a revocation store). */
   LOGOUT_ALL_NOT_SUPPORTED: "LOGOUT_ALL_NOT_SUPPORTED",
   /** 403: a cookie-authenticated state change (or a cookie login) that is not same-origin. */

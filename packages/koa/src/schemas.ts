@@ -28,10 +28,14 @@ export const userCreateSchema = z.object({
   is_verified: z.boolean().optional(),
 });
 
-/** Body of `PATCH /users/me` and `PATCH /users/{id}`. */
+/**
+ * Body of `PATCH /users/me` and `PATCH /users/{id}`. `current_password` proves a change of
+ * password or email on `/me`; it is never stored (and `/{id}` ignores it).
+ */
 export const userUpdateSchema = z.object({
   email: emailSchema.optional(),
   password: passwordSchema.optional(),
+  current_password: passwordSchema.optional(),
   is_active: z.boolean().optional(),
   is_superuser: z.boolean().optional(),
   is_verified: z.boolean().optional(),

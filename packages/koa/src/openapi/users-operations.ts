@@ -20,13 +20,21 @@ import {
 } from "./responses.js";
 import type { OpenAPIParameter } from "./types.js";
 
-const updateErrors = () =>
+const updateErrors = (self: boolean) =>
   errorResponse("Bad request", [
     {
       code: HttpErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS,
       summary: "A user with this email already exists.",
     },
     invalidPassword(HttpErrorCode.UPDATE_USER_INVALID_PASSWORD),
+    ...(self
+      ? [
+          {
+            code: HttpErrorCode.UPDATE_USER_INVALID_CURRENT_PASSWORD,
+            summary: "A new password or email without the right `current_password`.",
+          },
+        ]
+      : []),
   ]);
 
 const idParameter: OpenAPIParameter = {
@@ -130,14 +138,15 @@ export function describeUsersRouter(
           "Update the current user",
           {
             "200": user("The updated user"),
-            "400": updateErrors(),
+            "400": updateErrors(true),
             "404": notFound("The user was deleted meanwhile."),
           },
           {
             body: "UserUpdate",
             description:
               "`is_active`, `is_superuser` and `is_verified` are ignored here. " +
-              "A new email clears `is_verified`.",
+              "A new `password` or `email` needs `current_password`. A new email clears " +
+              "`is_verified`; a new password ends the user's other sessions.",
           },
         ),
         route(
@@ -176,7 +185,7 @@ export function describeUsersRouter(
           ["patch", "/:id"],
           "users:patch_user",
           "Update a user (superuser)",
-          { "200": user("The updated user"), "400": updateErrors() },
+          { "200": user("The updated user"), "400": updateErrors(false) },
           { body: "UserUpdate", parameters: [idParameter] },
         ),
         route(

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   InvalidPasswordError,
   isTesseraError,
+  type UpdateOptions,
   type UserManager,
   type UserProtocol,
   type UserUpdate,
@@ -15,6 +16,10 @@ import { handle } from "../context.js";
 import { HttpErrorCode } from "../error-codes.js";
 import { HttpError } from "../http-error.js";
 import { parseBody, wireToModel } from "../schemas.js";
+
+// As passwordSchema's bound: a longer "current password" is not one.
+const MAX_PASSWORD_LENGTH = 65_536;
+
 import type { RouterDeps, RouterOptions } from "./deps.js";
 import { addSessionRoutes } from "./sessions.js";
 
@@ -26,16 +31,35 @@ export interface UsersRouterOptions extends RouterOptions {
 
 const NOT_FOUND = () => new HttpError(404, "Not Found");
 
+/**
+ * The update body as model fields, and the `current_password` sent with it (taken from the
+ * raw body too, so an app's own update schema need not declare it). It never reaches the user.
+ */
+async function readUpdate(
+  ctx: Context,
+  schema: z.ZodType<Record<string, unknown>>,
+  limit: number,
+): Promise<{ input: Record<string, unknown>; currentPassword: string | undefined }> {
+  const raw = await readJsonBody(ctx, limit);
+  const { current_password: _, ...fields } = parseBody(schema, raw);
+  const sent = (raw as { current_password?: unknown } | undefined)?.current_password;
+  const currentPassword =
+    typeof sent === "string" && sent.length <= MAX_PASSWORD_LENGTH ? sent : undefined;
+  return { input: wireToModel(fields), currentPassword };
+}
+
 async function updateOr400<U extends UserProtocol<ID>, ID>(
   userManager: UserManager<U, ID>,
   input: Record<string, unknown>,
   user: U,
-  safe: boolean,
-  ctx: Context,
+  options: UpdateOptions,
 ): Promise<U> {
   try {
-    return await userManager.update(input as UserUpdate, user, { safe, context: ctx });
+    return await userManager.update(input as UserUpdate, user, options);
   } catch (error) {
+    if (isTesseraError(error, ErrorCode.INVALID_CURRENT_PASSWORD)) {
+      throw new HttpError(400, HttpErrorCode.UPDATE_USER_INVALID_CURRENT_PASSWORD);
+    }
     if (error instanceof InvalidPasswordError) {
       throw new HttpError(400, {
         code: HttpErrorCode.UPDATE_USER_INVALID_PASSWORD,
@@ -61,11 +85,12 @@ export function createUsersRouter<U extends UserProtocol<ID>, ID>(
   async function current(ctx: Context, requirements: CurrentUserOptions) {
     const { userManager, result } = await deps.authenticate(ctx, requirements);
     if (!result) throw new HttpError(401, "Unauthorized");
-    return { userManager, user: result.user };
+    return { userManager, user: result.user, token: result.token };
   }
 
   async function target(ctx: Context) {
-    const { userManager } = await current(ctx, { active: true, verified, superuser: true });
+    const caller = await current(ctx, { active: true, verified, superuser: true });
+    const { userManager } = caller;
     let id: ID;
     try {
       id = userManager.parseId(ctx.params.id);
@@ -74,7 +99,9 @@ export function createUsersRouter<U extends UserProtocol<ID>, ID>(
     }
     const user = await userManager.userDb.get(id);
     if (!user) throw NOT_FOUND();
-    return { userManager, user };
+    // A superuser editing their own record keeps the session they do it from.
+    const self = String(user.id) === String(caller.user.id);
+    return { userManager, user, currentToken: self ? caller.token : undefined };
   }
 
   router.get(
@@ -86,13 +113,23 @@ export function createUsersRouter<U extends UserProtocol<ID>, ID>(
   router.patch(
     "/me",
     handle(async (ctx) => {
-      const { userManager, user } = await current(ctx, { active: true, verified });
-      const input = wireToModel(parseBody(updateSchema, await readJsonBody(ctx, deps.bodyLimit)));
+      const { userManager, user, token } = await current(ctx, { active: true, verified });
+      const { input, currentPassword } = await readUpdate(ctx, updateSchema, deps.bodyLimit);
       // Writes start from the stored user, not from what authenticated the request: a
       // strategy may have served a cached snapshot (Redis) that is not a full record.
       const stored = await userManager.userDb.get(user.id);
       if (!stored) throw new HttpError(401, "Unauthorized");
-      ctx.body = deps.read(await updateOr400(userManager, input, stored, true, ctx));
+      // A stolen session alone must not change the password or the email (ASVS 5.0 6.2.3,
+      // 7.5.1); the session that changes the password stays, the others end (7.4.3).
+      ctx.body = deps.read(
+        await updateOr400(userManager, input, stored, {
+          safe: true,
+          context: ctx,
+          requireCurrentPassword: true,
+          currentPassword,
+          currentToken: token,
+        }),
+      );
     }),
   );
   // Before "/:id", which would otherwise match "me".
@@ -106,9 +143,15 @@ export function createUsersRouter<U extends UserProtocol<ID>, ID>(
   router.patch(
     "/:id",
     handle(async (ctx) => {
-      const { userManager, user } = await target(ctx);
-      const input = wireToModel(parseBody(updateSchema, await readJsonBody(ctx, deps.bodyLimit)));
-      ctx.body = deps.read(await updateOr400(userManager, input, user, false, ctx));
+      const { userManager, user, currentToken } = await target(ctx);
+      const { input } = await readUpdate(ctx, updateSchema, deps.bodyLimit);
+      ctx.body = deps.read(
+        await updateOr400(userManager, input, user, {
+          safe: false,
+          context: ctx,
+          ...(currentToken === undefined ? {} : { currentToken }),
+        }),
+      );
     }),
   );
   router.delete(
