@@ -76,23 +76,23 @@ function codes(operation: OpenAPIOperation): Set<string> {
 const BODY = ["413", "422"];
 const ALWAYS = ["500", "503"];
 const auth = (name: string, login: string, csrf: string[]) => ({
-  [`POST /auth/${name}/login`]: [login, "400", ...csrf, ...BODY],
+  [`POST /auth/${name}/login`]: [login, "400", ...csrf, "429", ...BODY],
   [`POST /auth/${name}/logout`]: ["204", "401", ...csrf],
   [`POST /auth/${name}/logout-all`]: ["204", "401", ...csrf, "501"],
 });
 // Every route of the default app and every status its handler can answer (docs/http-api.md;
-// 403 CSRF_FAILED on cookie logins and cookie-authenticated changes).
+// 403 CSRF_FAILED on cookie logins and cookie-authenticated changes; 429 where rate limited).
 const EXPECTED: Record<string, string[]> = {
   ...auth("jwt", "200", []),
   ...auth("cookie", "204", ["403"]),
   ...auth("db", "200", []),
-  "POST /auth/register": ["201", "400", ...BODY],
-  "POST /auth/request-verify-token": ["202", ...BODY],
+  "POST /auth/register": ["201", "400", "429", ...BODY],
+  "POST /auth/request-verify-token": ["202", "429", ...BODY],
   "POST /auth/verify": ["200", "400", ...BODY],
-  "POST /auth/forgot-password": ["202", ...BODY],
-  "POST /auth/reset-password": ["200", "400", ...BODY],
+  "POST /auth/forgot-password": ["202", "429", ...BODY],
+  "POST /auth/reset-password": ["200", "400", "429", ...BODY],
   "GET /users/me": ["200", "401"],
-  "PATCH /users/me": ["200", "400", "401", "403", "404", ...BODY],
+  "PATCH /users/me": ["200", "400", "401", "403", "404", "429", ...BODY],
   "GET /users/me/sessions": ["200", "401"],
   "DELETE /users/me/sessions/{sessionId}": ["204", "401", "403", "404"],
   "GET /users/{id}": ["200", "401", "403", "404"],

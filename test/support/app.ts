@@ -10,7 +10,13 @@ import {
   UserManager,
   type UserManagerHooks,
 } from "@tessera/core";
-import { type CsrfOptions, type DocsRouterOptions, Tessera, type UserSchemas } from "@tessera/koa";
+import {
+  type CsrfOptions,
+  type DocsRouterOptions,
+  type RateLimitOptions,
+  Tessera,
+  type UserSchemas,
+} from "@tessera/koa";
 import { DatabaseStrategy } from "@tessera/strategy-database";
 import {
   JWTStrategy,
@@ -25,6 +31,17 @@ import { openStore, type StoreKind, type StoreUser } from "./stores.js";
 export const SECRET = "test-secret-of-at-least-thirty-two-bytes!!";
 export const VERIFY_SECRET = "verify-secret-of-at-least-thirty-two-bytes";
 export const RESET_SECRET = "reset-secret-of-at-least-thirty-two-bytes!";
+
+const UNREACHED = { limit: 100_000, windowSeconds: 60 };
+/** Limits that no suite reaches: the limiter runs, nothing is refused. */
+const UNREACHABLE_RATE_LIMITS: RateLimitOptions = {
+  routes: Object.fromEntries(
+    ["login", "register", "forgotPassword", "requestVerifyToken", "resetPassword"].map((r) => [
+      r,
+      { account: UNREACHED, client: UNREACHED },
+    ]),
+  ),
+};
 
 /** A mail the user manager "sent": what the hooks received. */
 export interface SentToken {
@@ -43,6 +60,11 @@ export interface AppOptions {
   statelessJwt?: boolean;
   /** CSRF options of Tessera (default: on, same host only). */
   csrf?: CsrfOptions | false;
+  /**
+   * Tessera's rate limiting. By default the real limiter runs on every limited route, with
+   * limits no suite reaches (100,000 a minute); `{}` gives Tessera's real defaults.
+   */
+  rateLimit?: RateLimitOptions | false;
   /** Mounts `tessera.docsRouter()` (with these options), last. */
   docs?: DocsRouterOptions | true;
   /**
@@ -156,6 +178,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     ...(options.schemas ? { schemas: options.schemas } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.csrf !== undefined ? { csrf: options.csrf } : {}),
+    rateLimit: options.rateLimit ?? UNREACHABLE_RATE_LIMITS,
   });
   const requiresVerification = options.requiresVerification ?? false;
   const app = new Koa();

@@ -12,6 +12,7 @@ export * from "./manager/session-sync.js";
 export * from "./manager/user-manager.js";
 export * from "./models.js";
 export * from "./password/password-helper.js";
+export * from "./rate-limit/index.js";
 export type {
   DestroyAllTokensOptions,
   SessionInfo,

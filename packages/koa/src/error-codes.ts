@@ -22,6 +22,12 @@ export const HttpErrorCode = {
   LOGOUT_ALL_NOT_SUPPORTED: "LOGOUT_ALL_NOT_SUPPORTED",
   /** 403: a cookie-authenticated state change (or a cookie login) that is not same-origin. */
   CSRF_FAILED: "CSRF_FAILED",
+  /**
+   * 429 (with `Retry-After`): too many attempts at `/register`, `/forgot-password`,
+   * `/request-verify-token` or `/reset-password`. A throttled login answers 429 with
+   * `LOGIN_BAD_CREDENTIALS`, the body of a failed one.
+   */
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   /** 413: the body exceeds the configured limit. */
   REQUEST_BODY_TOO_LARGE: "REQUEST_BODY_TOO_LARGE",
   /** 503: the database or Redis is unreachable; retry later. */

@@ -10,6 +10,15 @@ export { HttpError, type ValidationIssue, writeError } from "./http-error.js";
 export type { DocsRouterOptions } from "./openapi/docs-router.js";
 export type { OpenAPIOptions } from "./openapi/document.js";
 export type * from "./openapi/types.js";
+export { ClientAddress } from "./rate-limit/client-address.js";
+export type { RateLimitAttempt, RateLimiter } from "./rate-limit/limiter.js";
+export {
+  DEFAULT_RATE_LIMITS,
+  type RateLimitEvent,
+  type RateLimitedRoute,
+  type RateLimitOptions,
+  type RouteRateLimit,
+} from "./rate-limit/options.js";
 export type { AuthRouterOptions } from "./routers/auth.js";
 export type { RouterOptions } from "./routers/deps.js";
 export type { SessionRead } from "./routers/sessions.js";

@@ -15,6 +15,8 @@ import type { DocsRouterOptions } from "./openapi/docs-router.js";
 import type { OpenAPIOptions } from "./openapi/document.js";
 import { OpenAPIRecorder } from "./openapi/recorder.js";
 import type { OpenAPIDocument } from "./openapi/types.js";
+import { RateLimiter } from "./rate-limit/limiter.js";
+import type { RateLimitOptions } from "./rate-limit/options.js";
 import { type AuthRouterOptions, createAuthRouter } from "./routers/auth.js";
 import type { RouterDeps, RouterOptions } from "./routers/deps.js";
 import { createRegisterRouter } from "./routers/register.js";
@@ -39,6 +41,12 @@ export interface TesseraOptions<U extends UserProtocol<ID>, ID> {
    * @default on, same host only, a random signing key per process
    */
   csrf?: CsrfOptions | false;
+  /**
+   * Rate limiting of `/login`, `/register`, `/forgot-password`, `/request-verify-token` and
+   * `/reset-password`, per account and per client address; `false` turns it off.
+   * @default on, with `DEFAULT_RATE_LIMITS`, counted in process memory
+   */
+  rateLimit?: RateLimitOptions | false;
 }
 
 /**
@@ -65,7 +73,8 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     this.schemas = options.schemas ?? {};
     const backends = options.backends;
     const csrf = options.csrf === false ? null : new CsrfProtection(options.csrf);
-    this.recorder = new OpenAPIRecorder(backends, this.schemas, csrf);
+    const rateLimiter = options.rateLimit === false ? null : new RateLimiter(options.rateLimit);
+    this.recorder = new OpenAPIRecorder(backends, this.schemas, csrf, rateLimiter);
     const getUserManager = async (ctx: Context) => {
       const userManager = await options.getUserManager(ctx);
       // Every manager learns the backends, so its user changes reach every strategy
@@ -88,6 +97,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
         return { userManager, result };
       },
       csrf,
+      rateLimiter,
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
       read: this.schemas.read ?? readUser,
     };

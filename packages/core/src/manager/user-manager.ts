@@ -293,6 +293,20 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   }
 
   /**
+   * The subject (the user id, as a string) of a validly signed, unexpired reset token, or
+   * null: what rate limiting counts a reset attempt against, without trusting a forged claim.
+   * It says nothing of whether the token is still usable (single use is checked on reset).
+   */
+  async resetPasswordTokenSubject(token: string): Promise<string | null> {
+    const claims = await verifyPurposeToken(
+      token,
+      this.resetKey,
+      this.options.resetPasswordTokenAudience ?? "tessera:reset",
+    );
+    return claims && typeof claims.sub === "string" ? claims.sub : null;
+  }
+
+  /**
    * Sets a new password from a reset token. The token carries a fingerprint of the
    * password hash it was made for, so it works once and dies when the password changes.
    */

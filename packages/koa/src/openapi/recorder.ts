@@ -1,5 +1,8 @@
 import type { Router } from "@koa/router";
 import type { UserProtocol } from "@tessera/core";
+import { HttpErrorCode } from "../error-codes.js";
+import type { RateLimiter } from "../rate-limit/limiter.js";
+import type { RateLimitedRoute } from "../rate-limit/options.js";
 import { type AuthRouterOptions, loginForm } from "../routers/auth.js";
 import { forgotBody, resetBody } from "../routers/reset.js";
 import type { UsersRouterOptions } from "../routers/users.js";
@@ -14,10 +17,12 @@ import { describeAuthRouter } from "./auth-operations.js";
 import { createDocsRouter, type DocsRouterOptions } from "./docs-router.js";
 import { buildDocument, type DocumentedBackend, type OpenAPIOptions } from "./document.js";
 import { type SchemaSource, userReadSchema } from "./json-schema.js";
-import { OpenAPIRegistry } from "./registry.js";
-import type { CsrfDoc } from "./responses.js";
+import { OpenAPIRegistry, type RouterDescriber } from "./registry.js";
+import { type CsrfDoc, tooManyRequests } from "./responses.js";
 import type { OpenAPIDocument } from "./types.js";
 import { describeUsersRouter } from "./users-operations.js";
+
+const TOO_MANY = HttpErrorCode.TOO_MANY_REQUESTS;
 
 /**
  * What `Tessera` keeps for OpenAPI: each router factory hands it the router it made,
@@ -29,11 +34,12 @@ export class OpenAPIRecorder<U extends UserProtocol<unknown>> {
   readonly registry = new OpenAPIRegistry();
   private readonly read: SchemaSource;
 
-  /** `csrf`: Tessera's CSRF protection, or null when it is off. */
+  /** `csrf`, `rateLimiter`: Tessera's protections, or null when off. */
   constructor(
     private readonly backends: readonly DocumentedBackend[],
     schemas: UserSchemas<U>,
     private readonly csrf: CsrfDoc | null,
+    private readonly rateLimiter: RateLimiter | null = null,
   ) {
     this.read = schemas.readSchema ?? userReadSchema;
   }
@@ -41,24 +47,33 @@ export class OpenAPIRecorder<U extends UserProtocol<unknown>> {
   /** Records an `authRouter(backend, options)`. */
   auth(router: Router, backend: DocumentedBackend, options: AuthRouterOptions): Router {
     const describe = describeAuthRouter(backend, options, loginForm, this.csrf);
-    return this.registry.record(router, describe);
+    const limited = this.limited({ "post /login": ["login", HttpErrorCode.LOGIN_BAD_CREDENTIALS] });
+    return this.registry.record(router, limited(describe));
   }
 
   /** Records a `registerRouter()` validating with `createSchema`. */
   register(router: Router, createSchema: SchemaSource): Router {
-    return this.registry.record(router, describeRegisterRouter(createSchema, this.read));
+    const limited = this.limited({ "post /register": ["register", TOO_MANY] });
+    return this.registry.record(router, limited(describeRegisterRouter(createSchema, this.read)));
   }
 
   /** Records a `verifyRouter()`. */
   verify(router: Router): Router {
     const bodies = { requestToken: emailBody, verify: tokenBody };
-    return this.registry.record(router, describeVerifyRouter(bodies, this.read));
+    const limited = this.limited({
+      "post /request-verify-token": ["requestVerifyToken", TOO_MANY],
+    });
+    return this.registry.record(router, limited(describeVerifyRouter(bodies, this.read)));
   }
 
   /** Records a `resetPasswordRouter()`. */
   resetPassword(router: Router): Router {
     const bodies = { forgot: forgotBody, reset: resetBody };
-    return this.registry.record(router, describeResetPasswordRouter(bodies));
+    const limited = this.limited({
+      "post /forgot-password": ["forgotPassword", TOO_MANY],
+      "post /reset-password": ["resetPassword", TOO_MANY],
+    });
+    return this.registry.record(router, limited(describeResetPasswordRouter(bodies)));
   }
 
   /** Records a `usersRouter(options)` validating updates with `updateSchema`. */
@@ -66,7 +81,31 @@ export class OpenAPIRecorder<U extends UserProtocol<unknown>> {
     // A cookie-authenticated change is CSRF-checked: only when some backend uses cookies.
     const csrf = this.backends.some((b) => this.csrf?.applies(b.transport)) ? this.csrf : null;
     const describe = describeUsersRouter(updateSchema, this.read, options, csrf);
-    return this.registry.record(router, describe);
+    // Checking current_password counts like a login attempt.
+    const limited = this.limited({
+      "patch /me": ["login", HttpErrorCode.UPDATE_USER_INVALID_CURRENT_PASSWORD],
+    });
+    return this.registry.record(router, limited(describe));
+  }
+
+  /** Adds a 429 to the routes (`"method /path"`) whose limits are on. */
+  private limited(
+    routes: Record<string, [RateLimitedRoute, string]>,
+  ): (describe: RouterDescriber) => RouterDescriber {
+    const limiter = this.rateLimiter;
+    if (!limiter) return (describe) => describe;
+    return (describe) => (context) => {
+      const doc = describe(context);
+      return {
+        ...doc,
+        routes: doc.routes.map((route) => {
+          const limit = routes[`${route.method} ${route.path}`];
+          if (!limit || !limiter.limits(limit[0])) return route;
+          const responses = { ...route.operation.responses, "429": tooManyRequests(limit[1]) };
+          return { ...route, operation: { ...route.operation, responses } };
+        }),
+      };
+    };
   }
 
   /** The OpenAPI 3.1 document of what is recorded. */

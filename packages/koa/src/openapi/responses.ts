@@ -150,3 +150,16 @@ export function withCommon(responses: Responses, options: { body: boolean }): Re
   out["503"] = serviceUnavailable();
   return out;
 }
+
+/**
+ * A 429 of a rate-limited route: `code` is what it answers (a throttled login answers the
+ * body of a failed one), with `Retry-After`.
+ */
+export function tooManyRequests(code: string): OpenAPIResponse {
+  return {
+    ...errorResponse("Too many attempts: retry after `Retry-After` seconds", [
+      { code, summary: "Too many attempts from this client or for this account." },
+    ]),
+    headers: { "Retry-After": { schema: { type: "integer" } } },
+  };
+}

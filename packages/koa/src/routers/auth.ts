@@ -2,6 +2,7 @@ import { Router } from "@koa/router";
 import {
   type AuthenticationBackend,
   CookieTransport,
+  normalizeEmail,
   StrategyDestroyNotSupportedError,
   type UserProtocol,
 } from "@tessera/core";
@@ -46,12 +47,23 @@ export function createAuthRouter<U extends UserProtocol<ID>, ID>(
       const csrf = deps.csrf?.applies(backend.transport) ? deps.csrf : null;
       csrf?.check(ctx, { login: true });
       const form = parseBody(loginForm, await readFormBody(ctx, deps.bodyLimit));
+      // Decided before any lookup, for known and unknown emails alike: a throttled login
+      // answers the body of a failed one, and only its status (429) and Retry-After differ
+      // (ASVS 5.0 6.3.1, 6.3.8).
+      const attempt = await deps.rateLimiter?.attempt(
+        ctx,
+        "login",
+        normalizeEmail(form.username),
+        HttpErrorCode.LOGIN_BAD_CREDENTIALS,
+      );
       const userManager = await deps.getUserManager(ctx);
       const user = await userManager.authenticate({
         username: form.username,
         password: form.password,
       });
       if (!user?.isActive) throw new HttpError(400, HttpErrorCode.LOGIN_BAD_CREDENTIALS);
+      // The right password: this attempt counts against no one.
+      await attempt?.refund();
       if (requiresVerification && !user.isVerified) {
         throw new HttpError(400, HttpErrorCode.LOGIN_USER_NOT_VERIFIED);
       }

@@ -7,6 +7,7 @@ import type {
 } from "@tessera/core";
 import type { Context } from "koa";
 import type { CsrfProtection } from "../csrf.js";
+import type { RateLimiter } from "../rate-limit/limiter.js";
 
 /** What every router needs from the {@link Tessera} instance. */
 export interface RouterDeps<U extends UserProtocol<ID>, ID> {
@@ -22,6 +23,8 @@ export interface RouterDeps<U extends UserProtocol<ID>, ID> {
   ) => Promise<{ userManager: UserManager<U, ID>; result: AuthResult<U, ID, Context> | null }>;
   /** Null when CSRF protection is turned off. */
   csrf: CsrfProtection | null;
+  /** Null when rate limiting is turned off. */
+  rateLimiter: RateLimiter | null;
   bodyLimit: number;
   read: (user: U) => Record<string, unknown>;
 }

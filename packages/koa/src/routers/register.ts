@@ -3,6 +3,7 @@ import {
   ErrorCode,
   InvalidPasswordError,
   isTesseraError,
+  normalizeEmail,
   type UserCreate,
   type UserProtocol,
 } from "@tessera/core";
@@ -25,6 +26,12 @@ export function createRegisterRouter<U extends UserProtocol<ID>, ID>(
     "/register",
     handle(async (ctx) => {
       const input = wireToModel(parseBody(createSchema, await readJsonBody(ctx, deps.bodyLimit)));
+      await deps.rateLimiter?.attempt(
+        ctx,
+        "register",
+        typeof input.email === "string" ? normalizeEmail(input.email) : null,
+        HttpErrorCode.TOO_MANY_REQUESTS,
+      );
       const userManager = await deps.getUserManager(ctx);
       try {
         const user = await userManager.create(input as UserCreate, { safe: true, context: ctx });

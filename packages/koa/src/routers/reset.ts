@@ -1,5 +1,11 @@
 import { Router } from "@koa/router";
-import { ErrorCode, InvalidPasswordError, isTesseraError, type UserProtocol } from "@tessera/core";
+import {
+  ErrorCode,
+  InvalidPasswordError,
+  isTesseraError,
+  normalizeEmail,
+  type UserProtocol,
+} from "@tessera/core";
 import { z } from "zod";
 import { readJsonBody } from "../body.js";
 import { handle, writeJsonNull } from "../context.js";
@@ -24,6 +30,13 @@ export function createResetPasswordRouter<U extends UserProtocol<ID>, ID>(
     "/forgot-password",
     handle(async (ctx) => {
       const { email } = parseBody(forgotBody, await readJsonBody(ctx, deps.bodyLimit));
+      // Per account too: nobody can have a victim's inbox flooded with reset mails.
+      await deps.rateLimiter?.attempt(
+        ctx,
+        "forgotPassword",
+        normalizeEmail(email),
+        HttpErrorCode.TOO_MANY_REQUESTS,
+      );
       const userManager = await deps.getUserManager(ctx);
       try {
         await userManager.forgotPassword(await userManager.getByEmail(email), ctx);
@@ -45,6 +58,13 @@ export function createResetPasswordRouter<U extends UserProtocol<ID>, ID>(
     handle(async (ctx) => {
       const { token, password } = parseBody(resetBody, await readJsonBody(ctx, deps.bodyLimit));
       const userManager = await deps.getUserManager(ctx);
+      // The account is the user of a validly signed token: a forged token names no one.
+      await deps.rateLimiter?.attempt(
+        ctx,
+        "resetPassword",
+        await userManager.resetPasswordTokenSubject(token),
+        HttpErrorCode.TOO_MANY_REQUESTS,
+      );
       try {
         await userManager.resetPassword(token, password, ctx);
       } catch (error) {

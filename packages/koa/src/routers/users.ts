@@ -4,6 +4,7 @@ import {
   ErrorCode,
   InvalidPasswordError,
   isTesseraError,
+  normalizeEmail,
   type UpdateOptions,
   type UserManager,
   type UserProtocol,
@@ -46,6 +47,12 @@ async function readUpdate(
   const currentPassword =
     typeof sent === "string" && sent.length <= MAX_PASSWORD_LENGTH ? sent : undefined;
   return { input: wireToModel(fields), currentPassword };
+}
+
+/** True when `input` sets a new password, or an email other than the user's. */
+function changesCredentials(input: Record<string, unknown>, user: UserProtocol<unknown>): boolean {
+  if (input.password !== undefined && input.password !== null) return true;
+  return typeof input.email === "string" && normalizeEmail(input.email) !== user.email;
 }
 
 async function updateOr400<U extends UserProtocol<ID>, ID>(
@@ -119,6 +126,16 @@ export function createUsersRouter<U extends UserProtocol<ID>, ID>(
       // strategy may have served a cached snapshot (Redis) that is not a full record.
       const stored = await userManager.userDb.get(user.id);
       if (!stored) throw new HttpError(401, "Unauthorized");
+      // Checking current_password is a password guess like a login's: it counts in the
+      // same buckets, and a right one is given back.
+      const guess = changesCredentials(input, stored)
+        ? await deps.rateLimiter?.attempt(
+            ctx,
+            "login",
+            stored.email,
+            HttpErrorCode.UPDATE_USER_INVALID_CURRENT_PASSWORD,
+          )
+        : undefined;
       // A stolen session alone must not change the password or the email (ASVS 5.0 6.2.3,
       // 7.5.1); the session that changes the password stays, the others end (7.4.3).
       ctx.body = deps.read(
@@ -130,6 +147,7 @@ export function createUsersRouter<U extends UserProtocol<ID>, ID>(
           currentToken: token,
         }),
       );
+      await guess?.refund();
     }),
   );
   // Before "/:id", which would otherwise match "me".

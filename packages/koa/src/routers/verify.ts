@@ -1,5 +1,5 @@
 import { Router } from "@koa/router";
-import { ErrorCode, isTesseraError, type UserProtocol } from "@tessera/core";
+import { ErrorCode, isTesseraError, normalizeEmail, type UserProtocol } from "@tessera/core";
 import { z } from "zod";
 import { readJsonBody } from "../body.js";
 import { handle, writeJsonNull } from "../context.js";
@@ -24,6 +24,12 @@ export function createVerifyRouter<U extends UserProtocol<ID>, ID>(
     "/request-verify-token",
     handle(async (ctx) => {
       const { email } = parseBody(emailBody, await readJsonBody(ctx, deps.bodyLimit));
+      await deps.rateLimiter?.attempt(
+        ctx,
+        "requestVerifyToken",
+        normalizeEmail(email),
+        HttpErrorCode.TOO_MANY_REQUESTS,
+      );
       const userManager = await deps.getUserManager(ctx);
       try {
         const user = await userManager.getByEmail(email);
