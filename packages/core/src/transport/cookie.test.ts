@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigurationError } from "../errors.js";
 import { authRequest } from "../test-utils/request.js";
 import { MAX_TOKEN_LENGTH } from "./base.js";
-import { CookieTransport, type CookieTransportOptions, serializeCookie } from "./cookie.js";
+import {
+  CookieTransport,
+  type CookieTransportOptions,
+  MAX_COOKIE_BYTES,
+  serializeCookie,
+} from "./cookie.js";
 
 describe("CookieTransport options", () => {
   it("defaults to tessera_auth, path /, Secure, HttpOnly, SameSite=Lax, session cookie", () => {
@@ -80,6 +85,41 @@ describe("CookieTransport options", () => {
   });
 });
 
+describe("cookie size (ASVS 5.0 3.3.5)", () => {
+  it("construction fails for options that would make an oversized Set-Cookie", () => {
+    expect(() => new CookieTransport({ cookieName: "n".repeat(3073) })).toThrow(ConfigurationError);
+    expect(() => new CookieTransport({ cookieName: "n".repeat(3072) })).not.toThrow();
+    expect(() => new CookieTransport({ cookiePath: `/${"p".repeat(1024)}` })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => new CookieTransport({ cookieDomain: `${"d".repeat(1017)}.example` })).toThrow(
+      ConfigurationError,
+    );
+  });
+
+  it("refuses at read a value whose name and value pass 4096 bytes", () => {
+    const transport = new CookieTransport({ cookieName: "auth" });
+    const fits = "a".repeat(MAX_COOKIE_BYTES - 4);
+    expect(transport.readToken(authRequest({}, { auth: fits }))).toBe(fits);
+    expect(transport.readToken(authRequest({}, { auth: `${fits}a` }))).toBeNull();
+  });
+
+  it("a token too large for a cookie fails the login loudly instead of a cookie browsers drop", () => {
+    const transport = new CookieTransport({ cookieName: "auth" });
+    expect(() => transport.loginResponse("a".repeat(MAX_COOKIE_BYTES - 4))).not.toThrow();
+    expect(() => transport.loginResponse("a".repeat(MAX_COOKIE_BYTES - 3))).toThrow(
+      ConfigurationError,
+    );
+  });
+
+  it("ASVS 5.0 3.3.1, 3.3.3: the __Host- prefix is available and its rules are enforced", () => {
+    const [cookie] =
+      new CookieTransport({ cookieName: "__Host-auth" }).loginResponse("tok").cookies ?? [];
+    expect(cookie).toMatchObject({ name: "__Host-auth", path: "/", secure: true });
+    expect(cookie).not.toHaveProperty("domain");
+  });
+});
+
 describe("CookieTransport.readToken", () => {
   const transport = new CookieTransport({ cookieName: "auth" });
 
@@ -98,6 +138,7 @@ describe("CookieTransport.readToken", () => {
     ["a value with a comma", "a,b"],
     ["a non-ASCII value", "tökén"],
     ["an oversized value", "a".repeat(MAX_TOKEN_LENGTH + 1)],
+    ["a value past the cookie size", "a".repeat(4093)],
   ])("answers null for %s", (_, value) => {
     expect(transport.readToken(authRequest({}, { auth: value }))).toBeNull();
   });

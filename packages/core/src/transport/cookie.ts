@@ -37,6 +37,16 @@ const COOKIE_DOMAIN_RE =
 const COOKIE_VALUE_RE = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/;
 
 /**
+ * Largest cookie name plus value, in bytes: browsers drop a larger cookie silently
+ * (RFC 6265bis §5.7; ASVS 5.0 3.3.5). Names and values here are ASCII, so bytes = length.
+ */
+export const MAX_COOKIE_BYTES = 4096;
+/** Largest attribute value (Path, Domain) a browser keeps (RFC 6265bis §5.7). */
+export const MAX_COOKIE_ATTRIBUTE_BYTES = 1024;
+// Room a cookie name must leave for the token: a JWT with a few claims is 300–600 bytes.
+const TOKEN_ROOM_BYTES = 1024;
+
+/**
  * Token in a cookie; login answers `204` with `Set-Cookie`, logout `204` with an
  * expiring cookie. Invalid names, paths, domains or prefix rules fail at construction.
  *
@@ -76,6 +86,15 @@ export class CookieTransport implements Transport {
     };
     if (!COOKIE_NAME_RE.test(this.cookieName))
       fail(`invalid cookie name ${JSON.stringify(this.cookieName)}`);
+    if (this.cookieName.length > MAX_COOKIE_BYTES - TOKEN_ROOM_BYTES)
+      fail(`the cookie name leaves no room for a token in ${MAX_COOKIE_BYTES} bytes`);
+    for (const [what, value] of [
+      ["cookiePath", this.cookiePath],
+      ["cookieDomain", this.cookieDomain ?? ""],
+    ] as const) {
+      if (value.length > MAX_COOKIE_ATTRIBUTE_BYTES)
+        fail(`${what} is longer than the ${MAX_COOKIE_ATTRIBUTE_BYTES} bytes browsers keep`);
+    }
     if (!COOKIE_PATH_RE.test(this.cookiePath))
       fail(`invalid cookie path ${JSON.stringify(this.cookiePath)}`);
     if (this.cookieDomain !== undefined && !COOKIE_DOMAIN_RE.test(this.cookieDomain)) {
@@ -103,10 +122,16 @@ export class CookieTransport implements Transport {
     }
   }
 
+  /** The token in the cookie; null when absent, malformed, or larger than a cookie can be. */
   readToken(request: AuthRequest): string | null {
     const value = request.cookie(this.cookieName);
-    if (!value || value.length > MAX_TOKEN_LENGTH || !COOKIE_VALUE_RE.test(value)) return null;
+    if (!value || value.length > this.maxValueBytes() || !COOKIE_VALUE_RE.test(value)) return null;
     return value;
+  }
+
+  // No browser sends more; a larger value was not set by us (and a token is bounded anyway).
+  private maxValueBytes(): number {
+    return Math.min(MAX_TOKEN_LENGTH, MAX_COOKIE_BYTES - this.cookieName.length);
   }
 
   private cookie(value: string, maxAge: number | undefined): CookieSpec {
@@ -123,7 +148,16 @@ export class CookieTransport implements Transport {
     return spec;
   }
 
+  /**
+   * 204 with the token cookie. A token too large for a cookie throws `ConfigurationError`
+   * (a strategy whose tokens grew past 4 KiB): a browser would drop it silently.
+   */
   loginResponse(token: string): AuthResponse {
+    if (token.length > this.maxValueBytes()) {
+      throw new ConfigurationError(
+        `CookieTransport: a ${token.length}-byte token does not fit in a ${MAX_COOKIE_BYTES}-byte cookie named ${this.cookieName}`,
+      );
+    }
     return {
       status: 204,
       headers: { ...NO_STORE_HEADERS },
