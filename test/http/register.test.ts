@@ -134,3 +134,20 @@ describe("POST /auth/register", () => {
     expect(bad.status).toBe(422);
   });
 });
+
+describe("password policy lists over HTTP", () => {
+  it("ASVS 5.0 6.2.4: with rejectCommonPasswords, a common password -> 400 REGISTER_INVALID_PASSWORD with the reason", async () => {
+    app = await startApp({ passwordPolicy: { rejectCommonPasswords: true } });
+    const res = await register(app.url, "common@example.com", "Password123");
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      detail: {
+        code: "REGISTER_INVALID_PASSWORD",
+        reason: "Password is too common; choose one that is harder to guess",
+      },
+    });
+    expect((await register(app.url, "common@example.com", "correct horse battery")).status).toBe(
+      201,
+    );
+  });
+});

@@ -5,6 +5,7 @@ import {
   AuthenticationBackend,
   BearerTransport,
   CookieTransport,
+  type PasswordPolicyOptions,
   type Strategy,
   type UserDatabase,
   UserManager,
@@ -65,6 +66,8 @@ export interface AppOptions {
    * limits no suite reaches (100,000 a minute); `{}` gives Tessera's real defaults.
    */
   rateLimit?: RateLimitOptions | false;
+  /** The user manager's password policy (e.g. `{ rejectCommonPasswords: true }`). */
+  passwordPolicy?: PasswordPolicyOptions;
   /** Mounts `tessera.docsRouter()` (with these options), last. */
   docs?: DocsRouterOptions | true;
   /**
@@ -138,6 +141,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
       idParser: store.idParser,
       verificationTokenSecret: VERIFY_SECRET,
       resetPasswordTokenSecret: RESET_SECRET,
+      ...(options.passwordPolicy ? { passwordPolicy: options.passwordPolicy } : {}),
       hooks: {
         onAfterRequestVerify: (user, token) => {
           outbox.push({ kind: "verify", email: user.email, token });

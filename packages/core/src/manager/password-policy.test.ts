@@ -3,7 +3,7 @@ import { InvalidPasswordError } from "../errors.js";
 import type { UserCreate } from "../models.js";
 import { makeManager, register } from "../test-utils/manager.js";
 import type { MemoryUser } from "../testing/memory.js";
-import { checkPasswordLength } from "./password-policy.js";
+import { checkPasswordLength, commonPasswords, PASSWORD_REASONS } from "./password-policy.js";
 import { UserManager } from "./user-manager.js";
 
 async function rejection(promise: Promise<unknown>): Promise<InvalidPasswordError> {
@@ -100,5 +100,68 @@ describe("overridden validatePassword", () => {
     const user = await register(manager, "carol@example.com");
     const error = await rejection(manager.update({ password: "carol-new-password" }, user));
     expect(error.reason).toBe("Password should not contain the e-mail");
+  });
+});
+
+describe("common, forbidden and breached passwords", () => {
+  const input = { email: "a@example.com", password: "" };
+  it("ASVS 5.0 6.2.4: rejectCommonPasswords refuses the bundled top 10,000 (any case), with a reason", async () => {
+    const { manager } = makeManager({ passwordPolicy: { rejectCommonPasswords: true } });
+    for (const password of ["password", "Password1", "QWERTYUIOP", "iloveyou", "12345678"]) {
+      const error = await rejection(manager.validatePassword(password, input));
+      expect(error.reason).toBe(PASSWORD_REASONS.common);
+    }
+    await expect(
+      manager.validatePassword("correct horse battery staple", input),
+    ).resolves.toBeUndefined();
+    expect((await commonPasswords()).size).toBe(10_000);
+    for (const p of await commonPasswords()) expect([...p].length).toBeGreaterThanOrEqual(8);
+  });
+
+  it("the list is off by default", async () => {
+    const { manager } = makeManager();
+    await expect(manager.validatePassword("password", input)).resolves.toBeUndefined();
+  });
+
+  it("ASVS 5.0 6.2.11: forbiddenPasswords refuses context-specific words, any case or width", async () => {
+    const { manager } = makeManager({
+      passwordPolicy: { forbiddenPasswords: ["tessera-rocks", "Acme Corp 2026"] },
+    });
+    for (const password of ["TESSERA-ROCKS", "acme corp 2026", "ｔｅｓｓｅｒａ-ｒｏｃｋｓ"]) {
+      const error = await rejection(manager.validatePassword(password, input));
+      expect(error.reason).toBe(PASSWORD_REASONS.forbidden);
+    }
+  });
+
+  it("ASVS 5.0 6.2.12: isBreached is asked after the length checks; true refuses", async () => {
+    const asked: string[] = [];
+    const { manager } = makeManager({
+      passwordPolicy: {
+        isBreached: async (password) => {
+          asked.push(password);
+          return password === "breached password";
+        },
+      },
+    });
+    const error = await rejection(manager.validatePassword("breached password", input));
+    expect(error.reason).toBe(PASSWORD_REASONS.breached);
+    await rejection(manager.validatePassword("short", input));
+    await expect(manager.validatePassword("a fine passphrase", input)).resolves.toBeUndefined();
+    expect(asked).toEqual(["breached password", "a fine passphrase"]);
+  });
+
+  it("the length bounds are checked before any list or hashing (a 1 MB password costs nothing)", async () => {
+    let asked = false;
+    const { manager } = makeManager({
+      passwordPolicy: {
+        rejectCommonPasswords: true,
+        isBreached: () => {
+          asked = true;
+          return false;
+        },
+      },
+    });
+    await rejection(manager.validatePassword("a".repeat(1_000_000), input));
+    expect(asked).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { InvalidPasswordError } from "../errors.js";
 
-/** Length bounds of the default password policy. */
+/** The default password policy: length bounds, and optional lists to refuse. */
 export interface PasswordPolicyOptions {
   /** Minimum length in Unicode code points (ASVS 5.0 6.2.1). @default 8 */
   minLength?: number;
@@ -9,6 +9,72 @@ export interface PasswordPolicyOptions {
    * costs nothing (ASVS 5.0 6.2.9 asks to allow at least 64). @default 1024
    */
   maxLength?: number;
+  /**
+   * Refuse the 10,000 most common passwords of 8+ characters (a list bundled with Tessera,
+   * from zxcvbn-ts, MIT), compared case-insensitively (ASVS 5.0 6.2.4).
+   * @default false
+   */
+  rejectCommonPasswords?: boolean;
+  /**
+   * More passwords to refuse, compared case-insensitively: your context-specific words,
+   * such as the product's name (ASVS 5.0 6.1.2, 6.2.11).
+   * @default []
+   */
+  forbiddenPasswords?: Iterable<string>;
+  /**
+   * A breached-password check (e.g. Have I Been Pwned's k-anonymity range API, through your
+   * own HTTP client): true refuses the password (ASVS 5.0 6.2.12). Throw to fail the request.
+   * @default none
+   */
+  isBreached?: (password: string) => boolean | Promise<boolean>;
+}
+
+/** Reasons shown to the client when a password is refused by a list. */
+export const PASSWORD_REASONS = {
+  common: "Password is too common; choose one that is harder to guess",
+  forbidden: "Password is not allowed here; choose another",
+  breached: "Password has appeared in a data breach; choose another",
+} as const;
+
+let common: Promise<ReadonlySet<string>> | undefined;
+
+/** The bundled common-password list, loaded (and parsed) once, on first use. */
+export function commonPasswords(): Promise<ReadonlySet<string>> {
+  common ??= import("../password/common-passwords-data.js").then(
+    ({ COMMON_PASSWORDS }) => new Set(COMMON_PASSWORDS.split("\n").filter(Boolean)),
+  );
+  return common;
+}
+
+const fold = (password: string) => password.normalize("NFKC").toLowerCase();
+
+// The lower-cased forbidden words of each options object, computed once.
+const forbiddenSets = new WeakMap<object, ReadonlySet<string>>();
+
+/**
+ * The whole default policy: {@link checkPasswordLength}, then the lists the options turn
+ * on. Throws {@link InvalidPasswordError} with a reason meant for the user.
+ */
+export async function checkPassword(
+  password: string,
+  options: PasswordPolicyOptions = {},
+): Promise<void> {
+  checkPasswordLength(password, options);
+  const folded = fold(password);
+  if (options.rejectCommonPasswords && (await commonPasswords()).has(folded)) {
+    throw new InvalidPasswordError(PASSWORD_REASONS.common);
+  }
+  if (options.forbiddenPasswords) {
+    let set = forbiddenSets.get(options);
+    if (!set) {
+      set = new Set([...options.forbiddenPasswords].map(fold));
+      forbiddenSets.set(options, set);
+    }
+    if (set.has(folded)) throw new InvalidPasswordError(PASSWORD_REASONS.forbidden);
+  }
+  if (options.isBreached && (await options.isBreached(password))) {
+    throw new InvalidPasswordError(PASSWORD_REASONS.breached);
+  }
 }
 
 /**

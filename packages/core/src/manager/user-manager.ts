@@ -28,7 +28,7 @@ import type { UserChange } from "../strategy/base.js";
 import { safeEqual } from "../tokens/opaque.js";
 import { type Secret, secretKey, signPurposeToken, verifyPurposeToken } from "../tokens/signed.js";
 import type { UserManagerHooks } from "./hooks.js";
-import { checkPasswordLength, type PasswordPolicyOptions } from "./password-policy.js";
+import { checkPassword, type PasswordPolicyOptions } from "./password-policy.js";
 import { describeChange, notifyStrategies, type StrategySource } from "./session-sync.js";
 
 /** Options of {@link UserManager}. */
@@ -51,7 +51,7 @@ export interface UserManagerOptions<U extends UserProtocol<ID>, ID> {
   verificationTokenAudience?: string;
   /** @default "tessera:reset" */
   resetPasswordTokenAudience?: string;
-  /** Bounds of the default `validatePassword`. */
+  /** The default `validatePassword`'s rules: length bounds, common/forbidden/breached lists. */
   passwordPolicy?: PasswordPolicyOptions;
   /** Lifecycle hooks; a subclass may override the methods instead. */
   hooks?: Partial<UserManagerHooks<U>>;
@@ -181,7 +181,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
    * throw {@link InvalidPasswordError} with a reason for the user.
    */
   async validatePassword(password: string, _user: UserCreate | U): Promise<void> {
-    checkPasswordLength(password, this.options.passwordPolicy);
+    await checkPassword(password, this.options.passwordPolicy);
   }
 
   /** Registers a user. `safe` drops privileged flags (the public register route). */
