@@ -9,6 +9,7 @@ import {
   AuthenticationBackend,
   BearerTransport,
   objectIdStringParser,
+  type RateLimitStore,
   type Strategy,
   type UserDatabase,
   UserManager,
@@ -28,11 +29,12 @@ import {
   MongoUserDatabase,
   type MongoUserDocument,
 } from "@tessera/db-mongo";
-import { Tessera } from "@tessera/koa";
+import { type RateLimitOptions, Tessera } from "@tessera/koa";
 import { DatabaseStrategy } from "@tessera/strategy-database";
 import { JWTStrategy, MemoryJwtRevocationStore } from "@tessera/strategy-jwt";
 import { RedisStrategy, recommendedRedisOptions } from "@tessera/strategy-redis";
 import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
+import { RedisRateLimitStore } from "@tessera/strategy-redis/rate-limit";
 import { Redis } from "ioredis";
 import Koa, { type Context } from "koa";
 import { MongoClient } from "mongodb";
@@ -54,15 +56,27 @@ interface Backends {
   getUserManager: () => UserManager<AnyUser, string>;
 }
 
-/** A Koa app with the auth routers of `backends`, register and users; the limiter off. */
+const UNREACHED = { limit: 100_000, windowSeconds: 60 };
+/** Limits these workers never reach: the limiter runs (and counts in its store) but refuses nothing. */
+const unreachable = (store?: RateLimitStore): RateLimitOptions => ({
+  ...(store ? { store } : {}),
+  routes: Object.fromEntries(
+    ["login", "register", "forgotPassword", "requestVerifyToken", "resetPassword"].map((r) => [
+      r,
+      { account: UNREACHED, client: UNREACHED },
+    ]),
+  ),
+});
+
+/** A Koa app with the auth routers of `backends`, register and users. */
 async function serve(
   setup: Backends,
+  rateLimit: RateLimitOptions = unreachable(),
 ): Promise<{ url: string; errors: unknown[]; close(): Promise<void> }> {
   const tessera = new Tessera<AnyUser, string>({
     backends: setup.backends,
     getUserManager: setup.getUserManager,
-    // This test is about outages: a rate limit answering its own 429s would only blur it.
-    ...({ rateLimit: false } as object),
+    rateLimit,
   });
   const app = new Koa();
   app.silent = true;
@@ -330,7 +344,7 @@ describe("ASVS 5.0 16.5.2, 16.5.3: a backing service stopped under load -> coded
     client.close();
   }, 60_000);
 
-  it("Redis: Redis sessions and a JWT denylist in Redis, reads and logins", async () => {
+  it("Redis: Redis sessions, a JWT denylist and the rate limiter's counters in Redis, reads and logins", async () => {
     const server = await startPrivateService("redis");
     cleanup.push(() => server.dispose());
     const redis = new Redis(server.url, { ...recommendedRedisOptions, lazyConnect: true });
@@ -343,13 +357,17 @@ describe("ASVS 5.0 16.5.2, 16.5.3: a backing service stopped under load -> coded
       secret: SECRET,
       revocationStore: new RedisJwtRevocationStore({ redis }),
     });
-    const app = await serve({
-      backends: [
-        bearer("redis", () => sessions),
-        bearer("jwt", () => jwt as Strategy<AnyUser, string>),
-      ],
-      getUserManager: () => manager(users as unknown as UserDatabase<AnyUser, string>),
-    });
+    const app = await serve(
+      {
+        backends: [
+          bearer("redis", () => sessions),
+          bearer("jwt", () => jwt as Strategy<AnyUser, string>),
+        ],
+        getUserManager: () => manager(users as unknown as UserDatabase<AnyUser, string>),
+      },
+      // Counted in the same Redis: while it is down, a login is refused (503) before argon2.
+      unreachable(new RedisRateLimitStore({ redis })),
+    );
     cleanup.push(() => app.close());
     // A crash: Redis keeps nothing here, so sessions are gone after it; logins work again.
     const run = await outageUnderLoad(app.url, ["redis", "jwt"], server, "crash");
