@@ -39,13 +39,14 @@ async function api(method, path, { json, form } = {}) {
   } catch {
     data = text;
   }
-  return { ok: res.ok, status: res.status, data };
+  return { ok: res.ok, status: res.status, data, retryAfter: res.headers.get("retry-after") };
 }
 
 const MESSAGES = {
   LOGIN_BAD_CREDENTIALS: "Wrong email or password.",
   LOGIN_USER_NOT_VERIFIED: "Verify your email first: use the link we sent you.",
   REGISTER_USER_ALREADY_EXISTS: "An account with this email already exists. Log in instead.",
+  UPDATE_USER_INVALID_CURRENT_PASSWORD: "Your current password is wrong.",
   VERIFY_USER_BAD_TOKEN: "This verification link is invalid or has expired.",
   VERIFY_USER_ALREADY_VERIFIED: "Your email address is already verified.",
   RESET_PASSWORD_BAD_TOKEN:
@@ -56,6 +57,10 @@ const MESSAGES = {
 
 /** A sentence for an API error body: `{"detail": "CODE"}`, `{"detail": {code, reason}}` or a 422 list. */
 function explain(res) {
+  // Rate limited: the body is the usual one (a login's says "bad credentials"); the status tells.
+  if (res.status === 429) {
+    return `Too many attempts. Try again in ${res.retryAfter ?? "a few"} seconds.`;
+  }
   const detail = res.data?.detail;
   if (typeof detail === "string") return MESSAGES[detail] ?? `Something went wrong (${detail}).`;
   if (detail && typeof detail === "object" && !Array.isArray(detail)) {

@@ -10,6 +10,7 @@ import { DatabaseStrategy } from "@tessera/strategy-database";
 import { JWTStrategy, MemoryJwtRevocationStore } from "@tessera/strategy-jwt";
 import { RedisStrategy } from "@tessera/strategy-redis";
 import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
+import { RedisRateLimitStore } from "@tessera/strategy-redis/rate-limit";
 import type { Redis } from "ioredis";
 import type { Context } from "koa";
 import type { Config } from "./config.js";
@@ -115,6 +116,8 @@ export function createAuth(deps: {
       idParser: store.idParser,
       verificationTokenSecret: secrets.verify,
       resetPasswordTokenSecret: secrets.reset,
+      // The 10,000 most common passwords are refused, with a reason the page shows.
+      passwordPolicy: { rejectCommonPasswords: true },
       hooks: {
         // FastAPI Users' recipe: ask for verification right after registering.
         onAfterRegister: async (user, context) => {
@@ -137,6 +140,16 @@ export function createAuth(deps: {
     // CSRF protection of the cookie backend is on by default; a stable key keeps the
     // double-submit tokens valid across restarts and between instances.
     csrf: { secret: secrets.csrf },
+    // Tessera's default limits on login, register and the mail routes; counted in Redis
+    // when there is one, so every instance of the app shares them.
+    rateLimit: config.rateLimit
+      ? {
+          ...(redis ? { store: new RedisRateLimitStore({ redis }) } : {}),
+          trustedProxies: config.trustedProxies,
+          onLimited: (event) =>
+            log.warn(`rate limit: ${event.route} by ${event.scope} from ${event.client}`),
+        }
+      : false,
   });
 
   return {

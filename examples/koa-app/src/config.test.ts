@@ -51,3 +51,16 @@ describe("loadConfig", () => {
     for (const env of bad) expect(() => loadConfig(env)).toThrow(ConfigError);
   });
 });
+
+describe("rate limiting settings", () => {
+  it("on by default; RATE_LIMIT=off turns it off; TRUSTED_PROXIES is a comma list", () => {
+    expect(loadConfig({}).rateLimit).toBe(true);
+    expect(loadConfig({ RATE_LIMIT: "off" }).rateLimit).toBe(false);
+    expect(() => loadConfig({ RATE_LIMIT: "maybe" })).toThrow(ConfigError);
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(loadConfig({ TRUSTED_PROXIES: "10.0.0.0/8, ::1" }).trustedProxies).toEqual([
+      "10.0.0.0/8",
+      "::1",
+    ]);
+  });
+});

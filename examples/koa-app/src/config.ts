@@ -34,6 +34,13 @@ export interface Config {
   };
   /** Secure cookies, unless the app is served over plain HTTP on this machine. */
   cookieSecure: boolean;
+  /** `RATE_LIMIT=off` turns Tessera's rate limiting off (for load tests). @default on */
+  rateLimit: boolean;
+  /**
+   * `TRUSTED_PROXIES`: comma-separated addresses or CIDR ranges of reverse proxies whose
+   * X-Forwarded-For names the client, for rate limiting. @default none
+   */
+  trustedProxies: string[];
 }
 
 /** The app's own `data/` directory (beside `src/` and `dist/`). */
@@ -74,7 +81,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Browsers keep Secure cookies off plain HTTP, except on localhost: without TLS
     // anywhere else, a Secure cookie would never come back.
     cookieSecure: !(protocol === "http:" && LOOPBACK.has(hostname)),
+    rateLimit: parseRateLimit(env.RATE_LIMIT),
+    trustedProxies: (env.TRUSTED_PROXIES ?? "")
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean),
   };
+}
+
+function parseRateLimit(value: string | undefined): boolean {
+  if (value === undefined || value === "" || value === "on") return true;
+  if (value === "off") return false;
+  throw new ConfigError(`RATE_LIMIT must be "on" or "off", not "${value}"`);
 }
 
 function parsePort(value: string | undefined): number {
