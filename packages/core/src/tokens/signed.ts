@@ -7,12 +7,32 @@ export const MIN_SECRET_BYTES = 32;
 /** A secret given as text or bytes; text is UTF-8 encoded. */
 export type Secret = string | Uint8Array;
 
+const encoder = new TextEncoder();
+// Apps build a UserManager per request, and each encodes its two secrets: remembering the
+// few secrets a process has keeps that off the per-request path. Bounded, in case an app
+// makes secrets on the fly.
+const encoded = new Map<string, Uint8Array>();
+const MAX_ENCODED = 32;
+
 /**
  * Encodes a secret as bytes, refusing ones shorter than 32 bytes: an HS256 key shorter
  * than its hash output is brute-forceable offline from any token (ASVS 5.0 9.1.2).
+ * A string secret's bytes are shared between calls: read them, never write to them.
  */
 export function secretKey(secret: Secret, what: string): Uint8Array {
-  const key = typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
+  let key: Uint8Array;
+  if (typeof secret === "string") {
+    const known = encoded.get(secret);
+    if (known) {
+      key = known;
+    } else {
+      key = encoder.encode(secret);
+      if (encoded.size >= MAX_ENCODED) encoded.clear();
+      encoded.set(secret, key);
+    }
+  } else {
+    key = secret;
+  }
   if (key.byteLength < MIN_SECRET_BYTES) {
     throw new ConfigurationError(
       `${what} must be at least ${MIN_SECRET_BYTES} bytes (got ${key.byteLength}); ` +
