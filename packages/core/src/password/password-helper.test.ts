@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import * as argon2 from "@node-rs/argon2";
 import * as bcrypt from "@node-rs/bcrypt";
@@ -225,5 +226,30 @@ describe("PasswordHelper and the event loop", () => {
     // Generous bound (histogram values are nanoseconds): a synchronous hash of 20 × ~19 MiB
     // argon2id would block for well over a second; off-loop hashing stays near zero.
     expect(histogram.max / 1e6).toBeLessThan(200);
+  });
+});
+
+describe("PasswordHelper concurrency (a login storm must not starve the event loop)", () => {
+  it("leaves a core to the event loop by default, one limit shared by every helper", () => {
+    const expected = Math.max(1, availableParallelism() - 1);
+    expect(new PasswordHelper().concurrency).toBe(expected);
+    expect(new PasswordHelper({ memoryCost: 32768 }).concurrency).toBe(expected);
+  });
+
+  it("queues hashes and verifications past the limit; every one completes", async () => {
+    const one = new PasswordHelper({ concurrency: 1 });
+    const hashes = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => one.hash(`${PASSWORD}${i}`)),
+    );
+    const results = await Promise.all(
+      hashes.map((hash, i) => one.verifyAndUpdate(`${PASSWORD}${i}`, hash)),
+    );
+    expect(results.every((r) => r.verified)).toBe(true);
+  });
+
+  it("refuses a concurrency that is not a positive integer", () => {
+    for (const concurrency of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new PasswordHelper({ concurrency })).toThrow(/concurrency/);
+    }
   });
 });

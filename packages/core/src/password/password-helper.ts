@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import * as argon2 from "@node-rs/argon2";
 import * as bcrypt from "@node-rs/bcrypt";
+import { ConfigurationError } from "../errors.js";
+import { ConcurrencyLimiter } from "./limiter.js";
 
 /** Argon2id cost parameters. */
 export interface Argon2Options {
@@ -13,6 +16,14 @@ export interface Argon2Options {
   timeCost?: number;
   /** Lanes. @default 1 */
   parallelism?: number;
+  /**
+   * Most hashes and verifications running at once; more wait their turn. Each one keeps a
+   * core busy for tens of milliseconds on libuv's thread pool, so leaving a core to the
+   * event loop keeps authenticated requests fast during a login storm (logins then queue).
+   * Without this option, every PasswordHelper of the process shares one limit.
+   * @default max(1, os.availableParallelism() - 1), shared process-wide
+   */
+  concurrency?: number;
 }
 
 /** Result of {@link PasswordHelper.verifyAndUpdate}. */
@@ -39,6 +50,8 @@ const ARGON2_VERSION_0X13 = 1 as argon2.ParsedHashOptions["version"];
 
 const BCRYPT_RE = /^\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
+let sharedLimiter: ConcurrencyLimiter | undefined;
+
 /**
  * argon2id password hashing with bcrypt verification for migrated users.
  *
@@ -52,7 +65,8 @@ const BCRYPT_RE = /^\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}$/;
  * const { verified, updatedHash } = await helper.verifyAndUpdate(input, hash);
  */
 export class PasswordHelper implements PasswordHelperProtocol {
-  private readonly options: Required<Argon2Options>;
+  private readonly options: Required<Omit<Argon2Options, "concurrency">>;
+  private readonly limiter: ConcurrencyLimiter;
 
   constructor(options: Argon2Options = {}) {
     this.options = {
@@ -60,11 +74,25 @@ export class PasswordHelper implements PasswordHelperProtocol {
       timeCost: options.timeCost ?? 2,
       parallelism: options.parallelism ?? 1,
     };
+    const { concurrency } = options;
+    if (concurrency === undefined) {
+      sharedLimiter ??= new ConcurrencyLimiter(Math.max(1, availableParallelism() - 1));
+      this.limiter = sharedLimiter;
+    } else if (Number.isSafeInteger(concurrency) && concurrency > 0) {
+      this.limiter = new ConcurrencyLimiter(concurrency);
+    } else {
+      throw new ConfigurationError("PasswordHelper: concurrency must be a positive integer");
+    }
+  }
+
+  /** How many hashes or verifications may run at once (see `concurrency`). */
+  get concurrency(): number {
+    return this.limiter.limit;
   }
 
   /** argon2id hash in PHC string format. */
   hash(password: string): Promise<string> {
-    return argon2.hash(password, { ...this.options, algorithm: ARGON2ID });
+    return this.limiter.run(() => argon2.hash(password, { ...this.options, algorithm: ARGON2ID }));
   }
 
   /**
@@ -76,9 +104,9 @@ export class PasswordHelper implements PasswordHelperProtocol {
     let verified = false;
     try {
       if (typeof hash === "string" && hash.startsWith("$argon2")) {
-        verified = await argon2.verify(hash, password);
+        verified = await this.limiter.run(() => argon2.verify(hash, password));
       } else if (typeof hash === "string" && BCRYPT_RE.test(hash)) {
-        verified = await bcrypt.verify(password, hash);
+        verified = await this.limiter.run(() => bcrypt.verify(password, hash));
       } else {
         // No usable hash (empty, null, foreign format): spend a hash anyway, or the quick
         // answer would tell an attacker that this email has an account (ASVS 5.0 6.3.8).
