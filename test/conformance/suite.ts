@@ -168,29 +168,34 @@ export function describeAdapterConformance<ID>(fixture: AdapterFixture<ID>): voi
         ).resolves.toMatchObject({ isVerified: false });
       });
 
-      it.skipIf(fixture.atomicConditionalUpdates === false)(
-        "ASVS 5.0 15.4.2: 10 concurrent compare-and-set updates from one hash -> exactly one wins",
-        async () => {
-          const db = fixture.users();
-          const user = await db.create(userData("cas-race@example.com"));
-          const results = await Promise.allSettled(
-            Array.from({ length: 10 }, (_, i) =>
-              db.update(
-                user,
-                { hashedPassword: `racer-${i}` },
-                { expectedHashedPassword: user.hashedPassword },
-              ),
+      // FerretDB v1 runs a filtered update as a read then a write, so it cannot make this
+      // atomic; there the test pins what does hold instead of being skipped.
+      const atomic = fixture.atomicConditionalUpdates !== false;
+      it(`ASVS 5.0 15.4.2: 10 concurrent compare-and-set updates from one hash -> ${
+        atomic ? "exactly one wins" : "(FerretDB v1, not atomic) the stored hash is a winner's"
+      }`, async () => {
+        const db = fixture.users();
+        const user = await db.create(userData("cas-race@example.com"));
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) =>
+            db.update(
+              user,
+              { hashedPassword: `racer-${i}` },
+              { expectedHashedPassword: user.hashedPassword },
             ),
-          );
-          const won = results.filter((r) => r.status === "fulfilled");
-          expect(won).toHaveLength(1);
-          for (const r of results) {
-            if (r.status === "rejected") expect(r.reason).toBeInstanceOf(UserUpdateConflictError);
-          }
-          const winner = (won[0] as PromiseFulfilledResult<UserProtocol<ID>>).value;
-          expect((await db.get(user.id))?.hashedPassword).toBe(winner.hashedPassword);
-        },
-      );
+          ),
+        );
+        const won = results.filter((r) => r.status === "fulfilled") as PromiseFulfilledResult<
+          UserProtocol<ID>
+        >[];
+        if (atomic) expect(won).toHaveLength(1);
+        else expect(won.length).toBeGreaterThanOrEqual(1);
+        for (const r of results) {
+          if (r.status === "rejected") expect(r.reason).toBeInstanceOf(UserUpdateConflictError);
+        }
+        const stored = (await db.get(user.id))?.hashedPassword;
+        expect(won.map((w) => w.value.hashedPassword)).toContain(stored);
+      });
 
       it("a conditional update of a deleted user -> UserUpdateConflictError", async () => {
         const db = fixture.users();
