@@ -123,3 +123,13 @@ describe("VerifiedTokenCache", () => {
     expect(Object.isFrozen(cache.get("a", 0))).toBe(true);
   });
 });
+
+describe("VerifiedTokenCache keys", () => {
+  it("a token that shares the cached one's tail but not its text misses", () => {
+    const cache = new VerifiedTokenCache(10);
+    const tail = "s".repeat(100);
+    cache.set(`header.payload-1.${tail}`, { sub: "one", jti: "j", exp: 100, issuedAt: 0 });
+    expect(cache.get(`header.payload-2.${tail}`, 0)).toBeUndefined();
+    expect(cache.get(`header.payload-1.${tail}`, 0)?.sub).toBe("one");
+  });
+});

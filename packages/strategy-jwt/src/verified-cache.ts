@@ -17,7 +17,10 @@ export interface CachedClaims {
  * entry is dropped (insertion order), so memory stays within `maxEntries` tokens.
  */
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, CachedClaims>();
+  // Keyed by the signature segment, the token's last ≤ 86 characters: hashing a whole
+  // 400-character token on every lookup cost more than the rest of the lookup. The full
+  // text is kept and compared, so only the exact token ever hits.
+  private readonly entries = new Map<string, { token: string; claims: CachedClaims }>();
 
   constructor(readonly maxEntries: number) {}
 
@@ -27,26 +30,35 @@ export class VerifiedTokenCache {
 
   /** The claims of `token` if verified before and unexpired at `nowMs`; drops it once expired. */
   get(token: string, nowMs: number): CachedClaims | undefined {
-    const hit = this.entries.get(token);
-    if (hit === undefined) return undefined;
+    const key = keyOf(token);
+    const hit = this.entries.get(key);
+    if (hit === undefined || hit.token !== token) return undefined;
     // jose's rule, to the second: a token is expired once exp <= floor(now).
-    if (hit.exp <= Math.floor(nowMs / 1000)) {
-      this.entries.delete(token);
+    if (hit.claims.exp <= Math.floor(nowMs / 1000)) {
+      this.entries.delete(key);
       return undefined;
     }
-    return hit;
+    return hit.claims;
   }
 
   set(token: string, claims: CachedClaims): void {
     if (this.maxEntries <= 0) return;
-    if (this.entries.size >= this.maxEntries && !this.entries.has(token)) {
+    const key = keyOf(token);
+    if (this.entries.size >= this.maxEntries && !this.entries.has(key)) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(token, Object.freeze({ ...claims }));
+    this.entries.set(key, { token, claims: Object.freeze({ ...claims }) });
   }
 
   clear(): void {
     this.entries.clear();
   }
 }
+
+// An HS256 signature is 43 characters, an ES256 one 86; RS256's 342 are more than enough
+// to tell tokens apart in 86. Two tokens sharing a key only collide in the map: the
+// stored full text decides.
+const KEY_LENGTH = 86;
+const keyOf = (token: string) =>
+  token.length > KEY_LENGTH ? token.slice(token.length - KEY_LENGTH) : token;
