@@ -15,6 +15,13 @@ describe("BearerTransport.readToken", () => {
     expect(read("BeArEr abc+/~==")).toBe("abc+/~==");
   });
 
+  it("trims whitespace around the token, as before the fast path for 'Bearer '", () => {
+    expect(read("Bearer  abc")).toBe("abc");
+    expect(read("Bearer abc ")).toBe("abc");
+    expect(read("Bearer abc\t")).toBe("abc");
+    expect(read("Bearer abc\u00a0")).toBe("abc");
+  });
+
   it("reads a token of the maximum length", () => {
     const token = "a".repeat(MAX_TOKEN_LENGTH);
     expect(read(`Bearer ${token}`)).toBe(token);

@@ -59,6 +59,12 @@ export class BearerTransport implements Transport {
   readToken(request: AuthRequest): string | null {
     const header = request.header("authorization");
     if (!header || header.length > MAX_TOKEN_LENGTH + 7) return null;
+    // The usual spelling first, without lowercasing or trimming (this runs on every
+    // request); whatever it does not accept goes the general way, so the answer is the same.
+    if (header.startsWith("Bearer ")) {
+      const token = header.slice(7);
+      if (B64TOKEN_RE.test(token)) return token;
+    }
     const space = header.indexOf(" ");
     if (space < 0 || header.slice(0, space).toLowerCase() !== "bearer") return null;
     const token = header.slice(space + 1).trim();
