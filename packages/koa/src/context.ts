@@ -16,16 +16,26 @@ export interface TesseraState<U extends UserProtocol<ID>, ID = U["id"]> {
   auth: AuthResult<U, ID, Context> | null;
 }
 
+/** A Koa context seen as an {@link AuthRequest}: one small object per request, no closures. */
+class KoaAuthRequest implements AuthRequest {
+  constructor(private readonly ctx: Context) {}
+
+  header(name: string): string | undefined {
+    const value = this.ctx.req.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  }
+
+  cookie(name: string): string | undefined {
+    // signed: false, or an app with `app.keys` would silently hide our cookie.
+    return this.ctx.cookies.get(name, UNSIGNED);
+  }
+}
+
+const UNSIGNED = Object.freeze({ signed: false });
+
 /** Adapts a Koa context to the transports' {@link AuthRequest}. */
 export function authRequest(ctx: Context): AuthRequest {
-  return {
-    header(name) {
-      const value = ctx.req.headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    },
-    // signed: false, or an app with `app.keys` would silently hide our cookie.
-    cookie: (name) => ctx.cookies.get(name, { signed: false }),
-  };
+  return new KoaAuthRequest(ctx);
 }
 
 /** Writes a transport's {@link AuthResponse} onto the Koa response. */

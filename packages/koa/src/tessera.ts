@@ -75,12 +75,17 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     const csrf = options.csrf === false ? null : new CsrfProtection(options.csrf);
     const rateLimiter = options.rateLimit === false ? null : new RateLimiter(options.rateLimit);
     this.recorder = new OpenAPIRecorder(backends, this.schemas, csrf, rateLimiter);
-    const getUserManager = async (ctx: Context) => {
-      const userManager = await options.getUserManager(ctx);
-      // Every manager learns the backends, so its user changes reach every strategy
-      // (password changes and deactivations end sessions everywhere).
+    // Every manager learns the backends, so its user changes reach every strategy
+    // (password changes and deactivations end sessions everywhere).
+    const attach = (userManager: UserManager<U, ID>) => {
       userManager.attachBackends(backends);
       return userManager;
+    };
+    // No promise of our own when the app's factory is synchronous (the usual case): this
+    // runs on every authenticated request.
+    const getUserManager = (ctx: Context) => {
+      const made = options.getUserManager(ctx);
+      return isPromiseLike(made) ? Promise.resolve(made).then(attach) : attach(made);
     };
     this.deps = {
       getUserManager,
@@ -173,4 +178,8 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
   docsRouter(options: DocsRouterOptions = {}): Router {
     return this.recorder.docsRouter(options);
   }
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
