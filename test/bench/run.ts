@@ -2,7 +2,7 @@
 //
 //   node --import ./ts-resolve.ts run.ts [--rounds 3] [--duration 15] [--warmup 3]
 //     [--connections 64] [--threads 2] [--users 1000] [--variants a,b] [--no-python]
-//     [--login-rounds 3] [--memory-requests 1000000] [--out DIR] [--name latest]
+//     [--login-rounds 3] [--memory-requests 1000000] [--memory-seconds-max 0] [--out DIR] [--name latest]
 //     [--baseline FILE.json]
 //
 // Starts PostgreSQL, Redis and a MongoDB-protocol server (the test harness's modules), seeds
@@ -11,7 +11,7 @@
 // warm-up; ratios are to bare Koa in the same round. Then the login-under-load benchmark and
 // the memory soak. Writes DIR/NAME.json, DIR/NAME.svg and, for the default output, the
 // results section of docs/benchmarks.md.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -52,6 +52,7 @@ const { values: opts } = parseArgs({
     "login-seconds": { type: "string", default: "15" },
     "memory-requests": { type: "string", default: "1000000" },
     "memory-variants": { type: "string" },
+    "memory-seconds-max": { type: "string", default: "0" },
     out: { type: "string", default: join(ROOT, "docs", "benchmarks") },
     name: { type: "string", default: "latest" },
     baseline: { type: "string" },
@@ -90,10 +91,11 @@ function ensurePython(): string {
 }
 
 function versions(python: string | null): Record<string, string> {
+  // Read from node_modules directly: some packages (@koa/router) do not export package.json.
   const pkg = (name: string) => {
     try {
-      const req = import.meta.resolve(`${name}/package.json`);
-      return (JSON.parse(readFileSync(fileURLToPath(req), "utf8")) as { version: string }).version;
+      const file = join(BENCH, "node_modules", name, "package.json");
+      return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
     } catch {
       return "?";
     }
@@ -116,15 +118,10 @@ function versions(python: string | null): Record<string, string> {
   ]) {
     out[n] = pkg(n);
   }
+  // Output whatever the exit code (`wrk --version` exits 1).
   const run = (cmd: string, args: string[]) => {
-    try {
-      return execFileSync(cmd, args, {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "pipe"],
-      }).trim();
-    } catch {
-      return "?";
-    }
+    const r = spawnSync(cmd, args, { encoding: "utf8" });
+    return `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() || "?";
   };
   out.wrk = run(ensureWrk(), ["--version"]).split("\n")[0]?.split(" [")[0] ?? "?";
   out.postgres = run(
@@ -223,53 +220,67 @@ function runNode(script: string, args: string[], marker: string): Promise<Record
   });
 }
 
+/**
+ * p50/p99 of `GET /users/me` at a fixed 200 req/s (open loop), alone and while 50 password
+ * logins are kept in flight, on the server as shipped and on one whose hashing may use all
+ * of libuv's pool (concurrency 4: the behaviour before PasswordHelper's limit), alternated.
+ */
 async function loginUnderLoad(
   env: ServerEnvironment,
   pool: string,
   emailsFile: string,
   rounds: number,
 ): Promise<LoginResult[]> {
-  const variant: Variant = {
-    name: "tessera-login",
-    label: "login",
-    group: "tessera",
-    runtime: "node",
-    server: "tessera-login",
-    pool: "db",
-  };
-  const server = await startServer(variant, env);
   const seconds = num("login-seconds");
   const rate = 200;
-  const me = `http://127.0.0.1:${server.port}/users/me`;
-  const login = `http://127.0.0.1:${server.port}/auth/db/login`;
   const results: LoginResult[] = [];
-  try {
-    await runWrk({ url: me, tokensFile: pool, threads: 1, connections: 8, seconds: num("warmup") });
-    for (let round = 1; round <= rounds; round++) {
-      const idle = await runNode(
-        "probe.ts",
-        [me, pool, String(rate), String(seconds)],
-        "PROBE_JSON",
-      );
-      const loginsRun = runNode(
-        "logins.ts",
-        [login, emailsFile, PASSWORD, "50", String(seconds + 3)],
-        "LOGINS_JSON",
-      );
-      await new Promise((r) => setTimeout(r, 2000));
-      const loaded = await runNode(
-        "probe.ts",
-        [me, pool, String(rate), String(seconds)],
-        "PROBE_JSON",
-      );
-      const logins = await loginsRun;
-      results.push({ round, idle, loaded, logins } as unknown as LoginResult);
-      log(
-        `login round ${round}: /users/me p99 ${idle.p99Ms?.toFixed(2)} ms idle, ${loaded.p99Ms?.toFixed(2)} ms with logins (${logins.perSecond?.toFixed(1)} logins/s)`,
-      );
+  for (let round = 1; round <= rounds; round++) {
+    for (const arm of ["limited", "unlimited"] as const) {
+      const variant: Variant = {
+        name: "tessera-login",
+        label: "login",
+        group: "tessera",
+        runtime: "node",
+        server: "tessera-login",
+        pool: "db",
+        env: arm === "unlimited" ? { BENCH_HASH_CONCURRENCY: "4" } : {},
+      };
+      const server = await startServer(variant, env);
+      const me = `http://127.0.0.1:${server.port}/users/me`;
+      const login = `http://127.0.0.1:${server.port}/auth/db/login`;
+      try {
+        await runWrk({
+          url: me,
+          tokensFile: pool,
+          threads: 1,
+          connections: 8,
+          seconds: num("warmup"),
+        });
+        const idle = await runNode(
+          "probe.ts",
+          [me, pool, String(rate), String(seconds)],
+          "PROBE_JSON",
+        );
+        const loginsRun = runNode(
+          "logins.ts",
+          [login, emailsFile, PASSWORD, "50", String(seconds + 3)],
+          "LOGINS_JSON",
+        );
+        await new Promise((r) => setTimeout(r, 2000));
+        const loaded = await runNode(
+          "probe.ts",
+          [me, pool, String(rate), String(seconds)],
+          "PROBE_JSON",
+        );
+        const logins = await loginsRun;
+        results.push({ round, arm, idle, loaded, logins } as unknown as LoginResult);
+        log(
+          `login round ${round} (${arm} hashing): /users/me p99 ${idle.p99Ms?.toFixed(2)} ms idle, ${loaded.p99Ms?.toFixed(2)} ms with logins (${logins.perSecond?.toFixed(1)} logins/s, ${logins.failures} failed)`,
+        );
+      } finally {
+        await server.stop();
+      }
     }
-  } finally {
-    await server.stop();
   }
   return results;
 }
@@ -293,7 +304,10 @@ async function memorySoak(
     const heapBefore = await server.heap();
     const rssBefore = server.rss();
     let requests = 0;
-    while (requests < target) {
+    // --memory-seconds-max caps slow variants; the table then shows how many were served.
+    const cap =
+      num("memory-seconds-max") > 0 ? Date.now() + num("memory-seconds-max") * 1000 : Infinity;
+    while (requests < target && Date.now() < cap) {
       const r = await runWrk({ ...common, seconds: 30 });
       if (r.errors > 0)
         throw new Error(`${variant.name}: ${r.errors} errors during the memory soak`);

@@ -24,6 +24,8 @@ export interface VariantSummary {
 
 export interface LoginResult {
   round: number;
+  /** "limited": PasswordHelper as shipped; "unlimited": hashing may use all of libuv's pool. */
+  arm?: "limited" | "unlimited";
   idle: { p50Ms: number; p99Ms: number; maxMs: number; errors: number };
   loaded: { p50Ms: number; p99Ms: number; maxMs: number; errors: number };
   logins: { logins: number; failures: number; perSecond: number; p50Ms: number; p99Ms: number };
@@ -110,11 +112,11 @@ export function loginTable(login: LoginResult[]): string {
   if (login.length === 0) return "(not run)";
   const rows = login.map(
     (l) =>
-      `| ${l.round} | ${f(l.idle.p50Ms, 2)} / ${f(l.idle.p99Ms, 2)} | ${f(l.loaded.p50Ms, 2)} / ${f(l.loaded.p99Ms, 2)} | ${f(l.loaded.p99Ms / l.idle.p99Ms, 2)} | ${f(l.logins.perSecond, 1)} | ${f(l.logins.p50Ms, 0)} / ${f(l.logins.p99Ms, 0)} | ${l.idle.errors + l.loaded.errors + l.logins.failures} |`,
+      `| ${l.round} | ${l.arm ?? "–"} | ${f(l.idle.p50Ms, 2)} / ${f(l.idle.p99Ms, 2)} | ${f(l.loaded.p50Ms, 2)} / ${f(l.loaded.p99Ms, 2)} | ${f(l.loaded.p99Ms / l.idle.p99Ms, 2)} | ${f(l.logins.perSecond, 1)} | ${f(l.logins.p50Ms, 0)} / ${f(l.logins.p99Ms, 0)} | ${l.idle.errors + l.loaded.errors + l.logins.failures} |`,
   );
   return [
-    "| round | `GET /users/me` p50 / p99 ms, no logins | p50 / p99 ms, 50 concurrent logins | p99 ratio | logins/s | login p50 / p99 ms | errors |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| round | hashing | `GET /users/me` p50 / p99 ms, no logins | p50 / p99 ms, 50 concurrent logins | p99 ratio | logins/s | login p50 / p99 ms | errors |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
   ].join("\n");
 }

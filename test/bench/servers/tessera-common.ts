@@ -4,6 +4,7 @@ import {
   AuthenticationBackend,
   BearerTransport,
   type IdParser,
+  PasswordHelper,
   type Strategy,
   type UserDatabase,
   UserManager,
@@ -30,6 +31,11 @@ export function backend(
   });
 }
 
+// BENCH_HASH_CONCURRENCY: the login benchmark's "unlimited" arm (4 = libuv's whole pool).
+const hashConcurrency = Number(process.env.BENCH_HASH_CONCURRENCY ?? 0);
+const passwordHelper =
+  hashConcurrency > 0 ? new PasswordHelper({ concurrency: hashConcurrency }) : undefined;
+
 export function userManager(
   userDb: UserDatabase<BenchUser, string>,
   idParser: IdParser<string> = uuidIdParser,
@@ -37,6 +43,7 @@ export function userManager(
   return new UserManager<BenchUser, string>({
     userDb,
     idParser,
+    ...(passwordHelper ? { passwordHelper } : {}),
     verificationTokenSecret: MANAGER_SECRET,
     resetPasswordTokenSecret: `${MANAGER_SECRET}-reset`,
   });
@@ -49,10 +56,13 @@ export function tesseraApp(options: {
   scope?: Middleware;
   /** @default uuidIdParser */
   idParser?: IdParser<string>;
+  /** Tessera's rate limiting of logins (on by default). */
+  rateLimit?: false;
 }): { app: Koa; tessera: Tessera<BenchUser, string> } {
   const tessera = new Tessera<BenchUser, string>({
     getUserManager: (ctx) => userManager(options.userDb(ctx), options.idParser),
     backends: options.backends,
+    ...(options.rateLimit === false ? { rateLimit: false as const } : {}),
   });
   const app = new Koa();
   if (options.scope) app.use(options.scope);
