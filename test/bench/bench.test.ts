@@ -16,13 +16,11 @@ const out = mkdtempSync(join(tmpdir(), "tessera-bench-smoke-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 it("pnpm run bench: one short round of bare Koa and Tessera JWT writes its results", async () => {
-  // prettier-ignore
-  const args = [
-    "--import", "./ts-resolve.ts", "run.ts",
-    "--rounds", "1", "--duration", "1", "--warmup", "1", "--users", "20",
-    "--variants", "tessera-jwt-memory", "--login-rounds", "0", "--memory-requests", "0",
-    "--out", out, "--name", "smoke",
-  ];
+  const flags =
+    "--rounds 1 --duration 1 --warmup 1 --users 20 --variants tessera-jwt-memory " +
+    "--login-rounds 0 --memory-requests 0 --name smoke";
+  const args = ["--import", "./ts-resolve.ts", "run.ts", ...flags.split(" "), "--out", out];
+
   await run(process.execPath, args, { cwd: bench, timeout: 60_000 });
   const results = JSON.parse(readFileSync(join(out, "smoke.json"), "utf8")) as {
     summaries: { variant: { name: string }; rps: number; ratio: number; errors: number }[];
