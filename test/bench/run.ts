@@ -3,7 +3,7 @@
 //   node --import ./ts-resolve.ts run.ts [--rounds 3] [--duration 15] [--warmup 3]
 //     [--connections 64] [--threads 2] [--users 1000] [--variants a,b] [--no-python]
 //     [--login-rounds 3] [--memory-requests 1000000] [--memory-seconds-max 0] [--out DIR] [--name latest]
-//     [--baseline FILE.json]
+//     [--baseline FILE.json] [--render SAVED.json]
 //
 // Starts PostgreSQL, Redis and a MongoDB-protocol server (the test harness's modules), seeds
 // the same users everywhere, then measures every variant in its own server process with wrk
@@ -56,6 +56,7 @@ const { values: opts } = parseArgs({
     out: { type: "string", default: join(ROOT, "docs", "benchmarks") },
     name: { type: "string", default: "latest" },
     baseline: { type: "string" },
+    render: { type: "string" },
   },
 });
 const num = (k: keyof typeof opts) => Number(opts[k]);
@@ -491,4 +492,13 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (opts.render) {
+  // Re-renders the markdown and the chart of a saved run (e.g. after a report change).
+  const saved = JSON.parse(readFileSync(opts.render, "utf8")) as BenchResults;
+  const baseline = opts.baseline
+    ? (JSON.parse(readFileSync(opts.baseline, "utf8")) as BenchResults)
+    : undefined;
+  writeDocs(saved, baseline);
+} else {
+  await main();
+}

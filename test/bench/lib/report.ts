@@ -154,6 +154,7 @@ export function ratioChart(summaries: VariantSummary[], title: string): string {
   const x = (r: number) => labelW + Math.min(r, 1.1) * (barW / 1.1);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`,
   ];
