@@ -80,6 +80,11 @@ export interface AppOptions {
    * a key pair (`algorithm`, `privateKey`, `publicKey`), an `issuer`, an `audience`.
    */
   jwt?: Partial<JwtStrategyOptions<string>>;
+  /**
+   * Idle lifetime of the `db` and `redis` sessions in seconds (sliding renewal starts at
+   * half of it). @default 3600
+   */
+  sessionLifetimeSeconds?: number;
 }
 
 /** A running test app and what it exposes to tests. */
@@ -133,7 +138,10 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     transport: new BearerTransport({ tokenUrl: "auth/db/login" }),
     // Built per request, as request-scoped databases require.
     getStrategy: () =>
-      new DatabaseStrategy<StoreUser>({ database: store.tokens(), lifetimeSeconds: 3600 }),
+      new DatabaseStrategy<StoreUser>({
+        database: store.tokens(),
+        lifetimeSeconds: options.sessionLifetimeSeconds ?? 3600,
+      }),
   });
   const userManager = () =>
     new UserManager<StoreUser, string>({
@@ -166,6 +174,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
       redis: client,
       prefix: `${prefix}token:`,
       userIndexPrefix: `${prefix}user-tokens:`,
+      lifetimeSeconds: options.sessionLifetimeSeconds ?? 3600,
     }) as unknown as Strategy<StoreUser, string>;
     redis = { client, prefix };
     backends.push(
