@@ -66,7 +66,10 @@ export class Authenticator<U extends UserProtocol<ID>, ID = U["id"], Ctx = unkno
       if (options.backends && !options.backends.includes(backend.name)) continue;
       const token = backend.transport.readToken(request);
       if (token === null) continue;
-      const strategy = await backend.getStrategy(ctx);
+      // Most factories return the strategy itself: awaiting only a promise saves a
+      // microtask turn on every request.
+      const made = backend.getStrategy(ctx);
+      const strategy = isThenable(made) ? await made : made;
       const user = await strategy.readToken(token, userManager);
       if (user) {
         found = { user, token, backend, strategy };
@@ -88,4 +91,8 @@ export class Authenticator<U extends UserProtocol<ID>, ID = U["id"], Ctx = unkno
     }
     return found;
   }
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown }).then === "function";
 }

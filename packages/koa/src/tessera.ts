@@ -91,7 +91,8 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
       getUserManager,
       authenticator: this.authenticator,
       authenticate: async (ctx, requirements) => {
-        const userManager = await getUserManager(ctx);
+        const made = getUserManager(ctx);
+        const userManager = isPromiseLike(made) ? await made : made;
         const result = await this.authenticator.authenticate(
           ctx,
           authRequest(ctx),

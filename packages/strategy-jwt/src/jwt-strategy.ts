@@ -90,7 +90,8 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
 
   /** The user a valid, unrevoked token names, or null; throws only when a backing service fails. */
   async readToken(token: string | null, userManager: UserManager<U, ID>): Promise<U | null> {
-    const claims = await this.verify(token);
+    // A cached token is answered without a promise of verify's own (every request).
+    const claims = this.cached(token) ?? (await this.verify(token));
     if (!claims) return null;
     let id: ID;
     try {
@@ -160,6 +161,12 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     // A token issued in the cutoff's own millisecond is revoked (`<=`), so a login that
     // starts after this call must get a later one. Bounded: a stuck clock cannot hang us.
     for (let i = 0; i < 10 && this.now() <= cutoff; i++) await sleep(1);
+  }
+
+  /** The claims of a token verified before and not expired yet, if remembered. */
+  private cached(token: unknown): VerifiedClaims | undefined {
+    if (typeof token !== "string" || this.cache === undefined) return undefined;
+    return this.cache.get(token, this.now());
   }
 
   private async verify(token: unknown): Promise<VerifiedClaims | null> {
