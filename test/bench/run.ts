@@ -190,7 +190,12 @@ async function measure(variant: Variant, env: ServerEnvironment, pool: string, r
       connections: num("connections"),
     };
     await runWrk({ ...common, seconds: num("warmup") });
-    const result = await runWrk({ ...common, seconds: num("duration") });
+    const cpuBefore = server.cpuSeconds();
+    const measured = await runWrk({ ...common, seconds: num("duration") });
+    // Server CPU per answered request: steadier than req/s on a shared machine, since it
+    // does not depend on how much CPU the other processes left the server.
+    const served = measured.rps * measured.seconds;
+    const result = { ...measured, cpuUs: ((server.cpuSeconds() - cpuBefore) * 1e6) / served };
     // Kept, not thrown: an overloaded server answering 503 fast is a result too. Only
     // successful answers count in req/s (wrk.ts), and the tables show the errors.
     if (result.errors > 0) {

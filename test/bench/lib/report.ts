@@ -4,6 +4,8 @@ import type { WrkResult } from "./wrk.ts";
 
 export interface Measurement extends WrkResult {
   variant: string;
+  /** Server CPU time (user + system) per successful request, µs. */
+  cpuUs?: number;
   round: number;
   /** req/s divided by bare Koa's req/s in the same round. */
   ratio: number;
@@ -15,6 +17,8 @@ export interface VariantSummary {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** Median server CPU per request, µs (NaN for runs saved before it was measured). */
+  cpuUs: number;
   ratio: number;
   ratioMin: number;
   ratioMax: number;
@@ -74,6 +78,7 @@ export function summarize(variants: Variant[], measurements: Measurement[]): Var
         rps: median(mine.map((m) => m.rps)),
         p50Ms: median(mine.map((m) => m.p50Ms)),
         p99Ms: median(mine.map((m) => m.p99Ms)),
+        cpuUs: median(mine.map((m) => m.cpuUs ?? Number.NaN)),
         ratio: median(ratios),
         ratioMin: Math.min(...ratios),
         ratioMax: Math.max(...ratios),
@@ -88,8 +93,8 @@ const f = (n: number, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : "–");
 export function markdownTable(summaries: VariantSummary[], baseline?: BenchResults): string {
   const before = new Map(baseline?.summaries.map((s) => [s.variant.name, s]) ?? []);
   const head = baseline
-    ? "| variant | req/s | p50 ms | p99 ms | errors | ratio to bare Koa (min–max) | before |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-    : "| variant | req/s | p50 ms | p99 ms | errors | ratio to bare Koa (min–max) |\n| --- | ---: | ---: | ---: | ---: | ---: |";
+    ? "| variant | req/s | p50 ms | p99 ms | errors | server CPU µs/req | ratio to bare Koa (min–max) | before |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    : "| variant | req/s | p50 ms | p99 ms | errors | server CPU µs/req | ratio to bare Koa (min–max) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |";
   const rows = summaries.map((s) => {
     const cells = [
       s.variant.label,
@@ -97,6 +102,7 @@ export function markdownTable(summaries: VariantSummary[], baseline?: BenchResul
       f(s.p50Ms, 2),
       f(s.p99Ms, 2),
       String(s.errors),
+      f(s.cpuUs, 0),
       `**${f(s.ratio)}** (${f(s.ratioMin)}–${f(s.ratioMax)})`,
     ];
     if (baseline)

@@ -1,6 +1,6 @@
 // One benchmark server in its own process: started, checked (a valid token gets 200 and
 // its user's id, a forged one 401), measured, stopped.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { freePort, portOpen } from "../../harness/net.ts";
@@ -15,6 +15,8 @@ export interface RunningServer {
   pid: number;
   /** RSS of the server process, from /proc (bytes). */
   rss(): number;
+  /** CPU time the server process has used so far (user + system, all threads), seconds. */
+  cpuSeconds(): number;
   /** process.memoryUsage() after a full GC (Node servers only). */
   heap(): Promise<NodeJS.MemoryUsage | null>;
   stop(): Promise<void>;
@@ -27,6 +29,16 @@ export interface ServerEnvironment {
   SQLITE_FILE: string;
   FASTAPI_POSTGRES_URL: string;
   PYTHON: string;
+}
+
+// Clock ticks per second of /proc/<pid>/stat (USER_HZ): 100 on every Linux we run on.
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+
+function readCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the ")" that ends the command name: state is 3rd, utime 14th, stime 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
 function readRss(pid: number): number {
@@ -110,6 +122,7 @@ export async function startServer(
     url,
     pid,
     rss: () => readRss(pid),
+    cpuSeconds: () => readCpu(pid),
     heap: () =>
       new Promise((resolve) => {
         if (!child.send) return resolve(null);
