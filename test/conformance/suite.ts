@@ -230,6 +230,21 @@ export function describeAdapterConformance<ID>(fixture: AdapterFixture<ID>): voi
         expect(await db.getByEmail("%")).toBeNull();
         expect(await db.getByEmail("op@example.com' OR '1'='1")).toBeNull();
       });
+
+      // Bug: a login with a NUL byte in the username was a 500 on PostgreSQL, which
+      // rejects U+0000 in text ("invalid byte sequence for encoding UTF8: 0x00").
+      it("getByEmail with a NUL byte or control characters finds nothing, never a driver error", async () => {
+        const db = fixture.users();
+        await db.create(userData("nul@example.com"));
+        for (const email of [
+          "nul@example.com\u0000",
+          "\u0000",
+          "n\u0000ul@example.com",
+          "nul@example.com\u0001\u001f",
+        ]) {
+          expect(await db.getByEmail(email)).toBeNull();
+        }
+      });
     });
 
     describe("AccessTokenDatabase", () => {

@@ -699,6 +699,28 @@ export function hostileInputSuite(storeName: string): void {
       await unchanged();
     });
 
+    // Bug found by this suite: on PostgreSQL a NUL byte in the username reached the query,
+    // which PostgreSQL rejects ("invalid byte sequence"), and the login answered 500.
+    it("ASVS 5.0 2.2.1, 16.5.3: control characters in the login username -> 400, on every backend", async () => {
+      for (const username of [
+        `${victim.email}\u0000`,
+        "\u0000",
+        `${victim.email.slice(0, 3)}\u0000${victim.email.slice(3)}`,
+        `${victim.email}\u0001\u001f\u007f`,
+        `\ud800${victim.email}`,
+      ]) {
+        for (const backend of BACKENDS) {
+          const res = await client.form(`/auth/${backend.name}/login`, {
+            username,
+            password: PASSWORD,
+          });
+          expect(res.status, `${backend.name} ${JSON.stringify(username)}`).toBe(400);
+          expect(res.body).toEqual({ detail: "LOGIN_BAD_CREDENTIALS" });
+        }
+      }
+      await unchanged();
+    });
+
     it("ASVS 5.0 2.2.1, 1.3.11: email variants of an existing account never make a second one", async () => {
       const [local, domain] = victim.email.split("@") as [string, string];
       const fullwidth = [...victim.email]

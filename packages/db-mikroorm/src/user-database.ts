@@ -65,6 +65,9 @@ export class MikroOrmUserDatabase<
   async getByEmail(email: string): Promise<U | null> {
     if (typeof email !== "string") return null;
     const normalized = normalizeEmail(email);
+    // A login form's username arrives here unvalidated. PostgreSQL text cannot hold U+0000
+    // (it fails the whole query), and no email holds one: nobody has this address.
+    if (normalized.includes("\u0000")) return null;
     return guard(() =>
       findOne(this.#em, this.#m, prop(this.#m, "email"), normalized),
     ) as Promise<U | null>;
