@@ -21,6 +21,8 @@ import {
 /** Requests per run: at least 10,000, as the issue asks. */
 const BATCH = 50;
 const RUNS = 200;
+/** Batches on the database stores, where what the adapters pass to queries matters. */
+const STORE_RUNS = 60;
 /** Batches against tight limits (no identity upkeep: logins soon get 429). */
 const LIMITED_RUNS = 40;
 const CONCURRENCY = 8;
@@ -204,7 +206,25 @@ const headers = fc.record(
   { requiredKeys: [] },
 );
 
+/** Strings that broke, or could break, something somewhere. */
+const nasty = fc.constantFrom(
+  "\u0000",
+  "nul\u0000@example.com",
+  "{{user.email}}\u0000",
+  "{{user.email}}\r\nBcc: x@evil.test",
+  "\ud800@example.com",
+  "\ufeff{{user.email}}",
+  "\u202e{{user.email}}",
+  "%00",
+  "' OR 1=1 --",
+  "$\u007Bjndi:ldap://127.0.0.1/x}",
+  "<script>alert(1)</script>",
+  "\u0085\u2028\u2029",
+  "\u01c5@EXAMPLE.COM",
+);
+
 const email = fc.oneof(
+  { weight: 3, arbitrary: nasty },
   { weight: 3, arbitrary: fc.emailAddress() },
   { weight: 2, arbitrary: fc.stringMatching(/^[a-z0-9]{1,12}@fuzz\.test$/) },
   {
@@ -213,15 +233,19 @@ const email = fc.oneof(
   },
   { weight: 2, arbitrary: fc.string({ maxLength: 30 }) },
   { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 30 }) },
+  // Control characters and NUL: what no email holds, and PostgreSQL text cannot.
+  { weight: 1, arbitrary: fc.string({ unit: "binary-ascii", maxLength: 30 }) },
 );
 const password = fc.oneof(
   { weight: 2, arbitrary: fc.constant(PASSWORD) },
+  { weight: 1, arbitrary: nasty },
   {
     weight: 1,
     arbitrary: fc.constantFrom("\ud800 lone surrogate", "pass\u0000word!", "\u{1F600}".repeat(4)),
   },
   { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
+  { weight: 1, arbitrary: fc.string({ unit: "binary-ascii", maxLength: 40 }) },
 );
 /** Anything at all, in place of a field's usual type. */
 const confusion = fc.oneof(
@@ -513,34 +537,46 @@ async function fuzz(runs: number, upkeep: boolean): Promise<Map<number, number>>
   return statuses;
 }
 
-describe("ASVS 5.0 2.2.1, 16.5.1, 16.5.3: fuzzed requests to every route never get a 5xx", () => {
-  beforeAll(async () => {
-    app = await startApp({
-      redis: true,
-      // Limits no run reaches, and loopback trusted as a proxy, so X-Forwarded-For is parsed.
-      rateLimit: {
-        trustedProxies: ["127.0.0.0/8", "::1"],
-        routes: Object.fromEntries(
-          ROUTES.map((r) => [r, { account: UNREACHED, client: UNREACHED }]),
-        ),
-      },
+describe.each([
+  ["memory", RUNS],
+  ["mikroorm-postgresql", STORE_RUNS],
+  ["mongo", STORE_RUNS],
+] as const)(
+  "[%s] ASVS 5.0 2.2.1, 16.5.1, 16.5.3: fuzzed requests to every route never get a 5xx",
+  (store, runs) => {
+    beforeAll(async () => {
+      process.env.TESSERA_HTTP_STORE = store;
+      identities.user = undefined;
+      identities.admin = undefined;
+      errors.length = 0;
+      app = await startApp({
+        redis: true,
+        // Limits no run reaches, and loopback trusted as a proxy, so X-Forwarded-For is parsed.
+        rateLimit: {
+          trustedProxies: ["127.0.0.0/8", "::1"],
+          routes: Object.fromEntries(
+            ROUTES.map((r) => [r, { account: UNREACHED, client: UNREACHED }]),
+          ),
+        },
+      });
+      app.koa.on("error", (error) => errors.push(error));
+      client = new Client(app.url, CONCURRENCY);
+      await ensureIdentities();
+    }, 60_000);
+    afterAll(async () => {
+      client?.close();
+      await app?.close();
     });
-    app.koa.on("error", (error) => errors.push(error));
-    client = new Client(app.url, CONCURRENCY);
-    await ensureIdentities();
-  }, 60_000);
-  afterAll(async () => {
-    client?.close();
-    await app?.close();
-  });
 
-  it(`${BATCH * RUNS} generated requests: no 5xx, no stack trace, no hang`, async () => {
-    await fuzz(RUNS, true);
-  }, 120_000);
-});
+    it(`${BATCH * runs} generated requests: no 5xx, no stack trace, no hang`, async () => {
+      await fuzz(runs, true);
+    }, 120_000);
+  },
+);
 
 describe("ASVS 5.0 2.4.1, 16.5.3: fuzzed requests under tight rate limits never get a 5xx", () => {
   beforeAll(async () => {
+    process.env.TESSERA_HTTP_STORE = "memory";
     identities.user = undefined;
     identities.admin = undefined;
     errors.length = 0;
