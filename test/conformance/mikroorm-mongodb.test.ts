@@ -35,3 +35,15 @@ describeAdapterConformance({
   }),
   atomicConditionalUpdates,
 });
+
+describeAdapterConformance({
+  ...mikroOrmFixture({
+    name: "mikro-orm/mongodb (the global EntityManager, no fork)",
+    driver: "mongodb",
+    idKind: "objectId",
+    user: MongoUser,
+    token: MongoAccessToken,
+    globalEm: true,
+  }),
+  atomicConditionalUpdates,
+});

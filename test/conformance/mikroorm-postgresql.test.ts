@@ -39,3 +39,14 @@ describeAdapterConformance(
     token: IntAccessToken,
   }),
 );
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/postgresql (the global EntityManager, no fork)",
+    driver: "postgresql",
+    idKind: "uuid",
+    user: User,
+    token: AccessToken,
+    globalEm: true,
+  }),
+);

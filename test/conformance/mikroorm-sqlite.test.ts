@@ -40,3 +40,14 @@ describeAdapterConformance(
     token: IntAccessToken,
   }),
 );
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/sqlite (the global EntityManager, no fork)",
+    driver: "sqlite",
+    idKind: "uuid",
+    user: User,
+    token: AccessToken,
+    globalEm: true,
+  }),
+);

@@ -42,7 +42,8 @@ export class MikroOrmAccessTokenDatabase<
   #model?: { token: EntityModel; user: EntityModel; relation: EntityProperty };
 
   /**
-   * @param em the request's EntityManager (a fork; see `withRequestEntityManager`)
+   * @param em the request's fork (see `withRequestEntityManager`), or the ORM's global `orm.em`
+   *   made once: no fork per request (see the package docs, "no fork at all")
    * @param entity the access-token entity: `AccessToken`, `MongoAccessToken`, or the app's own
    */
   constructor(em: EntityManager, entity: EntityTarget<T>) {

@@ -41,7 +41,8 @@ export class MikroOrmUserDatabase<
   #model?: EntityModel;
 
   /**
-   * @param em the request's EntityManager (a fork; see `withRequestEntityManager`)
+   * @param em the request's fork (see `withRequestEntityManager`), or the ORM's global `orm.em`
+   *   made once: no fork per request (see the package docs, "no fork at all")
    * @param entity the user entity: `User`, `MongoUser`, or the app's own built on `UserBase`
    */
   constructor(em: EntityManager, entity: EntityTarget<E>) {

@@ -55,9 +55,23 @@ export function findTokenWithUser(
  * work, so concurrent creates on one EntityManager never share a flush.
  */
 export async function insert(em: EntityManager, model: EntityModel, data: Row): Promise<Row> {
-  const entity = em.create(model.meta.class, data, { persist: false, partial: false });
+  const entity = contextual(em).create(model.meta.class, data, { persist: false, partial: false });
   await em.insert(entity);
   return plainFromEntity(model, entity);
+}
+
+/**
+ * `em` itself, or a throwaway fork of it when it is the global EntityManager outside any
+ * request or transaction context, where MikroORM refuses `create` and `find` (they touch an
+ * identity map). The adapters' other calls run on the connection or through `nativeUpdate` /
+ * `nativeDelete` / `insert`, which work on any EntityManager and resolve the request or
+ * transaction context themselves. So an app may hand the adapters `orm.em` once instead of
+ * forking one per request, which costs every request 15-20 µs under load (docs/benchmarks.md).
+ */
+function contextual(em: EntityManager): EntityManager {
+  if (!(em as { global?: boolean }).global || em.config.get("allowGlobalContext")) return em;
+  const scoped = em.getContext(false);
+  return scoped === em ? em.fork() : scoped;
 }
 
 /** Deletes the tokens expired at `now`; returns how many. */
@@ -83,7 +97,7 @@ async function deleteExpiredByScan(
   model: EntityModel,
   now: Date,
 ): Promise<number> {
-  const rows = (await em.find(
+  const rows = (await contextual(em).find(
     model.meta.class,
     { createdAt: { $lte: now } },
     { fields: [model.pk.name, "createdAt", "lifetimeSeconds"], disableIdentityMap: true },

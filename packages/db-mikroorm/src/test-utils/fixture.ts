@@ -54,6 +54,11 @@ export interface FixtureOptions {
   user: EntityTarget;
   token: EntityTarget;
   extraField?: { key: string; value: unknown };
+  /**
+   * Hand the adapters the ORM's global EntityManager (`orm.em`, no fork), as an app may to
+   * save the per-request fork; otherwise a fresh fork per adapter, as a request would get.
+   */
+  globalEm?: boolean;
 }
 
 /** The fixture, plus access to the ORM it opened (for extra tests in the same file). */
@@ -61,6 +66,7 @@ export function mikroOrmFixture(
   options: FixtureOptions,
 ): AdapterFixture<unknown> & { db(): TestOrm } {
   let db: TestOrm | undefined;
+  const emFor = (orm: TestOrm) => (options.globalEm ? orm.orm.em : orm.em());
   const open = () => {
     if (!db) throw new Error("fixture not set up");
     return db;
@@ -79,8 +85,8 @@ export function mikroOrmFixture(
       await em.nativeDelete(options.token as EntityName<object>, {});
       await em.nativeDelete(options.user as EntityName<object>, {});
     },
-    users: () => new MikroOrmUserDatabase(open().em(), options.user) as never,
-    tokens: () => new MikroOrmAccessTokenDatabase(open().em(), options.token) as never,
+    users: () => new MikroOrmUserDatabase(emFor(open()), options.user) as never,
+    tokens: () => new MikroOrmAccessTokenDatabase(emFor(open()), options.token) as never,
     unknownId: UNKNOWN[options.idKind],
     malformedIds: malformedFor(options.idKind),
     storedTokenValues: () => storedTokenValues(open(), options.token),
