@@ -44,6 +44,29 @@ describe("UserManager.forgotPassword", () => {
   });
 });
 
+describe("UserManager.signDecoyToken", () => {
+  // What forgot-password and request-verify-token do when they mail nothing, so that their
+  // timing does not tell registered emails (ASVS 5.0 6.3.8): the same signing, for nobody.
+  it("reset: a real signature with the reset key, no hook, and a token that resets nothing", async () => {
+    const { manager, calls } = makeRecordingManager();
+    const token = await manager.signDecoyToken("reset");
+    expect(calls).toEqual([]);
+    expect(decodeJwt(token)).toMatchObject({ sub: "tessera:decoy", aud: "tessera:reset" });
+    expect(typeof decodeJwt(token).pwd).toBe("string");
+    await expect(manager.resetPassword(token, NEW_PASSWORD)).rejects.toBeInstanceOf(
+      InvalidResetPasswordTokenError,
+    );
+  });
+
+  it("verify: a real signature with the verify key, no hook, and a token that verifies nobody", async () => {
+    const { manager, calls } = makeRecordingManager();
+    const token = await manager.signDecoyToken("verify");
+    expect(calls).toEqual([]);
+    expect(decodeJwt(token)).toMatchObject({ sub: "tessera:decoy", aud: "tessera:verify" });
+    await expect(manager.verify(token)).rejects.toBeInstanceOf(InvalidVerifyTokenError);
+  });
+});
+
 describe("UserManager.resetPassword", () => {
   it("sets the new password from a token", async () => {
     const { manager, tokens } = makeRecordingManager();

@@ -31,6 +31,9 @@ import type { UserManagerHooks } from "./hooks.js";
 import { checkPassword, type PasswordPolicyOptions } from "./password-policy.js";
 import { describeChange, notifyStrategies, type StrategySource } from "./session-sync.js";
 
+/** The subject of {@link UserManager.signDecoyToken}'s tokens: no id parser accepts it. */
+const DECOY_SUBJECT = "tessera:decoy";
+
 /** Options of {@link UserManager}. */
 export interface UserManagerOptions<U extends UserProtocol<ID>, ID> {
   /** Where users live (often request-scoped). */
@@ -248,6 +251,31 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
       this.options.verificationTokenLifetimeSeconds ?? 3600,
     );
     await this.onAfterRequestVerify(user, token, context);
+  }
+
+  /**
+   * Signs a token of `purpose` for nobody and throws it away. Forgot-password and
+   * request-verify-token call it when they mail nothing (an unknown, inactive or already
+   * verified account), so that they take as long as when they sign and mail a token and
+   * their timing does not tell registered emails (ASVS 5.0 6.3.8). Make the mail hooks
+   * enqueue rather than send, or their own time tells it again. Returns the token, which
+   * names no user and so works nowhere.
+   */
+  async signDecoyToken(purpose: "reset" | "verify"): Promise<string> {
+    if (purpose === "reset") {
+      return signPurposeToken(
+        { sub: DECOY_SUBJECT, pwd: this.passwordFingerprint(DECOY_SUBJECT) },
+        this.resetKey,
+        this.options.resetPasswordTokenAudience ?? "tessera:reset",
+        this.options.resetPasswordTokenLifetimeSeconds ?? 3600,
+      );
+    }
+    return signPurposeToken(
+      { sub: DECOY_SUBJECT, email: DECOY_SUBJECT },
+      this.verifyKey,
+      this.options.verificationTokenAudience ?? "tessera:verify",
+      this.options.verificationTokenLifetimeSeconds ?? 3600,
+    );
   }
 
   /** Verifies the user a verification token was made for. */
