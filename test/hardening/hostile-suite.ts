@@ -880,6 +880,44 @@ export function hostileInputSuite(storeName: string): void {
       },
     );
 
+    it("ASVS 5.0 4.2.1: an over-limit body made of requests is cut off, never run as requests", async () => {
+      const inner = `GET /users/me HTTP/1.1\r\nhost: x\r\nauthorization: ${victim.sessions.db?.authorization}\r\n\r\n`;
+      const payload = inner.repeat(Math.ceil(120_000 / inner.length));
+      for (const chunked of [false, true]) {
+        const head = [
+          "POST /auth/register HTTP/1.1",
+          "host: 127.0.0.1",
+          "content-type: application/json",
+          chunked ? "transfer-encoding: chunked" : `content-length: ${payload.length}`,
+        ].join("\r\n");
+        const body = chunked
+          ? `${payload.length.toString(16)}\r\n${payload}\r\n0\r\n\r\n`
+          : payload;
+        // Everything the server answers within half a second of its first answer.
+        const text = await new Promise<string>((resolve) => {
+          let out = "";
+          const socket = connect(port, "127.0.0.1", () => socket.write(`${head}\r\n\r\n${body}`));
+          const done = () => {
+            socket.destroy();
+            resolve(out);
+          };
+          const timer = setTimeout(done, 3000);
+          socket.on("data", (d: Buffer) => {
+            if (out === "") {
+              clearTimeout(timer);
+              setTimeout(done, 500);
+            }
+            out += d.toString("latin1");
+          });
+          socket.on("error", () => {});
+        });
+        const statuses = text.split("\r\n").filter((line) => line.startsWith("HTTP/1.1 "));
+        expect(statuses, `chunked=${chunked}`).toEqual(["HTTP/1.1 413 Payload Too Large"]);
+        expect(text).not.toContain(victim.email);
+      }
+      await unchanged();
+    });
+
     it("ASVS 5.0 15.2.2: a 10 MB body to PATCH /users/me (authenticated) -> 413, fast", async () => {
       const res = await client.json(
         "/users/me",
