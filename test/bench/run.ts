@@ -14,7 +14,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
@@ -60,6 +60,10 @@ const { values: opts } = parseArgs({
   },
 });
 const num = (k: keyof typeof opts) => Number(opts[k]);
+// Paths on the command line are relative to where `pnpm run bench` was typed (pnpm runs
+// this script in test/bench and passes the original directory as INIT_CWD).
+const fromCwd = (path: string) => resolve(process.env.INIT_CWD ?? process.cwd(), path);
+if (opts.out) opts.out = fromCwd(opts.out);
 const log = (...a: unknown[]) => console.error("bench:", ...a);
 
 function pickVariants(list: string | undefined, pool: Variant[]): Variant[] {
@@ -489,7 +493,7 @@ async function main(): Promise<void> {
       memory,
     };
     const baseline = opts.baseline
-      ? (JSON.parse(readFileSync(opts.baseline, "utf8")) as BenchResults)
+      ? (JSON.parse(readFileSync(fromCwd(opts.baseline), "utf8")) as BenchResults)
       : undefined;
     writeDocs(results, baseline);
   } finally {
@@ -499,9 +503,9 @@ async function main(): Promise<void> {
 
 if (opts.render) {
   // Re-renders the markdown and the chart of a saved run (e.g. after a report change).
-  const saved = JSON.parse(readFileSync(opts.render, "utf8")) as BenchResults;
+  const saved = JSON.parse(readFileSync(fromCwd(opts.render), "utf8")) as BenchResults;
   const baseline = opts.baseline
-    ? (JSON.parse(readFileSync(opts.baseline, "utf8")) as BenchResults)
+    ? (JSON.parse(readFileSync(fromCwd(opts.baseline), "utf8")) as BenchResults)
     : undefined;
   writeDocs(saved, baseline);
 } else {

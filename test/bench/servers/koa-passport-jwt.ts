@@ -1,17 +1,17 @@
-// Peer: koa-passport + passport-jwt, the user read with the same adapter and the same
-// per-request MikroORM fork as Tessera's JWT-on-PostgreSQL variant.
+// Peer: koa-passport + passport-jwt, the user read with the same adapter, on the same
+// EntityManager, as Tessera's JWT-on-PostgreSQL variant.
 import { createSecretKey } from "node:crypto";
-import { RequestContext } from "@mikro-orm/core";
 import { MikroOrmUserDatabase, User } from "@tessera/db-mikroorm";
 import Koa from "koa";
 import passport from "koa-passport";
 import { ExtractJwt, Strategy } from "passport-jwt";
 import { JWT_SECRET } from "../lib/shared.ts";
 import { meRouter } from "./common.ts";
-import { openOrm, scope } from "./orm.ts";
+import { openOrm } from "./orm.ts";
 
 export async function build(): Promise<Koa> {
   const orm = await openOrm("postgresql");
+  const users = new MikroOrmUserDatabase(orm.em, User);
   passport.use(
     new Strategy(
       {
@@ -20,9 +20,8 @@ export async function build(): Promise<Koa> {
         algorithms: ["HS256"],
       },
       (payload: { sub?: string }, done: (e: unknown, u?: unknown) => void) => {
-        const em = RequestContext.getEntityManager();
-        if (!em || typeof payload.sub !== "string") return done(null, false);
-        new MikroOrmUserDatabase(em, User).get(payload.sub).then(
+        if (typeof payload.sub !== "string") return done(null, false);
+        users.get(payload.sub).then(
           (user) => done(null, user?.isActive ? user : false),
           (error) => done(error),
         );
@@ -30,7 +29,6 @@ export async function build(): Promise<Koa> {
     ),
   );
   const app = new Koa();
-  app.use(scope(orm));
   app.use(passport.initialize());
   const auth = passport.authenticate("jwt", { session: false });
   app.use(meRouter([auth], (ctx) => (ctx.state.user as { id: string }).id).routes());

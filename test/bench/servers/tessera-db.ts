@@ -18,7 +18,7 @@ import type Koa from "koa";
 import { MongoClient } from "mongodb";
 import type { BenchUser } from "../lib/seed.ts";
 import { env, SESSION_LIFETIME_SECONDS } from "../lib/shared.ts";
-import { emOf, openOrm, scope } from "./orm.ts";
+import { openOrm } from "./orm.ts";
 import { backend, tesseraApp } from "./tessera-common.ts";
 
 export async function dbApp(kind: "postgresql" | "sqlite" | "mongodb"): Promise<Koa> {
@@ -46,17 +46,13 @@ export async function dbApp(kind: "postgresql" | "sqlite" | "mongodb"): Promise<
     return app;
   }
   const orm = await openOrm(kind);
-  const auth = backend(
-    "db",
-    (ctx) =>
-      new DatabaseStrategy<BenchUser>({
-        database: new MikroOrmAccessTokenDatabase(emOf(ctx), AccessToken) as never,
-        lifetimeSeconds: SESSION_LIFETIME_SECONDS,
-      }),
-  );
+  const strategy = new DatabaseStrategy<BenchUser>({
+    database: new MikroOrmAccessTokenDatabase(orm.em, AccessToken) as never,
+    lifetimeSeconds: SESSION_LIFETIME_SECONDS,
+  });
+  const users = new MikroOrmUserDatabase(orm.em, User);
   return tesseraApp({
-    backends: [auth],
-    scope: scope(orm),
-    userDb: (ctx) => new MikroOrmUserDatabase(emOf(ctx), User) as never,
+    backends: [backend("db", () => strategy)],
+    userDb: () => users as never,
   }).app;
 }

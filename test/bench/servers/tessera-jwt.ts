@@ -7,7 +7,7 @@ import type Koa from "koa";
 import pg from "pg";
 import type { BenchUser } from "../lib/seed.ts";
 import { env, JWT_SECRET, SESSION_LIFETIME_SECONDS } from "../lib/shared.ts";
-import { emOf, openOrm, scope } from "./orm.ts";
+import { openOrm } from "./orm.ts";
 import { type Backend, backend, tesseraApp } from "./tessera-common.ts";
 
 function jwtBackend(): Backend {
@@ -41,9 +41,6 @@ export async function jwtApp(source: "postgresql" | "sqlite" | "memory"): Promis
     return tesseraApp({ backends: [jwtBackend()], userDb: () => users as never }).app;
   }
   const orm = await openOrm(source);
-  return tesseraApp({
-    backends: [jwtBackend()],
-    scope: scope(orm),
-    userDb: (ctx) => new MikroOrmUserDatabase(emOf(ctx), User) as never,
-  }).app;
+  const users = new MikroOrmUserDatabase(orm.em, User);
+  return tesseraApp({ backends: [jwtBackend()], userDb: () => users as never }).app;
 }

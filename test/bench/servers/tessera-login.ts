@@ -10,23 +10,20 @@ import { DatabaseStrategy } from "@tessera/strategy-database";
 import type Koa from "koa";
 import type { BenchUser } from "../lib/seed.ts";
 import { SESSION_LIFETIME_SECONDS } from "../lib/shared.ts";
-import { emOf, openOrm, scope } from "./orm.ts";
+import { openOrm } from "./orm.ts";
 import { backend, tesseraApp } from "./tessera-common.ts";
 
 export async function build(): Promise<Koa> {
   const orm = await openOrm("postgresql");
-  const auth = backend(
-    "db",
-    (ctx) =>
-      new DatabaseStrategy<BenchUser>({
-        database: new MikroOrmAccessTokenDatabase(emOf(ctx), AccessToken) as never,
-        lifetimeSeconds: SESSION_LIFETIME_SECONDS,
-      }),
-  );
+  const strategy = new DatabaseStrategy<BenchUser>({
+    database: new MikroOrmAccessTokenDatabase(orm.em, AccessToken) as never,
+    lifetimeSeconds: SESSION_LIFETIME_SECONDS,
+  });
+  const users = new MikroOrmUserDatabase(orm.em, User);
+  const auth = backend("db", () => strategy);
   const { app, tessera } = tesseraApp({
     backends: [auth],
-    scope: scope(orm),
-    userDb: (ctx) => new MikroOrmUserDatabase(emOf(ctx), User) as never,
+    userDb: () => users as never,
     // 50 logins in flight from one address would be throttled (429) at once: this measures
     // the cost of hashing, as 50 users logging in from 50 places would incur it.
     rateLimit: false,

@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import type Koa from "koa";
 import type { BenchUser } from "../lib/seed.ts";
 import { env, SESSION_LIFETIME_SECONDS } from "../lib/shared.ts";
-import { emOf, openOrm, scope } from "./orm.ts";
+import { openOrm } from "./orm.ts";
 import { backend, tesseraApp } from "./tessera-common.ts";
 
 export async function redisApp(snapshot: boolean): Promise<Koa> {
@@ -24,9 +24,6 @@ export async function redisApp(snapshot: boolean): Promise<Koa> {
     return tesseraApp({ backends: [auth], userDb: () => none as never }).app;
   }
   const orm = await openOrm("postgresql");
-  return tesseraApp({
-    backends: [auth],
-    scope: scope(orm),
-    userDb: (ctx) => new MikroOrmUserDatabase(emOf(ctx), User) as never,
-  }).app;
+  const users = new MikroOrmUserDatabase(orm.em, User);
+  return tesseraApp({ backends: [auth], userDb: () => users as never }).app;
 }
