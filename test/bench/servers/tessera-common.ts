@@ -1,5 +1,6 @@
-// Tessera wired as its docs show: a user manager per request around the request's user
-// database, backends tried by `currentUser({ active: true })`.
+// Tessera wired as its docs show for adapters that are not request-scoped (in memory, the
+// global MikroORM EntityManager, db-mongo): one user manager for every request, backends
+// tried by `currentUser({ active: true })`.
 import {
   AuthenticationBackend,
   BearerTransport,
@@ -51,21 +52,20 @@ export function userManager(
 
 export function tesseraApp(options: {
   backends: Backend[];
-  userDb: (ctx: Context) => UserDatabase<BenchUser, string>;
-  /** Per-request scope, e.g. a MikroORM fork (withRequestEntityManager). */
-  scope?: Middleware;
+  /** Where users live; nothing is request-scoped, so one user manager serves every request. */
+  userDb: UserDatabase<BenchUser, string>;
   /** @default uuidIdParser */
   idParser?: IdParser<string>;
   /** Tessera's rate limiting of logins (on by default). */
   rateLimit?: false;
 }): { app: Koa; tessera: Tessera<BenchUser, string> } {
+  const manager = userManager(options.userDb, options.idParser);
   const tessera = new Tessera<BenchUser, string>({
-    getUserManager: (ctx) => userManager(options.userDb(ctx), options.idParser),
+    getUserManager: () => manager,
     backends: options.backends,
     ...(options.rateLimit === false ? { rateLimit: false as const } : {}),
   });
   const app = new Koa();
-  if (options.scope) app.use(options.scope);
   app.use(
     meRouter(
       [tessera.currentUser({ active: true }) as Middleware],

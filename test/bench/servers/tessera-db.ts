@@ -40,7 +40,7 @@ export async function dbApp(kind: "postgresql" | "sqlite" | "mongodb"): Promise<
     // Mongo users have ObjectId ids: the id parser differs from the UUID default.
     const { app } = tesseraApp({
       backends: [auth],
-      userDb: () => users as never,
+      userDb: users as never,
       idParser: objectIdStringParser,
     });
     return app;
@@ -53,6 +53,6 @@ export async function dbApp(kind: "postgresql" | "sqlite" | "mongodb"): Promise<
   const users = new MikroOrmUserDatabase(orm.em, User);
   return tesseraApp({
     backends: [backend("db", () => strategy)],
-    userDb: () => users as never,
+    userDb: users as never,
   }).app;
 }

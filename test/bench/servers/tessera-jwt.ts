@@ -38,9 +38,9 @@ export async function jwtApp(source: "postgresql" | "sqlite" | "memory"): Promis
         isVerified: r.is_verified,
       });
     }
-    return tesseraApp({ backends: [jwtBackend()], userDb: () => users as never }).app;
+    return tesseraApp({ backends: [jwtBackend()], userDb: users as never }).app;
   }
   const orm = await openOrm(source);
   const users = new MikroOrmUserDatabase(orm.em, User);
-  return tesseraApp({ backends: [jwtBackend()], userDb: () => users as never }).app;
+  return tesseraApp({ backends: [jwtBackend()], userDb: users as never }).app;
 }

@@ -23,7 +23,7 @@ export async function build(): Promise<Koa> {
   const auth = backend("db", () => strategy);
   const { app, tessera } = tesseraApp({
     backends: [auth],
-    userDb: () => users as never,
+    userDb: users as never,
     // 50 logins in flight from one address would be throttled (429) at once: this measures
     // the cost of hashing, as 50 users logging in from 50 places would incur it.
     rateLimit: false,

@@ -21,9 +21,9 @@ export async function redisApp(snapshot: boolean): Promise<Koa> {
   if (snapshot) {
     // Never read: every session carries its user.
     const none = { get: async () => null };
-    return tesseraApp({ backends: [auth], userDb: () => none as never }).app;
+    return tesseraApp({ backends: [auth], userDb: none as never }).app;
   }
   const orm = await openOrm("postgresql");
   const users = new MikroOrmUserDatabase(orm.em, User);
-  return tesseraApp({ backends: [auth], userDb: () => users as never }).app;
+  return tesseraApp({ backends: [auth], userDb: users as never }).app;
 }
