@@ -55,7 +55,7 @@ describe("an app signing with RS256 and an issuer (key confusion, issuer)", () =
     await rsApp?.close();
   });
 
-  it("control: RS256 with the app's private key and issuer is accepted (JWT backends)", async () => {
+  it("ASVS 5.0 9.1.1 control: RS256 with the app's private key and issuer is accepted (JWT backends)", async () => {
     const token = rs256({ alg: "RS256", typ: "JWT" }, claimsFor(id, { iss: ISSUER }), privatePem);
     for (const backend of BACKENDS.filter((b) => b.strategy === "jwt")) {
       expect(

@@ -107,7 +107,7 @@ export function hostileInputSuite(storeName: string): void {
   describe(`[${storeName}] tokens an attacker makes, on every transport × strategy`, () => {
     // Control: the forger is right. A token signed with the app's own key is accepted by
     // the JWT backends, so each forgery below is refused for what it changes, nothing else.
-    it("control: a JWT with the app's key and the strategy's claims is accepted (JWT backends)", async () => {
+    it("ASVS 5.0 9.1.1 control: a JWT with the app's key and the strategy's claims is accepted (JWT backends)", async () => {
       const token = hs256({ alg: "HS256", typ: "JWT" }, claimsFor(victim.id));
       for (const backend of BACKENDS.filter((b) => b.strategy === "jwt")) {
         const res = await client.send({ path: "/users/me", headers: carry(backend, token) });

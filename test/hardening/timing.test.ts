@@ -146,7 +146,7 @@ describe.each(["memory", "mikroorm-postgresql"])(
       60_000,
     );
 
-    it("control: the same statistics separate a login that skips hashing (a 422 before any lookup)", async () => {
+    it("ASVS 5.0 6.3.8 control: the same statistics separate a login that skips hashing (a 422 before any lookup)", async () => {
       const [skipped, wrong] = await interleaved(
         60,
         async () => {
