@@ -66,15 +66,15 @@ const fromCwd = (path: string) => resolve(process.env.INIT_CWD ?? process.cwd(),
 if (opts.out) opts.out = fromCwd(opts.out);
 const log = (...a: unknown[]) => console.error("bench:", ...a);
 
-function pickVariants(list: string | undefined, pool: Variant[]): Variant[] {
+function pickVariants(list: string | undefined, pool: Variant[], always: string[] = []): Variant[] {
   if (!list) return pool;
-  const wanted = new Set(["koa", ...list.split(",").map((s) => s.trim())]);
+  const wanted = new Set([...always, ...list.split(",").map((s) => s.trim())]);
   const unknown = [...wanted].filter((w) => !pool.some((v) => v.name === w));
   if (unknown.length) throw new Error(`unknown variants: ${unknown.join(", ")}`);
   return pool.filter((v) => wanted.has(v.name));
 }
 
-let variants = pickVariants(opts.variants, VARIANTS);
+let variants = pickVariants(opts.variants, VARIANTS, ["koa"]);
 if (opts["no-python"]) variants = variants.filter((v) => v.runtime !== "python");
 
 /** FastAPI Users in test/bench/.venv (gitignored), from PyPI, pinned by requirements.txt. */
@@ -451,31 +451,11 @@ async function main(): Promise<void> {
     const summaries = summarize(variants, measurements);
     console.log(markdownTable(summaries));
 
-    let login: LoginResult[] = [];
-    if (num("login-rounds") > 0) {
-      const emailsFile = join(dir, "emails.txt");
-      writeFileSync(emailsFile, `${seeded.emails.join("\n")}\n`);
-      login = await loginUnderLoad(env, files.db as string, emailsFile, num("login-rounds"));
-      console.log(loginTable(login));
-    }
+    const login: LoginResult[] = [];
     const memory: MemoryResult[] = [];
-    if (num("memory-requests") > 0) {
-      const soak = pickVariants(
-        opts["memory-variants"],
-        variants.filter((v) => v.group === "tessera"),
-      ).filter((v) => v.group === "tessera");
-      for (const v of soak) {
-        const m = await memorySoak(v, env, files[v.pool] as string, num("memory-requests"));
-        memory.push(m);
-        log(
-          `memory ${v.name}: ${m.requests} requests, RSS ${m.rssBeforeMb.toFixed(1)} -> ${m.rssAfterMb.toFixed(1)} MB, heap ${m.heapBeforeMb?.toFixed(1)} -> ${m.heapAfterMb?.toFixed(1)} MB`,
-        );
-      }
-      console.log(memoryTable(memory));
-    }
     const results: BenchResults = {
       startedAt: started.toISOString(),
-      command: `pnpm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+      command: `pnpm run bench${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}`,
       machine: machine(),
       versions: versions(python),
       settings: {
@@ -495,7 +475,31 @@ async function main(): Promise<void> {
     const baseline = opts.baseline
       ? (JSON.parse(readFileSync(fromCwd(opts.baseline), "utf8")) as BenchResults)
       : undefined;
-    writeDocs(results, baseline);
+    // Saved after each phase, so a failure later keeps what was measured.
+    const save = () => writeDocs(results, baseline);
+    save();
+
+    if (num("login-rounds") > 0) {
+      const emailsFile = join(dir, "emails.txt");
+      writeFileSync(emailsFile, `${seeded.emails.join("\n")}\n`);
+      login.push(
+        ...(await loginUnderLoad(env, files.db as string, emailsFile, num("login-rounds"))),
+      );
+      console.log(loginTable(login));
+      save();
+    }
+    if (num("memory-requests") > 0) {
+      const tessera = variants.filter((v) => v.group === "tessera");
+      for (const v of pickVariants(opts["memory-variants"], tessera)) {
+        const m = await memorySoak(v, env, files[v.pool] as string, num("memory-requests"));
+        memory.push(m);
+        log(
+          `memory ${v.name}: ${m.requests} requests, RSS ${m.rssBeforeMb.toFixed(1)} -> ${m.rssAfterMb.toFixed(1)} MB, heap ${m.heapBeforeMb?.toFixed(1)} -> ${m.heapAfterMb?.toFixed(1)} MB`,
+        );
+        save();
+      }
+      console.log(memoryTable(memory));
+    }
   } finally {
     stopBenchServices(services);
   }
