@@ -54,6 +54,8 @@ export class Client {
   constructor(
     readonly baseUrl: string,
     maxSockets = 16,
+    /** How long a request may wait for its answer before it counts as a hang. */
+    readonly timeoutMs = 10_000,
   ) {
     const url = new URL(baseUrl);
     this.host = url.hostname;
@@ -61,7 +63,7 @@ export class Client {
     this.agent = new Agent({ keepAlive: true, maxSockets });
   }
 
-  send(req: Outgoing, timeoutMs = 10_000): Promise<Answer> {
+  send(req: Outgoing, timeoutMs = this.timeoutMs): Promise<Answer> {
     const started = performance.now();
     return new Promise<Answer>((resolve, reject) => {
       const headers: Record<string, string | string[] | number> = { ...req.headers };

@@ -228,6 +228,9 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   app.use(custom.routes());
   if (options.docs) app.use(tessera.docsRouter(options.docs === true ? {} : options.docs).routes());
   const server = app.listen(0, "127.0.0.1");
+  // Idle keep-alive sockets are closed by the client first: a server closing one as the
+  // client reuses it resets a request, which under load tests looks like a server failure.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.once("listening", resolve));
   const { port } = server.address() as AddressInfo;
   return {
