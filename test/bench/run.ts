@@ -314,6 +314,9 @@ async function memorySoak(
     const heapBefore = await server.heap();
     const rssBefore = server.rss();
     let requests = 0;
+    // RSS after every 30-second chunk, to tell a plateau (allocator and V8 keeping pages)
+    // from a steady climb.
+    const samples: number[] = [];
     // --memory-seconds-max caps slow variants; the table then shows how many were served.
     const cap =
       num("memory-seconds-max") > 0 ? Date.now() + num("memory-seconds-max") * 1000 : Infinity;
@@ -322,6 +325,7 @@ async function memorySoak(
       if (r.errors > 0)
         throw new Error(`${variant.name}: ${r.errors} errors during the memory soak`);
       requests += r.requests;
+      samples.push(Math.round(mb(server.rss()) * 10) / 10);
     }
     const heapAfter = await server.heap();
     return {
@@ -331,6 +335,7 @@ async function memorySoak(
       rssAfterMb: mb(server.rss()),
       heapBeforeMb: heapBefore ? mb(heapBefore.heapUsed) : null,
       heapAfterMb: heapAfter ? mb(heapAfter.heapUsed) : null,
+      rssSamplesMb: samples,
     };
   } finally {
     await server.stop();

@@ -42,6 +42,8 @@ export interface MemoryResult {
   rssAfterMb: number;
   heapBeforeMb: number | null;
   heapAfterMb: number | null;
+  /** RSS after each 30-second chunk of the soak, MB (absent in older runs). */
+  rssSamplesMb?: number[];
 }
 
 export interface BenchResults {
@@ -131,11 +133,11 @@ export function memoryTable(memory: MemoryResult[]): string {
   if (memory.length === 0) return "(not run)";
   const mb = (n: number | null) => (n === null ? "–" : n.toFixed(1));
   return [
-    "| variant | requests | RSS before MB | RSS after MB | heap after GC before MB | heap after GC after MB |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    "| variant | requests | RSS before MB | RSS after MB | heap after GC before MB | heap after GC after MB | RSS every 30 s, MB |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ...memory.map(
       (m) =>
-        `| ${m.variant} | ${m.requests.toLocaleString("en-US")} | ${mb(m.rssBeforeMb)} | ${mb(m.rssAfterMb)} | ${mb(m.heapBeforeMb)} | ${mb(m.heapAfterMb)} |`,
+        `| ${m.variant} | ${m.requests.toLocaleString("en-US")} | ${mb(m.rssBeforeMb)} | ${mb(m.rssAfterMb)} | ${mb(m.heapBeforeMb)} | ${mb(m.heapAfterMb)} | ${m.rssSamplesMb?.join(" · ") ?? "–"} |`,
     ),
   ].join("\n");
 }
