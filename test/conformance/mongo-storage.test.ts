@@ -117,6 +117,19 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
     expect(doc?.token).toBe(digest);
   });
 
+  it("creating a token whose digest is stored already fails with the driver's E11000 and keeps the first", async () => {
+    const { users, tokens } = await adapters(idType);
+    await tokens.ensureIndexes();
+    const ada = await users.create(userData("dup-a@example.com"));
+    const bob = await users.create(userData("dup-b@example.com"));
+    const digest = hashToken(generateOpaqueToken());
+    const data = { token: digest, createdAt: new Date(), lifetimeSeconds: 60 };
+    await tokens.create({ ...data, userId: ada.id });
+    const error = await tokens.create({ ...data, userId: bob.id }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "MongoServerError", code: 11000 });
+    expect((await tokens.getByToken(digest))?.userId).toBe(ada.id);
+  });
+
   it("an extra named like a stored protocol field cannot change it", async () => {
     const { userCollection, users } = await adapters(idType);
     const user = await users.create(userData("sneaky@example.com", { is_superuser: true }));
