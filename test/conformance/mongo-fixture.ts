@@ -48,8 +48,8 @@ export function mongoFixture(
     users: () => users,
     tokens: () => tokens,
     ...ids,
-    storedTokenValues: async () =>
-      (await tokenCollection.find({}, { projection: { token: 1 } }).toArray()).map((d) => d.token),
+    // The digest is the token document's `_id`.
+    storedTokenValues: async () => (await tokenCollection.find({}).toArray()).map((d) => d._id),
     extraField: { key: "displayName", value: "Ada Lovelace" },
     atomicConditionalUpdates: inject("services")?.mongo.kind !== "ferretdb",
   };

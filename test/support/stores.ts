@@ -132,7 +132,8 @@ async function mongoStore(): Promise<TestStore> {
     idParser: objectIdStringParser,
     users: () => m.users as unknown as UserDatabase<StoreUser, string>,
     tokens: () => m.tokens as unknown as Tokens,
-    tokenDigests: async () => (await m.tokens.collection.find({}).toArray()).map((d) => d.token),
+    // The digest is the token document's `_id`.
+    tokenDigests: async () => (await m.tokens.collection.find({}).toArray()).map((d) => d._id),
     userCount: () => m.users.collection.countDocuments({}),
     reset: async () => {
       await m.tokens.collection.deleteMany({});

@@ -1,4 +1,4 @@
-import type { ClientSession, Collection, Filter, ObjectId } from "mongodb";
+import type { ClientSession, Collection, Filter } from "mongodb";
 import type { MongoAccessTokenDocument } from "./token-document.js";
 
 /** `created_at + lifetime_seconds <= now`, evaluated by the server (needs `$expr`). */
@@ -14,15 +14,16 @@ export function expiredFilter(now: Date): Filter<MongoAccessTokenDocument> {
 const BATCH = 500;
 
 interface ScannedToken {
-  _id: ObjectId;
+  /** The digest. */
+  _id: string;
   created_at: Date;
   lifetime_seconds: number;
 }
 
 /**
- * `deleteExpired` for servers without `$expr` (FerretDB v1): reads `_id`, `created_at` and
- * `lifetime_seconds` of the tokens created at or before `now` (no other can have expired),
- * decides expiry here, and deletes by `_id` in batches. Each delete also matches the
+ * `deleteExpired` for servers without `$expr` (FerretDB v1): reads `_id` (the digest),
+ * `created_at` and `lifetime_seconds` of the tokens created at or before `now` (no other can
+ * have expired), decides expiry here, and deletes by `_id` in batches. Each delete also matches the
  * `lifetime_seconds` it saw, so a token renewed between the read and the delete survives.
  * Cost grows with the number of tokens: prefer a server with `$expr`, or a TTL index.
  */
@@ -36,7 +37,7 @@ export async function deleteExpiredByScan(
     { ...options, projection: { _id: 1, created_at: 1, lifetime_seconds: 1 } },
   );
   let deleted = 0;
-  let batch: { _id: ObjectId; lifetime_seconds: number }[] = [];
+  let batch: { _id: string; lifetime_seconds: number }[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
     const result = await collection.deleteMany({ $or: batch }, options);

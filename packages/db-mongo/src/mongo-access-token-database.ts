@@ -11,12 +11,7 @@ import type { ClientSession, Collection } from "mongodb";
 import { withFeature } from "./capabilities.js";
 import { runDriver } from "./driver-errors.js";
 import { deleteExpiredByScan, expiredFilter } from "./expired-tokens.js";
-import {
-  ensureIndex,
-  ensureTtlIndex,
-  ensureUniqueIndex,
-  type MongoTtlIndexStatus,
-} from "./indexes.js";
+import { ensureIndex, ensureTtlIndex, type MongoTtlIndexStatus } from "./indexes.js";
 import type { MongoUserDatabase } from "./mongo-user-database.js";
 import { fromTokenDocument, isDigest, type MongoAccessTokenDocument } from "./token-document.js";
 import type { MongoUser, MongoUserDocument } from "./user-document.js";
@@ -81,6 +76,10 @@ type TokenRow = MongoAccessTokenDocument & { user?: MongoUserDocument[] };
  * An {@link AccessTokenDatabase} on a MongoDB collection, with a one-round-trip
  * `getByTokenWithUser` (an aggregation with `$lookup` into the users collection).
  *
+ * A token is stored with its digest as `_id` (see {@link MongoAccessTokenDocument}), so
+ * every lookup by digest is an `_id` equality and `_id`'s own unique index refuses a
+ * digest stored twice (the driver's E11000, rethrown as it is).
+ *
  * On servers without `$lookup` (FerretDB v1) `getByTokenWithUser` reads the token, then the
  * user: two round trips. On servers without `$expr` (FerretDB v1) `deleteExpired` scans the
  * tokens created before `now` and deletes the expired ones by `_id`. Each is detected from
@@ -120,7 +119,7 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
   /** The token row with this digest, or null (also for a non-string digest, without querying). */
   async getByToken(digest: string): Promise<AccessTokenProtocol<string> | null> {
     if (!isDigest(digest)) return null;
-    const doc = await runDriver(() => this.collection.findOne({ token: digest }, this.options()));
+    const doc = await runDriver(() => this.collection.findOne({ _id: digest }, this.options()));
     return doc ? fromTokenDocument(doc) : null;
   }
 
@@ -135,7 +134,7 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
           const [row] = await this.collection
             .aggregate<TokenRow>(
               [
-                { $match: { token: digest } },
+                { $match: { _id: digest } },
                 { $limit: 1 },
                 {
                   $lookup: {
@@ -162,19 +161,21 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
     );
   }
 
-  /** Stores a token row. `userId` must be a well-formed id of the users' id type. */
+  /**
+   * Stores a token row, its digest as `_id`. `userId` must be a well-formed id of the users'
+   * id type. A digest stored already fails with the driver's duplicate-key error (E11000).
+   */
   async create(data: AccessTokenCreate<string>): Promise<AccessTokenProtocol<string>> {
     const userId = this.users.toStoredId(data.userId);
     if (userId === null) throw new InvalidIDError();
     if (!isDigest(data.token)) throw new TypeError("token must be a non-empty digest string");
     const doc: MongoAccessTokenDocument = {
-      token: data.token,
+      _id: data.token,
       user_id: userId,
       created_at: new Date(data.createdAt.getTime()),
       lifetime_seconds: data.lifetimeSeconds,
     };
-    // insertOne adds `_id` to the object it is given: hand it a copy.
-    await runDriver(() => this.collection.insertOne({ ...doc }, this.options()));
+    await runDriver(() => this.collection.insertOne(doc, this.options()));
     return fromTokenDocument(doc);
   }
 
@@ -184,7 +185,7 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
     data: { lifetimeSeconds: number },
   ): Promise<AccessTokenProtocol<string>> {
     if (isDigest(accessToken.token)) {
-      const filter = { token: accessToken.token };
+      const filter = { _id: accessToken.token };
       const update = { $set: { lifetime_seconds: data.lifetimeSeconds } };
       await runDriver(() => this.collection.updateOne(filter, update, this.options()));
     }
@@ -194,7 +195,7 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
   /** Deletes one token (logout). */
   async delete(accessToken: AccessTokenProtocol<string>): Promise<void> {
     if (!isDigest(accessToken.token)) return;
-    const filter = { token: accessToken.token };
+    const filter = { _id: accessToken.token };
     await runDriver(() => this.collection.deleteOne(filter, this.options()));
   }
 
@@ -207,7 +208,7 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
     if (stored === null) return;
     const except = options.exceptDigest;
     const filter = isDigest(except)
-      ? { user_id: stored, token: { $ne: except } }
+      ? { user_id: stored, _id: { $ne: except } }
       : { user_id: stored };
     await runDriver(() => this.collection.deleteMany(filter, this.options()));
   }
@@ -239,9 +240,10 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
   }
 
   /**
-   * Creates the unique index on `token`, the index on `user_id` (log out everywhere, user
-   * deletion) and, with `maxLifetimeSeconds`, a TTL index on `created_at`. Idempotent.
-   * Resolves with whether the TTL index is active; FerretDB v1 has no TTL indexes.
+   * Creates the index on `user_id` (log out everywhere, session listing, user deletion)
+   * and, with `maxLifetimeSeconds`, a TTL index on `created_at`. Idempotent. The digest is
+   * `_id`, unique by itself: no index on it is needed. Resolves with whether the TTL index
+   * is active; FerretDB v1 has no TTL indexes.
    *
    * @example
    * const { ttl } = await tokens.ensureIndexes({ maxLifetimeSeconds: 30 * 24 * 3600 });
@@ -251,7 +253,6 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
     options: MongoAccessTokenIndexOptions = {},
   ): Promise<MongoAccessTokenIndexReport> {
     const tokens = this.collection;
-    await ensureUniqueIndex(tokens, "token", "token_unique");
     await ensureIndex(tokens, "user_id", "user_id");
     return {
       ttl: await ensureTtlIndex(tokens, "created_at", "created_at_ttl", options.maxLifetimeSeconds),

@@ -20,7 +20,7 @@ const userDoc: MongoUserDocument = {
   is_verified: true,
 };
 const tokenDoc: MongoAccessTokenDocument = {
-  token: "d".repeat(64),
+  _id: "d".repeat(64),
   user_id: userId,
   created_at: new Date("2030-01-01T00:00:00.000Z"),
   lifetime_seconds: 600,
@@ -52,16 +52,16 @@ function setup(script: Record<string, (...args: unknown[]) => unknown>) {
 }
 
 describe("getByTokenWithUser where $lookup exists", () => {
-  it("sends one aggregate: match the digest, limit 1, $lookup the user by _id", async () => {
+  it("sends one aggregate: match the digest as _id, limit 1, $lookup the user by _id", async () => {
     const { sent, tokens } = setup({
       "tokens.aggregate": () => ({ toArray: async () => [{ ...tokenDoc, user: [userDoc] }] }),
     });
-    const found = await tokens.getByTokenWithUser(tokenDoc.token);
+    const found = await tokens.getByTokenWithUser(tokenDoc._id);
     expect(sent).toEqual([
       {
         method: "tokens.aggregate",
         arg: [
-          { $match: { token: tokenDoc.token } },
+          { $match: { _id: tokenDoc._id } },
           { $limit: 1 },
           { $lookup: { from: "users", localField: "user_id", foreignField: "_id", as: "user" } },
         ],
@@ -69,7 +69,7 @@ describe("getByTokenWithUser where $lookup exists", () => {
     ]);
     expect(found).toEqual({
       accessToken: {
-        token: tokenDoc.token,
+        token: tokenDoc._id,
         userId: userId.toHexString(),
         createdAt: tokenDoc.created_at,
         lifetimeSeconds: 600,
@@ -85,8 +85,8 @@ describe("getByTokenWithUser where $lookup exists", () => {
   it("is null when the token's user is gone (empty $lookup) or the token is unknown", async () => {
     const rows = [[{ ...tokenDoc, user: [] }], []];
     const { tokens } = setup({ "tokens.aggregate": () => ({ toArray: async () => rows.shift() }) });
-    expect(await tokens.getByTokenWithUser(tokenDoc.token)).toBeNull();
-    expect(await tokens.getByTokenWithUser(tokenDoc.token)).toBeNull();
+    expect(await tokens.getByTokenWithUser(tokenDoc._id)).toBeNull();
+    expect(await tokens.getByTokenWithUser(tokenDoc._id)).toBeNull();
   });
 });
 
@@ -101,8 +101,8 @@ describe("getByTokenWithUser where $lookup is NotImplemented", () => {
       "tokens.findOne": async () => tokenDoc,
       "users.findOne": async () => userDoc,
     });
-    expect((await tokens.getByTokenWithUser(tokenDoc.token))?.user.id).toBe(userId.toHexString());
-    expect(await tokens.getByTokenWithUser(tokenDoc.token)).not.toBeNull();
+    expect((await tokens.getByTokenWithUser(tokenDoc._id))?.user.id).toBe(userId.toHexString());
+    expect(await tokens.getByTokenWithUser(tokenDoc._id)).not.toBeNull();
     expect(sent.map((s) => s.method)).toEqual([
       "tokens.aggregate",
       "tokens.findOne",

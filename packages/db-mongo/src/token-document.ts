@@ -2,13 +2,17 @@ import type { AccessTokenProtocol } from "@tessera/core";
 import { idToString, type MongoStoredId } from "./ids.js";
 
 /**
- * An access token as stored in MongoDB. `token` is the SHA-256 digest, never the token.
+ * An access token as stored in MongoDB. `_id` is the token's SHA-256 digest, never the
+ * token: every read and write by digest is an `_id` equality, which every
+ * MongoDB-protocol server serves from its primary key (FerretDB v1 pushes down no other
+ * filter and scans the collection for any other field).
  *
  * @example
  * const tokens = db.collection<MongoAccessTokenDocument>("access_tokens");
  */
 export interface MongoAccessTokenDocument {
-  token: string;
+  /** The SHA-256 digest of the token. */
+  _id: string;
   /** The user's `_id`, stored the same way (ObjectId or UUID string). */
   user_id: MongoStoredId;
   created_at: Date;
@@ -17,7 +21,7 @@ export interface MongoAccessTokenDocument {
 
 /** The core model of a stored token row. */
 export const fromTokenDocument = (doc: MongoAccessTokenDocument): AccessTokenProtocol<string> => ({
-  token: doc.token,
+  token: doc._id,
   userId: idToString(doc.user_id),
   createdAt: doc.created_at,
   lifetimeSeconds: doc.lifetime_seconds,
