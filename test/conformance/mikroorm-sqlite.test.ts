@@ -1,5 +1,7 @@
-// @tessera/db-mikroorm on SQLite through node:sqlite (NodeSqliteDialect): no native build,
-// no server. Also the app-extension cases: an extra column, and integer ids.
+// @tessera/db-mikroorm on SQLite through node:sqlite (TesseraSqliteDialect, whose cached
+// statements the hot reads run directly): no native build, no server. Also the app-extension
+// cases (an extra column, integer ids), and MikroORM's own NodeSqliteDialect, on which every
+// read goes through MikroORM's connection.
 import { AccessToken, User } from "../../packages/db-mikroorm/src/index.js";
 import {
   AppAccessToken,
@@ -49,5 +51,16 @@ describeAdapterConformance(
     user: User,
     token: AccessToken,
     globalEm: true,
+  }),
+);
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/sqlite (MikroORM's NodeSqliteDialect: no fast path)",
+    driver: "sqlite",
+    idKind: "uuid",
+    user: User,
+    token: AccessToken,
+    sqliteDialect: "mikro-orm",
   }),
 );

@@ -2,12 +2,18 @@
 // `pg` pool (`getNativeClient()`): the server parses and plans it once per connection, and
 // the values travel as bind parameters. Measured on the conformance join: 15.2k ops/s
 // prepared vs 10.8k unprepared raw pg vs 6.9k through `connection.execute`, which inlines
-// escaped values and re-parses every time. Elsewhere, or whenever that would skip something
-// the app configured (a transaction, a session context or `sessionContext: "connection"`,
-// an `onQuery` rewrite), the query goes through MikroORM's `connection.execute` instead.
+// escaped values and re-parses every time. On SQLite through `TesseraSqliteDialect`
+// (../sqlite.ts) it is that dialect's cached statement, run synchronously on its
+// `DatabaseSync`, as long as no transaction is open on that (single) connection: reading
+// then is what Kysely would do once its connection mutex came free, with nothing in
+// between. Elsewhere, or whenever that would skip something the app configured (a
+// transaction, a session context or `sessionContext: "connection"`, an `onQuery` rewrite),
+// the query goes through MikroORM's `connection.execute` instead.
 import { createHash } from "node:crypto";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { EntityManager, Platform, Transaction } from "@mikro-orm/core";
 import { isUnavailable } from "./errors.js";
+import { SQLITE_STATEMENTS, type SqliteStatements } from "./sqlite-statements.js";
 
 type Row = Record<string, unknown>;
 
@@ -70,6 +76,49 @@ async function pgPool(em: EntityManager, connection: SqlConnection): Promise<PgP
   return null;
 }
 
+const sqlitePlatforms = new WeakMap<Platform, boolean>();
+
+/** The dialect's statements when `em` runs on `TesseraSqliteDialect`, else undefined. */
+function sqliteStatements(em: EntityManager): SqliteStatements | undefined {
+  const options = em.config.get("driverOptions") as unknown;
+  if (typeof options !== "object" || options === null) return undefined;
+  const statements = (options as { [SQLITE_STATEMENTS]?: SqliteStatements })[SQLITE_STATEMENTS];
+  if (!statements) return undefined;
+  const platform = em.getPlatform();
+  let sqlite = sqlitePlatforms.get(platform);
+  if (sqlite === undefined) {
+    sqlite = platformIs(platform, /sqlite/i);
+    sqlitePlatforms.set(platform, sqlite);
+  }
+  return sqlite ? statements : undefined;
+}
+
+/**
+ * `params` as node:sqlite binds them to mean what MikroORM's inlined literals mean, or
+ * undefined for a value only the inlining path handles (booleans, dates, objects...). Safe
+ * integers bind as integers (a JS number binds as a REAL, which a TEXT column would compare
+ * as "5.0"); integral numbers beyond that are left to the slow path.
+ */
+function sqliteValues(params: readonly unknown[]): SQLInputValue[] | undefined {
+  const values: SQLInputValue[] = new Array(params.length);
+  for (let i = 0; i < params.length; i++) {
+    const v = params[i];
+    if (typeof v === "string" || typeof v === "bigint" || v === null) values[i] = v;
+    else if (typeof v !== "number" || !Number.isFinite(v)) return undefined;
+    else if (Number.isSafeInteger(v)) values[i] = BigInt(v);
+    else if (!Number.isInteger(v)) values[i] = v;
+    else return undefined;
+  }
+  return values;
+}
+
+function logQuery(em: EntityManager, sql: string, params: unknown[], started: number, n: number) {
+  const logger = em.config.getLogger();
+  if (logger.isEnabled("query")) {
+    logger.logQuery({ level: "info", query: sql, params, took: Date.now() - started, results: n });
+  }
+}
+
 /** The first row of `sql` (with `?` placeholders) for `params`, or undefined. */
 export async function queryOne(
   em: EntityManager,
@@ -85,19 +134,26 @@ export async function queryOne(
     !em.getSessionContext() &&
     em.config.get("sessionContext") !== "connection" &&
     em.config.get("onQuery")(sql, params) === sql;
+  if (plain) {
+    const sqlite = sqliteStatements(em);
+    if (sqlite) {
+      const db: DatabaseSync | undefined = sqlite.database;
+      const values = db?.isOpen && db.isTransaction === false ? sqliteValues(params) : undefined;
+      if (values) {
+        const started = Date.now();
+        // Errors are node:sqlite's own, as on the slow path (Kysely and MikroORM's
+        // `execute` pass them through), so the adapters translate them the same way.
+        const row = sqlite.prepare(sql).statement.get(...values) as Row | undefined;
+        logQuery(em, sql, params, started, row ? 1 : 0);
+        return row;
+      }
+      return connection.execute<Row | undefined>(sql, params, "get", ctx);
+    }
+  }
   const pool = plain ? await pgPool(em, connection) : null;
   if (!pool) return connection.execute<Row | undefined>(sql, params, "get", ctx);
   const started = Date.now();
   const { rows } = await pool.query({ ...preparedFor(sql), values: params });
-  const logger = em.config.getLogger();
-  if (logger.isEnabled("query")) {
-    logger.logQuery({
-      level: "info",
-      query: sql,
-      params,
-      took: Date.now() - started,
-      results: rows.length,
-    });
-  }
+  logQuery(em, sql, params, started, rows.length);
   return rows[0];
 }

@@ -6,7 +6,7 @@ import { modelOf } from "../lib/model.js";
 import { tableOf } from "../lib/sql.js";
 import type { EntityTarget } from "../types.js";
 import { MikroOrmUserDatabase } from "../user-database.js";
-import { type DriverKind, openTestOrm, type TestOrm } from "./orm.js";
+import { type DriverKind, openTestOrm, type SqliteDialectKind, type TestOrm } from "./orm.js";
 
 export type IdKind = "uuid" | "integer" | "objectId";
 
@@ -59,6 +59,8 @@ export interface FixtureOptions {
    * save the per-request fork; otherwise a fresh fork per adapter, as a request would get.
    */
   globalEm?: boolean;
+  /** On SQLite: TesseraSqliteDialect (the default, with the fast reads) or MikroORM's own. */
+  sqliteDialect?: SqliteDialectKind;
 }
 
 /** The fixture, plus access to the ORM it opened (for extra tests in the same file). */
@@ -75,7 +77,13 @@ export function mikroOrmFixture(
     name: options.name,
     db: open,
     async setup() {
-      db = await openTestOrm(options.driver, [options.user, options.token]);
+      db = await openTestOrm(
+        options.driver,
+        [options.user, options.token],
+        {},
+        {},
+        options.sqliteDialect,
+      );
     },
     async teardown() {
       await db?.close();

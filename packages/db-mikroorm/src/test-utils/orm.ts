@@ -1,6 +1,7 @@
 // Test ORMs on the three drivers, each in its own PostgreSQL schema, SQLite file or MongoDB
 // database so test files run in parallel. PostgreSQL and MongoDB come from the test harness
-// (POSTGRES_URL, MONGODB_URL); SQLite needs nothing.
+// (POSTGRES_URL, MONGODB_URL); SQLite needs nothing, and runs on TesseraSqliteDialect (the
+// adapters' fast reads) unless a test asks for MikroORM's own NodeSqliteDialect.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,9 +10,13 @@ import { type EntityManager, MikroORM, type Options } from "@mikro-orm/core";
 import { MongoDriver } from "@mikro-orm/mongodb";
 import { PostgreSqlDriver } from "@mikro-orm/postgresql";
 import { NodeSqliteDialect, SqliteDriver } from "@mikro-orm/sql";
+import { TesseraSqliteDialect } from "../sqlite.js";
 import type { EntityTarget } from "../types.js";
 
 export type DriverKind = "postgresql" | "sqlite" | "mongodb";
+
+/** Which Kysely dialect a SQLite test ORM runs on. */
+export type SqliteDialectKind = "tessera" | "mikro-orm";
 
 export interface TestOrm {
   kind: DriverKind;
@@ -38,13 +43,14 @@ const unique = (prefix: string) => `${prefix}_${process.pid}_${randomBytes(4).to
 
 /**
  * Opens an ORM for `kind` with `entities`, creates their schema, and returns it. Servers come
- * from `urls`, else from the harness's environment.
+ * from `urls`, else from the harness's environment; SQLite runs on `sqliteDialect`.
  */
 export async function openTestOrm(
   kind: DriverKind,
   entities: EntityTarget[],
   extra: Partial<Options> = {},
   urls: Urls = {},
+  sqliteDialect: SqliteDialectKind = "tessera",
 ): Promise<TestOrm> {
   let capture: string[] | undefined;
   const common = {
@@ -75,7 +81,8 @@ export async function openTestOrm(
       ...common,
       driver: SqliteDriver,
       dbName: file,
-      driverOptions: new NodeSqliteDialect(file),
+      driverOptions:
+        sqliteDialect === "tessera" ? new TesseraSqliteDialect(file) : new NodeSqliteDialect(file),
     } as Options);
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   } else {
