@@ -5,9 +5,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MikroORM } from "@mikro-orm/core";
 import { PostgreSqlDriver } from "@mikro-orm/postgresql";
-import { NodeSqliteDialect, SqliteDriver } from "@mikro-orm/sql";
+import { SqliteDriver } from "@mikro-orm/sql";
 import { generateOpaqueToken, hashToken, PasswordHelper } from "@tessera/core";
 import { AccessToken, User } from "@tessera/db-mikroorm";
+import { TesseraSqliteDialect } from "@tessera/db-mikroorm/sqlite";
 import { MongoAccessTokenDatabase, MongoUserDatabase } from "@tessera/db-mongo";
 import { JWTStrategy } from "@tessera/strategy-jwt";
 import { RedisStrategy } from "@tessera/strategy-redis";
@@ -131,7 +132,7 @@ export async function seed(
   const sqliteOrm = await MikroORM.init({
     driver: SqliteDriver,
     dbName: sqliteFile,
-    driverOptions: new NodeSqliteDialect(sqliteFile),
+    driverOptions: new TesseraSqliteDialect(sqliteFile),
     entities: [User, AccessToken],
   });
   await seedMikroOrm(sqliteOrm, users, dbTokens);
@@ -174,7 +175,11 @@ async function seedRedis(dir: string, redisUrl: string, users: BenchUser[]): Pro
   return writePool(dir, "redis", redisTokens.map(bearer));
 }
 
-/** MongoDB protocol (db-mongo): ObjectId users of their own. */
+/**
+ * MongoDB protocol (db-mongo): ObjectId users of their own, and their tokens stored by the
+ * adapter (`{ _id: digest, user_id, created_at, lifetime_seconds }`), which the
+ * hand-written mongo-two-finds variant reads too.
+ */
 async function seedMongo(
   dir: string,
   mongoUrl: string,

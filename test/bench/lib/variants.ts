@@ -50,6 +50,12 @@ export const VARIANTS: Variant[] = [
   node("koa-session-redis", "koa-session + koa-redis (no user read)", "peer", "session"),
   node("pg-join", "raw pg: token JOIN user (one query)", "peer", "db"),
   node("pg-two-queries", "raw pg: token, then user (FastAPI Users' shape)", "peer", "db"),
+  node(
+    "mongo-two-finds",
+    "raw mongodb: token, then user, by _id (server's ceiling)",
+    "peer",
+    "mongo",
+  ),
   fastapi("jwt", "FastAPI Users JWT (uvicorn)", "fastapi-jwt"),
   fastapi("redis", "FastAPI Users Redis (uvicorn)", "fastapi-redis"),
   fastapi("database", "FastAPI Users database (uvicorn)", "fastapi-db"),
