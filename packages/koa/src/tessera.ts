@@ -2,6 +2,7 @@ import type { Router } from "@koa/router";
 import {
   type AuthenticationBackend,
   Authenticator,
+  type AuthResult,
   type CurrentUserOptions,
   type UserManager,
   type UserProtocol,
@@ -115,15 +116,31 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
    * `current_user(...)` semantics).
    */
   currentUser(options: CurrentUserOptions = {}): Middleware<TesseraState<U, ID>> {
+    // This runs on every authenticated request: one async frame, no objects but the
+    // request adapter and the result (the routers' `deps.authenticate` also returns the
+    // user manager, which this does not need).
+    const { authenticator, getUserManager, csrf } = this.deps;
     return async (ctx, next) => {
+      let result: AuthResult<U, ID, Context> | null;
       try {
-        const { result } = await this.deps.authenticate(ctx as unknown as Context, options);
-        ctx.state.user = result?.user ?? null;
-        ctx.state.auth = result;
+        const context = ctx as unknown as Context;
+        const made = getUserManager(context);
+        const userManager = isPromiseLike(made) ? await made : made;
+        result = await authenticator.authenticate(
+          context,
+          authRequest(context),
+          userManager,
+          options,
+        );
+        if (result && csrf?.applies(result.backend.transport)) {
+          csrf.check(context);
+        }
       } catch (error) {
         writeError(ctx as unknown as Context, error);
         return;
       }
+      ctx.state.user = result === null ? null : result.user;
+      ctx.state.auth = result;
       await next();
     };
   }
