@@ -24,6 +24,8 @@ const JTI_BYTES = 16;
 
 type VerifiedClaims = CachedClaims;
 
+const NO_USER: Promise<null> = Promise.resolve(null);
+
 /** Default bound of the verified-token cache: ~5 MB at most for typical tokens. */
 const DEFAULT_CACHE_SIZE = 10_000;
 
@@ -88,29 +90,38 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     this.cache = cacheSize > 0 ? new VerifiedTokenCache(cacheSize) : undefined;
   }
 
-  /** The user a valid, unrevoked token names, or null; throws only when a backing service fails. */
-  async readToken(token: string | null, userManager: UserManager<U, ID>): Promise<U | null> {
-    // A cached token is answered without a promise of verify's own (every request).
-    const claims = this.cached(token) ?? (await this.verify(token));
-    if (!claims) return null;
-    let id: ID;
+  /** The user a valid, unrevoked token names, or null; rejects only when a backing service fails. */
+  readToken(token: string | null, userManager: UserManager<U, ID>): Promise<U | null> {
+    // Not async: on a cached token (every request after the first) the answer is the user
+    // database's own promise, with no promise or async frame of ours around it.
+    const claims = this.cached(token);
+    if (claims !== undefined) return this.userFor(claims, userManager);
+    return this.verify(token).then((verified) =>
+      verified === null ? null : this.userFor(verified, userManager),
+    );
+  }
+
+  /** The user `claims` name, unless revoked; a `sub` that is no id of ours reads as null. */
+  private userFor(claims: VerifiedClaims, userManager: UserManager<U, ID>): Promise<U | null> {
     try {
-      id = userManager.parseId(claims.sub);
+      let id: ID;
+      try {
+        id = userManager.parseId(claims.sub);
+      } catch (error) {
+        if (error instanceof InvalidIDError) return NO_USER;
+        throw error;
+      }
+      const store = this.revocationStore;
+      if (!store) return userManager.userDb.get(id);
+      // Both lookups are I/O and independent: run them together to pay one latency.
+      return Promise.all([
+        store.isRevoked({ jti: claims.jti, sub: claims.sub, issuedAt: new Date(claims.issuedAt) }),
+        userManager.userDb.get(id),
+      ]).then(([revoked, user]) => (revoked ? null : user));
     } catch (error) {
-      if (error instanceof InvalidIDError) return null;
-      throw error;
+      // A promise-returning method never throws synchronously.
+      return Promise.reject(error);
     }
-    if (!this.revocationStore) return userManager.userDb.get(id);
-    // Both lookups are I/O and independent: run them together to pay one latency.
-    const [revoked, user] = await Promise.all([
-      this.revocationStore?.isRevoked({
-        jti: claims.jti,
-        sub: claims.sub,
-        issuedAt: new Date(claims.issuedAt),
-      }),
-      userManager.userDb.get(id),
-    ]);
-    return revoked ? null : user;
   }
 
   /** Signs a new token for `user` (a login). */
