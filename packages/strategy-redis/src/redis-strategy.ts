@@ -11,13 +11,15 @@ import {
   type UserProtocol,
 } from "@tessera/core";
 import type { RedisClient } from "./lib/scripts.js";
-import { SessionStore } from "./lib/session-store.js";
+import { SessionStore, type StoredSession } from "./lib/session-store.js";
 import { type RedisStrategyOptions, resolveOptions } from "./options.js";
 import { decodeSnapshot, encodeSnapshot, type UserSnapshotOption } from "./snapshot.js";
 
 // A login writes its index entry before its session key; an index entry this young with
 // no session key may be that login in flight, so pruning leaves it for a later pass.
 const INDEX_GRACE_MS = 60_000;
+
+const NO_USER: Promise<null> = Promise.resolve(null);
 // Checking every member of an index costs one EXISTS each: done when the index reaches
 // 32, 64, 128… members, so its cost is amortized over the logins that grew it.
 const PRUNE_FROM = 32;
@@ -71,17 +73,30 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
    * The user `token` authenticates, or null. One Redis round trip reads the session and,
    * when due, renews it; then the user comes from the snapshot or `userDb.get`.
    */
-  async readToken(token: string | null, userManager: UserManager<U, ID>): Promise<U | null> {
+  readToken(token: string | null, userManager: UserManager<U, ID>): Promise<U | null> {
     // Anything not shaped like our tokens costs no round trip; anything shaped like one is
     // hashed, so no presented string can name a key of its choosing.
-    if (token === null || !isOpaqueTokenShape(token)) return null;
-    const session = await this.store.read(
-      hashToken(token),
-      this.clock(),
-      this.lifetimeSeconds * 1000,
-      this.maxLifetimeSeconds * 1000,
-    );
-    if (!session) return null;
+    if (token === null || !isOpaqueTokenShape(token)) return NO_USER;
+    // Not async (this runs on every request): one promise, the store's, and its callback.
+    try {
+      return this.store
+        .read(
+          hashToken(token),
+          this.clock(),
+          this.lifetimeSeconds * 1000,
+          this.maxLifetimeSeconds * 1000,
+        )
+        .then((session) => (session === null ? null : this.userOf(session, userManager)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The session's user: from its snapshot when there is one, else from the database. */
+  private userOf(
+    session: StoredSession,
+    userManager: UserManager<U, ID>,
+  ): U | null | Promise<U | null> {
     let id: ID;
     try {
       id = userManager.parseId(session.userId);

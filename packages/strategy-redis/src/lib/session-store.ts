@@ -8,7 +8,7 @@ import {
   runScript,
   WRITE_SESSION,
 } from "./scripts.js";
-import { orUnavailable } from "./unavailable.js";
+import { orUnavailable, rethrowUnavailable } from "./unavailable.js";
 
 /** A session as stored under `prefix + digest`. */
 export interface StoredSession {
@@ -44,23 +44,20 @@ export class SessionStore {
    * expired or due for renewal (at most once per half-lifetime) does READ_SESSION run,
    * which re-reads and applies those rules atomically.
    */
-  async read(
-    digest: string,
-    now: number,
-    idleMs: number,
-    capMs: number,
-  ): Promise<StoredSession | null> {
+  read(digest: string, now: number, idleMs: number, capMs: number): Promise<StoredSession | null> {
     const key = this.sessionKey(digest);
-    const session = toSession(await orUnavailable(this.redis.hmget(key, "u", "c", "l", "s")));
-    if (!session) return null;
-    const expires = session.createdAt + session.lifetimeSeconds * 1000;
-    const cap = session.createdAt + capMs;
-    const live = now < expires && now < cap;
-    if (live && !(expires - now < idleMs / 2 && expires < cap)) return session;
-    const reply = await orUnavailable(
-      runScript(this.redis, READ_SESSION, [key], [now, idleMs, capMs]),
-    );
-    return Array.isArray(reply) ? toSession(reply) : null;
+    // Not async: the hot path is the HMGET's own promise and one callback.
+    return this.redis.hmget(key, "u", "c", "l", "s").then((reply) => {
+      const session = toSession(reply);
+      if (!session) return null;
+      const expires = session.createdAt + session.lifetimeSeconds * 1000;
+      const cap = session.createdAt + capMs;
+      const live = now < expires && now < cap;
+      if (live && !(expires - now < idleMs / 2 && expires < cap)) return session;
+      return orUnavailable(runScript(this.redis, READ_SESSION, [key], [now, idleMs, capMs])).then(
+        (script) => (Array.isArray(script) ? toSession(script) : null),
+      );
+    }, rethrowUnavailable);
   }
 
   /** The stored fields of a session, without touching its lifetime; null when absent. */

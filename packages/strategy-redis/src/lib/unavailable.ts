@@ -28,9 +28,17 @@ export async function orUnavailable<T>(call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (error) {
-    if (isRedisUnavailable(error)) {
-      throw new ServiceUnavailableError("Redis is unavailable", { cause: error });
-    }
-    throw error;
+    return rethrowUnavailable(error);
   }
+}
+
+/**
+ * Rethrows an error of a Redis call, an outage as core's `ServiceUnavailableError` (for
+ * `promise.then(onReply, rethrowUnavailable)` on hot paths, where a wrapper costs a frame).
+ */
+export function rethrowUnavailable(error: unknown): never {
+  if (isRedisUnavailable(error)) {
+    throw new ServiceUnavailableError("Redis is unavailable", { cause: error });
+  }
+  throw error;
 }
