@@ -3,9 +3,9 @@ import { idToString, type MongoStoredId } from "./ids.js";
 
 /**
  * An access token as stored in MongoDB. `_id` is the token's SHA-256 digest, never the
- * token: every read and write by digest is an `_id` equality, which every
- * MongoDB-protocol server serves from its primary key (FerretDB v1 pushes down no other
- * filter and scans the collection for any other field).
+ * token: every read and write by digest is an `_id` equality, which MongoDB answers from
+ * the `_id` index and FerretDB v1 hands down to its backend (on any other field FerretDB v1
+ * reads and decodes every document of the collection).
  *
  * @example
  * const tokens = db.collection<MongoAccessTokenDocument>("access_tokens");
