@@ -1,10 +1,12 @@
 // MikroORM on PostgreSQL or SQLite with Tessera's entities. The adapters get the ORM's
 // global EntityManager, made once, with no fork per request (docs/packages/db-mikroorm.md,
-// "no fork at all"); a fork per request cost 15-20 µs of CPU each.
+// "no fork at all"); a fork per request cost 15-20 µs of CPU each. SQLite runs on
+// TesseraSqliteDialect, whose cached statements the adapters' hot reads run directly.
 import { MikroORM } from "@mikro-orm/core";
 import { PostgreSqlDriver } from "@mikro-orm/postgresql";
-import { NodeSqliteDialect, SqliteDriver } from "@mikro-orm/sql";
+import { SqliteDriver } from "@mikro-orm/sql";
 import { AccessToken, User } from "@tessera/db-mikroorm";
+import { TesseraSqliteDialect } from "@tessera/db-mikroorm/sqlite";
 import { env } from "../lib/shared.ts";
 
 export async function openOrm(kind: "postgresql" | "sqlite"): Promise<MikroORM> {
@@ -19,7 +21,7 @@ export async function openOrm(kind: "postgresql" | "sqlite"): Promise<MikroORM> 
   return MikroORM.init({
     driver: SqliteDriver,
     dbName: file,
-    driverOptions: new NodeSqliteDialect(file),
+    driverOptions: new TesseraSqliteDialect(file),
     entities: [User, AccessToken],
   });
 }

@@ -1,13 +1,16 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { MikroORM } from "@mikro-orm/core";
-import { NodeSqliteDialect, SqliteDriver } from "@mikro-orm/sql";
+import { SqliteDriver } from "@mikro-orm/sql";
+import { TesseraSqliteDialect } from "@tessera/db-mikroorm/sqlite";
 import { entities, mikroOrmStore } from "./mikroorm.js";
 import type { Store } from "./store.js";
 
 /**
  * SQLite in one file, through Node's built-in `node:sqlite` (no native module to build,
- * no server to run): the default, so the app starts with nothing installed.
+ * no server to run): the default, so the app starts with nothing installed. Tessera's
+ * dialect caches prepared statements, and lets the per-request reads (the token and its
+ * user, a user by id) run them directly instead of through MikroORM's query layers.
  */
 export async function openSqlite(file: string): Promise<Store> {
   // node:sqlite creates the file, not its directory.
@@ -15,7 +18,7 @@ export async function openSqlite(file: string): Promise<Store> {
   const orm = await MikroORM.init({
     driver: SqliteDriver,
     dbName: file,
-    driverOptions: new NodeSqliteDialect(file),
+    driverOptions: new TesseraSqliteDialect(file),
     entities,
   });
   return mikroOrmStore(orm, "sqlite");
