@@ -220,6 +220,19 @@ describe("TesseraSqliteDialect under MikroORM", () => {
     }
   });
 
+  it("streams (connection.stream), undisturbed by a hot read of the same text mid-stream", async () => {
+    const sql = "select value from json_each('[1,2,3]')";
+    const seen: unknown[] = [];
+    const connection = db.orm.em.getConnection() as unknown as {
+      stream(sql: string): AsyncIterable<unknown>;
+    };
+    for await (const row of connection.stream(sql)) {
+      seen.push((row as { value: number }).value);
+      expect(await queryOne(db.em(), sql, [])).toEqual({ value: 1 });
+    }
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
   it("an onQuery rewrite is honoured: such reads take MikroORM's path", async () => {
     const onQuery = vi.fn((sql: string) => `${sql} `);
     const rewriting = await openTestOrm("sqlite", [User, AccessToken], { onQuery });
