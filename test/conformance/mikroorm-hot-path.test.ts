@@ -132,6 +132,132 @@ describe("db-mikroorm/postgresql prepared statements", () => {
   });
 });
 
+describe("db-mikroorm/postgresql lookups of one event-loop turn share a statement", () => {
+  let db: TestOrm;
+  beforeAll(async () => {
+    db = await openTestOrm("postgresql", [User, AccessToken]);
+  });
+  afterAll(() => db?.close());
+
+  async function usersWithTokens(prefix: string, n: number) {
+    const out: { id: string; email: string; digest: string }[] = [];
+    for (let i = 0; i < n; i++) {
+      const user = await new MikroOrmUserDatabase(db.em(), User).create(
+        userData(`${prefix}-${i}@example.com`),
+      );
+      const digest = hashToken(generateOpaqueToken());
+      await new MikroOrmAccessTokenDatabase(db.em(), AccessToken).create({
+        token: digest,
+        userId: user.id,
+        createdAt: new Date(),
+        lifetimeSeconds: 600 + i,
+      });
+      out.push({ id: user.id, email: user.email, digest });
+    }
+    return out;
+  }
+
+  it("concurrent getByTokenWithUser calls are one statement, and each gets its own row", async () => {
+    const known = await usersWithTokens("batch", 6);
+    const missing = [hashToken(generateOpaqueToken()), hashToken(generateOpaqueToken())];
+    // Known tokens, a duplicate of one of them, and unknown ones, interleaved.
+    const asked = [
+      known[0],
+      missing[0],
+      known[1],
+      known[2],
+      known[0],
+      known[3],
+      missing[1],
+      known[4],
+      known[5],
+    ].map((k) => (typeof k === "string" ? k : k?.digest) as string);
+    const tokens = new MikroOrmAccessTokenDatabase(db.em(), AccessToken);
+    const { result, queries } = await db.captureQueries(() =>
+      Promise.all(asked.map((digest) => tokens.getByTokenWithUser(digest))),
+    );
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).toMatch(/ join .* = any\(/i);
+    asked.forEach((digest, i) => {
+      const owner = known.find((k) => k.digest === digest);
+      const got = result[i];
+      if (!owner) {
+        expect(got).toBeNull();
+        return;
+      }
+      expect(got?.accessToken.token).toBe(digest);
+      expect(got?.accessToken.userId).toBe(owner.id);
+      expect(got?.accessToken.lifetimeSeconds).toBe(600 + known.indexOf(owner));
+      expect(got?.user).toMatchObject({ id: owner.id, email: owner.email });
+    });
+    // Callers sharing a row get objects of their own.
+    expect(result[0]).not.toBe(result[4]);
+    expect(result[0]?.user).not.toBe(result[4]?.user);
+  });
+
+  it("concurrent get(id) calls are one statement; an id in upper case finds its user", async () => {
+    const known = await usersWithTokens("batch-get", 3);
+    const users = new MikroOrmUserDatabase(db.em(), User);
+    const ids = [
+      known[0]?.id,
+      "00000000-0000-4000-8000-000000000000",
+      known[1]?.id.toUpperCase(),
+      known[2]?.id,
+    ] as string[];
+    const { result, queries } = await db.captureQueries(() =>
+      Promise.all(ids.map((id) => users.get(id))),
+    );
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).toMatch(/= any\(/i);
+    expect(result.map((u) => u?.email ?? null)).toEqual([
+      known[0]?.email,
+      null,
+      known[1]?.email,
+      known[2]?.email,
+    ]);
+  });
+
+  it("a lone lookup sends the single-key statement", async () => {
+    const [one] = await usersWithTokens("batch-lone", 1);
+    const tokens = new MikroOrmAccessTokenDatabase(db.em(), AccessToken);
+    const { result, queries } = await db.captureQueries(() =>
+      tokens.getByTokenWithUser(one?.digest as string),
+    );
+    expect(result?.user.id).toBe(one?.id);
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).not.toMatch(/any\(/i);
+  });
+
+  it("inside a transaction each lookup is its own statement on the transaction", async () => {
+    const known = await usersWithTokens("batch-trx", 2);
+    await db.orm.em.fork().transactional(async (em) => {
+      const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken);
+      const { result, queries } = await db.captureQueries(() =>
+        Promise.all(known.map((k) => tokens.getByTokenWithUser(k.digest))),
+      );
+      expect(result.map((r) => r?.user.id)).toEqual(known.map((k) => k.id));
+      expect(queries.filter((q) => /select/i.test(q))).toHaveLength(2);
+      expect(queries.some((q) => /any\(/i.test(q))).toBe(false);
+    });
+  });
+
+  it("more callers than a batch holds are answered by several statements", async () => {
+    const [one] = await usersWithTokens("batch-many", 1);
+    const tokens = new MikroOrmAccessTokenDatabase(db.em(), AccessToken);
+    const asked = Array.from({ length: 300 }, (_, i) =>
+      i % 3 === 0 ? (one?.digest as string) : hashToken(generateOpaqueToken()),
+    );
+    const { result, queries } = await db.captureQueries(() =>
+      Promise.all(asked.map((digest) => tokens.getByTokenWithUser(digest))),
+    );
+    expect(queries.length).toBeGreaterThanOrEqual(3);
+    expect(queries.length).toBeLessThan(300);
+    result.forEach((r, i) => {
+      expect(r?.user.id ?? null).toBe(i % 3 === 0 ? one?.id : null);
+    });
+  });
+});
+
 describe("db-mikroorm/mongodb hot path", () => {
   let db: TestOrm;
   beforeAll(async () => {

@@ -90,6 +90,19 @@ describe.each(cases)("db-mikroorm/$driver when the server goes away and comes ba
       expect(ms).toBeLessThan(2500);
     }
 
+    // Lookups of one event-loop turn share a statement on PostgreSQL: each caller still
+    // gets its own ServiceUnavailableError.
+    const together = await Promise.allSettled([
+      tokens().getByTokenWithUser(digest),
+      tokens().getByTokenWithUser(hashToken(generateOpaqueToken())),
+      users().get(user.id),
+      users().get(user.id),
+    ]);
+    for (const outcome of together) {
+      expect(outcome.status).toBe("rejected");
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ServiceUnavailableError);
+    }
+
     await server.start();
     // No reconnect call: the pool / driver finds the server again on its own.
     const started = performance.now();

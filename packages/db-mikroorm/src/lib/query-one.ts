@@ -29,6 +29,9 @@ interface SqlConnection {
 
 interface PgPool {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
+  /** pg's flags once `end()` was called. */
+  readonly ending?: boolean;
+  readonly ended?: boolean;
 }
 
 /** Whether the platform (or one of its base classes) is named like `pattern`. */
@@ -43,8 +46,9 @@ export function platformIs(platform: Platform, pattern: RegExp): boolean {
   return false;
 }
 
-// Per connection: false once its native client turned out not to be a pg pool.
-const nativeOk = new WeakMap<object, boolean>();
+// Per connection: its pg pool once found (reused while the pool is open, so a request
+// pays no `getNativeClient()` round of promises), or false when it has none.
+const pools = new WeakMap<object, PgPool | false>();
 // `?` placeholders -> `$n`, and a name derived from the text (same text, same statement).
 const prepared = new Map<string, { name: string; text: string }>();
 
@@ -61,18 +65,24 @@ function preparedFor(sql: string): { name: string; text: string } {
 }
 
 async function pgPool(em: EntityManager, connection: SqlConnection): Promise<PgPool | null> {
-  if (nativeOk.get(connection) === false || typeof connection.getNativeClient !== "function")
+  const known = pools.get(connection);
+  if (known === false) return null;
+  // A closed ORM ends its pool; a reconnect makes a new one, which we then look up again.
+  if (known !== undefined && !known.ending && !known.ended) return known;
+  if (typeof connection.getNativeClient !== "function") {
+    pools.set(connection, false);
     return null;
+  }
   try {
     const pool = (await connection.getNativeClient()) as Partial<PgPool> | null;
     if (typeof pool?.query === "function" && platformIs(em.getPlatform(), /postgre/i)) {
-      nativeOk.set(connection, true);
+      pools.set(connection, pool as PgPool);
       return pool as PgPool;
     }
   } catch (error) {
     if (isUnavailable(error)) throw error;
   }
-  nativeOk.set(connection, false);
+  pools.set(connection, false);
   return null;
 }
 
@@ -119,6 +129,20 @@ function logQuery(em: EntityManager, sql: string, params: unknown[], started: nu
   }
 }
 
+/**
+ * Whether a query may skip MikroORM's `execute` (the caller checks the transaction context):
+ * in "connection" session-context mode MikroORM resets each pooled connection's role and
+ * variables when Kysely reserves it, which a query on the bare pool would skip, and an
+ * `onQuery` rewrite must see every query.
+ */
+function isPlain(em: EntityManager, sql: string, params: unknown[]): boolean {
+  return (
+    !em.getSessionContext() &&
+    em.config.get("sessionContext") !== "connection" &&
+    em.config.get("onQuery")(sql, params) === sql
+  );
+}
+
 /** The first row of `sql` (with `?` placeholders) for `params`, or undefined. */
 export async function queryOne(
   em: EntityManager,
@@ -127,13 +151,7 @@ export async function queryOne(
 ): Promise<Row | undefined> {
   const connection = em.getConnection() as unknown as SqlConnection;
   const ctx = em.getTransactionContext<Transaction>();
-  // In "connection" session-context mode MikroORM resets each pooled connection's role and
-  // variables when Kysely reserves it; a query on the bare pool would skip that reset.
-  const plain =
-    !ctx &&
-    !em.getSessionContext() &&
-    em.config.get("sessionContext") !== "connection" &&
-    em.config.get("onQuery")(sql, params) === sql;
+  const plain = !ctx && isPlain(em, sql, params);
   if (plain) {
     const sqlite = sqliteStatements(em);
     if (sqlite) {
@@ -156,4 +174,113 @@ export async function queryOne(
   const { rows } = await pool.query({ ...preparedFor(sql), values: params });
   logQuery(em, sql, params, started, rows.length);
   return rows[0];
+}
+
+/**
+ * How {@link queryOneBatched} matches a batch's rows to its callers: the key column's value
+ * as the caller's value would compare in SQL (a UUID in any case, an integer as a number or a
+ * string), or null when the column's type has no such exact rule (no batching then).
+ */
+export type BatchKey = (value: unknown) => string;
+
+/** Rows of a batch carry their key in this column (removed before a caller sees the row). */
+export const BATCH_KEY_COLUMN = "__tessera_key";
+
+// Sharing one statement cuts PostgreSQL's per-statement cost and the driver's per-query
+// cost, which dominate an indexed lookup; more keys per batch than this wait for the next.
+const MAX_BATCH = 128;
+
+interface Waiter {
+  key: string;
+  value: unknown;
+  resolve: (row: Row | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Batch {
+  readonly em: EntityManager;
+  readonly pool: PgPool;
+  readonly sql: string;
+  readonly batchSql: string;
+  readonly keyOf: BatchKey;
+  readonly waiters: Waiter[];
+}
+
+// Per pool, the batch of each statement still collecting callers in this event-loop turn.
+const open = new WeakMap<PgPool, Map<string, Batch>>();
+
+/**
+ * The row of a lookup by one unique key, as {@link queryOne} answers `sql` (`... = ?`),
+ * but on the PostgreSQL fast path the lookups of every request in the same event-loop turn
+ * go to the server as one statement, `batchSql` (`... = any(?)`, selecting the key as
+ * {@link BATCH_KEY_COLUMN}), on one pooled connection. Each caller still gets exactly the
+ * row `sql` would give it, read by a statement sent after its call; under load one round
+ * trip serves many requests instead of one each. A lone caller runs `sql` itself.
+ * Elsewhere (SQLite, a transaction, an `onQuery` rewrite...) this is `queryOne`.
+ */
+export async function queryOneBatched(
+  em: EntityManager,
+  sql: string,
+  batchSql: string,
+  value: unknown,
+  keyOf: BatchKey,
+): Promise<Row | undefined> {
+  const connection = em.getConnection() as unknown as SqlConnection;
+  if (em.getTransactionContext() || !isPlain(em, batchSql, [[value]]) || sqliteStatements(em)) {
+    return queryOne(em, sql, [value]);
+  }
+  const pool = await pgPool(em, connection);
+  if (!pool) return queryOne(em, sql, [value]);
+  let batches = open.get(pool);
+  if (!batches) {
+    batches = new Map();
+    open.set(pool, batches);
+  }
+  let batch = batches.get(batchSql);
+  if (!batch) {
+    batch = { em, pool, sql, batchSql, keyOf, waiters: [] };
+    batches.set(batchSql, batch);
+    // After the poll phase: every request whose bytes arrived in this turn has asked by then.
+    setImmediate(runBatch, batch);
+  }
+  const waiters = batch.waiters;
+  if (waiters.length + 1 >= MAX_BATCH) batches.delete(batchSql);
+  return new Promise<Row | undefined>((resolve, reject) => {
+    waiters.push({ key: keyOf(value), value, resolve, reject });
+  });
+}
+
+async function runBatch(batch: Batch): Promise<void> {
+  const batches = open.get(batch.pool);
+  if (batches?.get(batch.batchSql) === batch) batches.delete(batch.batchSql);
+  const { em, pool, waiters } = batch;
+  const started = Date.now();
+  try {
+    if (waiters.length === 1) {
+      const waiter = waiters[0] as Waiter;
+      const { rows } = await pool.query({ ...preparedFor(batch.sql), values: [waiter.value] });
+      logQuery(em, batch.sql, [waiter.value], started, rows.length);
+      waiter.resolve(rows[0]);
+      return;
+    }
+    // One value per distinct key: two requests with the same token share its row.
+    const values: unknown[] = [];
+    const seen = new Set<string>();
+    for (const waiter of waiters) {
+      if (seen.has(waiter.key)) continue;
+      seen.add(waiter.key);
+      values.push(waiter.value);
+    }
+    const { rows } = await pool.query({ ...preparedFor(batch.batchSql), values: [values] });
+    logQuery(em, batch.batchSql, [values], started, rows.length);
+    const byKey = new Map<string, Row>();
+    for (const row of rows) {
+      const key = batch.keyOf(row[BATCH_KEY_COLUMN]);
+      delete row[BATCH_KEY_COLUMN];
+      if (!byKey.has(key)) byKey.set(key, row);
+    }
+    for (const waiter of waiters) waiter.resolve(byKey.get(waiter.key));
+  } catch (error) {
+    for (const waiter of waiters) waiter.reject(error);
+  }
 }

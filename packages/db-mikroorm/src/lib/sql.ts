@@ -3,7 +3,13 @@
 // by MikroORM's compiled result mapper. No QueryBuilder, no identity map, no hydration.
 import type { EntityManager, EntityProperty, Transaction } from "@mikro-orm/core";
 import { type EntityModel, plainFromRow } from "./model.js";
-import { platformIs, queryOne } from "./query-one.js";
+import {
+  BATCH_KEY_COLUMN,
+  type BatchKey,
+  platformIs,
+  queryOne,
+  queryOneBatched,
+} from "./query-one.js";
 
 type Row = Record<string, unknown>;
 
@@ -72,13 +78,32 @@ export async function sqlFindOne(
   value: unknown,
 ): Promise<Row | null> {
   const q = model.platform.quoteIdentifier.bind(model.platform);
-  const sql = statement(model, `one:${prop.name}`, () => {
-    const cols = columnsOf(model)
+  const select = () =>
+    columnsOf(model)
       .map((c) => q(c))
       .join(", ");
-    return `select ${cols} from ${tableOf(em, model)} where ${column(model, prop)} = ? limit 1`;
-  });
-  const row = await queryOne(em, sql, [value]);
+  const sql = statement(
+    model,
+    `one:${prop.name}`,
+    () => `select ${select()} from ${tableOf(em, model)} where ${column(model, prop)} = ? limit 1`,
+  );
+  // Lookups by primary key (the user of every request) may share a statement (query-one.ts).
+  const keyOf = prop === model.pk ? batchKeyOf(model) : null;
+  const row = keyOf
+    ? await queryOneBatched(
+        em,
+        sql,
+        statement(
+          model,
+          `batch:${prop.name}`,
+          () =>
+            `select ${select()}, ${column(model, prop)} as ${q(BATCH_KEY_COLUMN)} ` +
+            `from ${tableOf(em, model)} where ${column(model, prop)} = any(?)`,
+        ),
+        value,
+        keyOf,
+      )
+    : await queryOne(em, sql, [value]);
   return row ? plainFromRow(model, row) : null;
 }
 
@@ -101,6 +126,19 @@ export async function sqlFindMany(
   });
   const rows = await conn(em).execute<Row[]>(sql, [value], "all", trx(em));
   return rows.map((row) => plainFromRow(model, row));
+}
+
+const uuidKey: BatchKey = (value) => String(value).toLowerCase();
+
+/**
+ * How rows of a batched primary-key lookup are matched to callers: UUIDs compare in any
+ * case in PostgreSQL, integers whatever JS type carries them; other key types (text with
+ * a collation of its own...) are not batched.
+ */
+function batchKeyOf(model: EntityModel): BatchKey | null {
+  if (model.idKind === "uuid") return uuidKey;
+  if (model.idKind === "integer") return String;
+  return null;
 }
 
 /**
@@ -131,7 +169,17 @@ export async function sqlTokenWithUser(
       `where ${q(`t.${token.pk.fieldNames[0]}`)} = ? limit 1`
     );
   });
-  const row = await queryOne(em, sql, [digest]);
+  // Every request's lookup: on PostgreSQL those of one event-loop turn share a statement,
+  // the same join for `any(?)` of their digests (query-one.ts). Digests are our own
+  // lowercase hex, compared as the exact text.
+  const batchSql = statement(token, "with-user-batch", () => {
+    const q = token.platform.quoteIdentifier.bind(token.platform);
+    const key = q(`t.${token.pk.fieldNames[0]}`);
+    return sql
+      .replace(/ where .* = \? limit 1$/, ` where ${key} = any(?)`)
+      .replace(/^select /, `select ${key} as ${q(BATCH_KEY_COLUMN)}, `);
+  });
+  const row = await queryOneBatched(em, sql, batchSql, digest, String);
   if (!row) return null;
   const tokenRow: Row = {};
   const userRow: Row = {};
