@@ -5,7 +5,7 @@
 // adapter contract on this dialect and on MikroORM's NodeSqliteDialect.
 import { DatabaseSync } from "node:sqlite";
 import { MikroORM } from "@mikro-orm/core";
-import { SqliteDriver } from "@mikro-orm/sql";
+import { NodeSqliteDialect, SqliteDriver } from "@mikro-orm/sql";
 import { generateOpaqueToken, hashToken, ServiceUnavailableError } from "@tessera/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { MikroOrmAccessTokenDatabase } from "./access-token-database.js";
@@ -336,6 +336,28 @@ describe("TesseraSqliteDialect's database", () => {
       expect(dialect.cachedStatements).toBe(4);
     } finally {
       await orm.close(true);
+    }
+  });
+});
+
+describe("a database file that cannot be opened", () => {
+  it("is ServiceUnavailableError on either dialect", async () => {
+    const file = "/nonexistent-tessera-dir/db.sqlite";
+    for (const dialect of [new TesseraSqliteDialect(file), new NodeSqliteDialect(file)]) {
+      const orm = new MikroORM({
+        driver: SqliteDriver,
+        dbName: file,
+        driverOptions: dialect,
+        entities: [User, AccessToken],
+      });
+      try {
+        const error = await new MikroOrmUserDatabase(orm.em, User)
+          .get("00000000-0000-4000-8000-000000000000")
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ServiceUnavailableError);
+      } finally {
+        await orm.close(true).catch(() => {});
+      }
     }
   });
 });

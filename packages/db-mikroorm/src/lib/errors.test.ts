@@ -43,6 +43,14 @@ describe("isUnavailable", () => {
       new ConnectionException(new Error("unable to open database file")),
     ],
     ["SQLite busy", new Error("database is locked")],
+    [
+      "node:sqlite's SQLITE_BUSY_SNAPSHOT (517)",
+      withProps("database is locked", { code: "ERR_SQLITE_ERROR", errcode: 517 }),
+    ],
+    [
+      "node:sqlite's SQLITE_CANTOPEN (14)",
+      withProps("unable to open database file", { code: "ERR_SQLITE_ERROR", errcode: 14 }),
+    ],
     ["a cause chain", new Error("outer", { cause: withProps("inner", { code: "ETIMEDOUT" }) })],
   ])("%s -> unavailable", (_, error) => {
     expect(isUnavailable(error)).toBe(true);
@@ -51,6 +59,13 @@ describe("isUnavailable", () => {
   it.each([
     ["a syntax error", withProps("syntax error at or near", { code: "42601" })],
     ["a unique violation", withProps("duplicate key", { code: "23505" })],
+    [
+      "node:sqlite's SQLITE_CONSTRAINT_UNIQUE (2067)",
+      withProps("UNIQUE constraint failed: user.email", {
+        code: "ERR_SQLITE_ERROR",
+        errcode: 2067,
+      }),
+    ],
     ["a plain TypeError", new TypeError("x is not a function")],
     ["a non-error", "ECONNREFUSED"],
     ["null", null],

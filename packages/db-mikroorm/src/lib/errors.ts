@@ -46,6 +46,11 @@ const UNAVAILABLE_NAMES = new Set([
   "WaitQueueTimeoutError",
 ]);
 
+// node:sqlite's errors carry SQLite's result code as `errcode` (under code ERR_SQLITE_ERROR):
+// SQLITE_BUSY (5, "database is locked", and its extended codes) and SQLITE_CANTOPEN (14,
+// "unable to open database file") are the ones better-sqlite3 names in UNAVAILABLE_CODES.
+const SQLITE_UNAVAILABLE = new Set([5, 14]);
+
 // pg and pg-pool signal lost or slow connections by message only; and MikroORM's
 // DriverException keeps a mongodb error's message but not its class name.
 const UNAVAILABLE_MESSAGES = [
@@ -81,6 +86,13 @@ export function isUnavailable(error: unknown): boolean {
       return true;
     }
     if (typeof e.name === "string" && UNAVAILABLE_NAMES.has(e.name)) return true;
+    if (
+      e.code === "ERR_SQLITE_ERROR" &&
+      typeof e.errcode === "number" &&
+      SQLITE_UNAVAILABLE.has(e.errcode & 0xff)
+    ) {
+      return true;
+    }
     const message = typeof e.message === "string" ? e.message : "";
     if (UNAVAILABLE_MESSAGES.some((re) => re.test(message))) return true;
   }
