@@ -18,10 +18,13 @@ export async function openOrm(kind: "postgresql" | "sqlite"): Promise<MikroORM> 
     });
   }
   const file = env("SQLITE_FILE");
-  return MikroORM.init({
+  const orm = await MikroORM.init({
     driver: SqliteDriver,
     dbName: file,
     driverOptions: new TesseraSqliteDialect(file),
     entities: [User, AccessToken],
   });
+  // As the example app and docs/packages/db-mikroorm.md set it up.
+  await orm.em.getConnection().execute("pragma journal_mode = wal");
+  return orm;
 }
