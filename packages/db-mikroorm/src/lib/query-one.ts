@@ -226,7 +226,8 @@ export async function queryOneBatched(
   keyOf: BatchKey,
 ): Promise<Row | undefined> {
   const connection = em.getConnection() as unknown as SqlConnection;
-  if (em.getTransactionContext() || !isPlain(em, batchSql, [[value]]) || sqliteStatements(em)) {
+  // SQLite first: its reads are synchronous, nothing to share (queryOne checks the rest).
+  if (sqliteStatements(em) || em.getTransactionContext() || !isPlain(em, batchSql, [[value]])) {
     return queryOne(em, sql, [value]);
   }
   const pool = await pgPool(em, connection);
