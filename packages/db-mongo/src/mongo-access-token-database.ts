@@ -8,6 +8,7 @@ import {
   type UserProtocol,
 } from "@tessera/core";
 import type { ClientSession, Collection } from "mongodb";
+import { findById } from "./batched-find.js";
 import { withFeature } from "./capabilities.js";
 import { runDriver } from "./driver-errors.js";
 import { deleteExpiredByScan, expiredFilter } from "./expired-tokens.js";
@@ -116,14 +117,22 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
     this.session = options.session;
   }
 
-  /** The token row with this digest, or null (also for a non-string digest, without querying). */
+  /**
+   * The token row with this digest, or null (also for a non-string digest, without
+   * querying). Without a session, the lookups of one event-loop turn share one
+   * `find({ _id: { $in } })` (see the package docs, "Batched lookups").
+   */
   async getByToken(digest: string): Promise<AccessTokenProtocol<string> | null> {
     if (!isDigest(digest)) return null;
-    const doc = await runDriver(() => this.collection.findOne({ _id: digest }, this.options()));
+    const doc = await runDriver(() => findById(this.collection, digest, this.session));
     return doc ? fromTokenDocument(doc) : null;
   }
 
-  /** The token row and its user in one round trip (`$lookup`); null when either is missing. */
+  /**
+   * The token row and its user in one round trip (`$lookup`, one aggregate per call); null
+   * when either is missing. Where `$lookup` is missing (FerretDB v1): `getByToken`, then
+   * the users adapter's `get`, each batched with the other requests of its event-loop turn.
+   */
   async getByTokenWithUser(digest: string): Promise<MongoAccessTokenWithUser<U> | null> {
     if (!isDigest(digest)) return null;
     return runDriver(() =>

@@ -10,6 +10,7 @@ import {
   type UserUpdateData,
 } from "@tessera/core";
 import type { ClientSession, Collection } from "mongodb";
+import { findById } from "./batched-find.js";
 import { isDuplicateKeyError, runDriver, translateDriverError } from "./driver-errors.js";
 import { type IdCodec, idCodec, type MongoIdType, type MongoStoredId } from "./ids.js";
 import { ensureUniqueIndex } from "./indexes.js";
@@ -86,11 +87,15 @@ export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
     this.session = options.session;
   }
 
-  /** The user with this id, or null (also for a malformed id, without querying). */
+  /**
+   * The user with this id, or null (also for a malformed id, without querying). Without a
+   * session, the lookups of one event-loop turn share one `find({ _id: { $in } })` (see the
+   * package docs, "Batched lookups").
+   */
   async get(id: string): Promise<U | null> {
     const _id = this.ids.toStored(id);
     if (_id === null) return null;
-    const doc = await runDriver(() => this.collection.findOne({ _id }, this.options()));
+    const doc = await runDriver(() => findById(this.collection, _id, this.session));
     return doc ? this.toUser(doc) : null;
   }
 
