@@ -1,4 +1,9 @@
-import { ServiceUnavailableError, type UserCreateData } from "@tessera/core";
+import {
+  generateOpaqueToken,
+  hashToken,
+  ServiceUnavailableError,
+  type UserCreateData,
+} from "@tessera/core";
 import {
   fastFailClientOptions,
   MongoAccessTokenDatabase,
@@ -7,8 +12,9 @@ import {
   type MongoUserDocument,
 } from "@tessera/db-mongo";
 import { MongoClient } from "mongodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
+import type {} from "../harness/types.js";
 
 // ARCHITECTURE.md: an unreachable database answers 503 "fast, and recovers by itself".
 // A private server of our own is stopped and started again, so no other file is disturbed.
@@ -83,6 +89,62 @@ describe("db-mongo when the server goes away and comes back", () => {
       expect((await users.update(user, { isVerified: true })).isVerified).toBe(true);
     },
   );
+
+  // Batched lookups (packages/db-mongo/src/batched-find.ts): one failed find answers every
+  // request of its batch, each with its own ServiceUnavailableError around the same cause.
+  it("an outage during a batch of lookups: every caller gets ServiceUnavailableError; batching resumes after a restart", async () => {
+    const user = await users.create(userData("batch@example.com"));
+    const digest = hashToken(generateOpaqueToken());
+    await tokens.create({
+      token: digest,
+      userId: user.id,
+      createdAt: new Date(),
+      lifetimeSeconds: 60,
+    });
+    // Learn whether the server has $lookup (without it, getByTokenWithUser reads are batched).
+    expect((await tokens.getByTokenWithUser(digest))?.user.id).toBe(user.id);
+    const digests = [digest, "e".repeat(64), digest];
+    const ids = [user.id, "6b031cb884427eca881abd13", user.id];
+    // All asked in one event-loop turn: a find for the tokens, one for the users.
+    const lookups = () => ({
+      tokens: digests.map((d) => tokens.getByTokenWithUser(d)),
+      users: ids.map((id) => users.get(id)),
+    });
+    await server.stop("crash");
+
+    const during = lookups();
+    const reasons = (results: PromiseSettledResult<unknown>[]) =>
+      results.map((r) => (r.status === "rejected" ? r.reason : r.value));
+    const [tokenResults, userResults] = await Promise.all([
+      Promise.allSettled(during.tokens),
+      Promise.allSettled(during.users),
+    ]);
+    const tokenErrors = reasons(tokenResults);
+    const userErrors = reasons(userResults);
+    for (const error of [...tokenErrors, ...userErrors]) {
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+    }
+    // Each caller has an error of its own; the users' one find failed once for all three.
+    expect(new Set([...tokenErrors, ...userErrors]).size).toBe(6);
+    expect(new Set(userErrors.map((e: Error) => e.cause)).size).toBe(1);
+    // FerretDB v1 has no $lookup: getByTokenWithUser reads the token by a batched find too.
+    if (inject("services")?.mongo.kind === "ferretdb") {
+      expect(new Set(tokenErrors.map((e: Error) => e.cause)).size).toBe(1);
+    }
+
+    await server.start();
+    const started = performance.now();
+    let found = null;
+    while (!found && performance.now() - started < 15_000) {
+      found = await users.get(user.id).catch(() => null);
+      if (!found) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const after = lookups();
+    const withUsers = await Promise.all(after.tokens);
+    expect(withUsers.map((r) => r?.user.id ?? null)).toEqual([user.id, null, user.id]);
+    const gotten = await Promise.all(after.users);
+    expect(gotten.map((u) => u?.id ?? null)).toEqual([user.id, null, user.id]);
+  });
 
   // Driver 7 trap (src/mongo_client.ts, _connect): when the *first* connection of a client
   // fails, the driver closes that topology but keeps it, so the client never auto-connects
