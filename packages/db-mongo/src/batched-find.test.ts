@@ -165,6 +165,42 @@ describe("findById", () => {
     }
   });
 
+  it("after a failed batch, batches go out without waiting for the one on the wire (an outage's 503s stay fast); a success restores the limit", async () => {
+    let failing = true;
+    const { sent, state, collection } = scripted([{ _id: hex(9) }], () =>
+      failing ? new MongoNetworkError("connection refused") : null,
+    );
+    await expect(findById(collection, hex(1), undefined)).rejects.toThrow(MongoNetworkError);
+    // The server is still down: the next batch is out, unanswered (waiting out a timeout).
+    let release = () => {};
+    state.held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const waiting = findById(collection, hex(2), undefined);
+    await nextTurn();
+    expect(sent).toHaveLength(2);
+    const meanwhile = findById(collection, hex(3), undefined);
+    await nextTurn();
+    expect(sent).toHaveLength(3); // not held back by the batch on the wire
+    failing = false;
+    release();
+    expect(await waiting).toBeNull();
+    expect(await meanwhile).toBeNull();
+    // Healthy again: one batch on the wire at a time.
+    state.held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const a = findById(collection, hex(9), undefined);
+    await nextTurn();
+    const b = findById(collection, hex(4), undefined);
+    await nextTurn();
+    expect(sent).toHaveLength(4);
+    release();
+    expect(await a).toEqual({ _id: hex(9) });
+    expect(await b).toBeNull();
+    expect(sent).toHaveLength(5);
+  });
+
   it("lookups of different turns, or on different collections, do not share a command", async () => {
     const a = scripted([]);
     const b = scripted([]);

@@ -31,9 +31,12 @@ export const MAX_BATCH = 128;
 // requests per second than 1 on FerretDB v1.)
 export const MAX_IN_FLIGHT = 1;
 
-// How long a batch on the wire keeps the next one waiting at most: far above an `_id`
-// lookup's time (FerretDB v1's full scan of 1,000 documents for an `$in`: 15-60 ms).
-export const SLOT_LEASE_MS = 1000;
+// How long a batch on the wire keeps the next one waiting at most: above an `$in` batch's
+// time on FerretDB v1 under load (a full scan of 1,000 documents: 15-60 ms), far below the
+// driver's outage timeouts (1 s with fastFailClientOptions). While the server is down each
+// batch waits those timeouts out; with a longer lease, every batch would also wait for the
+// ones before it, and a request's 503 would come after seconds instead of about one.
+export const SLOT_LEASE_MS = 100;
 
 interface Waiter {
   readonly id: BatchableId;
@@ -54,6 +57,13 @@ interface Lane {
   /** Whether a timer to send the next batch is pending. */
   scheduled: boolean;
 }
+
+// Collections whose last batch failed. Their batches go out without waiting for the ones on
+// the wire (MAX_IN_FLIGHT is for a healthy server): during an outage every batch only waits
+// out the driver's own timeouts, so each request's 503 comes as fast as an unbatched
+// lookup's. The first success restores the limit. Kept apart from the lanes, which are
+// forgotten whenever nothing waits.
+const failing = new WeakSet<object>();
 
 // Per collection object: a collection carries its read preference, read concern and BSON
 // options, so only lookups that would read alike share a command. An entry lives while
@@ -124,8 +134,12 @@ export function findById<T extends Document>(
 }
 
 /** Sends the next batch once this turn is over, if a slot is free and a batch waits. */
+/** How many batches of the lane's collection may be on the wire now. */
+const inFlightLimit = (lane: Lane) =>
+  failing.has(lane.collection) ? Number.POSITIVE_INFINITY : MAX_IN_FLIGHT;
+
 function schedule(lane: Lane): void {
-  if (lane.scheduled || lane.sending >= MAX_IN_FLIGHT) return;
+  if (lane.scheduled || lane.sending >= inFlightLimit(lane)) return;
   if (lane.full.length === 0 && !lane.collecting) {
     // Nothing waits and nothing is out: the lane is forgotten until the next lookup.
     if (lane.sending === 0 && lanes.get(lane.collection) === lane) lanes.delete(lane.collection);
@@ -137,7 +151,8 @@ function schedule(lane: Lane): void {
 
 function sendNext(lane: Lane): void {
   lane.scheduled = false;
-  while (lane.sending < MAX_IN_FLIGHT) {
+  const limit = inFlightLimit(lane);
+  while (lane.sending < limit) {
     let waiters = lane.full.shift();
     if (!waiters) {
       waiters = lane.collecting;
@@ -158,12 +173,17 @@ function sendNext(lane: Lane): void {
     // is free again, and only this batch's callers still wait for their answer.
     const lease = setTimeout(release, SLOT_LEASE_MS);
     lease.unref();
-    void send(lane.collection, waiters).finally(release);
+    void send(lane.collection, waiters).then((ok) => {
+      if (ok) failing.delete(lane.collection);
+      else failing.add(lane.collection);
+      release();
+    });
   }
   schedule(lane);
 }
 
-async function send(collection: Collection<Document>, waiters: Waiter[]): Promise<void> {
+/** Sends one batch and answers its waiters; resolves with whether the command succeeded. */
+async function send(collection: Collection<Document>, waiters: Waiter[]): Promise<boolean> {
   try {
     // One value per distinct id: requests with the same token or user share its read.
     const ids: BatchableId[] = [];
@@ -176,7 +196,7 @@ async function send(collection: Collection<Document>, waiters: Waiter[]): Promis
     if (ids.length === 1) {
       const doc = await collection.findOne({ _id: ids[0] } as Filter<Document>);
       resolveAll(waiters, () => doc);
-      return;
+      return true;
     }
     // `limit` and `batchSize` keep the whole answer in the find's first reply (the server's
     // default first batch is 101 documents), with no cursor left open on the server.
@@ -189,8 +209,10 @@ async function send(collection: Collection<Document>, waiters: Waiter[]): Promis
       if (key !== null && !byKey.has(key)) byKey.set(key, doc);
     }
     resolveAll(waiters, (waiter) => byKey.get(waiter.key) ?? null);
+    return true;
   } catch (error) {
     for (const waiter of waiters) waiter.reject(error);
+    return false;
   }
 }
 
