@@ -54,20 +54,54 @@ export const column = (model: EntityModel, prop: EntityProperty) => {
   return model.platform.quoteIdentifier(name);
 };
 
-const statements = new WeakMap<object, Map<string, string>>();
+const statements = new WeakMap<object, Map<string, unknown>>();
 
-function statement(model: EntityModel, key: string, build: () => string): string {
+/** What `build` makes for `model` under `key`, built once per entity metadata. */
+function statement<T>(model: EntityModel, key: string, build: () => T): T {
   let forMeta = statements.get(model.meta);
   if (!forMeta) {
     forMeta = new Map();
     statements.set(model.meta, forMeta);
   }
-  let sql = forMeta.get(key);
-  if (sql === undefined) {
-    sql = build();
-    forMeta.set(key, sql);
+  let made = forMeta.get(key) as T | undefined;
+  if (made === undefined) {
+    made = build();
+    forMeta.set(key, made);
   }
-  return sql;
+  return made;
+}
+
+/**
+ * A lookup by one unique key: `sql`, the single-key statement, and `batchSql`, the same
+ * for `any(?)` of many keys with the key selected as {@link BATCH_KEY_COLUMN}
+ * (`queryOneBatched`, query-one.ts); `batchKey` matches rows back to callers, null when
+ * the key's type has no exact rule (never batched).
+ */
+interface KeyedLookup {
+  readonly sql: string;
+  readonly batchSql: string;
+  readonly batchKey: BatchKey | null;
+}
+
+function keyedLookup(
+  model: EntityModel,
+  parts: { select: string; from: string; key: string },
+  batchKey: BatchKey | null,
+): KeyedLookup {
+  const { select, from, key } = parts;
+  const alias = model.platform.quoteIdentifier(BATCH_KEY_COLUMN);
+  return {
+    sql: `select ${select} from ${from} where ${key} = ? limit 1`,
+    batchSql: `select ${key} as ${alias}, ${select} from ${from} where ${key} = any(?)`,
+    batchKey,
+  };
+}
+
+/** The row of `lookup` for `value`: batched when its key has a rule, else on its own. */
+function runLookup(em: EntityManager, lookup: KeyedLookup, value: unknown) {
+  return lookup.batchKey
+    ? queryOneBatched(em, lookup.sql, lookup.batchSql, value, lookup.batchKey)
+    : queryOne(em, lookup.sql, [value]);
 }
 
 /** One row whose `prop` equals `value`, as a plain object; null when there is none. */
@@ -77,33 +111,21 @@ export async function sqlFindOne(
   prop: EntityProperty,
   value: unknown,
 ): Promise<Row | null> {
-  const q = model.platform.quoteIdentifier.bind(model.platform);
-  const select = () =>
-    columnsOf(model)
-      .map((c) => q(c))
-      .join(", ");
-  const sql = statement(
-    model,
-    `one:${prop.name}`,
-    () => `select ${select()} from ${tableOf(em, model)} where ${column(model, prop)} = ? limit 1`,
+  const lookup = statement(model, `one:${prop.name}`, () =>
+    keyedLookup(
+      model,
+      {
+        select: columnsOf(model)
+          .map((c) => model.platform.quoteIdentifier(c))
+          .join(", "),
+        from: tableOf(em, model),
+        key: column(model, prop),
+      },
+      // Lookups by primary key (the user of every request) may share a statement.
+      prop === model.pk ? batchKeyOf(model) : null,
+    ),
   );
-  // Lookups by primary key (the user of every request) may share a statement (query-one.ts).
-  const keyOf = prop === model.pk ? batchKeyOf(model) : null;
-  const row = keyOf
-    ? await queryOneBatched(
-        em,
-        sql,
-        statement(
-          model,
-          `batch:${prop.name}`,
-          () =>
-            `select ${select()}, ${column(model, prop)} as ${q(BATCH_KEY_COLUMN)} ` +
-            `from ${tableOf(em, model)} where ${column(model, prop)} = any(?)`,
-        ),
-        value,
-        keyOf,
-      )
-    : await queryOne(em, sql, [value]);
+  const row = await runLookup(em, lookup, value);
   return row ? plainFromRow(model, row) : null;
 }
 
@@ -154,7 +176,9 @@ export async function sqlTokenWithUser(
 ): Promise<{ token: Row; user: Row } | null> {
   const tokenCols = columnsOf(token);
   const userCols = columnsOf(user);
-  const sql = statement(token, "with-user", () => {
+  // Every request's lookup: on PostgreSQL those of one event-loop turn share a statement
+  // (query-one.ts). Digests are our own lowercase hex, compared as the exact text.
+  const lookup = statement(token, "with-user", () => {
     const q = token.platform.quoteIdentifier.bind(token.platform);
     const select = [
       ...tokenCols.map((c, i) => `${q(`t.${c}`)} as ${q(`t${i}`)}`),
@@ -163,23 +187,17 @@ export async function sqlTokenWithUser(
     const on = (relation.joinColumns ?? relation.fieldNames)
       .map((c, i) => `${q(`u.${relation.referencedColumnNames[i]}`)} = ${q(`t.${c}`)}`)
       .join(" and ");
-    return (
-      `select ${select} from ${tableOf(em, token)} as ${q("t")} ` +
-      `join ${tableOf(em, user)} as ${q("u")} on ${on} ` +
-      `where ${q(`t.${token.pk.fieldNames[0]}`)} = ? limit 1`
+    return keyedLookup(
+      token,
+      {
+        select,
+        from: `${tableOf(em, token)} as ${q("t")} join ${tableOf(em, user)} as ${q("u")} on ${on}`,
+        key: q(`t.${token.pk.fieldNames[0]}`),
+      },
+      String,
     );
   });
-  // Every request's lookup: on PostgreSQL those of one event-loop turn share a statement,
-  // the same join for `any(?)` of their digests (query-one.ts). Digests are our own
-  // lowercase hex, compared as the exact text.
-  const batchSql = statement(token, "with-user-batch", () => {
-    const q = token.platform.quoteIdentifier.bind(token.platform);
-    const key = q(`t.${token.pk.fieldNames[0]}`);
-    return sql
-      .replace(/ where .* = \? limit 1$/, ` where ${key} = any(?)`)
-      .replace(/^select /, `select ${key} as ${q(BATCH_KEY_COLUMN)}, `);
-  });
-  const row = await queryOneBatched(em, sql, batchSql, digest, String);
+  const row = await runLookup(em, lookup, digest);
   if (!row) return null;
   const tokenRow: Row = {};
   const userRow: Row = {};
