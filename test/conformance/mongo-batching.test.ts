@@ -1,66 +1,20 @@
-import { randomBytes } from "node:crypto";
-import { generateOpaqueToken, hashToken, type UserCreateData } from "@tessera/core";
-import {
-  fastFailClientOptions,
-  MongoAccessTokenDatabase,
-  type MongoAccessTokenDocument,
-  type MongoIdType,
-  MongoUserDatabase,
-  type MongoUserDocument,
-} from "@tessera/db-mongo";
-import { type CommandStartedEvent, MongoClient, ObjectId } from "mongodb";
-import { afterAll, describe, expect, inject, it } from "vitest";
-import type {} from "../harness/types.js";
+import { generateOpaqueToken, hashToken } from "@tessera/core";
+import { type MongoIdType, MongoUserDatabase } from "@tessera/db-mongo";
+import { type CommandStartedEvent, ObjectId } from "mongodb";
+import { describe, expect, it } from "vitest";
+import { monitoredMongo, userData } from "./mongo-monitored.js";
 
 // db-mongo's batched `_id` lookups (packages/db-mongo/src/batched-find.ts) against the
 // harness's server, watched through the driver's command monitoring: the lookups asked in
 // one event-loop turn go out as one find per collection, and every caller still gets what
 // its own lookup, sent alone, answers.
-const url = process.env.MONGODB_URL;
-if (!url) throw new Error("MONGODB_URL is not set: run through vitest (the harness sets it)");
-const serverKind = inject("services")?.mongo.kind ?? "external";
-const client = new MongoClient(url, { ...fastFailClientOptions, monitorCommands: true });
-const db = client.db(`tessera_mongo_batching_${randomBytes(6).toString("hex")}`);
-afterAll(async () => {
-  await db.dropDatabase();
-  await client.close();
-});
-
-const userData = (email: string): UserCreateData => ({
-  email,
-  hashedPassword: "hash",
-  isActive: true,
-  isSuperuser: false,
-  isVerified: false,
-});
-
-let collections = 0;
-async function adapters(idType: MongoIdType) {
-  const n = ++collections;
-  const userCollection = db.collection<MongoUserDocument>(`users_${n}`);
-  const tokenCollection = db.collection<MongoAccessTokenDocument>(`tokens_${n}`);
-  const users = new MongoUserDatabase(userCollection, {
-    idType,
-    accessTokenCollection: tokenCollection,
-  });
-  const tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
-  await users.ensureIndexes();
-  return { userCollection, tokenCollection, users, tokens };
-}
+const { client, serverKind, adapters, sentDuring } = monitoredMongo("mongo_batching");
 
 /** The finds and aggregates the client sends while `fn` runs. */
 async function readsDuring(fn: () => Promise<unknown>): Promise<CommandStartedEvent[]> {
-  const events: CommandStartedEvent[] = [];
-  const listener = (event: CommandStartedEvent) => {
-    if (event.commandName === "find" || event.commandName === "aggregate") events.push(event);
-  };
-  client.on("commandStarted", listener);
-  try {
-    await fn();
-  } finally {
-    client.off("commandStarted", listener);
-  }
-  return events;
+  return (await sentDuring(fn)).filter(
+    (event) => event.commandName === "find" || event.commandName === "aggregate",
+  );
 }
 
 /** A find's `_id` filter: the ids of an `$in` (as strings), or the one id of an equality. */

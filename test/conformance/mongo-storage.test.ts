@@ -1,71 +1,19 @@
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import {
   ConfigurationError,
   generateOpaqueToken,
   hashToken,
   UserAlreadyExistsError,
-  type UserCreateData,
   UserNotExistsError,
 } from "@tessera/core";
-import {
-  fastFailClientOptions,
-  MongoAccessTokenDatabase,
-  type MongoAccessTokenDocument,
-  type MongoIdType,
-  MongoUserDatabase,
-  type MongoUserDocument,
-} from "@tessera/db-mongo";
-import { type CommandStartedEvent, MongoClient, ObjectId } from "mongodb";
-import { afterAll, describe, expect, inject, it } from "vitest";
-import type {} from "../harness/types.js";
+import { type MongoIdType, MongoUserDatabase, type MongoUserDocument } from "@tessera/db-mongo";
+import { type CommandStartedEvent, ObjectId } from "mongodb";
+import { describe, expect, it } from "vitest";
+import { monitoredMongo, userData } from "./mongo-monitored.js";
 
 // What the shared suite does not look at: the stored shape (field names and BSON types),
 // the indexes, round trips, and how the server's gaps (FerretDB v1) are handled.
-const url = process.env.MONGODB_URL;
-if (!url) throw new Error("MONGODB_URL is not set: run through vitest (the harness sets it)");
-const serverKind = inject("services")?.mongo.kind ?? "external";
-const client = new MongoClient(url, { ...fastFailClientOptions, monitorCommands: true });
-const db = client.db(`tessera_mongo_storage_${randomBytes(6).toString("hex")}`);
-afterAll(async () => {
-  await db.dropDatabase();
-  await client.close();
-});
-
-const userData = (email: string, extra: Record<string, unknown> = {}): UserCreateData => ({
-  email,
-  hashedPassword: "hash",
-  isActive: true,
-  isSuperuser: false,
-  isVerified: false,
-  ...extra,
-});
-
-let collections = 0;
-async function adapters(idType: MongoIdType) {
-  const n = ++collections;
-  const userCollection = db.collection<MongoUserDocument>(`users_${n}`);
-  const tokenCollection = db.collection<MongoAccessTokenDocument>(`tokens_${n}`);
-  const users = new MongoUserDatabase(userCollection, {
-    idType,
-    accessTokenCollection: tokenCollection,
-  });
-  const tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
-  await users.ensureIndexes();
-  return { userCollection, tokenCollection, users, tokens };
-}
-
-/** The commands the client sends while `fn` runs. */
-async function sentDuring(fn: () => Promise<unknown>): Promise<CommandStartedEvent[]> {
-  const events: CommandStartedEvent[] = [];
-  const listener = (event: CommandStartedEvent) => events.push(event);
-  client.on("commandStarted", listener);
-  try {
-    await fn();
-  } finally {
-    client.off("commandStarted", listener);
-  }
-  return events;
-}
+const { db, serverKind, adapters, sentDuring } = monitoredMongo("mongo_storage");
 
 /** Names of the commands the client sends while `fn` runs. */
 async function commandsDuring(fn: () => Promise<unknown>): Promise<string[]> {
@@ -307,14 +255,14 @@ describe("db-mongo ensureIndexes", () => {
   });
 
   it("an existing non-unique email index is a ConfigurationError, not a silent success", async () => {
-    const userCollection = db.collection<MongoUserDocument>(`users_plain_${++collections}`);
+    const userCollection = db.collection<MongoUserDocument>(`users_plain_${randomUUID()}`);
     await userCollection.createIndex({ email: 1 }, { name: "email_unique" });
     const users = new MongoUserDatabase(userCollection);
     await expect(users.ensureIndexes()).rejects.toBeInstanceOf(ConfigurationError);
   });
 
   it("an app's own unique email index under another name is accepted", async () => {
-    const userCollection = db.collection<MongoUserDocument>(`users_own_${++collections}`);
+    const userCollection = db.collection<MongoUserDocument>(`users_own_${randomUUID()}`);
     await userCollection.createIndex({ email: 1 }, { unique: true, name: "email_1" });
     await expect(new MongoUserDatabase(userCollection).ensureIndexes()).resolves.toBeUndefined();
   });
