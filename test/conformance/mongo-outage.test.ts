@@ -1,9 +1,4 @@
-import {
-  generateOpaqueToken,
-  hashToken,
-  ServiceUnavailableError,
-  type UserCreateData,
-} from "@tessera/core";
+import { generateOpaqueToken, hashToken, ServiceUnavailableError } from "@tessera/core";
 import {
   fastFailClientOptions,
   MongoAccessTokenDatabase,
@@ -15,16 +10,10 @@ import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
 import type {} from "../harness/types.js";
+import { userData } from "./mongo-monitored.js";
 
 // ARCHITECTURE.md: an unreachable database answers 503 "fast, and recovers by itself".
 // A private server of our own is stopped and started again, so no other file is disturbed.
-const userData = (email: string): UserCreateData => ({
-  email,
-  hashedPassword: "hash",
-  isActive: true,
-  isSuperuser: false,
-  isVerified: false,
-});
 
 describe("db-mongo when the server goes away and comes back", () => {
   let server: PrivateService;
@@ -48,6 +37,17 @@ describe("db-mongo when the server goes away and comes back", () => {
     await client?.close();
     await server?.dispose();
   });
+
+  /** The user, read as soon as the restarted server answers (within 15 s), else null. */
+  async function readWhenBack(id: string) {
+    const started = performance.now();
+    let found = null;
+    while (!found && performance.now() - started < 15_000) {
+      found = await users.get(id).catch(() => null);
+      if (!found) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return found;
+  }
 
   /** Rejection of `op`, and how long it took. */
   async function timedFailure(op: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
@@ -79,12 +79,7 @@ describe("db-mongo when the server goes away and comes back", () => {
 
       await server.start();
       // No reconnect call: the driver finds the server again on its own.
-      const started = performance.now();
-      let found = null;
-      while (!found && performance.now() - started < 15_000) {
-        found = await users.get(user.id).catch(() => null);
-        if (!found) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const found = await readWhenBack(user.id);
       expect(found?.email).toBe(user.email);
       expect((await users.update(user, { isVerified: true })).isVerified).toBe(true);
     },
@@ -133,12 +128,7 @@ describe("db-mongo when the server goes away and comes back", () => {
     }
 
     await server.start();
-    const started = performance.now();
-    let found = null;
-    while (!found && performance.now() - started < 15_000) {
-      found = await users.get(user.id).catch(() => null);
-      if (!found) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await readWhenBack(user.id);
     const after = lookups();
     const withUsers = await Promise.all(after.tokens);
     expect(withUsers.map((r) => r?.user.id ?? null)).toEqual([user.id, null, user.id]);
