@@ -68,6 +68,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
   private readonly deps: RouterDeps<U, ID>;
   private readonly schemas: UserSchemas<U>;
   private readonly recorder: OpenAPIRecorder<U>;
+  private readonly checkCsrf: (ctx: Context, result: AuthResult<U, ID, Context> | null) => void;
 
   constructor(options: TesseraOptions<U, ID>) {
     this.authenticator = new Authenticator(options.backends);
@@ -88,6 +89,11 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
       const made = options.getUserManager(ctx);
       return isPromiseLike(made) ? Promise.resolve(made).then(attach) : attach(made);
     };
+    // A state-changing request that a cookie backend authenticated must pass CSRF (403).
+    const checkCsrf = (ctx: Context, result: AuthResult<U, ID, Context> | null) => {
+      if (result && csrf?.applies(result.backend.transport)) csrf.check(ctx);
+    };
+    this.checkCsrf = checkCsrf;
     this.deps = {
       getUserManager,
       authenticator: this.authenticator,
@@ -100,7 +106,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
           userManager,
           requirements,
         );
-        if (result && csrf?.applies(result.backend.transport)) csrf.check(ctx);
+        checkCsrf(ctx, result);
         return { userManager, result };
       },
       csrf,
@@ -119,7 +125,8 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     // This runs on every authenticated request: one async frame, no objects but the
     // request adapter and the result (the routers' `deps.authenticate` also returns the
     // user manager, which this does not need).
-    const { authenticator, getUserManager, csrf } = this.deps;
+    const { authenticator, getUserManager } = this.deps;
+    const { checkCsrf } = this;
     return async (ctx, next) => {
       let result: AuthResult<U, ID, Context> | null;
       try {
@@ -132,9 +139,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
           userManager,
           options,
         );
-        if (result && csrf?.applies(result.backend.transport)) {
-          csrf.check(context);
-        }
+        checkCsrf(context, result);
       } catch (error) {
         writeError(ctx as unknown as Context, error);
         return;
