@@ -170,10 +170,20 @@ export async function queryOne(
   }
   const pool = plain ? await pgPool(em, connection) : null;
   if (!pool) return connection.execute<Row | undefined>(sql, params, "get", ctx);
+  return (await preparedRows(em, pool, sql, params))[0];
+}
+
+/** The rows of `sql` as a named prepared statement on `pool`, logged as MikroORM logs. */
+async function preparedRows(
+  em: EntityManager,
+  pool: PgPool,
+  sql: string,
+  params: unknown[],
+): Promise<Row[]> {
   const started = Date.now();
   const { rows } = await pool.query({ ...preparedFor(sql), values: params });
   logQuery(em, sql, params, started, rows.length);
-  return rows[0];
+  return rows;
 }
 
 /**
@@ -255,13 +265,10 @@ async function runBatch(batch: Batch): Promise<void> {
   const batches = open.get(batch.pool);
   if (batches?.get(batch.batchSql) === batch) batches.delete(batch.batchSql);
   const { em, pool, waiters } = batch;
-  const started = Date.now();
   try {
     if (waiters.length === 1) {
       const waiter = waiters[0] as Waiter;
-      const { rows } = await pool.query({ ...preparedFor(batch.sql), values: [waiter.value] });
-      logQuery(em, batch.sql, [waiter.value], started, rows.length);
-      waiter.resolve(rows[0]);
+      waiter.resolve((await preparedRows(em, pool, batch.sql, [waiter.value]))[0]);
       return;
     }
     // One value per distinct key: two requests with the same token share its row.
@@ -272,8 +279,7 @@ async function runBatch(batch: Batch): Promise<void> {
       seen.add(waiter.key);
       values.push(waiter.value);
     }
-    const { rows } = await pool.query({ ...preparedFor(batch.batchSql), values: [values] });
-    logQuery(em, batch.batchSql, [values], started, rows.length);
+    const rows = await preparedRows(em, pool, batch.batchSql, [values]);
     const byKey = new Map<string, Row>();
     for (const row of rows) {
       const key = batch.keyOf(row[BATCH_KEY_COLUMN]);
