@@ -2,6 +2,7 @@
 // measurement: em.fork() + two findOne = 0.08x bare Koa throughput, a raw pg join 0.32x).
 // Counted with MikroORM's own query logger: what the adapter sends, statement by statement.
 import { generateOpaqueToken, hashToken } from "@tessera/core";
+import { userCreateData } from "@tessera/core/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   AccessToken,
@@ -13,14 +14,7 @@ import {
 } from "../../packages/db-mikroorm/src/index.js";
 import { mongoMissingFeatures } from "../../packages/db-mikroorm/src/lib/mongo.js";
 import { openTestOrm, type TestOrm } from "../../packages/db-mikroorm/src/test-utils/orm.js";
-
-const userData = (email: string) => ({
-  email,
-  hashedPassword: "hash",
-  isActive: true,
-  isSuperuser: false,
-  isVerified: false,
-});
+import { userWithToken } from "../../packages/db-mikroorm/src/test-utils/tokens.js";
 
 describe.each(["postgresql", "sqlite"] as const)("db-mikroorm/%s hot path", (driver) => {
   let db: TestOrm;
@@ -29,20 +23,8 @@ describe.each(["postgresql", "sqlite"] as const)("db-mikroorm/%s hot path", (dri
   });
   afterAll(() => db?.close());
 
-  async function userWithToken(email: string) {
-    const user = await new MikroOrmUserDatabase(db.em(), User).create(userData(email));
-    const digest = hashToken(generateOpaqueToken());
-    await new MikroOrmAccessTokenDatabase(db.em(), AccessToken).create({
-      token: digest,
-      userId: user.id,
-      createdAt: new Date(),
-      lifetimeSeconds: 3600,
-    });
-    return { user, digest };
-  }
-
   it("getByTokenWithUser is exactly one query: a join", async () => {
-    const { user, digest } = await userWithToken(`join-${driver}@example.com`);
+    const { user, digest } = await userWithToken(db.em(), `join-${driver}@example.com`);
     const em = db.em();
     const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken);
     await tokens.getByTokenWithUser(digest); // first use builds the statement; count a warm call
@@ -60,7 +42,7 @@ describe.each(["postgresql", "sqlite"] as const)("db-mikroorm/%s hot path", (dri
   });
 
   it("get(id) is one query and leaves the identity map empty; malformed ids send none", async () => {
-    const { user } = await userWithToken(`get-${driver}@example.com`);
+    const { user } = await userWithToken(db.em(), `get-${driver}@example.com`);
     const em = db.em();
     const users = new MikroOrmUserDatabase(em, User);
     const { result, queries } = await db.captureQueries(() => users.get(user.id));
@@ -74,7 +56,9 @@ describe.each(["postgresql", "sqlite"] as const)("db-mikroorm/%s hot path", (dri
 
   it("inside em.transactional the reads see the transaction's own writes", async () => {
     await db.orm.em.fork().transactional(async (em) => {
-      const user = await new MikroOrmUserDatabase(em, User).create(userData("trx@example.com"));
+      const user = await new MikroOrmUserDatabase(em, User).create(
+        userCreateData("trx@example.com"),
+      );
       const digest = hashToken(generateOpaqueToken());
       const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken);
       await tokens.create({
@@ -111,7 +95,9 @@ describe("db-mikroorm/postgresql prepared statements", () => {
   afterAll(() => db?.close());
 
   it("hot reads are named prepared statements on MikroORM's pg pool", async () => {
-    const user = await new MikroOrmUserDatabase(db.em(), User).create(userData("prep@example.com"));
+    const user = await new MikroOrmUserDatabase(db.em(), User).create(
+      userCreateData("prep@example.com"),
+    );
     const digest = hashToken(generateOpaqueToken());
     const tokens = new MikroOrmAccessTokenDatabase(db.em(), AccessToken);
     await tokens.create({
@@ -142,16 +128,7 @@ describe("db-mikroorm/postgresql lookups of one event-loop turn share a statemen
   async function usersWithTokens(prefix: string, n: number) {
     const out: { id: string; email: string; digest: string }[] = [];
     for (let i = 0; i < n; i++) {
-      const user = await new MikroOrmUserDatabase(db.em(), User).create(
-        userData(`${prefix}-${i}@example.com`),
-      );
-      const digest = hashToken(generateOpaqueToken());
-      await new MikroOrmAccessTokenDatabase(db.em(), AccessToken).create({
-        token: digest,
-        userId: user.id,
-        createdAt: new Date(),
-        lifetimeSeconds: 600 + i,
-      });
+      const { user, digest } = await userWithToken(db.em(), `${prefix}-${i}@example.com`, 600 + i);
       out.push({ id: user.id, email: user.email, digest });
     }
     return out;
@@ -267,7 +244,7 @@ describe("db-mikroorm/mongodb hot path", () => {
 
   it("getByTokenWithUser is one $lookup aggregation, or two finds where $lookup is missing", async () => {
     const user = await new MikroOrmUserDatabase(db.em(), MongoUser).create(
-      userData("join@example.com"),
+      userCreateData("join@example.com"),
     );
     const digest = hashToken(generateOpaqueToken());
     await new MikroOrmAccessTokenDatabase(db.em(), MongoAccessToken).create({

@@ -2,6 +2,7 @@
 // db-mikroorm against private PostgreSQL and MongoDB-protocol servers that are stopped and
 // started again, so no other test file is disturbed.
 import { generateOpaqueToken, hashToken, ServiceUnavailableError } from "@tessera/core";
+import { userCreateData } from "@tessera/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AccessToken,
@@ -13,14 +14,6 @@ import {
 } from "../../packages/db-mikroorm/src/index.js";
 import { openTestOrm, type TestOrm } from "../../packages/db-mikroorm/src/test-utils/orm.js";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
-
-const userData = (email: string) => ({
-  email,
-  hashedPassword: "hash",
-  isActive: true,
-  isSuperuser: false,
-  isVerified: false,
-});
 
 async function timedFailure(op: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
   const started = performance.now();
@@ -65,7 +58,7 @@ describe.each(cases)("db-mikroorm/$driver when the server goes away and comes ba
     const [userEntity, tokenEntity] = c.entities as unknown as [typeof User, typeof AccessToken];
     const users = () => new MikroOrmUserDatabase(db.em(), userEntity);
     const tokens = () => new MikroOrmAccessTokenDatabase(db.em(), tokenEntity);
-    const user = await users().create(userData("outage@example.com"));
+    const user = await users().create(userCreateData("outage@example.com"));
     const digest = hashToken(generateOpaqueToken());
     await tokens().create({
       token: digest,
@@ -79,7 +72,7 @@ describe.each(cases)("db-mikroorm/$driver when the server goes away and comes ba
     for (const op of [
       () => users().get(user.id),
       () => users().getByEmail(user.email),
-      () => users().create(userData("new@example.com")),
+      () => users().create(userCreateData("new@example.com")),
       () => users().update(user, { isVerified: true }),
       () => tokens().getByTokenWithUser(digest),
       () => tokens().deleteExpired(new Date()),

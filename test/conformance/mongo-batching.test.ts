@@ -1,8 +1,9 @@
 import { generateOpaqueToken, hashToken } from "@tessera/core";
+import { userCreateData } from "@tessera/core/testing";
 import { type MongoIdType, MongoUserDatabase } from "@tessera/db-mongo";
 import { type CommandStartedEvent, ObjectId } from "mongodb";
 import { describe, expect, it } from "vitest";
-import { monitoredMongo, userData } from "./mongo-monitored.js";
+import { monitoredMongo } from "./mongo-monitored.js";
 
 // db-mongo's batched `_id` lookups (packages/db-mongo/src/batched-find.ts) against the
 // harness's server, watched through the driver's command monitoring: the lookups asked in
@@ -30,9 +31,9 @@ describe.each<MongoIdType>(["objectId", "uuid"])(
   (idType) => {
     it("concurrent getByTokenWithUser (live, expired, unknown, duplicate, user gone): each caller's own answer, one find per collection", async () => {
       const { userCollection, tokenCollection, users, tokens } = await adapters(idType);
-      const ada = await users.create(userData("ada@example.com"));
-      const bob = await users.create(userData("bob@example.com"));
-      const gone = await users.create(userData("gone@example.com"));
+      const ada = await users.create(userCreateData("ada@example.com"));
+      const bob = await users.create(userCreateData("bob@example.com"));
+      const gone = await users.create(userCreateData("gone@example.com"));
       const make = async (userId: string, createdAt = new Date()) =>
         (
           await tokens.create({
@@ -105,8 +106,8 @@ describe.each<MongoIdType>(["objectId", "uuid"])(
 
     it("concurrent users.get (existing, unknown, duplicates, malformed): one find with the distinct stored ids", async () => {
       const { users } = await adapters(idType);
-      const ada = await users.create(userData("ada@example.com"));
-      const bob = await users.create(userData("bob@example.com"));
+      const ada = await users.create(userCreateData("ada@example.com"));
+      const bob = await users.create(userCreateData("bob@example.com"));
       const unknown = idType === "objectId" ? new ObjectId().toHexString() : crypto.randomUUID();
       // A UUID is case-insensitive: its upper-case spelling is the same user, read once.
       const adaAgain = idType === "uuid" ? ada.id.toUpperCase() : ada.id;
@@ -124,7 +125,7 @@ describe.each<MongoIdType>(["objectId", "uuid"])(
 
     it("a lone lookup is the single-key find, { _id } equality", async () => {
       const { users, tokens } = await adapters(idType);
-      const ada = await users.create(userData("ada@example.com"));
+      const ada = await users.create(userCreateData("ada@example.com"));
       const digest = hashToken(generateOpaqueToken());
       await tokens.create({
         token: digest,
@@ -144,7 +145,7 @@ describe.each<MongoIdType>(["objectId", "uuid"])(
 
     it("more than 128 lookups at once go out as finds of at most 128 ids", async () => {
       const { users } = await adapters(idType);
-      const ada = await users.create(userData("ada@example.com"));
+      const ada = await users.create(userCreateData("ada@example.com"));
       const newId = () =>
         idType === "objectId" ? new ObjectId().toHexString() : crypto.randomUUID();
       const asked = [...Array.from({ length: 199 }, newId), ada.id];
@@ -158,8 +159,8 @@ describe.each<MongoIdType>(["objectId", "uuid"])(
 
     it("an adapter made with a session reads alone, in its session; the others still batch", async () => {
       const { userCollection, users } = await adapters(idType);
-      const ada = await users.create(userData("ada@example.com"));
-      const bob = await users.create(userData("bob@example.com"));
+      const ada = await users.create(userCreateData("ada@example.com"));
+      const bob = await users.create(userCreateData("bob@example.com"));
       const session = client.startSession();
       try {
         const inSession = new MongoUserDatabase(userCollection, { idType, session });

@@ -2,7 +2,6 @@
 // database of the file's own (dropped at the end: files run in parallel), fresh adapters
 // on fresh collections, and the commands sent while a callback runs.
 import { randomBytes } from "node:crypto";
-import type { UserCreateData } from "@tessera/core";
 import {
   fastFailClientOptions,
   MongoAccessTokenDatabase,
@@ -14,16 +13,6 @@ import {
 import { type CommandStartedEvent, MongoClient } from "mongodb";
 import { afterAll, inject } from "vitest";
 import type {} from "../harness/types.js";
-
-/** Protocol fields of a user to create, plus `extra` fields of the app's. */
-export const userData = (email: string, extra: Record<string, unknown> = {}): UserCreateData => ({
-  email,
-  hashedPassword: "hash",
-  isActive: true,
-  isSuperuser: false,
-  isVerified: false,
-  ...extra,
-});
 
 /**
  * A monitored client on a database named after `name` (and the run), closed and dropped

@@ -1,4 +1,5 @@
 import { generateOpaqueToken, hashToken, ServiceUnavailableError } from "@tessera/core";
+import { userCreateData } from "@tessera/core/testing";
 import {
   fastFailClientOptions,
   MongoAccessTokenDatabase,
@@ -10,7 +11,6 @@ import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
 import type {} from "../harness/types.js";
-import { userData } from "./mongo-monitored.js";
 
 // ARCHITECTURE.md: an unreachable database answers 503 "fast, and recovers by itself".
 // A private server of our own is stopped and started again, so no other file is disturbed.
@@ -62,7 +62,7 @@ describe("db-mongo when the server goes away and comes back", () => {
   it.each(["crash", "graceful"] as const)(
     "%s stop: reads and writes are ServiceUnavailableError within ~1 s; after a restart they work again",
     async (mode) => {
-      const user = await users.create(userData(`${mode}@example.com`));
+      const user = await users.create(userCreateData(`${mode}@example.com`));
       await server.stop(mode);
 
       for (const op of [
@@ -88,7 +88,7 @@ describe("db-mongo when the server goes away and comes back", () => {
   // Batched lookups (packages/db-mongo/src/batched-find.ts): one failed find answers every
   // request of its batch, each with its own ServiceUnavailableError around the same cause.
   it("an outage during a batch of lookups: every caller gets ServiceUnavailableError; batching resumes after a restart", async () => {
-    const user = await users.create(userData("batch@example.com"));
+    const user = await users.create(userCreateData("batch@example.com"));
     const digest = hashToken(generateOpaqueToken());
     await tokens.create({
       token: digest,

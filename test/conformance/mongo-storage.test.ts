@@ -6,10 +6,11 @@ import {
   UserAlreadyExistsError,
   UserNotExistsError,
 } from "@tessera/core";
+import { userCreateData } from "@tessera/core/testing";
 import { type MongoIdType, MongoUserDatabase, type MongoUserDocument } from "@tessera/db-mongo";
 import { type CommandStartedEvent, ObjectId } from "mongodb";
 import { describe, expect, it } from "vitest";
-import { monitoredMongo, userData } from "./mongo-monitored.js";
+import { monitoredMongo } from "./mongo-monitored.js";
 
 // What the shared suite does not look at: the stored shape (field names and BSON types),
 // the indexes, round trips, and how the server's gaps (FerretDB v1) are handled.
@@ -36,7 +37,7 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
 ])("db-mongo storage (%s ids)", (idType, isStoredId) => {
   it("users are stored with snake_case fields, the normalized email and the app's extras", async () => {
     const { userCollection, users } = await adapters(idType);
-    const user = await users.create(userData(" Ada@Example.COM", { displayName: "Ada" }));
+    const user = await users.create(userCreateData(" Ada@Example.COM", { displayName: "Ada" }));
     const doc = await userCollection.findOne({});
     expect(Object.keys(doc ?? {}).sort()).toEqual(
       [
@@ -60,7 +61,7 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
 
   it("tokens are stored as _id (the digest) / user_id (same BSON type as the user's _id) / created_at (a Date) / lifetime_seconds", async () => {
     const { tokenCollection, users, tokens } = await adapters(idType);
-    const user = await users.create(userData("tok@example.com"));
+    const user = await users.create(userCreateData("tok@example.com"));
     const digest = hashToken(generateOpaqueToken());
     await tokens.create({
       token: digest,
@@ -84,7 +85,7 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
   // read and decode the whole collection (about 30 ms a lookup at 1,000 tokens).
   it("every read and write by digest filters on _id alone; getByTokenWithUser reads the user by _id", async () => {
     const { users, tokens } = await adapters(idType);
-    const user = await users.create(userData("filters@example.com"));
+    const user = await users.create(userCreateData("filters@example.com"));
     const at = await tokens.create({
       token: hashToken(generateOpaqueToken()),
       userId: user.id,
@@ -105,7 +106,7 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
 
   it("a document of the earlier shape (digest in a `token` field) is not read: no migration, nothing was released", async () => {
     const { tokenCollection, users, tokens } = await adapters(idType);
-    await users.create(userData("old-shape@example.com"));
+    await users.create(userCreateData("old-shape@example.com"));
     const digest = hashToken(generateOpaqueToken());
     await tokenCollection.insertOne({
       _id: new ObjectId(),
@@ -121,8 +122,8 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
   it("creating a token whose digest is stored already fails with the driver's E11000 and keeps the first", async () => {
     const { users, tokens } = await adapters(idType);
     await tokens.ensureIndexes();
-    const ada = await users.create(userData("dup-a@example.com"));
-    const bob = await users.create(userData("dup-b@example.com"));
+    const ada = await users.create(userCreateData("dup-a@example.com"));
+    const bob = await users.create(userCreateData("dup-b@example.com"));
     const digest = hashToken(generateOpaqueToken());
     const data = { token: digest, createdAt: new Date(), lifetimeSeconds: 60 };
     await tokens.create({ ...data, userId: ada.id });
@@ -133,7 +134,7 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
 
   it("an extra named like a stored protocol field cannot change it", async () => {
     const { userCollection, users } = await adapters(idType);
-    const user = await users.create(userData("sneaky@example.com", { is_superuser: true }));
+    const user = await users.create(userCreateData("sneaky@example.com", { is_superuser: true }));
     await users.update(user, { is_verified: true, hashed_password: "x" });
     expect(await userCollection.findOne({})).toMatchObject({
       is_superuser: false,
@@ -144,7 +145,7 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
 
   it("updating a user deleted meanwhile is UserNotExistsError, and creates nothing", async () => {
     const { userCollection, users } = await adapters(idType);
-    const user = await users.create(userData("gone@example.com"));
+    const user = await users.create(userCreateData("gone@example.com"));
     await users.delete(user);
     await expect(users.update(user, { isVerified: true })).rejects.toBeInstanceOf(
       UserNotExistsError,
@@ -154,7 +155,7 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
 
   it("get, getByEmail and getByToken are one round trip each; a malformed id is none", async () => {
     const { users, tokens } = await adapters(idType);
-    const user = await users.create(userData("one@example.com"));
+    const user = await users.create(userCreateData("one@example.com"));
     expect(await commandsDuring(() => users.get(user.id))).toEqual(["find"]);
     expect(await commandsDuring(() => users.getByEmail("ONE@example.com"))).toEqual(["find"]);
     expect(await commandsDuring(() => tokens.getByToken(hashToken("x")))).toEqual(["find"]);
@@ -163,7 +164,7 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
 
   it("getByTokenWithUser: one aggregate with $lookup, or two finds where $lookup is not implemented", async () => {
     const { users, tokens } = await adapters(idType);
-    const user = await users.create(userData("join@example.com"));
+    const user = await users.create(userCreateData("join@example.com"));
     const digest = hashToken(generateOpaqueToken());
     await tokens.create({
       token: digest,
@@ -180,8 +181,8 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
 
   it("listByUser lists the user's tokens, oldest first, and no one else's", async () => {
     const { users, tokens } = await adapters(idType);
-    const ada = await users.create(userData("ada@example.com"));
-    const bob = await users.create(userData("bob@example.com"));
+    const ada = await users.create(userCreateData("ada@example.com"));
+    const bob = await users.create(userCreateData("bob@example.com"));
     const now = Date.now();
     const make = (userId: string, ageMs: number) =>
       tokens.create({
@@ -200,8 +201,8 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
   it("an app's own unique index is not mistaken for the email's on update", async () => {
     const { userCollection, users } = await adapters(idType);
     await userCollection.createIndex({ username: 1 }, { unique: true, name: "username_1" });
-    await users.create(userData("a@example.com", { username: "ada" }));
-    const b = await users.create(userData("b@example.com", { username: "bob" }));
+    await users.create(userCreateData("a@example.com", { username: "ada" }));
+    const b = await users.create(userCreateData("b@example.com", { username: "bob" }));
     const error = await users.update(b, { username: "ada" }).catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(UserAlreadyExistsError);
     expect(error).toBeInstanceOf(Error);

@@ -7,6 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { MikroORM } from "@mikro-orm/core";
 import { NodeSqliteDialect, SqliteDriver } from "@mikro-orm/sql";
 import { generateOpaqueToken, hashToken, ServiceUnavailableError } from "@tessera/core";
+import { userCreateData } from "@tessera/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { MikroOrmAccessTokenDatabase } from "./access-token-database.js";
 import { AccessToken } from "./entities/access-token.js";
@@ -15,15 +16,8 @@ import { queryOne } from "./lib/query-one.js";
 import { StatementCache } from "./lib/sqlite-statements.js";
 import { TesseraSqliteDialect } from "./sqlite.js";
 import { openTestOrm, type TestOrm } from "./test-utils/orm.js";
+import { userWithToken } from "./test-utils/tokens.js";
 import { MikroOrmUserDatabase } from "./user-database.js";
-
-const userData = (email: string) => ({
-  email,
-  hashedPassword: "hash",
-  isActive: true,
-  isSuperuser: false,
-  isVerified: false,
-});
 
 /** Lets every pending callback, promise and I/O completion run a few times over. */
 async function settle(): Promise<void> {
@@ -93,18 +87,6 @@ describe("TesseraSqliteDialect under MikroORM", () => {
     vi.restoreAllMocks();
   });
 
-  async function userWithToken(email: string) {
-    const user = await new MikroOrmUserDatabase(db.em(), User).create(userData(email));
-    const digest = hashToken(generateOpaqueToken());
-    await new MikroOrmAccessTokenDatabase(db.em(), AccessToken).create({
-      token: digest,
-      userId: user.id,
-      createdAt: new Date(),
-      lifetimeSeconds: 3600,
-    });
-    return { user, digest };
-  }
-
   it("exposes the DatabaseSync it opened, and caches MikroORM's statements too", async () => {
     expect(dialect).toBeInstanceOf(TesseraSqliteDialect);
     expect(dialect.database).toBeInstanceOf(DatabaseSync);
@@ -117,7 +99,7 @@ describe("TesseraSqliteDialect under MikroORM", () => {
   });
 
   it("the hot reads run cached statements synchronously, not through MikroORM's connection", async () => {
-    const { user, digest } = await userWithToken("fast@example.com");
+    const { user, digest } = await userWithToken(db.em(), "fast@example.com");
     const tokens = new MikroOrmAccessTokenDatabase(db.orm.em, AccessToken);
     const users = new MikroOrmUserDatabase(db.orm.em, User);
     await tokens.getByTokenWithUser(digest); // first use prepares
@@ -146,7 +128,7 @@ describe("TesseraSqliteDialect under MikroORM", () => {
       const begun = deferred();
       const release = deferred();
       const transaction = db.orm.em.fork().transactional(async (em) => {
-        await new MikroOrmUserDatabase(em, User).create(userData(email));
+        await new MikroOrmUserDatabase(em, User).create(userCreateData(email));
         begun.resolve();
         await release.promise;
         if (outcome === "rollback") throw new Error("rolled back");
@@ -177,7 +159,9 @@ describe("TesseraSqliteDialect under MikroORM", () => {
   it("inside em.transactional the reads go through the transaction and see its writes", async () => {
     const execute = vi.spyOn(db.orm.em.getConnection(), "execute");
     await db.orm.em.fork().transactional(async (em) => {
-      const user = await new MikroOrmUserDatabase(em, User).create(userData("own@example.com"));
+      const user = await new MikroOrmUserDatabase(em, User).create(
+        userCreateData("own@example.com"),
+      );
       const digest = hashToken(generateOpaqueToken());
       const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken);
       await tokens.create({
@@ -238,7 +222,7 @@ describe("TesseraSqliteDialect under MikroORM", () => {
     const rewriting = await openTestOrm("sqlite", [User, AccessToken], { onQuery });
     try {
       const user = await new MikroOrmUserDatabase(rewriting.em(), User).create(
-        userData("rewrite@example.com"),
+        userCreateData("rewrite@example.com"),
       );
       onQuery.mockClear();
       const execute = vi.spyOn(rewriting.orm.em.getConnection(), "execute");
@@ -257,7 +241,7 @@ describe("driver errors on the fast path", () => {
       const connection = db.orm.em.getConnection();
       try {
         const user = await new MikroOrmUserDatabase(db.em(), User).create(
-          userData(`locked-${kind}@example.com`),
+          userCreateData(`locked-${kind}@example.com`),
         );
         const users = new MikroOrmUserDatabase(db.orm.em, User);
         expect((await users.get(user.id))?.id).toBe(user.id); // warm (on ours: cached)
@@ -286,7 +270,7 @@ describe("TesseraSqliteDialect's database", () => {
     try {
       const dialect = db.orm.config.get("driverOptions") as unknown as TesseraSqliteDialect;
       const first = dialect.database;
-      const user = await new MikroOrmUserDatabase(db.em(), User).create(userData("re@x.org"));
+      const user = await new MikroOrmUserDatabase(db.em(), User).create(userCreateData("re@x.org"));
       await db.orm.close();
       expect(dialect.database).toBeUndefined();
       expect(dialect.cachedStatements).toBe(0);
@@ -312,7 +296,9 @@ describe("TesseraSqliteDialect's database", () => {
     try {
       await second.em.getConnection().execute("select 1"); // MikroORM connects on first use
       expect(dialect.database).toBeUndefined();
-      const user = await new MikroOrmUserDatabase(db.em(), User).create(userData("two@x.org"));
+      const user = await new MikroOrmUserDatabase(db.em(), User).create(
+        userCreateData("two@x.org"),
+      );
       const execute = vi.spyOn(second.em.getConnection(), "execute");
       expect((await new MikroOrmUserDatabase(second.em, User).get(user.id))?.id).toBe(user.id);
       expect(execute).toHaveBeenCalledTimes(1);

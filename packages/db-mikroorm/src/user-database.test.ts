@@ -3,6 +3,7 @@
 import { type EntityName, type InferEntity, MikroORM } from "@mikro-orm/core";
 import { PostgreSqlDriver } from "@mikro-orm/postgresql";
 import { ServiceUnavailableError } from "@tessera/core";
+import { userCreateData } from "@tessera/core/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
 import { MikroOrmAccessTokenDatabase } from "./access-token-database.js";
 import { AccessToken } from "./entities/access-token.js";
@@ -10,15 +11,6 @@ import { MongoUser, User } from "./entities/user.js";
 import { AppAccessToken, AppUser, IntAccessToken, IntUser } from "./test-utils/app-entities.js";
 import { openTestOrm, type TestOrm } from "./test-utils/orm.js";
 import { MikroOrmUserDatabase } from "./user-database.js";
-
-const userData = (email: string, extra: Record<string, unknown> = {}) => ({
-  email,
-  hashedPassword: "hash",
-  isActive: true,
-  isSuperuser: false,
-  isVerified: false,
-  ...extra,
-});
 
 let db: TestOrm;
 beforeAll(async () => {
@@ -42,7 +34,7 @@ beforeEach(async () => {
 describe("MikroOrmUserDatabase", () => {
   it("stores emails in normalizeEmail's form: NFKC look-alikes, spaces and case collapse", async () => {
     const users = new MikroOrmUserDatabase(db.em(), User);
-    const user = await users.create(userData(" ＡＤＡ@Example.COM "));
+    const user = await users.create(userCreateData(" ＡＤＡ@Example.COM "));
     expect(user.email).toBe("ada@example.com");
     expect((await users.getByEmail("ada@EXAMPLE.com"))?.id).toBe(user.id);
     expect((await users.getByEmail("ＡＤＡ@example.com"))?.id).toBe(user.id);
@@ -51,7 +43,7 @@ describe("MikroOrmUserDatabase", () => {
   it("ignores fields the entity does not have, and never writes an id given in data", async () => {
     const users = new MikroOrmUserDatabase(db.em(), AppUser);
     const user = await users.create(
-      userData("app@example.com", { firstName: "Ada", nickname: "x" }),
+      userCreateData("app@example.com", { firstName: "Ada", nickname: "x" }),
     );
     expect(user).toMatchObject({ firstName: "Ada" });
     expect(user).not.toHaveProperty("nickname");
@@ -64,7 +56,7 @@ describe("MikroOrmUserDatabase", () => {
 
   it("an update with nothing the entity stores sends no query", async () => {
     const users = new MikroOrmUserDatabase(db.em(), User);
-    const user = await users.create(userData("noop@example.com"));
+    const user = await users.create(userCreateData("noop@example.com"));
     const { result, queries } = await db.captureQueries(() =>
       users.update(user, { nickname: "x" }),
     );
@@ -74,7 +66,7 @@ describe("MikroOrmUserDatabase", () => {
 
   it("integer ids: numbers come back as numbers; numeric strings are accepted", async () => {
     const users = new MikroOrmUserDatabase(db.em(), IntUser);
-    const user = await users.create(userData("int@example.com"));
+    const user = await users.create(userCreateData("int@example.com"));
     expect(typeof user.id).toBe("number");
     expect((await users.get(user.id))?.email).toBe("int@example.com");
     expect((await users.get(String(user.id) as unknown as number))?.email).toBe("int@example.com");
@@ -117,7 +109,7 @@ describe("an unreachable database", () => {
       const tokens = new MikroOrmAccessTokenDatabase(orm.em.fork(), AccessToken);
       for (const op of [
         () => users.get("00000000-0000-4000-8000-000000000000"),
-        () => users.create(userData("down@example.com")),
+        () => users.create(userCreateData("down@example.com")),
         () => tokens.getByTokenWithUser("d".repeat(64)),
         () => tokens.deleteExpired(new Date()),
       ]) {

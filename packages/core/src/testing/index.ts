@@ -1,5 +1,6 @@
 /**
- * Test helpers: in-memory user and access-token stores. Import from
+ * Test helpers: in-memory user and access-token stores, user data to create. Import from
  * `@tessera/core/testing`; they are not part of the production entry point.
  */
 export * from "./memory.js";
+export * from "./users.js";
