@@ -13,6 +13,8 @@ export interface Variant {
   /** Token pool (see seed.ts). */
   pool: string;
   env?: Record<string, string>;
+  /** A reference that checks nothing (forged credentials pass): not asked to refuse one. */
+  unverified?: true;
 }
 
 const node = (name: string, label: string, group: Variant["group"], pool: string): Variant => ({
@@ -48,6 +50,21 @@ export const VARIANTS: Variant[] = [
   node("koa-jwt-string", "koa-jwt, string secret as its README (verify only)", "peer", "jwt"),
   node("koa-passport-jwt", "koa-passport + passport-jwt, user from PostgreSQL", "peer", "jwt"),
   node("koa-session-redis", "koa-session + koa-redis (no user read)", "peer", "session"),
+  {
+    ...node(
+      "jwt-decode-only",
+      "JWT payload decoded, NO verification, user from a Map (verify path's ceiling)",
+      "peer",
+      "jwt",
+    ),
+    unverified: true,
+  },
+  node(
+    "redis-hmget",
+    "raw ioredis: one HMGET of the session, no checks (Redis strategy's ceiling)",
+    "peer",
+    "redis",
+  ),
   node("pg-join", "raw pg: token JOIN user (one query)", "peer", "db"),
   node("pg-two-queries", "raw pg: token, then user (FastAPI Users' shape)", "peer", "db"),
   node(
