@@ -253,7 +253,10 @@ async function loginUnderLoad(
         runtime: "node",
         server: "tessera-login",
         pool: "db",
-        env: arm === "unlimited" ? { BENCH_HASH_CONCURRENCY: "4" } : {},
+        env: {
+          BENCH_LOOP_DELAY: "1",
+          ...(arm === "unlimited" ? { BENCH_HASH_CONCURRENCY: "4" } : {}),
+        },
       };
       const server = await startServer(variant, env);
       const me = `http://127.0.0.1:${server.port}/users/me`;
@@ -266,26 +269,37 @@ async function loginUnderLoad(
           connections: 8,
           seconds: num("warmup"),
         });
+        await server.loopDelay();
         const idle = await runNode(
           "probe.ts",
           [me, pool, String(rate), String(seconds)],
           "PROBE_JSON",
         );
+        const idleLoop = await server.loopDelay();
         const loginsRun = runNode(
           "logins.ts",
           [login, emailsFile, PASSWORD, "50", String(seconds + 3)],
           "LOGINS_JSON",
         );
         await new Promise((r) => setTimeout(r, 2000));
+        await server.loopDelay();
         const loaded = await runNode(
           "probe.ts",
           [me, pool, String(rate), String(seconds)],
           "PROBE_JSON",
         );
+        const loadedLoop = await server.loopDelay();
         const logins = await loginsRun;
-        results.push({ round, arm, idle, loaded, logins } as unknown as LoginResult);
+        results.push({
+          round,
+          arm,
+          idle,
+          loaded,
+          logins,
+          loopDelay: { idle: idleLoop, loaded: loadedLoop },
+        } as unknown as LoginResult);
         log(
-          `login round ${round} (${arm} hashing): /users/me p99 ${idle.p99Ms?.toFixed(2)} ms idle, ${loaded.p99Ms?.toFixed(2)} ms with logins (${logins.perSecond?.toFixed(1)} logins/s, ${logins.failures} failed)`,
+          `login round ${round} (${arm} hashing): /users/me p99 ${idle.p99Ms?.toFixed(2)} ms idle, ${loaded.p99Ms?.toFixed(2)} ms with logins (${logins.perSecond?.toFixed(1)} logins/s, ${logins.failures} failed); event-loop delay p99 ${idleLoop?.p99Ms.toFixed(2)} ms idle, ${loadedLoop?.p99Ms.toFixed(2)} ms with logins`,
         );
       } finally {
         await server.stop();

@@ -1,4 +1,5 @@
 // Turns a run's measurements into the tables of docs/benchmarks.md and an SVG bar chart.
+import type { LoopDelay } from "./server-process.ts";
 import type { Variant } from "./variants.ts";
 import type { WrkResult } from "./wrk.ts";
 
@@ -33,6 +34,8 @@ export interface LoginResult {
   idle: { p50Ms: number; p99Ms: number; maxMs: number; errors: number };
   loaded: { p50Ms: number; p99Ms: number; maxMs: number; errors: number };
   logins: { logins: number; failures: number; perSecond: number; p50Ms: number; p99Ms: number };
+  /** The server's event-loop delay during each phase (absent in older runs). */
+  loopDelay?: { idle: LoopDelay | null; loaded: LoopDelay | null };
 }
 
 export interface MemoryResult {
@@ -120,14 +123,16 @@ export function loginTable(login: LoginResult[]): string {
   if (login.length === 0) return "(not run)";
   const rows = login.map(
     (l) =>
-      `| ${l.round} | ${l.arm ?? "–"} | ${f(l.idle.p50Ms, 2)} / ${f(l.idle.p99Ms, 2)} | ${f(l.loaded.p50Ms, 2)} / ${f(l.loaded.p99Ms, 2)} | ${f(l.loaded.p99Ms / l.idle.p99Ms, 2)} | ${f(l.logins.perSecond, 1)} | ${f(l.logins.p50Ms, 0)} / ${f(l.logins.p99Ms, 0)} | ${l.idle.errors + l.loaded.errors + l.logins.failures} |`,
+      `| ${l.round} | ${l.arm ?? "–"} | ${f(l.idle.p50Ms, 2)} / ${f(l.idle.p99Ms, 2)} | ${f(l.loaded.p50Ms, 2)} / ${f(l.loaded.p99Ms, 2)} | ${f(l.loaded.p99Ms / l.idle.p99Ms, 2)} | ${loop(l.loopDelay?.idle)} / ${loop(l.loopDelay?.loaded)} | ${f(l.logins.perSecond, 1)} | ${f(l.logins.p50Ms, 0)} / ${f(l.logins.p99Ms, 0)} | ${l.idle.errors + l.loaded.errors + l.logins.failures} |`,
   );
   return [
-    "| round | hashing | `GET /users/me` p50 / p99 ms, no logins | p50 / p99 ms, 50 concurrent logins | p99 ratio | logins/s | login p50 / p99 ms | errors |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| round | hashing | `GET /users/me` p50 / p99 ms, no logins | p50 / p99 ms, 50 concurrent logins | p99 ratio | event-loop delay p99 ms, no logins / logins | logins/s | login p50 / p99 ms | errors |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
   ].join("\n");
 }
+
+const loop = (d: LoopDelay | null | undefined) => (d ? f(d.p99Ms, 2) : "–");
 
 export function memoryTable(memory: MemoryResult[]): string {
   if (memory.length === 0) return "(not run)";

@@ -1,6 +1,7 @@
 // What every Node benchmark server shares: `GET /me` answering `{"id": …}`, listening on
 // 127.0.0.1:$PORT, "ready" on stdout once it serves, and memory figures over the IPC
 // channel (so measuring memory adds nothing to the HTTP path being measured).
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Router } from "@koa/router";
 import type Koa from "koa";
 import type { Middleware } from "koa";
@@ -21,7 +22,25 @@ export function serve(app: Koa): void {
   });
   // As Koa apps are usually deployed: keep-alive, no per-request timeout fiddling.
   server.keepAliveTimeout = 65_000;
+  // BENCH_LOOP_DELAY=1 (the login benchmark): the event loop's delay, sampled every
+  // millisecond, reported and reset on request. Off elsewhere: the sampling timer costs CPU.
+  const loopDelay = process.env.BENCH_LOOP_DELAY ? monitorEventLoopDelay({ resolution: 1 }) : null;
+  loopDelay?.enable();
   process.on("message", (message) => {
+    if (message === "loop-delay") {
+      const ms = (ns: number) => ns / 1e6;
+      process.send?.({
+        loopDelay: loopDelay
+          ? {
+              p50Ms: ms(loopDelay.percentile(50)),
+              p99Ms: ms(loopDelay.percentile(99)),
+              maxMs: ms(loopDelay.max),
+            }
+          : null,
+      });
+      loopDelay?.reset();
+      return;
+    }
     if (message !== "memory") return;
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
