@@ -64,6 +64,10 @@ const num = (k: keyof typeof opts) => Number(opts[k]);
 // this script in test/bench and passes the original directory as INIT_CWD).
 const fromCwd = (path: string) => resolve(process.env.INIT_CWD ?? process.cwd(), path);
 if (opts.out) opts.out = fromCwd(opts.out);
+// Read now, so a wrong path fails at once and not after the whole run.
+const baseline = opts.baseline
+  ? (JSON.parse(readFileSync(fromCwd(opts.baseline), "utf8")) as BenchResults)
+  : undefined;
 const log = (...a: unknown[]) => console.error("bench:", ...a);
 
 function pickVariants(list: string | undefined, pool: Variant[], always: string[] = []): Variant[] {
@@ -491,9 +495,6 @@ async function main(): Promise<void> {
       login,
       memory,
     };
-    const baseline = opts.baseline
-      ? (JSON.parse(readFileSync(fromCwd(opts.baseline), "utf8")) as BenchResults)
-      : undefined;
     // Saved after each phase, so a failure later keeps what was measured.
     const save = () => writeDocs(results, baseline);
     save();
@@ -527,9 +528,6 @@ async function main(): Promise<void> {
 if (opts.render) {
   // Re-renders the markdown and the chart of a saved run (e.g. after a report change).
   const saved = JSON.parse(readFileSync(fromCwd(opts.render), "utf8")) as BenchResults;
-  const baseline = opts.baseline
-    ? (JSON.parse(readFileSync(fromCwd(opts.baseline), "utf8")) as BenchResults)
-    : undefined;
   writeDocs(saved, baseline);
 } else {
   await main();
