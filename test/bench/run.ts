@@ -335,6 +335,7 @@ async function memorySoak(
     // RSS after every 30-second chunk, to tell a plateau (allocator and V8 keeping pages)
     // from a steady climb.
     const samples: number[] = [];
+    const usageSamples: NonNullable<MemoryResult["usageSamplesMb"]> = [];
     // --memory-seconds-max caps slow variants; the table then shows how many were served.
     const cap =
       num("memory-seconds-max") > 0 ? Date.now() + num("memory-seconds-max") * 1000 : Infinity;
@@ -344,6 +345,22 @@ async function memorySoak(
         throw new Error(`${variant.name}: ${r.errors} errors during the memory soak`);
       requests += r.requests;
       samples.push(Math.round(mb(server.rss()) * 10) / 10);
+      // Where the resident memory is, after a full GC: V8's heap (reserved and used), and
+      // what lives outside it (Buffers and other external memory). RSS growing while these
+      // stay is native memory (the allocator, drivers' own buffers).
+      const usage = await server.heap();
+      if (usage) {
+        const r1 = (n: number) => Math.round(mb(n) * 10) / 10;
+        usageSamples.push({
+          heapTotal: r1(usage.heapTotal),
+          heapUsed: r1(usage.heapUsed),
+          external: r1(usage.external),
+          arrayBuffers: r1(usage.arrayBuffers),
+        });
+        log(
+          `memory ${variant.name}: ${requests} requests, RSS ${samples.at(-1)} MB, V8 heap ${r1(usage.heapUsed)} used of ${r1(usage.heapTotal)}, external ${r1(usage.external)} (array buffers ${r1(usage.arrayBuffers)}) MB`,
+        );
+      }
     }
     const heapAfter = await server.heap();
     return {
@@ -354,6 +371,7 @@ async function memorySoak(
       heapBeforeMb: heapBefore ? mb(heapBefore.heapUsed) : null,
       heapAfterMb: heapAfter ? mb(heapAfter.heapUsed) : null,
       rssSamplesMb: samples,
+      usageSamplesMb: usageSamples,
     };
   } finally {
     await server.stop();

@@ -47,6 +47,13 @@ export interface MemoryResult {
   heapAfterMb: number | null;
   /** RSS after each 30-second chunk of the soak, MB (absent in older runs). */
   rssSamplesMb?: number[];
+  /** With each RSS sample, process.memoryUsage() after a full GC, MB (absent in older runs). */
+  usageSamplesMb?: {
+    heapTotal: number;
+    heapUsed: number;
+    external: number;
+    arrayBuffers: number;
+  }[];
 }
 
 export interface BenchResults {
