@@ -8,7 +8,7 @@ import {
 import type { UserCreate } from "../models.js";
 import { PasswordHelper } from "../password/password-helper.js";
 import { makeManager, PASSWORD, register } from "../test-utils/manager.js";
-import { MemoryUserDatabase } from "../testing/memory.js";
+import { type MemoryUser, MemoryUserDatabase } from "../testing/memory.js";
 import { UserManager } from "./user-manager.js";
 
 describe("UserManager construction", () => {
@@ -204,6 +204,29 @@ describe("UserManager.get / getByEmail", () => {
     await expect(manager.getByEmail("nobody@example.com")).rejects.toBeInstanceOf(
       UserNotExistsError,
     );
+  });
+
+  it("findByEmail: the user in any case, or null without an exception (ASVS 5.0 6.3.8: the routes that answer alike for unknown emails use it)", async () => {
+    const { manager } = makeManager();
+    const user = await register(manager, "hana@example.com");
+    expect(await manager.findByEmail(" HANA@example.com")).toEqual(user);
+    expect(await manager.findByEmail("nobody@example.com")).toBeNull();
+  });
+
+  it("getByEmail goes through findByEmail, so one override changes both", async () => {
+    class Aliased extends UserManager<MemoryUser, string> {
+      override async findByEmail(email: string): Promise<MemoryUser | null> {
+        return super.findByEmail(email.replace("@alias.example", "@example.com"));
+      }
+    }
+    const userDb = new MemoryUserDatabase();
+    const manager = new Aliased({
+      userDb,
+      verificationTokenSecret: "v".repeat(32),
+      resetPasswordTokenSecret: "r".repeat(32),
+    });
+    const user = await register(manager, "ida@example.com");
+    expect(await manager.getByEmail("ida@alias.example")).toEqual(user);
   });
 
   it("works over any UserDatabase given to it", async () => {

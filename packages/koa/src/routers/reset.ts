@@ -38,19 +38,21 @@ export function createResetPasswordRouter<U extends UserProtocol<ID>, ID>(
         HttpErrorCode.TOO_MANY_REQUESTS,
       );
       const userManager = await deps.getUserManager(ctx);
-      try {
-        await userManager.forgotPassword(await userManager.getByEmail(email), ctx);
-      } catch (error) {
-        // 202 either way: the answer must not reveal whether the email is registered.
-        if (
-          !isTesseraError(error, ErrorCode.USER_NOT_EXISTS) &&
-          !isTesseraError(error, ErrorCode.USER_INACTIVE)
-        ) {
-          throw error;
+      // 202 either way: the answer must not reveal whether the email is registered, nor
+      // its timing (ASVS 5.0 6.3.8): no exception tells the cases apart, and when there is
+      // nothing to mail a token is signed all the same.
+      const user = await userManager.findByEmail(email);
+      let mailed = false;
+      if (user?.isActive) {
+        try {
+          await userManager.forgotPassword(user, ctx);
+          mailed = true;
+        } catch (error) {
+          // An override of forgotPassword may refuse an inactive account too.
+          if (!isTesseraError(error, ErrorCode.USER_INACTIVE)) throw error;
         }
-        // Nothing to mail: sign a token all the same, so the timing does not tell either.
-        await userManager.signDecoyToken("reset");
       }
+      if (!mailed) await userManager.signDecoyToken("reset");
       writeJsonNull(ctx, 202);
     }),
   );
