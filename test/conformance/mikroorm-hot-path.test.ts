@@ -2,7 +2,7 @@
 // measurement: em.fork() + two findOne = 0.08x bare Koa throughput, a raw pg join 0.32x).
 // Counted with MikroORM's own query logger: what the adapter sends, statement by statement.
 import { generateOpaqueToken, hashToken } from "@tessera/core";
-import { userCreateData } from "@tessera/core/testing";
+import { userWithToken as createUserWithToken } from "@tessera/core/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   AccessToken,
@@ -56,17 +56,8 @@ describe.each(["postgresql", "sqlite"] as const)("db-mikroorm/%s hot path", (dri
 
   it("inside em.transactional the reads see the transaction's own writes", async () => {
     await db.orm.em.fork().transactional(async (em) => {
-      const user = await new MikroOrmUserDatabase(em, User).create(
-        userCreateData("trx@example.com"),
-      );
-      const digest = hashToken(generateOpaqueToken());
+      const { digest } = await userWithToken(em, "trx@example.com", 60);
       const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken);
-      await tokens.create({
-        token: digest,
-        userId: user.id,
-        createdAt: new Date(),
-        lifetimeSeconds: 60,
-      });
       expect((await tokens.getByTokenWithUser(digest))?.user.email).toBe("trx@example.com");
       // Not committed yet: a fork outside the transaction does not see the user. (SQLite has
       // one connection, which the transaction holds: a read outside would wait for it.)
@@ -95,17 +86,8 @@ describe("db-mikroorm/postgresql prepared statements", () => {
   afterAll(() => db?.close());
 
   it("hot reads are named prepared statements on MikroORM's pg pool", async () => {
-    const user = await new MikroOrmUserDatabase(db.em(), User).create(
-      userCreateData("prep@example.com"),
-    );
-    const digest = hashToken(generateOpaqueToken());
+    const { user, digest } = await userWithToken(db.em(), "prep@example.com", 60);
     const tokens = new MikroOrmAccessTokenDatabase(db.em(), AccessToken);
-    await tokens.create({
-      token: digest,
-      userId: user.id,
-      createdAt: new Date(),
-      lifetimeSeconds: 60,
-    });
     expect((await tokens.getByTokenWithUser(digest))?.user.id).toBe(user.id);
     expect((await new MikroOrmUserDatabase(db.em(), User).get(user.id))?.id).toBe(user.id);
     const pool = (await db.orm.em.getConnection().getNativeClient()) as {
@@ -243,16 +225,12 @@ describe("db-mikroorm/mongodb hot path", () => {
   afterAll(() => db?.close());
 
   it("getByTokenWithUser is one $lookup aggregation, or two finds where $lookup is missing", async () => {
-    const user = await new MikroOrmUserDatabase(db.em(), MongoUser).create(
-      userCreateData("join@example.com"),
+    const { user, digest } = await createUserWithToken(
+      new MikroOrmUserDatabase(db.em(), MongoUser),
+      new MikroOrmAccessTokenDatabase(db.em(), MongoAccessToken),
+      "join@example.com",
+      60,
     );
-    const digest = hashToken(generateOpaqueToken());
-    await new MikroOrmAccessTokenDatabase(db.em(), MongoAccessToken).create({
-      token: digest,
-      userId: user.id,
-      createdAt: new Date(),
-      lifetimeSeconds: 60,
-    });
     const em = db.em();
     const tokens = new MikroOrmAccessTokenDatabase(em, MongoAccessToken);
     await tokens.getByTokenWithUser(digest); // detects what the server lacks

@@ -2,7 +2,7 @@
 // db-mikroorm against private PostgreSQL and MongoDB-protocol servers that are stopped and
 // started again, so no other test file is disturbed.
 import { generateOpaqueToken, hashToken, ServiceUnavailableError } from "@tessera/core";
-import { userCreateData } from "@tessera/core/testing";
+import { userCreateData, userWithToken } from "@tessera/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AccessToken,
@@ -58,14 +58,7 @@ describe.each(cases)("db-mikroorm/$driver when the server goes away and comes ba
     const [userEntity, tokenEntity] = c.entities as unknown as [typeof User, typeof AccessToken];
     const users = () => new MikroOrmUserDatabase(db.em(), userEntity);
     const tokens = () => new MikroOrmAccessTokenDatabase(db.em(), tokenEntity);
-    const user = await users().create(userCreateData("outage@example.com"));
-    const digest = hashToken(generateOpaqueToken());
-    await tokens().create({
-      token: digest,
-      userId: user.id,
-      createdAt: new Date(),
-      lifetimeSeconds: 60,
-    });
+    const { user, digest } = await userWithToken(users(), tokens(), "outage@example.com", 60);
     // Graceful: the harness runs PostgreSQL with fsync off, so a crash may lose the rows.
     await server.stop("graceful");
 

@@ -1,5 +1,5 @@
 import { generateOpaqueToken, hashToken } from "@tessera/core";
-import { userCreateData } from "@tessera/core/testing";
+import { userCreateData, userWithToken } from "@tessera/core/testing";
 import { type MongoIdType, MongoUserDatabase } from "@tessera/db-mongo";
 import { type CommandStartedEvent, ObjectId } from "mongodb";
 import { describe, expect, it } from "vitest";
@@ -125,14 +125,7 @@ describe.each<MongoIdType>(["objectId", "uuid"])(
 
     it("a lone lookup is the single-key find, { _id } equality", async () => {
       const { users, tokens } = await adapters(idType);
-      const ada = await users.create(userCreateData("ada@example.com"));
-      const digest = hashToken(generateOpaqueToken());
-      await tokens.create({
-        token: digest,
-        userId: ada.id,
-        createdAt: new Date(),
-        lifetimeSeconds: 60,
-      });
+      const { user: ada, digest } = await userWithToken(users, tokens, "ada@example.com", 60);
       const one = async (fn: () => Promise<unknown>) =>
         (await readsDuring(fn)).map((event) => event.command.filter);
       const [byId] = await one(() => users.get(ada.id));

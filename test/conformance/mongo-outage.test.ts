@@ -1,5 +1,5 @@
-import { generateOpaqueToken, hashToken, ServiceUnavailableError } from "@tessera/core";
-import { userCreateData } from "@tessera/core/testing";
+import { ServiceUnavailableError } from "@tessera/core";
+import { userCreateData, userWithToken } from "@tessera/core/testing";
 import {
   fastFailClientOptions,
   MongoAccessTokenDatabase,
@@ -88,14 +88,7 @@ describe("db-mongo when the server goes away and comes back", () => {
   // Batched lookups (packages/db-mongo/src/batched-find.ts): one failed find answers every
   // request of its batch, each with its own ServiceUnavailableError around the same cause.
   it("an outage during a batch of lookups: every caller gets ServiceUnavailableError; batching resumes after a restart", async () => {
-    const user = await users.create(userCreateData("batch@example.com"));
-    const digest = hashToken(generateOpaqueToken());
-    await tokens.create({
-      token: digest,
-      userId: user.id,
-      createdAt: new Date(),
-      lifetimeSeconds: 60,
-    });
+    const { user, digest } = await userWithToken(users, tokens, "batch@example.com", 60);
     // Learn whether the server has $lookup (without it, getByTokenWithUser reads are batched).
     expect((await tokens.getByTokenWithUser(digest))?.user.id).toBe(user.id);
     const digests = [digest, "e".repeat(64), digest];

@@ -6,7 +6,7 @@ import {
   UserAlreadyExistsError,
   UserNotExistsError,
 } from "@tessera/core";
-import { userCreateData } from "@tessera/core/testing";
+import { userCreateData, userWithToken } from "@tessera/core/testing";
 import { type MongoIdType, MongoUserDatabase, type MongoUserDocument } from "@tessera/db-mongo";
 import { type CommandStartedEvent, ObjectId } from "mongodb";
 import { describe, expect, it } from "vitest";
@@ -61,14 +61,7 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
 
   it("tokens are stored as _id (the digest) / user_id (same BSON type as the user's _id) / created_at (a Date) / lifetime_seconds", async () => {
     const { tokenCollection, users, tokens } = await adapters(idType);
-    const user = await users.create(userCreateData("tok@example.com"));
-    const digest = hashToken(generateOpaqueToken());
-    await tokens.create({
-      token: digest,
-      userId: user.id,
-      createdAt: new Date(),
-      lifetimeSeconds: 60,
-    });
+    const { digest } = await userWithToken(users, tokens, "tok@example.com", 60);
     const doc = await tokenCollection.findOne({});
     expect(Object.keys(doc ?? {}).sort()).toEqual([
       "_id",
@@ -164,14 +157,7 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
 
   it("getByTokenWithUser: one aggregate with $lookup, or two finds where $lookup is not implemented", async () => {
     const { users, tokens } = await adapters(idType);
-    const user = await users.create(userCreateData("join@example.com"));
-    const digest = hashToken(generateOpaqueToken());
-    await tokens.create({
-      token: digest,
-      userId: user.id,
-      createdAt: new Date(),
-      lifetimeSeconds: 60,
-    });
+    const { digest } = await userWithToken(users, tokens, "join@example.com", 60);
     await tokens.getByTokenWithUser(digest); // the first call may probe the server
     const commands = await commandsDuring(() => tokens.getByTokenWithUser(digest));
     if (serverKind === "ferretdb") expect(commands).toEqual(["find", "find"]);

@@ -6,7 +6,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { MikroORM } from "@mikro-orm/core";
 import { NodeSqliteDialect, SqliteDriver } from "@mikro-orm/sql";
-import { generateOpaqueToken, hashToken, ServiceUnavailableError } from "@tessera/core";
+import { ServiceUnavailableError } from "@tessera/core";
 import { userCreateData } from "@tessera/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { MikroOrmAccessTokenDatabase } from "./access-token-database.js";
@@ -159,17 +159,8 @@ describe("TesseraSqliteDialect under MikroORM", () => {
   it("inside em.transactional the reads go through the transaction and see its writes", async () => {
     const execute = vi.spyOn(db.orm.em.getConnection(), "execute");
     await db.orm.em.fork().transactional(async (em) => {
-      const user = await new MikroOrmUserDatabase(em, User).create(
-        userCreateData("own@example.com"),
-      );
-      const digest = hashToken(generateOpaqueToken());
+      const { user, digest } = await userWithToken(em, "own@example.com", 60);
       const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken);
-      await tokens.create({
-        token: digest,
-        userId: user.id,
-        createdAt: new Date(),
-        lifetimeSeconds: 60,
-      });
       execute.mockClear();
       expect((await tokens.getByTokenWithUser(digest))?.user.email).toBe("own@example.com");
       expect((await new MikroOrmUserDatabase(em, User).get(user.id))?.id).toBe(user.id);
