@@ -7,9 +7,29 @@ import {
   MongoUserDatabase,
   type MongoUserDocument,
 } from "@tessera/db-mongo";
-import { MongoClient } from "mongodb";
+import { type Db, MongoClient } from "mongodb";
 import { inject } from "vitest";
 import type { AdapterFixture } from "./suite.js";
+
+/**
+ * db-mongo's two adapters wired as its docs show, on the collections `names` of `db`: the
+ * users adapter knows the tokens collection (deleting a user deletes their tokens), the
+ * tokens adapter reads users through it. No index is created.
+ */
+export function mongoAdapters(
+  db: Db,
+  idType: MongoIdType | undefined,
+  names = { users: "users", tokens: "access_tokens" },
+) {
+  const userCollection = db.collection<MongoUserDocument>(names.users);
+  const tokenCollection = db.collection<MongoAccessTokenDocument>(names.tokens);
+  const users = new MongoUserDatabase(userCollection, {
+    ...(idType ? { idType } : {}),
+    accessTokenCollection: tokenCollection,
+  });
+  const tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
+  return { userCollection, tokenCollection, users, tokens };
+}
 
 /**
  * The conformance fixture of @tessera/db-mongo for one id type: its own database per file
@@ -24,13 +44,7 @@ export function mongoFixture(
   if (!url) throw new Error("MONGODB_URL is not set: run through vitest (the harness sets it)");
   const client = new MongoClient(url, fastFailClientOptions);
   const db = client.db(`tessera_conf_${idType.toLowerCase()}_${randomBytes(6).toString("hex")}`);
-  const userCollection = db.collection<MongoUserDocument>("users");
-  const tokenCollection = db.collection<MongoAccessTokenDocument>("access_tokens");
-  const users = new MongoUserDatabase(userCollection, {
-    idType,
-    accessTokenCollection: tokenCollection,
-  });
-  const tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
+  const { userCollection, tokenCollection, users, tokens } = mongoAdapters(db, idType);
   return {
     name: `db-mongo/${idType}`,
     setup: async () => {

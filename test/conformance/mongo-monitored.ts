@@ -2,17 +2,11 @@
 // database of the file's own (dropped at the end: files run in parallel), fresh adapters
 // on fresh collections, and the commands sent while a callback runs.
 import { randomBytes } from "node:crypto";
-import {
-  fastFailClientOptions,
-  MongoAccessTokenDatabase,
-  type MongoAccessTokenDocument,
-  type MongoIdType,
-  MongoUserDatabase,
-  type MongoUserDocument,
-} from "@tessera/db-mongo";
+import { fastFailClientOptions, type MongoIdType } from "@tessera/db-mongo";
 import { type CommandStartedEvent, MongoClient } from "mongodb";
 import { afterAll, inject } from "vitest";
 import type {} from "../harness/types.js";
+import { mongoAdapters } from "./mongo-fixture.js";
 
 /**
  * A monitored client on a database named after `name` (and the run), closed and dropped
@@ -32,15 +26,9 @@ export function monitoredMongo(name: string) {
   /** Users and tokens adapters on collections of their own, indexes created. */
   async function adapters(idType: MongoIdType) {
     const n = ++collections;
-    const userCollection = db.collection<MongoUserDocument>(`users_${n}`);
-    const tokenCollection = db.collection<MongoAccessTokenDocument>(`tokens_${n}`);
-    const users = new MongoUserDatabase(userCollection, {
-      idType,
-      accessTokenCollection: tokenCollection,
-    });
-    const tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
-    await users.ensureIndexes();
-    return { userCollection, tokenCollection, users, tokens };
+    const adapters = mongoAdapters(db, idType, { users: `users_${n}`, tokens: `tokens_${n}` });
+    await adapters.users.ensureIndexes();
+    return adapters;
   }
 
   /** The commands the client sends while `fn` runs. */

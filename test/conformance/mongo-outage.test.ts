@@ -2,8 +2,7 @@ import { ServiceUnavailableError } from "@tessera/core";
 import { userCreateData, userWithToken } from "@tessera/core/testing";
 import {
   fastFailClientOptions,
-  MongoAccessTokenDatabase,
-  type MongoAccessTokenDocument,
+  type MongoAccessTokenDatabase,
   MongoUserDatabase,
   type MongoUserDocument,
 } from "@tessera/db-mongo";
@@ -11,6 +10,7 @@ import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
 import type {} from "../harness/types.js";
+import { mongoAdapters } from "./mongo-fixture.js";
 
 // ARCHITECTURE.md: an unreachable database answers 503 "fast, and recovers by itself".
 // A private server of our own is stopped and started again, so no other file is disturbed.
@@ -24,12 +24,7 @@ describe("db-mongo when the server goes away and comes back", () => {
   beforeAll(async () => {
     server = await startPrivateService("mongo");
     client = new MongoClient(server.url, fastFailClientOptions);
-    const db = client.db("outage");
-    const tokenCollection = db.collection<MongoAccessTokenDocument>("access_tokens");
-    users = new MongoUserDatabase(db.collection<MongoUserDocument>("users"), {
-      accessTokenCollection: tokenCollection,
-    });
-    tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
+    ({ users, tokens } = mongoAdapters(client.db("outage"), undefined));
     await users.ensureIndexes();
     await tokens.ensureIndexes();
   });
