@@ -7,6 +7,7 @@ import KoaApp from "koa";
 import pg from "pg";
 import { env } from "../lib/shared.ts";
 import { meRouter } from "./common.ts";
+import { bearerToken } from "./handwritten.ts";
 
 export async function build(): Promise<Koa> {
   const client = new pg.Client({ connectionString: env("POSTGRES_URL") });
@@ -18,8 +19,7 @@ export async function build(): Promise<Koa> {
   const users = new Map(rows.map((r) => [r.id, { id: r.id, email: r.email }]));
   const app = new KoaApp();
   const auth: Koa.Middleware = async (ctx, next) => {
-    const header = ctx.get("authorization");
-    const payload = header.startsWith("Bearer ") ? header.split(".")[1] : undefined;
+    const payload = bearerToken(ctx as Koa.Context)?.split(".")[1];
     const sub = payload ? JSON.parse(Buffer.from(payload, "base64url").toString()).sub : undefined;
     const user = typeof sub === "string" ? users.get(sub) : undefined;
     if (!user) {

@@ -3,11 +3,11 @@
 // then the user by `_id`: two round trips, as db-mongo does where `$lookup` is missing
 // (FerretDB v1). The token is hashed as Tessera stores it. Tessera's db-mongo variant can
 // come close to this figure, not pass it.
-import { createHash } from "node:crypto";
 import Koa from "koa";
 import { MongoClient, type ObjectId } from "mongodb";
 import { env } from "../lib/shared.ts";
 import { meRouter } from "./common.ts";
+import { bearerToken, digest, live } from "./handwritten.ts";
 
 interface TokenDoc {
   _id: string;
@@ -19,13 +19,6 @@ interface UserDoc {
   _id: ObjectId;
   is_active: boolean;
 }
-
-const bearerToken = (ctx: Koa.Context): string | null => {
-  const h = ctx.get("authorization");
-  return h.startsWith("Bearer ") ? h.slice(7) : null;
-};
-const digest = (t: string) => createHash("sha256").update(t).digest("hex");
-const live = (created: Date, lifetime: number) => created.getTime() + lifetime * 1000 > Date.now();
 
 export async function build(): Promise<Koa> {
   // The driver's defaults (a pool of up to 100 connections), as such code is usually written.

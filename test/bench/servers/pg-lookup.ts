@@ -1,18 +1,11 @@
 // Peers: hand-written lookups with `pg` on Tessera's tables — FastAPI Users' shape (the
 // token row, then the user row: two round trips) and one JOIN. Plain parameterized
 // queries, as such code is usually written; the token is hashed as Tessera stores it.
-import { createHash } from "node:crypto";
 import Koa from "koa";
 import pg from "pg";
 import { env } from "../lib/shared.ts";
 import { meRouter } from "./common.ts";
-
-const bearerToken = (ctx: Koa.Context): string | null => {
-  const h = ctx.get("authorization");
-  return h.startsWith("Bearer ") ? h.slice(7) : null;
-};
-const digest = (t: string) => createHash("sha256").update(t).digest("hex");
-const live = (created: Date, lifetime: number) => created.getTime() + lifetime * 1000 > Date.now();
+import { bearerToken, digest, live } from "./handwritten.ts";
 
 export async function pgApp(mode: "two-queries" | "join"): Promise<Koa> {
   const pool = new pg.Pool({ connectionString: env("POSTGRES_URL"), max: 10 });

@@ -2,13 +2,14 @@
 // digest, one HMGET of the session hash with the same ioredis options Tessera recommends
 // (auto-pipelining, command timeout), no lifetime checks, no renewal, the user id from the
 // hash. What any Redis session lookup costs on this machine: the Redis strategy's ceiling.
-import { hash } from "node:crypto";
+import { hashToken } from "@tessera/core";
 import { recommendedRedisOptions } from "@tessera/strategy-redis";
 import { Redis } from "ioredis";
 import type Koa from "koa";
 import KoaApp from "koa";
 import { env } from "../lib/shared.ts";
 import { meRouter } from "./common.ts";
+import { bearerToken } from "./handwritten.ts";
 
 const PREFIX = "tessera:token:";
 
@@ -17,13 +18,12 @@ export async function build(): Promise<Koa> {
   await redis.connect();
   const app = new KoaApp();
   const auth: Koa.Middleware = async (ctx, next) => {
-    const header = ctx.get("authorization");
-    if (!header.startsWith("Bearer ")) {
+    const token = bearerToken(ctx as Koa.Context);
+    if (token === null) {
       ctx.status = 401;
       return;
     }
-    const digest = hash("sha256", header.slice(7), "hex");
-    const [userId] = await redis.hmget(PREFIX + digest, "u");
+    const [userId] = await redis.hmget(PREFIX + hashToken(token), "u");
     if (!userId) {
       ctx.status = 401;
       return;
