@@ -127,6 +127,13 @@ export async function startServer(
     await new Promise((r) => setTimeout(r, 50));
   }
   const pid = child.pid as number;
+  // One request over the IPC channel (Node servers only): the answer's field `key`.
+  const ask = <T>(message: string, key: string): Promise<T | null> =>
+    new Promise((resolve) => {
+      if (!child.send) return resolve(null);
+      child.once("message", (m) => resolve((m as Record<string, T | null>)[key] ?? null));
+      child.send(message);
+    });
   const url = `http://127.0.0.1:${port}/me`;
   return {
     variant,
@@ -135,18 +142,8 @@ export async function startServer(
     pid,
     rss: () => readRss(pid),
     cpuSeconds: () => readCpu(pid),
-    heap: () =>
-      new Promise((resolve) => {
-        if (!child.send) return resolve(null);
-        child.once("message", (m) => resolve((m as { memory: NodeJS.MemoryUsage }).memory));
-        child.send("memory");
-      }),
-    loopDelay: () =>
-      new Promise((resolve) => {
-        if (!child.send) return resolve(null);
-        child.once("message", (m) => resolve((m as { loopDelay: LoopDelay | null }).loopDelay));
-        child.send("loop-delay");
-      }),
+    heap: () => ask<NodeJS.MemoryUsage>("memory", "memory"),
+    loopDelay: () => ask<LoopDelay>("loop-delay", "loopDelay"),
     stop: async () => {
       if (exited) return;
       const gone = new Promise((r) => child.once("exit", r));
