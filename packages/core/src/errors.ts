@@ -93,12 +93,39 @@ export class InvalidResetPasswordTokenError extends TesseraError {
 export class InvalidPasswordError extends TesseraError {
   /** Human-readable reason, safe to show to the client. */
   readonly reason: string;
+  /** Stable code of the reason, for clients that translate it. @default "PASSWORD_INVALID" */
+  readonly reasonCode: PasswordReasonCode;
 
-  constructor(reason: string) {
+  constructor(reason: string, reasonCode: PasswordReasonCode = PasswordReasonCode.INVALID) {
     super(ErrorCode.INVALID_PASSWORD, reason);
     this.reason = reason;
+    this.reasonCode = reasonCode;
   }
 }
+
+/**
+ * Why a password was refused, as a stable code beside the English reason, so a client can
+ * show its own translation. An app's own `validatePassword` may use `INVALID` or its own.
+ */
+export const PasswordReasonCode = {
+  /** Not a string (a body that skipped schema validation). */
+  NOT_STRING: "PASSWORD_NOT_STRING",
+  TOO_SHORT: "PASSWORD_TOO_SHORT",
+  TOO_LONG: "PASSWORD_TOO_LONG",
+  /** On the bundled common-password list (`rejectCommonPasswords`). */
+  TOO_COMMON: "PASSWORD_TOO_COMMON",
+  /** On the app's `forbiddenPasswords`. */
+  FORBIDDEN: "PASSWORD_FORBIDDEN",
+  /** `isBreached` said so. */
+  BREACHED: "PASSWORD_BREACHED",
+  /** Any other reason (the default of an app's own rule). */
+  INVALID: "PASSWORD_INVALID",
+} as const;
+
+/** A value of {@link PasswordReasonCode}, or an app's own code. */
+export type PasswordReasonCode =
+  | (typeof PasswordReasonCode)[keyof typeof PasswordReasonCode]
+  | (string & {});
 
 /**
  * Changing the password or the email needs the current password (ASVS 5.0 6.2.3, 7.5.1),

@@ -1,4 +1,4 @@
-import { InvalidPasswordError } from "../errors.js";
+import { InvalidPasswordError, PasswordReasonCode } from "../errors.js";
 
 /** The default password policy: length bounds, and optional lists to refuse. */
 export interface PasswordPolicyOptions {
@@ -62,7 +62,7 @@ export async function checkPassword(
   checkPasswordLength(password, options);
   const folded = fold(password);
   if (options.rejectCommonPasswords && (await commonPasswords()).has(folded)) {
-    throw new InvalidPasswordError(PASSWORD_REASONS.common);
+    throw new InvalidPasswordError(PASSWORD_REASONS.common, PasswordReasonCode.TOO_COMMON);
   }
   if (options.forbiddenPasswords) {
     let set = forbiddenSets.get(options);
@@ -70,10 +70,12 @@ export async function checkPassword(
       set = new Set([...options.forbiddenPasswords].map(fold));
       forbiddenSets.set(options, set);
     }
-    if (set.has(folded)) throw new InvalidPasswordError(PASSWORD_REASONS.forbidden);
+    if (set.has(folded)) {
+      throw new InvalidPasswordError(PASSWORD_REASONS.forbidden, PasswordReasonCode.FORBIDDEN);
+    }
   }
   if (options.isBreached && (await options.isBreached(password))) {
-    throw new InvalidPasswordError(PASSWORD_REASONS.breached);
+    throw new InvalidPasswordError(PASSWORD_REASONS.breached, PasswordReasonCode.BREACHED);
   }
 }
 
@@ -83,16 +85,41 @@ export async function checkPassword(
  * meant for the user.
  */
 export function checkPasswordLength(password: string, options: PasswordPolicyOptions = {}): void {
-  const min = options.minLength ?? 8;
-  const max = options.maxLength ?? 1024;
+  const { minLength: min, maxLength: max } = passwordLengthBounds(options);
   // A body that skipped schema validation must still get a 400, not a TypeError (500).
-  if (typeof password !== "string") throw new InvalidPasswordError("Password should be a string");
+  if (typeof password !== "string") {
+    throw new InvalidPasswordError("Password should be a string", PasswordReasonCode.NOT_STRING);
+  }
   // Count code points, not UTF-16 units: "🔑" is one character to a person.
   let length = 0;
   for (const _ of password) {
     length++;
     if (length > max) break;
   }
-  if (length < min) throw new InvalidPasswordError(`Password should be at least ${min} characters`);
-  if (length > max) throw new InvalidPasswordError(`Password should be at most ${max} characters`);
+  if (length < min) {
+    throw new InvalidPasswordError(
+      `Password should be at least ${min} characters`,
+      PasswordReasonCode.TOO_SHORT,
+    );
+  }
+  if (length > max) {
+    throw new InvalidPasswordError(
+      `Password should be at most ${max} characters`,
+      PasswordReasonCode.TOO_LONG,
+    );
+  }
+}
+
+/** Length bounds of a password policy, in code points, with the defaults filled in. */
+export interface PasswordLengthBounds {
+  minLength: number;
+  maxLength: number;
+}
+
+/**
+ * The length bounds `options` enforce (8 and 1024 by default): what an HTTP layer states
+ * in its schema (`minLength`/`maxLength` count code points, as JSON Schema does).
+ */
+export function passwordLengthBounds(options: PasswordPolicyOptions = {}): PasswordLengthBounds {
+  return { minLength: options.minLength ?? 8, maxLength: options.maxLength ?? 1024 };
 }

@@ -28,7 +28,12 @@ import type { UserChange } from "../strategy/base.js";
 import { safeEqual } from "../tokens/opaque.js";
 import { type Secret, secretKey, signPurposeToken, verifyPurposeToken } from "../tokens/signed.js";
 import type { UserManagerHooks } from "./hooks.js";
-import { checkPassword, type PasswordPolicyOptions } from "./password-policy.js";
+import {
+  checkPassword,
+  type PasswordLengthBounds,
+  type PasswordPolicyOptions,
+  passwordLengthBounds,
+} from "./password-policy.js";
 import { describeChange, notifyStrategies, type StrategySource } from "./session-sync.js";
 
 /** The subject of {@link UserManager.signDecoyToken}'s tokens: no id parser accepts it. */
@@ -199,6 +204,14 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
    */
   async validatePassword(password: string, _user: UserCreate | U): Promise<void> {
     await checkPassword(password, this.options.passwordPolicy);
+  }
+
+  /**
+   * The length bounds {@link validatePassword} enforces, for the HTTP layer's schema.
+   * Override it with `validatePassword` when your rule has other bounds.
+   */
+  passwordLengthBounds(): PasswordLengthBounds {
+    return passwordLengthBounds(this.options.passwordPolicy);
   }
 
   /** Registers a user. `safe` drops privileged flags (the public register route). */
