@@ -7,11 +7,12 @@ export * from "./backend.js";
 export * from "./errors.js";
 export * from "./id.js";
 export type { UserManagerHookName, UserManagerHooks } from "./manager/hooks.js";
-export * from "./manager/password-policy.js";
 export * from "./manager/session-sync.js";
 export * from "./manager/user-manager.js";
 export * from "./models.js";
+export { commonPasswords } from "./password/common-passwords.js";
 export * from "./password/password-helper.js";
+export * from "./password/password-policy.js";
 export * from "./rate-limit/index.js";
 export type {
   DestroyAllTokensOptions,

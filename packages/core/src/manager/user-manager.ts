@@ -24,16 +24,16 @@ import {
   type UserUpdateData,
 } from "../models.js";
 import { PasswordHelper, type PasswordHelperProtocol } from "../password/password-helper.js";
-import type { UserChange } from "../strategy/base.js";
-import { safeEqual } from "../tokens/opaque.js";
-import { type Secret, secretKey, signPurposeToken, verifyPurposeToken } from "../tokens/signed.js";
-import type { UserManagerHooks } from "./hooks.js";
 import {
   checkPassword,
   type PasswordLengthBounds,
   type PasswordPolicyOptions,
   passwordLengthBounds,
-} from "./password-policy.js";
+} from "../password/password-policy.js";
+import type { UserChange } from "../strategy/base.js";
+import { safeEqual } from "../tokens/opaque.js";
+import { type Secret, secretKey, signPurposeToken, verifyPurposeToken } from "../tokens/signed.js";
+import type { UserManagerHooks } from "./hooks.js";
 import { describeChange, notifyStrategies, type StrategySource } from "./session-sync.js";
 
 /** The subject of {@link UserManager.signDecoyToken}'s tokens: no id parser accepts it. */

@@ -1,4 +1,5 @@
 import { InvalidPasswordError, PasswordReasonCode } from "../errors.js";
+import { commonPasswords } from "./common-passwords.js";
 
 /** The default password policy: length bounds, and optional lists to refuse. */
 export interface PasswordPolicyOptions {
@@ -35,16 +36,6 @@ export const PASSWORD_REASONS = {
   forbidden: "Password is not allowed here; choose another",
   breached: "Password has appeared in a data breach; choose another",
 } as const;
-
-let common: Promise<ReadonlySet<string>> | undefined;
-
-/** The bundled common-password list, loaded (and parsed) once, on first use. */
-export function commonPasswords(): Promise<ReadonlySet<string>> {
-  common ??= import("../password/common-passwords-data.js").then(
-    ({ COMMON_PASSWORDS }) => new Set(COMMON_PASSWORDS.split("\n").filter(Boolean)),
-  );
-  return common;
-}
 
 const fold = (password: string) => password.normalize("NFKC").toLowerCase();
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { InvalidPasswordError } from "../errors.js";
+import { UserManager } from "../manager/user-manager.js";
 import type { UserCreate } from "../models.js";
 import { makeManager, register } from "../test-utils/manager.js";
 import type { MemoryUser } from "../testing/memory.js";
-import { checkPasswordLength, commonPasswords, PASSWORD_REASONS } from "./password-policy.js";
-import { UserManager } from "./user-manager.js";
+import { commonPasswords } from "./common-passwords.js";
+import { checkPasswordLength, PASSWORD_REASONS } from "./password-policy.js";
 
 async function rejection(promise: Promise<unknown>): Promise<InvalidPasswordError> {
   const error = await promise.then(
