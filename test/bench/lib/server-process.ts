@@ -2,11 +2,10 @@
 // its user's id, a forged one 401), measured, stopped.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { freePort, portOpen } from "../../harness/net.ts";
+import { BENCH_DIR } from "./paths.ts";
 import type { Variant } from "./variants.ts";
-
-const BENCH_DIR = fileURLToPath(new URL("..", import.meta.url));
 
 export interface RunningServer {
   variant: Variant;
@@ -59,9 +58,14 @@ function readRss(pid: number): number {
   return kb * 1024;
 }
 
+/**
+ * Starts `variant`'s server from `benchDir`: this checkout's test/bench, or another
+ * commit's (lib/compare.ts), whose servers then run on that commit's packages.
+ */
 export async function startServer(
   variant: Variant,
   environment: ServerEnvironment,
+  benchDir: string = BENCH_DIR,
 ): Promise<RunningServer> {
   const port = await freePort();
   const env = { ...process.env, ...environment, PORT: String(port) };
@@ -86,7 +90,7 @@ export async function startServer(
         "httptools",
       ],
       {
-        cwd: `${BENCH_DIR}python`,
+        cwd: join(benchDir, "python"),
         env: { ...env, ...variant.env },
         stdio: ["ignore", "pipe", "pipe"],
       },
@@ -103,7 +107,7 @@ export async function startServer(
         "servers/server.ts",
         variant.server,
       ],
-      { cwd: BENCH_DIR, env: { ...env, ...variant.env }, stdio: ["ignore", "pipe", "pipe", "ipc"] },
+      { cwd: benchDir, env: { ...env, ...variant.env }, stdio: ["ignore", "pipe", "pipe", "ipc"] },
     );
   }
   let log = "";

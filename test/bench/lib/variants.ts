@@ -15,6 +15,10 @@ export interface Variant {
   env?: Record<string, string>;
   /** A reference that checks nothing (forged credentials pass): not asked to refuse one. */
   unverified?: true;
+  /** Set on a variant run at another commit (`--compare`): that commit, abbreviated. */
+  rev?: string;
+  /** With `rev`: the name of the same variant in this checkout. */
+  base?: string;
 }
 
 const node = (name: string, label: string, group: Variant["group"], pool: string): Variant => ({

@@ -1,0 +1,70 @@
+// Writes a run's results: `${out}/${name}.json` (every measurement), `.svg` (the chart) and
+// `.md` (the tables), and, for the default output directory, the section between the
+// `<!-- bench:NAME:begin/end -->` markers of docs/benchmarks.md.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { log } from "./log.ts";
+import { DOCS_OUT, DOCS_PAGE } from "./paths.ts";
+import { type BenchResults, loginTable, markdownTable, memoryTable, ratioChart } from "./report.ts";
+
+const line = (record: Record<string, string | number>, sep: string) =>
+  Object.entries(record)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(sep);
+
+/** The markdown of a run: what ran where, the chart, and the three tables. */
+export function resultsSection(results: BenchResults, name: string, baseline?: BenchResults) {
+  return [
+    `Run ${results.startedAt} with \`${results.command}\`.`,
+    "",
+    `Machine: ${line(results.machine, "; ")}.`,
+    "",
+    `Settings: ${line(results.settings, ", ")}.`,
+    "",
+    `Versions: ${line(results.versions, ", ")}.`,
+    "",
+    `![ratios](benchmarks/${name}.svg)`,
+    "",
+    markdownTable(results.summaries, baseline),
+    "",
+    "### Login under load",
+    "",
+    loginTable(results.login),
+    "",
+    "### Memory",
+    "",
+    memoryTable(results.memory),
+  ].join("\n");
+}
+
+export function writeResults(
+  results: BenchResults,
+  out: string,
+  name: string,
+  baseline?: BenchResults,
+): void {
+  mkdirSync(out, { recursive: true });
+  const base = join(out, name);
+  writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(
+    `${base}.svg`,
+    ratioChart(
+      results.summaries,
+      `GET /me, req/s as a ratio to bare Koa (median of ${results.settings.rounds} rounds)`,
+    ),
+  );
+  const section = resultsSection(results, name, baseline);
+  if (out === DOCS_OUT && existsSync(DOCS_PAGE)) {
+    const begin = `<!-- bench:${name}:begin -->`;
+    const end = `<!-- bench:${name}:end -->`;
+    const text = readFileSync(DOCS_PAGE, "utf8");
+    const i = text.indexOf(begin);
+    const j = text.indexOf(end);
+    if (i >= 0 && j > i) {
+      writeFileSync(DOCS_PAGE, `${text.slice(0, i + begin.length)}\n${section}\n${text.slice(j)}`);
+      log(`updated docs/benchmarks.md (${name})`);
+    }
+  }
+  writeFileSync(`${base}.md`, `${section}\n`);
+  log(`wrote ${base}.{json,svg,md}`);
+}
