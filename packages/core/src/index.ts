@@ -6,8 +6,16 @@ export * from "./authenticator.js";
 export * from "./backend.js";
 export * from "./errors.js";
 export * from "./id.js";
+export type { AccountTokenOptions } from "./manager/account-tokens.js";
 export type { UserManagerHookName, UserManagerHooks } from "./manager/hooks.js";
+export type {
+  CallOptions,
+  Credentials,
+  UpdateOptions,
+  UserManagerOptions,
+} from "./manager/options.js";
 export * from "./manager/session-sync.js";
+export { changesCredentials } from "./manager/user-input.js";
 export * from "./manager/user-manager.js";
 export * from "./models.js";
 export { commonPasswords } from "./password/common-passwords.js";

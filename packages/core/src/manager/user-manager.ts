@@ -1,11 +1,8 @@
-import { createHmac } from "node:crypto";
 import {
-  ConfigurationError,
   InvalidCurrentPasswordError,
   InvalidIDError,
   InvalidPasswordError,
   InvalidResetPasswordTokenError,
-  InvalidVerifyTokenError,
   UserAlreadyExistsError,
   UserAlreadyVerifiedError,
   UserInactiveError,
@@ -27,98 +24,15 @@ import { PasswordHelper, type PasswordHelperProtocol } from "../password/passwor
 import {
   checkPassword,
   type PasswordLengthBounds,
-  type PasswordPolicyOptions,
   passwordLengthBounds,
 } from "../password/password-policy.js";
 import type { UserChange } from "../strategy/base.js";
-import { safeEqual } from "../tokens/opaque.js";
-import { type Secret, secretKey, signPurposeToken, verifyPurposeToken } from "../tokens/signed.js";
+import { AccountTokens } from "./account-tokens.js";
 import type { UserManagerHooks } from "./hooks.js";
+import type { CallOptions, Credentials, UpdateOptions, UserManagerOptions } from "./options.js";
 import { describeChange, notifyStrategies, type StrategySource } from "./session-sync.js";
+import { changesCredentials, cleanInput } from "./user-input.js";
 
-/** The subject of {@link UserManager.signDecoyToken}'s tokens: no id parser accepts it. */
-const DECOY_SUBJECT = "tessera:decoy";
-// What a decoy reset token's fingerprint is taken of: as long as an argon2id hash, so that
-// the HMAC costs what it costs for a real account.
-const DECOY_PASSWORD_HASH = `$argon2id$v=19$m=19456,t=2,p=1$${"A".repeat(22)}$${"A".repeat(43)}`;
-
-/** Options of {@link UserManager}. */
-export interface UserManagerOptions<U extends UserProtocol<ID>, ID> {
-  /** Where users live (often request-scoped). */
-  userDb: UserDatabase<U, ID>;
-  /** Secret of verification tokens (≥ 32 bytes). */
-  verificationTokenSecret: Secret;
-  /** Secret of reset-password tokens (≥ 32 bytes); use a different one than verification's. */
-  resetPasswordTokenSecret: Secret;
-  /** @default uuidIdParser */
-  idParser?: IdParser<ID>;
-  /** @default a shared argon2id {@link PasswordHelper} */
-  passwordHelper?: PasswordHelperProtocol;
-  /** @default 3600 */
-  verificationTokenLifetimeSeconds?: number;
-  /** @default 3600 */
-  resetPasswordTokenLifetimeSeconds?: number;
-  /** @default "tessera:verify" */
-  verificationTokenAudience?: string;
-  /** @default "tessera:reset" */
-  resetPasswordTokenAudience?: string;
-  /** The default `validatePassword`'s rules: length bounds, common/forbidden/breached lists. */
-  passwordPolicy?: PasswordPolicyOptions;
-  /** Lifecycle hooks; a subclass may override the methods instead. */
-  hooks?: Partial<UserManagerHooks<U>>;
-  /**
-   * When users change their own password (`update` with `currentToken`, as
-   * `PATCH /users/me` does), end their other sessions in every backend and keep the one
-   * that made the change (ASVS 5.0 7.4.3). `false` keeps every session. A reset, a change
-   * by someone else (a superuser, a script), a deactivation and a deletion always end them all.
-   * @default true
-   */
-  logoutOtherSessionsOnPasswordChange?: boolean;
-  /**
-   * The app's authentication backends. Their strategies hear of every change made
-   * through this manager: a password change or reset, a deactivation and a deletion end
-   * the user's sessions everywhere. `@tessera/koa` attaches its backends by itself.
-   * @default none (until attached)
-   */
-  backends?: readonly StrategySource<U, ID>[];
-}
-
-/** Options of calls that can come from a client. */
-export interface CallOptions {
-  /** Drop `isActive`, `isSuperuser`, `isVerified` from the input (public routes). */
-  safe?: boolean;
-  /** Passed to hooks (the HTTP context). */
-  context?: unknown;
-}
-
-/** Options of {@link UserManager.update}. */
-export interface UpdateOptions extends CallOptions {
-  /**
-   * Changing `password` or `email` needs the user's current password: a missing or wrong
-   * one throws {@link InvalidCurrentPasswordError} (ASVS 5.0 6.2.3, 7.5.1). For
-   * self-service changes (`PATCH /users/me`); an admin's change does not ask for it.
-   * @default false
-   */
-  requireCurrentPassword?: boolean;
-  /** The user's current password, checked when `requireCurrentPassword` asks for it. */
-  currentPassword?: string | null;
-  /**
-   * The token of the session making the change: after a password change the user's other
-   * sessions end and this one stays (see `logoutOtherSessionsOnPasswordChange`).
-   * Without it a password change ends every session.
-   */
-  currentToken?: string;
-}
-
-/** Username/password pair of a login; `username` is the email. */
-export interface Credentials {
-  username: string;
-  password: string;
-}
-
-const PRIVILEGED = ["isActive", "isSuperuser", "isVerified"] as const;
-// Keys that must never be copied from client input onto an object (prototype pollution).
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 let sharedHelper: PasswordHelper | undefined;
 
 /**
@@ -135,8 +49,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   readonly idParser: IdParser<ID>;
   readonly passwordHelper: PasswordHelperProtocol;
   protected readonly options: UserManagerOptions<U, ID>;
-  private readonly verifyKey: Uint8Array;
-  private readonly resetKey: Uint8Array;
+  private readonly accountTokens: AccountTokens<U, ID>;
   private backends: readonly StrategySource<U, ID>[] | undefined;
 
   constructor(options: UserManagerOptions<U, ID>) {
@@ -146,13 +59,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     this.idParser = options.idParser ?? (uuidIdParser as unknown as IdParser<ID>);
     sharedHelper ??= new PasswordHelper();
     this.passwordHelper = options.passwordHelper ?? sharedHelper;
-    this.verifyKey = secretKey(options.verificationTokenSecret, "verificationTokenSecret");
-    this.resetKey = secretKey(options.resetPasswordTokenSecret, "resetPasswordTokenSecret");
-    // Checked here so a typo fails at startup, not as a 500 on the first forgot-password.
-    checkLifetime(options.verificationTokenLifetimeSeconds, "verificationTokenLifetimeSeconds");
-    checkLifetime(options.resetPasswordTokenLifetimeSeconds, "resetPasswordTokenLifetimeSeconds");
-    checkAudience(options.verificationTokenAudience, "verificationTokenAudience");
-    checkAudience(options.resetPasswordTokenAudience, "resetPasswordTokenAudience");
+    this.accountTokens = new AccountTokens(options, this);
   }
 
   /**
@@ -271,12 +178,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   async requestVerify(user: U, context?: unknown): Promise<void> {
     if (!user.isActive) throw new UserInactiveError();
     if (user.isVerified) throw new UserAlreadyVerifiedError();
-    const token = await signPurposeToken(
-      { sub: this.idParser.stringify(user.id), email: user.email },
-      this.verifyKey,
-      this.options.verificationTokenAudience ?? "tessera:verify",
-      this.options.verificationTokenLifetimeSeconds ?? 3600,
-    );
+    const token = await this.accountTokens.signVerifyToken(user);
     await this.onAfterRequestVerify(user, token, context);
   }
 
@@ -289,41 +191,12 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
    * names no user and so works nowhere.
    */
   async signDecoyToken(purpose: "reset" | "verify"): Promise<string> {
-    if (purpose === "reset") {
-      return signPurposeToken(
-        { sub: DECOY_SUBJECT, pwd: this.passwordFingerprint(DECOY_PASSWORD_HASH) },
-        this.resetKey,
-        this.options.resetPasswordTokenAudience ?? "tessera:reset",
-        this.options.resetPasswordTokenLifetimeSeconds ?? 3600,
-      );
-    }
-    return signPurposeToken(
-      { sub: DECOY_SUBJECT, email: DECOY_SUBJECT },
-      this.verifyKey,
-      this.options.verificationTokenAudience ?? "tessera:verify",
-      this.options.verificationTokenLifetimeSeconds ?? 3600,
-    );
+    return this.accountTokens.signDecoyToken(purpose);
   }
 
   /** Verifies the user a verification token was made for. */
   async verify(token: string, context?: unknown): Promise<U> {
-    const claims = await verifyPurposeToken(
-      token,
-      this.verifyKey,
-      this.options.verificationTokenAudience ?? "tessera:verify",
-    );
-    if (!claims || typeof claims.email !== "string") throw new InvalidVerifyTokenError();
-    const user = await this.userDb.getByEmail(normalizeEmail(claims.email));
-    if (!user) throw new InvalidVerifyTokenError();
-    let id: ID;
-    try {
-      id = this.parseId(claims.sub);
-    } catch (error) {
-      throw new InvalidVerifyTokenError({ cause: error });
-    }
-    // The email may since belong to another account: the token's subject must match.
-    if (this.idParser.stringify(id) !== this.idParser.stringify(user.id))
-      throw new InvalidVerifyTokenError();
+    const user = await this.accountTokens.readVerifyToken(token);
     if (user.isVerified) throw new UserAlreadyVerifiedError();
     const verified = await this.userDb.update(user, { isVerified: true });
     await this.notifySessions(
@@ -338,12 +211,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   /** Makes a reset token bound to the current password hash; hands it to `onAfterForgotPassword`. */
   async forgotPassword(user: U, context?: unknown): Promise<void> {
     if (!user.isActive) throw new UserInactiveError();
-    const token = await signPurposeToken(
-      { sub: this.idParser.stringify(user.id), pwd: this.passwordFingerprint(user.hashedPassword) },
-      this.resetKey,
-      this.options.resetPasswordTokenAudience ?? "tessera:reset",
-      this.options.resetPasswordTokenLifetimeSeconds ?? 3600,
-    );
+    const token = await this.accountTokens.signResetToken(user);
     await this.onAfterForgotPassword(user, token, context);
   }
 
@@ -353,12 +221,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
    * It says nothing of whether the token is still usable (single use is checked on reset).
    */
   async resetPasswordTokenSubject(token: string): Promise<string | null> {
-    const claims = await verifyPurposeToken(
-      token,
-      this.resetKey,
-      this.options.resetPasswordTokenAudience ?? "tessera:reset",
-    );
-    return claims && typeof claims.sub === "string" ? claims.sub : null;
+    return this.accountTokens.resetTokenSubject(token);
   }
 
   /**
@@ -366,24 +229,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
    * password hash it was made for, so it works once and dies when the password changes.
    */
   async resetPassword(token: string, password: string, context?: unknown): Promise<U> {
-    const claims = await verifyPurposeToken(
-      token,
-      this.resetKey,
-      this.options.resetPasswordTokenAudience ?? "tessera:reset",
-    );
-    if (!claims || typeof claims.pwd !== "string") throw new InvalidResetPasswordTokenError();
-    let id: ID;
-    try {
-      id = this.parseId(claims.sub);
-    } catch (error) {
-      // Whatever the parser throws (a custom one may not use InvalidIDError), the token is
-      // what is wrong; database errors below still propagate (503, not a bad token).
-      throw new InvalidResetPasswordTokenError({ cause: error });
-    }
-    const user = await this.userDb.get(id);
-    if (!user || !safeEqual(claims.pwd, this.passwordFingerprint(user.hashedPassword))) {
-      throw new InvalidResetPasswordTokenError();
-    }
+    const user = await this.accountTokens.readResetToken(token);
     if (!user.isActive) throw new UserInactiveError();
     let updated: U;
     try {
@@ -413,7 +259,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   async update(input: UserUpdate, user: U, options: UpdateOptions = {}): Promise<U> {
     const update = cleanInput(input, options.safe ?? false);
     let conditions: UserUpdateConditions = {};
-    if (options.requireCurrentPassword && this.changesCredentials(update, user)) {
+    if (options.requireCurrentPassword && changesCredentials(update, user)) {
       await this.checkCurrentPassword(user, options.currentPassword);
       // Written only over the hash just checked, so a concurrent change cannot slip between.
       conditions = { expectedHashedPassword: user.hashedPassword };
@@ -433,13 +279,6 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     }
     await this.onAfterUpdate(updated, update, options.context);
     return updated;
-  }
-
-  /** True when `input` sets a new password, or an email other than the user's. */
-  private changesCredentials(input: Record<string, unknown>, user: U): boolean {
-    const { password, email } = input;
-    if (password !== undefined && password !== null) return true;
-    return typeof email === "string" && normalizeEmail(email) !== user.email;
   }
 
   /** Throws {@link InvalidCurrentPasswordError} unless `password` is the user's. */
@@ -507,12 +346,6 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     return updated;
   }
 
-  // Keyed HMAC, not a plain hash: the fingerprint in a token must not let its holder test
-  // guesses against the password hash offline.
-  private passwordFingerprint(hashedPassword: string): string {
-    return createHmac("sha256", this.resetKey).update(hashedPassword).digest("base64url");
-  }
-
   async onAfterRegister(user: U, context?: unknown): Promise<void> {
     await this.options.hooks?.onAfterRegister?.(user, context);
   }
@@ -539,35 +372,5 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   }
   async onAfterDelete(user: U, context?: unknown): Promise<void> {
     await this.options.hooks?.onAfterDelete?.(user, context);
-  }
-}
-
-/**
- * Copies own enumerable keys into a null-prototype object, without pollution keys,
- * operator-shaped keys, server-owned fields, and (in safe mode) privileged flags.
- */
-function cleanInput<T extends object>(input: T, safe: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.create(null);
-  for (const [key, value] of Object.entries(input)) {
-    if (FORBIDDEN_KEYS.has(key) || key === "id" || key === "hashedPassword") continue;
-    // A proof sent alongside an update, never a field to store.
-    if (key === "currentPassword") continue;
-    // Never a field name, but an operator or a nested path to a document store's `$set`.
-    if (key.startsWith("$") || key.includes(".")) continue;
-    if (safe && (PRIVILEGED as readonly string[]).includes(key)) continue;
-    out[key] = value;
-  }
-  return out;
-}
-
-function checkLifetime(value: number | undefined, name: string): void {
-  if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
-    throw new ConfigurationError(`${name} must be a positive integer number of seconds`);
-  }
-}
-
-function checkAudience(value: string | undefined, name: string): void {
-  if (value !== undefined && (typeof value !== "string" || value.length === 0)) {
-    throw new ConfigurationError(`${name} must be a non-empty string`);
   }
 }

@@ -3,7 +3,8 @@
  * the in-memory store, and hooks that record what they were called with.
  */
 import type { UserManagerHookName, UserManagerHooks } from "../manager/hooks.js";
-import { UserManager, type UserManagerOptions } from "../manager/user-manager.js";
+import type { UserManagerOptions } from "../manager/options.js";
+import { UserManager } from "../manager/user-manager.js";
 import type { UserCreate } from "../models.js";
 import { type MemoryUser, MemoryUserDatabase } from "../testing/memory.js";
 
