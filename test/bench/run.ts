@@ -29,6 +29,7 @@ import {
   markdownTable,
   memoryTable,
   summarize,
+  variantLabel,
 } from "./lib/report.ts";
 import { runRounds } from "./lib/rounds.ts";
 import { seed } from "./lib/seed.ts";
@@ -68,7 +69,6 @@ async function main(opts: BenchOptions): Promise<void> {
     }
     const measurements = await runRounds(variants, env, files, opts);
     const summaries = summarize(variants, measurements);
-    console.log(markdownTable(summaries));
 
     const login: LoginResult[] = [];
     const memory: MemoryResult[] = [];
@@ -91,6 +91,7 @@ async function main(opts: BenchOptions): Promise<void> {
       login,
       memory,
     };
+    console.log(markdownTable(summaries, undefined, (v) => variantLabel(v, results)));
     // Saved after each phase, so a failure later keeps what was measured.
     const save = () => writeResults(results, opts.out, opts.name, opts.baseline);
     save();

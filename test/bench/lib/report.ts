@@ -1,6 +1,8 @@
-// Turns a run's measurements into the tables of docs/benchmarks.md and an SVG bar chart.
+// Turns a run's measurements into the tables of docs/benchmarks.md and the rows of its chart
+// (lib/chart.ts draws them): the saved results' types, the summaries, the tables.
+import type { ChartRow } from "./chart.ts";
 import type { LoopDelay } from "./server-process.ts";
-import type { Variant } from "./variants.ts";
+import { VARIANTS, type Variant } from "./variants.ts";
 import type { WrkResult } from "./wrk.ts";
 
 export interface Measurement extends WrkResult {
@@ -102,19 +104,32 @@ export function summarize(variants: Variant[], measurements: Measurement[]): Var
 
 const f = (n: number, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : "–");
 
-export function markdownTable(summaries: VariantSummary[], baseline?: BenchResults): string {
+export function markdownTable(
+  summaries: VariantSummary[],
+  baseline?: BenchResults,
+  label: (v: Variant) => string = (v) => v.label,
+): string {
   const before = new Map(baseline?.summaries.map((s) => [s.variant.name, s]) ?? []);
-  const head = baseline
-    ? "| variant | req/s | p50 ms | p99 ms | errors | server CPU µs/req | ratio to bare Koa (min–max) | before |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    : "| variant | req/s | p50 ms | p99 ms | errors | server CPU µs/req | ratio to bare Koa (min–max) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |";
+  // Runs saved before the server's CPU was measured have no such column.
+  const cpu = summaries.some((s) => Number.isFinite(s.cpuUs));
+  const head = [
+    "variant",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    ...(cpu ? ["server CPU µs/req"] : []),
+    "ratio to bare Koa (min–max)",
+    ...(baseline ? ["before"] : []),
+  ];
   const rows = summaries.map((s) => {
     const cells = [
-      s.variant.label,
+      label(s.variant),
       Math.round(s.rps).toLocaleString("en-US"),
       f(s.p50Ms, 2),
       f(s.p99Ms, 2),
       String(s.errors),
-      f(s.cpuUs, 0),
+      ...(cpu ? [f(s.cpuUs, 0)] : []),
       `**${f(s.ratio)}** (${f(s.ratioMin)}–${f(s.ratioMax)})`,
     ];
     if (baseline)
@@ -123,18 +138,21 @@ export function markdownTable(summaries: VariantSummary[], baseline?: BenchResul
       );
     return `| ${cells.join(" | ")} |`;
   });
-  return [head, ...rows].join("\n");
+  const align = head.map((_, i) => (i === 0 ? "---" : "---:"));
+  return [`| ${head.join(" | ")} |`, `| ${align.join(" | ")} |`, ...rows].join("\n");
 }
 
 export function loginTable(login: LoginResult[]): string {
   if (login.length === 0) return "(not run)";
+  // Runs saved before the event-loop delay was measured have no such column.
+  const loopColumn = login.some((l) => l.loopDelay);
   const rows = login.map(
     (l) =>
-      `| ${l.round} | ${l.arm ?? "–"} | ${f(l.idle.p50Ms, 2)} / ${f(l.idle.p99Ms, 2)} | ${f(l.loaded.p50Ms, 2)} / ${f(l.loaded.p99Ms, 2)} | ${f(l.loaded.p99Ms / l.idle.p99Ms, 2)} | ${loop(l.loopDelay?.idle)} / ${loop(l.loopDelay?.loaded)} | ${f(l.logins.perSecond, 1)} | ${f(l.logins.p50Ms, 0)} / ${f(l.logins.p99Ms, 0)} | ${l.idle.errors + l.loaded.errors + l.logins.failures} |`,
+      `| ${l.round} | ${l.arm ?? "–"} | ${f(l.idle.p50Ms, 2)} / ${f(l.idle.p99Ms, 2)} | ${f(l.loaded.p50Ms, 2)} / ${f(l.loaded.p99Ms, 2)} | ${f(l.loaded.p99Ms / l.idle.p99Ms, 2)} |${loopColumn ? ` ${loop(l.loopDelay?.idle)} / ${loop(l.loopDelay?.loaded)} |` : ""} ${f(l.logins.perSecond, 1)} | ${f(l.logins.p50Ms, 0)} / ${f(l.logins.p99Ms, 0)} | ${l.idle.errors + l.loaded.errors + l.logins.failures} |`,
   );
   return [
-    "| round | hashing | `GET /users/me` p50 / p99 ms, no logins | p50 / p99 ms, 50 concurrent logins | p99 ratio | event-loop delay p99 ms, no logins / logins | logins/s | login p50 / p99 ms | errors |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| round | hashing | \`GET /users/me\` p50 / p99 ms, no logins | p50 / p99 ms, 50 concurrent logins | p99 ratio |${loopColumn ? " event-loop delay p99 ms, no logins / logins |" : ""} logins/s | login p50 / p99 ms | errors |`,
+    `| ---: | --- | ---: | ---: | ---: |${loopColumn ? " ---: |" : ""} ---: | ---: | ---: |`,
     ...rows,
   ].join("\n");
 }
@@ -154,53 +172,43 @@ export function memoryTable(memory: MemoryResult[]): string {
   ].join("\n");
 }
 
-const COLORS: Record<Variant["group"], string> = {
-  ceiling: "#7f7f7f",
-  tessera: "#1f77b4",
-  peer: "#ff7f0e",
-  fastapi: "#2ca02c",
-};
+/**
+ * FerretDB's version in runs saved before it was recorded: ensure-binaries.sh has pinned
+ * v1.24.2 since the harness was written (e5f8bdc), before any saved run.
+ */
+const FERRETDB_UNRECORDED = "v1.24.2";
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+type RunInfo = Pick<BenchResults, "settings" | "versions">;
 
-/** A horizontal bar chart of the median ratios, one bar per variant, colored by group. */
-export function ratioChart(summaries: VariantSummary[], title: string): string {
-  const labelW = 380;
-  const barW = 420;
-  const rowH = 24;
-  const top = 48;
-  const width = labelW + barW + 80;
-  const height = top + summaries.length * rowH + 40;
-  const x = (r: number) => labelW + Math.min(r, 1.1) * (barW / 1.1);
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">`,
-    `<title>${esc(title)}</title>`,
-    `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`,
-  ];
-  for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
-    parts.push(
-      `<line x1="${x(tick)}" y1="${top - 6}" x2="${x(tick)}" y2="${top + summaries.length * rowH}" stroke="#ddd"/>`,
-      `<text x="${x(tick)}" y="${top + summaries.length * rowH + 16}" text-anchor="middle" fill="#555">${tick}</text>`,
-    );
-  }
-  summaries.forEach((s, i) => {
-    const y = top + i * rowH;
-    parts.push(
-      `<text x="${labelW - 8}" y="${y + 16}" text-anchor="end">${esc(s.variant.label)}</text>`,
-      `<rect x="${labelW}" y="${y + 4}" width="${Math.max(1, x(s.ratio) - labelW)}" height="${rowH - 8}" fill="${COLORS[s.variant.group]}"/>`,
-      `<text x="${x(s.ratio) + 6}" y="${y + 16}">${s.ratio.toFixed(3)}</text>`,
-    );
-  });
-  const legendY = height - 10;
-  let lx = 10;
-  for (const [group, color] of Object.entries(COLORS)) {
-    parts.push(
-      `<rect x="${lx}" y="${legendY - 10}" width="12" height="12" fill="${color}"/>`,
-      `<text x="${lx + 16}" y="${legendY}">${group}</text>`,
-    );
-    lx += 100;
-  }
-  parts.push("</svg>");
-  return `${parts.join("\n")}\n`;
+/** The MongoDB-protocol server a run's mongo variants measured, as the harness reported it. */
+export function mongoServer(run: RunInfo): string | null {
+  const kind = run.settings["mongo server"];
+  if (kind === "ferretdb")
+    return `FerretDB ${run.versions.ferretdb ?? FERRETDB_UNRECORDED}, not mongod`;
+  if (kind === "mongod") return `mongod ${run.versions.mongod ?? ""}`.trim();
+  if (kind === "external") return "the server at MONGODB_URL";
+  return null;
+}
+
+/** A variant's name in a run's tables and chart: which server, which commit. */
+export function variantLabel(v: Variant, run: RunInfo): string {
+  const server = v.pool === "mongo" ? mongoServer(run) : null;
+  const label = server ? `${v.label} on ${server}` : v.label;
+  return v.rev ? `${label} @ ${v.rev}` : label;
+}
+
+/**
+ * The chart's rows. A variant's kind is today's (runs saved before the unsafe references had
+ * a kind of their own filed them with the peers).
+ */
+export function chartRows(run: RunInfo & Pick<BenchResults, "summaries">): ChartRow[] {
+  return run.summaries.map((s) => ({
+    label: variantLabel(s.variant, run),
+    kind:
+      VARIANTS.find((v) => v.name === (s.variant.base ?? s.variant.name))?.group ?? s.variant.group,
+    ratio: s.ratio,
+    ratioMin: s.ratioMin,
+    ratioMax: s.ratioMax,
+    ...(s.variant.rev ? { rev: s.variant.rev } : {}),
+  }));
 }

@@ -6,7 +6,8 @@ export interface Variant {
   name: string;
   /** What it is, for the tables. */
   label: string;
-  group: "ceiling" | "tessera" | "peer" | "fastapi";
+  /** Its kind, for the chart: "reference" is a hand-written ceiling that skips checks. */
+  group: "ceiling" | "tessera" | "peer" | "reference" | "fastapi";
   runtime: "node" | "python";
   /** Module under servers/ (node). */
   server: string;
@@ -58,7 +59,7 @@ export const VARIANTS: Variant[] = [
     ...node(
       "jwt-decode-only",
       "JWT payload decoded, NO verification, user from a Map (verify path's ceiling)",
-      "peer",
+      "reference",
       "jwt",
     ),
     unverified: true,
@@ -66,7 +67,7 @@ export const VARIANTS: Variant[] = [
   node(
     "redis-hmget",
     "raw ioredis: one HMGET of the session, no checks (Redis strategy's ceiling)",
-    "peer",
+    "reference",
     "redis",
   ),
   node("pg-join", "raw pg: token JOIN user (one query)", "peer", "db"),

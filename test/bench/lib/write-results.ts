@@ -3,9 +3,17 @@
 // `<!-- bench:NAME:begin/end -->` markers of docs/benchmarks.md.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ratioChart } from "./chart.ts";
 import { log } from "./log.ts";
 import { DOCS_OUT, DOCS_PAGE } from "./paths.ts";
-import { type BenchResults, loginTable, markdownTable, memoryTable, ratioChart } from "./report.ts";
+import {
+  type BenchResults,
+  chartRows,
+  loginTable,
+  markdownTable,
+  memoryTable,
+  variantLabel,
+} from "./report.ts";
 
 const line = (record: Record<string, string | number>, sep: string) =>
   Object.entries(record)
@@ -25,7 +33,7 @@ export function resultsSection(results: BenchResults, name: string, baseline?: B
     "",
     `![ratios](benchmarks/${name}.svg)`,
     "",
-    markdownTable(results.summaries, baseline),
+    markdownTable(results.summaries, baseline, (v) => variantLabel(v, results)),
     "",
     "### Login under load",
     "",
@@ -49,7 +57,7 @@ export function writeResults(
   writeFileSync(
     `${base}.svg`,
     ratioChart(
-      results.summaries,
+      chartRows(results),
       `GET /me, req/s as a ratio to bare Koa (median of ${results.settings.rounds} rounds)`,
     ),
   );
