@@ -4,7 +4,7 @@
 //     [--connections 64] [--threads 2] [--users 1000] [--variants a,b] [--no-python]
 //     [--login-rounds 3] [--login-seconds 15] [--memory-requests 1000000]
 //     [--memory-variants a,b] [--memory-seconds-max 0] [--out DIR] [--name latest]
-//     [--baseline FILE.json] [--render SAVED.json]
+//     [--baseline FILE.json] [--render SAVED.json] [--compare REV] [--compare-variants a,b]
 //
 // Starts PostgreSQL, Redis and a MongoDB-protocol server (the test harness's modules), seeds
 // the same users everywhere, then measures every variant in its own server process with wrk
@@ -13,8 +13,10 @@
 // load benchmark (lib/login-under-load.ts) and the memory soak (lib/memory-soak.ts). Writes
 // DIR/NAME.json, DIR/NAME.svg and, for the default output, the results section of
 // docs/benchmarks.md (lib/write-results.ts). `--render` writes those again from a saved run.
+// `--compare REV` also measures the variants at commit REV in the same rounds (lib/compare.ts).
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { prepareCompare, twinsAt } from "./lib/compare.ts";
 import { log } from "./lib/log.ts";
 import { loginUnderLoad } from "./lib/login-under-load.ts";
 import { memorySoak } from "./lib/memory-soak.ts";
@@ -23,6 +25,7 @@ import { machine, versions } from "./lib/provenance.ts";
 import { ensurePython } from "./lib/python.ts";
 import {
   type BenchResults,
+  compareTable,
   type LoginResult,
   loginTable,
   type MemoryResult,
@@ -31,7 +34,7 @@ import {
   summarize,
   variantLabel,
 } from "./lib/report.ts";
-import { runRounds } from "./lib/rounds.ts";
+import { alongside, runRounds } from "./lib/rounds.ts";
 import { seed } from "./lib/seed.ts";
 import type { ServerEnvironment } from "./lib/server-process.ts";
 import { startBenchServices, stopBenchServices } from "./lib/services.ts";
@@ -42,8 +45,12 @@ import { ensureWrk } from "./lib/wrk.ts";
 
 async function main(opts: BenchOptions): Promise<void> {
   const started = new Date();
-  const { variants } = opts;
   ensureWrk();
+  // Before any server starts: checking out and building the other commit may fail.
+  const target = opts.compare ? prepareCompare(opts.compare, opts.compareVariants) : null;
+  const twins = target ? twinsAt(target, opts.compareVariants) : [];
+  // The table's order: each variant followed by its twin at the other commit.
+  const variants = alongside(opts.variants, twins).flat();
   const python = variants.some((v) => v.runtime === "python") ? ensurePython() : null;
   log("starting PostgreSQL, Redis and the MongoDB-protocol server…");
   const pools = new Set(variants.map((v) => v.pool));
@@ -67,7 +74,9 @@ async function main(opts: BenchOptions): Promise<void> {
     if (pools.has("session")) {
       files.session = await seedSessions(env, jwtPoolUserIds(files.jwt as string), dir);
     }
-    const measurements = await runRounds(variants, env, files, opts);
+    const measurements = await runRounds(opts.variants, env, files, opts, twins, (v) =>
+      v.rev ? target?.benchDir : undefined,
+    );
     const summaries = summarize(variants, measurements);
 
     const login: LoginResult[] = [];
@@ -90,8 +99,19 @@ async function main(opts: BenchOptions): Promise<void> {
       summaries,
       login,
       memory,
+      ...(target
+        ? {
+            compare: {
+              rev: target.rev,
+              commit: target.commit,
+              short: target.short,
+              subject: target.subject,
+            },
+          }
+        : {}),
     };
     console.log(markdownTable(summaries, undefined, (v) => variantLabel(v, results)));
+    if (target) console.log(compareTable(summaries, measurements, (v) => variantLabel(v, results)));
     // Saved after each phase, so a failure later keeps what was measured.
     const save = () => writeResults(results, opts.out, opts.name, opts.baseline);
     save();

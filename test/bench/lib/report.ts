@@ -68,6 +68,8 @@ export interface BenchResults {
   summaries: VariantSummary[];
   login: LoginResult[];
   memory: MemoryResult[];
+  /** With `--compare`: the other commit, whose variants are the rows named `name@short`. */
+  compare?: { rev: string; commit: string; short: string; subject: string };
 }
 
 export function median(values: number[]): number {
@@ -140,6 +142,36 @@ export function markdownTable(
   });
   const align = head.map((_, i) => (i === 0 ? "---" : "---:"));
   return [`| ${head.join(" | ")} |`, `| ${align.join(" | ")} |`, ...rows].join("\n");
+}
+
+/**
+ * Each variant measured at another commit against this checkout's: both medians, and the
+ * ratio of the two in each round (the same round's machine state), median and range.
+ */
+export function compareTable(
+  summaries: VariantSummary[],
+  measurements: Measurement[],
+  label: (v: Variant) => string = (v) => v.label,
+): string {
+  const rows = summaries.flatMap((then) => {
+    const now = summaries.find((s) => s.variant.name === then.variant.base);
+    if (!then.variant.rev || !now) return [];
+    const paired = measurements.flatMap((m) => {
+      if (m.variant !== now.variant.name) return [];
+      const old = measurements.find((o) => o.variant === then.variant.name && o.round === m.round);
+      return old ? [m.ratio / old.ratio] : [];
+    });
+    return [
+      `| ${label(now.variant)} | **${f(now.ratio)}** | **${f(then.ratio)}** | ${f(median(paired))} (${f(Math.min(...paired))}–${f(Math.max(...paired))}) |`,
+    ];
+  });
+  if (rows.length === 0) return "(no variant compared)";
+  const rev = summaries.find((s) => s.variant.rev)?.variant.rev;
+  return [
+    `| variant | ratio to bare Koa, this checkout | at ${rev} | this ÷ ${rev}, per round (min–max) |`,
+    "| --- | ---: | ---: | ---: |",
+    ...rows,
+  ].join("\n");
 }
 
 export function loginTable(login: LoginResult[]): string {

@@ -53,10 +53,14 @@ export async function measure(
   }
 }
 
+/** Each variant followed by its runs at another commit (`twins`, lib/compare.ts). */
+export function alongside(variants: Variant[], twins: Variant[]): Variant[][] {
+  return variants.map((v) => [v, ...twins.filter((t) => t.base === v.name)]);
+}
+
 /**
- * The variants of the same round, in order. A variant and its runs at another commit
- * (`twins`, lib/compare.ts) stay next to each other, swapping places every other round, so a
- * before/after pair meets the same machine state.
+ * The variants of one round, in order. A variant and its twins stay next to each other,
+ * swapping places every other round, so a before/after pair meets the same machine state.
  */
 export function roundOrder(
   variants: Variant[],
@@ -64,7 +68,7 @@ export function roundOrder(
   round: number,
   rounds: number,
 ): Variant[] {
-  const units = variants.map((v) => [v, ...twins.filter((t) => t.base === v.name)]);
+  const units = alongside(variants, twins);
   // Rotate the order so no variant always runs first or last in a round.
   const shift = ((round - 1) * Math.ceil(units.length / rounds)) % units.length;
   return [...units.slice(shift), ...units.slice(0, shift)].flatMap((u) =>

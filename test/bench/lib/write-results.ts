@@ -9,6 +9,7 @@ import { DOCS_OUT, DOCS_PAGE } from "./paths.ts";
 import {
   type BenchResults,
   chartRows,
+  compareTable,
   loginTable,
   markdownTable,
   memoryTable,
@@ -35,6 +36,7 @@ export function resultsSection(results: BenchResults, name: string, baseline?: B
     "",
     markdownTable(results.summaries, baseline, (v) => variantLabel(v, results)),
     "",
+    ...(results.compare ? compareSection(results) : []),
     "### Login under load",
     "",
     loginTable(results.login),
@@ -43,6 +45,19 @@ export function resultsSection(results: BenchResults, name: string, baseline?: B
     "",
     memoryTable(results.memory),
   ].join("\n");
+}
+
+/** With `--compare`: which commit, and each variant's ratio at it beside this checkout's. */
+function compareSection(results: BenchResults): string[] {
+  const c = results.compare as NonNullable<BenchResults["compare"]>;
+  return [
+    `### Before/after: this checkout and ${c.short}`,
+    "",
+    `The rows \`…@${c.short}\` are commit ${c.short} (\`${c.rev}\`), measured in the same rounds as this checkout's (each pair back to back, against the same seeded stores), its servers run from a worktree of that commit on its own packages. Its subject: ${c.subject}`,
+    "",
+    compareTable(results.summaries, results.measurements, (v) => variantLabel(v, results)),
+    "",
+  ];
 }
 
 export function writeResults(
