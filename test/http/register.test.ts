@@ -37,6 +37,7 @@ describe("POST /auth/register", () => {
       detail: {
         code: "REGISTER_INVALID_PASSWORD",
         reason: "Password should be at least 8 characters",
+        reason_code: "PASSWORD_TOO_SHORT",
       },
     });
   });
@@ -144,6 +145,7 @@ describe("password policy lists over HTTP", () => {
       detail: {
         code: "REGISTER_INVALID_PASSWORD",
         reason: "Password is too common; choose one that is harder to guess",
+        reason_code: "PASSWORD_TOO_COMMON",
       },
     });
     expect((await register(app.url, "common@example.com", "correct horse battery")).status).toBe(

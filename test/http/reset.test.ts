@@ -90,6 +90,7 @@ describe("POST /auth/reset-password", () => {
       detail: {
         code: "RESET_PASSWORD_INVALID_PASSWORD",
         reason: "Password should be at least 8 characters",
+        reason_code: "PASSWORD_TOO_SHORT",
       },
     });
   });

@@ -90,6 +90,7 @@ describe.each(modes)("users router over $name", (mode) => {
       detail: {
         code: "UPDATE_USER_INVALID_PASSWORD",
         reason: "Password should be at least 8 characters",
+        reason_code: "PASSWORD_TOO_SHORT",
       },
     });
   });

@@ -5,8 +5,7 @@ import {
   serializeCookie,
   type UserProtocol,
 } from "@tessera/core";
-import type { Context, Middleware } from "koa";
-import { writeError } from "./http-error.js";
+import type { Context } from "koa";
 
 /** What `currentUser()` puts on `ctx.state`. */
 export interface TesseraState<U extends UserProtocol<ID>, ID = U["id"]> {
@@ -56,15 +55,4 @@ export function writeJsonNull(ctx: Context, status: number): void {
   ctx.type = "application/json";
   ctx.body = "null";
   ctx.status = status;
-}
-
-/** Wraps a handler so that every error becomes a coded response, never a stack trace. */
-export function handle(fn: (ctx: Context) => Promise<void>): Middleware {
-  return async (ctx) => {
-    try {
-      await fn(ctx as Context);
-    } catch (error) {
-      writeError(ctx as Context, error);
-    }
-  };
 }

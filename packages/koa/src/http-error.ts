@@ -10,19 +10,43 @@ export interface ValidationIssue {
 }
 
 /**
- * An HTTP answer carried as an exception through handlers. `detail` is the body's
- * `detail`: a code string, `{code, reason}`, or a list of validation issues.
+ * An HTTP answer thrown through Koa's middleware, as Koa's own errors are: it carries
+ * `status`, `expose` and `headers`, so an app's error middleware can log or reformat it,
+ * and `body` (`{"detail": …}`, FastAPI Users' shape), which is what is sent when nothing
+ * catches it. `detail` is a code string, `{code, reason, reason_code}`, or a list of
+ * validation issues; `cause` is the domain error it stands for.
  */
 export class HttpError extends Error {
   readonly status: number;
+  /** True for 4xx: the message and body are meant for the client (Koa's convention). */
+  readonly expose: boolean;
   readonly detail: unknown;
   readonly headers: Record<string, string> | undefined;
 
-  constructor(status: number, detail: unknown, headers?: Record<string, string>) {
-    super(typeof detail === "string" ? detail : `HTTP ${status}`);
+  constructor(
+    status: number,
+    detail: unknown,
+    headers?: Record<string, string>,
+    options?: { cause?: unknown },
+  ) {
+    super(typeof detail === "string" ? detail : `HTTP ${status}`, options);
+    this.name = "HttpError";
     this.status = status;
+    this.expose = status < 500;
     this.detail = detail;
     this.headers = headers;
+  }
+
+  /** The stable code of the answer: `detail`, or `detail.code`. */
+  get code(): string | undefined {
+    if (typeof this.detail === "string") return this.detail;
+    const code = (this.detail as { code?: unknown } | null)?.code;
+    return typeof code === "string" ? code : undefined;
+  }
+
+  /** The JSON body Tessera sends for it. */
+  get body(): { detail: unknown } {
+    return { detail: this.detail };
   }
 }
 
@@ -32,42 +56,70 @@ export function validationError(issues: ValidationIssue[]): HttpError {
 }
 
 /**
- * Writes `error` as a response. Client mistakes and known conditions become 4xx/503
- * with a stable code; anything else is a 500 whose details go to the app's error event
- * and never to the client (no stack traces on the wire).
+ * `error` as an {@link HttpError}: an HttpError as it is; the domain errors any route may
+ * meet (401, 403, a user gone meanwhile, an outage) by their code; anything else a 500
+ * whose cause never reaches the client.
  */
-export function writeError(ctx: Context, error: unknown): void {
-  if (error instanceof HttpError) {
-    ctx.status = error.status;
-    ctx.body = { detail: error.detail };
-    if (error.headers) ctx.set(error.headers);
-    return;
-  }
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  const cause = { cause: error };
   if (isTesseraError(error, ErrorCode.UNAUTHORIZED)) {
-    ctx.status = 401;
-    ctx.body = { detail: "Unauthorized" };
-    ctx.set("WWW-Authenticate", "Bearer");
-    return;
+    return new HttpError(401, "Unauthorized", { "WWW-Authenticate": "Bearer" }, cause);
   }
   if (isTesseraError(error, ErrorCode.FORBIDDEN)) {
-    ctx.status = 403;
-    ctx.body = { detail: "Forbidden" };
-    return;
+    return new HttpError(403, "Forbidden", undefined, cause);
   }
   if (isTesseraError(error, ErrorCode.USER_NOT_EXISTS)) {
     // The user vanished mid-request (deleted by someone else): not a server error.
-    ctx.status = 404;
-    ctx.body = { detail: "Not Found" };
-    return;
+    return new HttpError(404, "Not Found", undefined, cause);
   }
   if (isTesseraError(error, ErrorCode.SERVICE_UNAVAILABLE)) {
-    ctx.status = 503;
-    ctx.body = { detail: HttpErrorCode.SERVICE_UNAVAILABLE };
-    ctx.set("Retry-After", "1");
-    ctx.app.emit("error", error, ctx);
+    return new HttpError(503, HttpErrorCode.SERVICE_UNAVAILABLE, { "Retry-After": "1" }, cause);
+  }
+  return new HttpError(500, HttpErrorCode.INTERNAL_SERVER_ERROR, undefined, cause);
+}
+
+/**
+ * Throws `error` as an {@link HttpError} so that the app's error middleware sees it, and
+ * makes this context render it as FastAPI Users' JSON if nothing catches it: Koa's own
+ * `ctx.onerror` would send `text/plain`.
+ */
+export function raise(ctx: Context, error: unknown): never {
+  ctx.onerror = renderUncaught;
+  throw toHttpError(error);
+}
+
+/**
+ * The `ctx.onerror` of a context that {@link raise}d: an HttpError becomes its JSON body,
+ * anything else (an app's own error) goes to Koa's default. As Koa's: headers set before
+ * the error are dropped, the error's own are kept; only 5xx reach the app's `error` event
+ * (with the domain error that caused them), since a client's mistake is not the app's.
+ */
+function renderUncaught(this: Context, error: unknown): void {
+  if (!(error instanceof HttpError)) {
+    (Object.getPrototypeOf(this) as Context).onerror.call(this, error as Error);
     return;
   }
-  ctx.status = 500;
-  ctx.body = { detail: HttpErrorCode.INTERNAL_SERVER_ERROR };
-  ctx.app.emit("error", error, ctx);
+  if (error.status >= 500) this.app.emit("error", error.cause ?? error, this);
+  if (this.headerSent || !this.writable) return;
+  const { res } = this;
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  if (error.headers) this.set(error.headers);
+  const body = JSON.stringify(error.body);
+  this.status = error.status;
+  this.type = "application/json";
+  this.length = Buffer.byteLength(body);
+  res.end(body);
+}
+
+/**
+ * Writes `error` as a response in place (status, headers, JSON body), for a middleware
+ * that answers itself instead of throwing; 5xx go to the app's `error` event.
+ */
+export function writeError(ctx: Context, error: unknown): void {
+  const http = toHttpError(error);
+  ctx.status = http.status;
+  ctx.body = http.body;
+  if (http.headers) ctx.set(http.headers);
+  if (http.status >= 500) ctx.app.emit("error", http.cause ?? http, ctx);
 }

@@ -6,10 +6,27 @@ export { DEFAULT_BODY_LIMIT, readFormBody, readJsonBody } from "./body.js";
 export { authRequest, type TesseraState, writeAuthResponse } from "./context.js";
 export { type CsrfOptions, CsrfProtection } from "./csrf.js";
 export { HttpErrorCode, type HttpErrorCodeValue } from "./error-codes.js";
-export { HttpError, type ValidationIssue, writeError } from "./http-error.js";
+export { HttpError, toHttpError, type ValidationIssue, writeError } from "./http-error.js";
 export type { DocsRouterOptions } from "./openapi/docs-router.js";
 export type { OpenAPIOptions } from "./openapi/document.js";
-export type * from "./openapi/types.js";
+export type {
+  JsonSchema,
+  LinkObject,
+  OpenAPIDocument,
+  OpenAPIExample,
+  OpenAPIHeader,
+  OpenAPIInfo,
+  OpenAPIMediaType,
+  OpenAPIMethod,
+  OpenAPIOperation,
+  OpenAPIParameter,
+  OpenAPIPathItem,
+  OpenAPIRequestBody,
+  OpenAPIResponse,
+  OpenAPISecurityRequirement,
+  OpenAPIServer,
+  ParameterObject,
+} from "./openapi/types.js";
 export { ClientAddress } from "./rate-limit/client-address.js";
 export type { RateLimitAttempt, RateLimiter } from "./rate-limit/limiter.js";
 export {
@@ -19,11 +36,24 @@ export {
   type RateLimitOptions,
   type RouteRateLimit,
 } from "./rate-limit/options.js";
+export type { RouterOptions } from "./route/deps.js";
+export { TesseraRouter } from "./route/router.js";
+export type {
+  AuthedRouteCall,
+  AuthedRouteSpec,
+  PublicRouteSpec,
+  RouteBody,
+  RouteCall,
+  RouteError,
+  RouteMethod,
+  RouteResponse,
+  RouteSpec,
+} from "./route/spec.js";
 export type { AuthRouterOptions } from "./routers/auth.js";
-export type { RouterOptions } from "./routers/deps.js";
 export type { SessionRead } from "./routers/sessions.js";
 export type { UsersRouterOptions } from "./routers/users.js";
 export {
+  currentPasswordSchema,
   emailSchema,
   parseBody,
   passwordSchema,

@@ -1,9 +1,12 @@
-import type { Router } from "@koa/router";
 import {
   type AuthenticationBackend,
   Authenticator,
   type AuthResult,
+  ConfigurationError,
   type CurrentUserOptions,
+  type PasswordLengthBounds,
+  type PasswordPolicyOptions,
+  passwordLengthBounds,
   type UserManager,
   type UserProtocol,
 } from "@tessera/core";
@@ -11,19 +14,23 @@ import type { Context, Middleware } from "koa";
 import { DEFAULT_BODY_LIMIT } from "./body.js";
 import { authRequest, type TesseraState } from "./context.js";
 import { type CsrfOptions, CsrfProtection } from "./csrf.js";
-import { writeError } from "./http-error.js";
-import type { DocsRouterOptions } from "./openapi/docs-router.js";
-import type { OpenAPIOptions } from "./openapi/document.js";
-import { OpenAPIRecorder } from "./openapi/recorder.js";
+import { raise } from "./http-error.js";
+import { createDocsRouter, type DocsRouterOptions } from "./openapi/docs-router.js";
+import { buildDocument, type DocumentContext, type OpenAPIOptions } from "./openapi/document.js";
+import { userReadSchema } from "./openapi/json-schema.js";
+import { OpenAPIRegistry } from "./openapi/registry.js";
 import type { OpenAPIDocument } from "./openapi/types.js";
 import { RateLimiter } from "./rate-limit/limiter.js";
 import type { RateLimitOptions } from "./rate-limit/options.js";
-import { type AuthRouterOptions, createAuthRouter } from "./routers/auth.js";
-import type { RouterDeps, RouterOptions } from "./routers/deps.js";
-import { createRegisterRouter } from "./routers/register.js";
-import { createResetPasswordRouter } from "./routers/reset.js";
-import { createUsersRouter, type UsersRouterOptions } from "./routers/users.js";
-import { createVerifyRouter } from "./routers/verify.js";
+import type { RouterDeps, RouterOptions } from "./route/deps.js";
+import { mountRoutes } from "./route/mount.js";
+import { TesseraRouter } from "./route/router.js";
+import type { RouteSpec } from "./route/spec.js";
+import { type AuthRouterOptions, authRoutes } from "./routers/auth.js";
+import { registerRoutes } from "./routers/register.js";
+import { resetPasswordRoutes } from "./routers/reset.js";
+import { type UsersRouterOptions, usersRoutes } from "./routers/users.js";
+import { verifyRoutes } from "./routers/verify.js";
 import { readUser, type UserSchemas, userCreateSchema, userUpdateSchema } from "./schemas.js";
 
 /** Options of {@link Tessera}. */
@@ -48,6 +55,13 @@ export interface TesseraOptions<U extends UserProtocol<ID>, ID> {
    * @default on, with `DEFAULT_RATE_LIMITS`, counted in process memory
    */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * The password policy's length bounds, as the OpenAPI document states them on every new
+   * password field. Give the same bounds as your `UserManager`'s `passwordPolicy`: each
+   * request's manager is checked against them, and a mismatch is a `ConfigurationError`.
+   * @default { minLength: 8, maxLength: 1024 } (the default policy's)
+   */
+  passwordPolicy?: Pick<PasswordPolicyOptions, "minLength" | "maxLength">;
 }
 
 /**
@@ -67,20 +81,35 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
   readonly authenticator: Authenticator<U, ID, Context>;
   private readonly deps: RouterDeps<U, ID>;
   private readonly schemas: UserSchemas<U>;
-  private readonly recorder: OpenAPIRecorder<U>;
+  private readonly registry = new OpenAPIRegistry();
+  private readonly documentContext: DocumentContext;
+  private readonly backends: readonly AuthenticationBackend<U, ID, Context>[];
   private readonly checkCsrf: (ctx: Context, result: AuthResult<U, ID, Context> | null) => void;
 
   constructor(options: TesseraOptions<U, ID>) {
     this.authenticator = new Authenticator(options.backends);
     this.schemas = options.schemas ?? {};
     const backends = options.backends;
+    this.backends = backends;
     const csrf = options.csrf === false ? null : new CsrfProtection(options.csrf);
     const rateLimiter = options.rateLimit === false ? null : new RateLimiter(options.rateLimit);
-    this.recorder = new OpenAPIRecorder(backends, this.schemas, csrf, rateLimiter);
+    const bounds = passwordLengthBounds(options.passwordPolicy);
+    this.documentContext = {
+      csrf,
+      rateLimiter,
+      readSchema: this.schemas.readSchema ?? userReadSchema,
+      facts: { passwordBounds: bounds },
+    };
     // Every manager learns the backends, so its user changes reach every strategy
-    // (password changes and deactivations end sessions everywhere).
+    // (password changes and deactivations end sessions everywhere); and its password
+    // bounds must be the ones the document states.
+    const checked = new WeakSet<UserManager<U, ID>>();
     const attach = (userManager: UserManager<U, ID>) => {
       userManager.attachBackends(backends);
+      if (!checked.has(userManager)) {
+        checkBounds(userManager, bounds);
+        checked.add(userManager);
+      }
       return userManager;
     };
     // No promise of our own when the app's factory is synchronous (the usual case): this
@@ -118,8 +147,9 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
 
   /**
    * Middleware that authenticates the request and sets `ctx.state.user` and
-   * `ctx.state.auth`; answers 401/403 itself when requirements fail (FastAPI Users'
-   * `current_user(...)` semantics).
+   * `ctx.state.auth`; throws 401/403 (FastAPI Users' `current_user(...)` semantics) as
+   * {@link HttpError}s that the app's error middleware sees, rendered as FastAPI Users'
+   * JSON when nothing catches them.
    */
   currentUser(options: CurrentUserOptions = {}): Middleware<TesseraState<U, ID>> {
     // This runs on every authenticated request: one async frame, no objects but the
@@ -129,8 +159,8 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     const { checkCsrf } = this;
     return async (ctx, next) => {
       let result: AuthResult<U, ID, Context> | null;
+      const context = ctx as unknown as Context;
       try {
-        const context = ctx as unknown as Context;
         const made = getUserManager(context);
         const userManager = isPromiseLike(made) ? await made : made;
         result = await authenticator.authenticate(
@@ -141,8 +171,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
         );
         checkCsrf(context, result);
       } catch (error) {
-        writeError(ctx as unknown as Context, error);
-        return;
+        raise(context, error);
       }
       ctx.state.user = result === null ? null : result.user;
       ctx.state.auth = result;
@@ -150,34 +179,40 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     };
   }
 
+  /** A router of `table`, recorded for the OpenAPI document. */
+  private router(table: readonly RouteSpec<U, ID>[], options: RouterOptions): TesseraRouter {
+    const router = new TesseraRouter(options.prefix ? { prefix: options.prefix } : {});
+    return this.registry.record(mountRoutes(router, table, this.deps));
+  }
+
   /** `POST /login`, `POST /logout`, `POST /logout-all` for `backend`. */
   authRouter(
     backend: AuthenticationBackend<U, ID, Context>,
     options: AuthRouterOptions = {},
-  ): Router {
-    return this.recorder.auth(createAuthRouter(this.deps, backend, options), backend, options);
+  ): TesseraRouter {
+    return this.router(authRoutes(backend, options, this.deps.csrf), options);
   }
 
   /** `POST /register`. */
-  registerRouter(options: RouterOptions = {}): Router {
+  registerRouter(options: RouterOptions = {}): TesseraRouter {
     const create = this.schemas.create ?? userCreateSchema;
-    return this.recorder.register(createRegisterRouter(this.deps, create, options), create);
+    return this.router(registerRoutes<U, ID>(create, this.deps.read), options);
   }
 
   /** `POST /request-verify-token`, `POST /verify`. */
-  verifyRouter(options: RouterOptions = {}): Router {
-    return this.recorder.verify(createVerifyRouter(this.deps, options));
+  verifyRouter(options: RouterOptions = {}): TesseraRouter {
+    return this.router(verifyRoutes<U, ID>(this.deps.read), options);
   }
 
   /** `POST /forgot-password`, `POST /reset-password`. */
-  resetPasswordRouter(options: RouterOptions = {}): Router {
-    return this.recorder.resetPassword(createResetPasswordRouter(this.deps, options));
+  resetPasswordRouter(options: RouterOptions = {}): TesseraRouter {
+    return this.router(resetPasswordRoutes<U, ID>(), options);
   }
 
   /** `GET/PATCH /me`, `GET /me/sessions`, `DELETE /me/sessions/{id}`, `GET/PATCH/DELETE /{id}`. */
-  usersRouter(options: UsersRouterOptions = {}): Router {
+  usersRouter(options: UsersRouterOptions = {}): TesseraRouter {
     const update = this.schemas.update ?? userUpdateSchema;
-    return this.recorder.users(createUsersRouter(this.deps, update, options), update, options);
+    return this.router(usersRoutes(update, this.deps.read, options, this.backends), options);
   }
 
   /**
@@ -188,7 +223,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
    * const document = tessera.openapi({ title: "My API", version: "1.0.0" });
    */
   openapi(options: OpenAPIOptions = {}): OpenAPIDocument {
-    return this.recorder.document(options);
+    return buildDocument(this.registry, this.backends, this.documentContext, options);
   }
 
   /**
@@ -198,8 +233,23 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
    * @example
    * app.use(tessera.docsRouter({ title: "My API" }).routes());
    */
-  docsRouter(options: DocsRouterOptions = {}): Router {
-    return this.recorder.docsRouter(options);
+  docsRouter(options: DocsRouterOptions = {}): TesseraRouter {
+    return createDocsRouter((info) => this.openapi(info), options);
+  }
+}
+
+/** The manager's password bounds must be the document's (see `passwordPolicy`). */
+function checkBounds(
+  userManager: Pick<UserManager<never, never>, "passwordLengthBounds">,
+  bounds: PasswordLengthBounds,
+): void {
+  const own = userManager.passwordLengthBounds();
+  if (own.minLength !== bounds.minLength || own.maxLength !== bounds.maxLength) {
+    throw new ConfigurationError(
+      `The user manager's password length bounds (${own.minLength}–${own.maxLength}) differ ` +
+        `from Tessera's passwordPolicy (${bounds.minLength}–${bounds.maxLength}), which the ` +
+        "OpenAPI document states: pass the same bounds to both",
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { Router } from "@koa/router";
+import { TesseraRouter } from "../route/router.js";
 import type { OpenAPIOptions } from "./document.js";
 import {
   assetReader,
@@ -27,10 +27,10 @@ export interface DocsRouterOptions extends OpenAPIOptions {
 export function createDocsRouter(
   document: (options: OpenAPIOptions) => OpenAPIDocument,
   options: DocsRouterOptions = {},
-): Router {
+): TesseraRouter {
   const { prefix = "", openapiPath = "/openapi.json", docsPath = "/docs", ...info } = options;
   const read = assetReader(swaggerUiDirectory());
-  const router = new Router(prefix ? { prefix } : {});
+  const router = new TesseraRouter(prefix ? { prefix } : {});
   const assetsUrl = `${prefix}${docsPath}`;
   const page = docsPage(info.title ?? "Tessera", assetsUrl);
   const initializer = initializerScript(`${prefix}${openapiPath}`);

@@ -5,12 +5,13 @@ import {
   httpValidationErrorSchema,
   validationErrorSchema,
 } from "./json-schema.js";
+import type { DescribeContext } from "./operation.js";
 import type { OpenAPIRegistry } from "./registry.js";
 import type {
-  JsonSchema,
   OpenAPIDocument,
   OpenAPISecurityRequirement,
   OpenAPIServer,
+  SecuritySchemeObject,
 } from "./types.js";
 
 /** Options of `tessera.openapi()`: the document's `info` and `servers`. */
@@ -36,7 +37,7 @@ export interface DocumentedBackend {
 
 /** Security schemes by name, and which scheme each backend's transport is. */
 export interface BackendSchemes {
-  schemes: Record<string, JsonSchema>;
+  schemes: Record<string, SecuritySchemeObject>;
   /** Backend name -> scheme name. */
   byBackend: Map<string, string>;
 }
@@ -48,7 +49,7 @@ export interface BackendSchemes {
  * backend's name appended, so neither overwrites the other.
  */
 export function backendSchemes(backends: readonly DocumentedBackend[]): BackendSchemes {
-  const schemes: Record<string, JsonSchema> = {};
+  const schemes: Record<string, SecuritySchemeObject> = {};
   const byBackend = new Map<string, string>();
   for (const { name, transport } of backends) {
     const { schemeName, securityScheme } = transport.openapi;
@@ -57,21 +58,29 @@ export function backendSchemes(backends: readonly DocumentedBackend[]): BackendS
       taken === undefined || isDeepStrictEqual(taken, securityScheme)
         ? schemeName
         : `${schemeName}_${name}`;
-    schemes[scheme] = securityScheme;
+    // A transport describes its scheme as OpenAPI security scheme objects, by contract.
+    schemes[scheme] = securityScheme as unknown as SecuritySchemeObject;
     byBackend.set(name, scheme);
   }
   return { schemes, byBackend };
 }
 
+/** What the document needs of the `Tessera` instance besides its backends. */
+export type DocumentContext = Pick<
+  DescribeContext,
+  "csrf" | "rateLimiter" | "readSchema" | "facts"
+>;
+
 /**
  * The OpenAPI 3.1 document of every router the registry recorded, secured by `backends`.
  *
  * @example
- * const document = buildDocument(registry, backends, { title: "My API" });
+ * const document = buildDocument(registry, backends, context, { title: "My API" });
  */
 export function buildDocument(
   registry: OpenAPIRegistry,
   backends: readonly DocumentedBackend[],
+  context: DocumentContext,
   options: OpenAPIOptions = {},
 ): OpenAPIDocument {
   const { schemes, byBackend } = backendSchemes(backends);
@@ -80,7 +89,12 @@ export function buildDocument(
     const unique = new Set(wanted.flatMap((name) => byBackend.get(name) ?? []));
     return [...unique].map((scheme) => ({ [scheme]: [] }));
   };
-  const { paths, schemas } = registry.collect({ security });
+  const { paths, schemas } = registry.collect({
+    ...context,
+    security,
+    transport: (name) => backends.find((b) => b.name === name)?.transport,
+    backends: backends.map((b) => b.name),
+  });
   const document: OpenAPIDocument = {
     openapi: "3.1.0",
     info: {

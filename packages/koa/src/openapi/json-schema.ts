@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { passwordSchema } from "../schemas.js";
 import type { JsonSchema } from "./types.js";
 
 /** A zod schema, or a JSON schema already written out, as an app passes a wire shape. */
@@ -16,15 +17,28 @@ function isZod(source: SchemaSource): source is z.ZodType {
   return typeof (source as { _zod?: unknown })._zod === "object";
 }
 
-// z.toJSONSchema documents a pipe's input side only, so `emailSchema` (trim, then check the
-// address) would lose `format: email`; the trim only normalizes, the format still holds.
-function keepPipeFormat(ctx: { zodSchema: unknown; jsonSchema: JsonSchema }): void {
-  const def = (ctx.zodSchema as { _zod: { def: { type: string; out?: z.ZodType } } })._zod.def;
-  if (def.type !== "pipe" || !def.out) return;
-  const out = z.toJSONSchema(def.out, { io: "output", unrepresentable: "any" });
-  if (typeof out.format === "string" && out.type === ctx.jsonSchema.type) {
-    ctx.jsonSchema.format = out.format;
-  }
+/** What the document states beyond the zod schemas: the password policy's length bounds. */
+export interface SchemaFacts {
+  /** The bounds every `passwordSchema` field gets (code points, as JSON Schema counts). */
+  passwordBounds?: { minLength: number; maxLength: number };
+}
+
+/**
+ * Adds to each converted node what the server enforces outside zod: the password
+ * policy's bounds on `passwordSchema` fields, and `additionalProperties` stated on every
+ * object (zod's default objects accept and drop unknown keys).
+ */
+function overrideWith(io: "input" | "output", facts: SchemaFacts) {
+  return (ctx: { zodSchema: unknown; jsonSchema: JsonSchema }): void => {
+    const { jsonSchema } = ctx;
+    if (ctx.zodSchema === passwordSchema && facts.passwordBounds) {
+      jsonSchema.minLength = facts.passwordBounds.minLength;
+      jsonSchema.maxLength = facts.passwordBounds.maxLength;
+    }
+    if (jsonSchema.type === "object" && !("additionalProperties" in jsonSchema)) {
+      jsonSchema.additionalProperties = io === "input";
+    }
+  };
 }
 
 /** Points zod's local `#/$defs/X` references at `#/components/schemas/X`. */
@@ -53,12 +67,16 @@ export interface ConvertedSchema {
  * request bodies (what a client may send), `output` for responses. A JSON schema passes
  * through. Types JSON Schema cannot express (dates, transforms) become `{}`, never an error.
  */
-export function convertSchema(source: SchemaSource, io: "input" | "output"): ConvertedSchema {
+export function convertSchema(
+  source: SchemaSource,
+  io: "input" | "output",
+  facts: SchemaFacts = {},
+): ConvertedSchema {
   if (!isZod(source)) return { schema: source, defs: {} };
   const converted = z.toJSONSchema(source, {
     io,
     unrepresentable: "any",
-    ...(io === "input" ? { override: keepPipeFormat } : {}),
+    override: overrideWith(io, facts),
   }) as JsonSchema;
   const { $schema: _dialect, $defs, ...schema } = relink(converted) as JsonSchema;
   return { schema, defs: ($defs ?? {}) as Record<string, JsonSchema> };
@@ -72,8 +90,9 @@ export function namedSchema(
   name: string,
   source: SchemaSource,
   io: "input" | "output",
+  facts: SchemaFacts = {},
 ): Record<string, JsonSchema> {
-  const { schema, defs } = convertSchema(source, io);
+  const { schema, defs } = convertSchema(source, io, facts);
   return { ...defs, [name]: { title: name, ...schema } };
 }
 
@@ -90,7 +109,14 @@ export const errorModelSchema: JsonSchema = {
         {
           type: "object",
           required: ["code", "reason"],
-          properties: { code: { type: "string" }, reason: { type: "string" } },
+          properties: {
+            code: { type: "string" },
+            reason: { type: "string" },
+            reason_code: {
+              type: "string",
+              description: "Stable code of the reason (`PASSWORD_TOO_SHORT`…), to translate it",
+            },
+          },
         },
       ],
     },
@@ -127,6 +153,7 @@ export const userReadSchema: JsonSchema = {
   title: "UserRead",
   type: "object",
   required: ["id", "email", "is_active", "is_superuser", "is_verified"],
+  additionalProperties: false,
   properties: {
     id: {
       description: "As the user database stores it: a UUID by default, an integer or ObjectId",
@@ -144,6 +171,7 @@ export const sessionReadSchema: JsonSchema = {
   title: "SessionRead",
   type: "object",
   required: ["id", "backend", "created_at", "expires_at", "current"],
+  additionalProperties: false,
   properties: {
     id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
     backend: { type: "string", description: "Name of the backend whose strategy holds it" },

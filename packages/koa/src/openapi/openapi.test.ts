@@ -8,7 +8,7 @@ import {
 import type { Context } from "koa";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { userCreateSchema, userUpdateSchema } from "../schemas.js";
+import { emailSchema, userCreateSchema, userUpdateSchema } from "../schemas.js";
 import { Tessera, type TesseraOptions } from "../tessera.js";
 import { convertSchema } from "./json-schema.js";
 import type { OpenAPIDocument, OpenAPIOperation } from "./types.js";
@@ -214,12 +214,34 @@ describe("tessera.openapi()", () => {
 });
 
 describe("convertSchema", () => {
-  it("keeps the format of a normalizing pipe in request bodies", () => {
-    const { schema } = convertSchema(
-      z.object({ email: z.string().trim().pipe(z.email()) }),
-      "input",
-    );
-    expect(schema).toMatchObject({ properties: { email: { type: "string", format: "email" } } });
+  it("states the email rule as the pattern the server validates with", () => {
+    const { schema } = convertSchema(z.object({ email: emailSchema }), "input");
+    const { email } = schema.properties as { email: { pattern: string; maxLength: number } };
+    expect(email.maxLength).toBe(320);
+    const pattern = new RegExp(email.pattern);
+    // The schema accepts exactly what the server accepts, spaces around the address included.
+    for (const value of [
+      "ada@example.com",
+      " ada@example.com\n",
+      "a.b+c@sub.example.org",
+      "ada@example",
+      "ada@@example.com",
+      ".ada@example.com",
+      "ada example@example.com",
+      "ädä@example.com",
+      "",
+    ]) {
+      expect(pattern.test(value), value).toBe(emailSchema.safeParse(value).success);
+    }
+  });
+
+  it("gives new passwords the policy's bounds, and current passwords none", () => {
+    const facts = { passwordBounds: { minLength: 10, maxLength: 200 } };
+    const { schema } = convertSchema(userUpdateSchema, "input", facts);
+    const properties = schema.properties as Record<string, Record<string, unknown>>;
+    expect(properties.password).toMatchObject({ minLength: 10, maxLength: 200 });
+    expect(properties.current_password?.minLength).toBeUndefined();
+    expect(schema.additionalProperties).toBe(true);
   });
 
   it("turns what JSON Schema cannot express into {}, not an error", () => {

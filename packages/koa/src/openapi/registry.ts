@@ -1,39 +1,13 @@
 import type { Router } from "@koa/router";
+import { specOf } from "../route/mount.js";
+import { type DescribeContext, describeRoute } from "./operation.js";
 import type {
   JsonSchema,
   OpenAPIMethod,
   OpenAPIOperation,
   OpenAPIParameter,
   OpenAPIPathItem,
-  OpenAPISecurityRequirement,
 } from "./types.js";
-
-/** What a router factory says about one of its routes. */
-export interface RouteDoc {
-  method: OpenAPIMethod;
-  /** The path as the factory registers it, before the router's prefix (`"/me/sessions/:sessionId"`). */
-  path: string;
-  operation: OpenAPIOperation;
-}
-
-/** What a router factory says about its routes, with the component schemas they refer to. */
-export interface RouterDoc {
-  routes: readonly RouteDoc[];
-  /** Component schemas by name, merged into `components.schemas`. */
-  schemas?: Record<string, JsonSchema>;
-}
-
-/** What describing a router needs when the document is built. */
-export interface DescribeContext {
-  /** The named backends' schemes as alternatives; every backend's when `backends` is omitted. */
-  security(backends?: readonly string[]): OpenAPISecurityRequirement[];
-}
-
-/**
- * Describes a router when the document is built (not when the router is made, so an app
- * that never asks for OpenAPI never pays for the zod -> JSON Schema conversion).
- */
-export type RouterDescriber = (context: DescribeContext) => RouterDoc;
 
 /** Paths and component schemas of every recorded router. */
 export interface CollectedPaths {
@@ -53,23 +27,18 @@ function byStatus(responses: OpenAPIOperation["responses"]): OpenAPIOperation["r
 }
 
 /**
- * The routes the router factories of one `Tessera` made, each with its description.
- * The document is read from the routers' own route tables (`router.stack`), so it shows
- * what is mounted, with the prefix each router has now, and a route without a
- * description still appears.
+ * The routers one `Tessera` made. The document is read from their route tables
+ * (`router.stack`), each layer described by the spec its middleware was mounted from, so
+ * it shows what is mounted, with the prefix each router has now; a route an app added to a
+ * Tessera router still appears, marked undescribed.
  */
 export class OpenAPIRegistry {
-  private readonly entries: { router: Router; describe: RouterDescriber }[] = [];
+  private readonly routers: Router[] = [];
 
-  /** Records `router` with what describes its routes; returns `router`. */
-  record(router: Router, describe: RouterDescriber): Router {
-    this.entries.push({ router, describe });
+  /** Records `router`; returns it. */
+  record<R extends Router>(router: R): R {
+    this.routers.push(router);
     return router;
-  }
-
-  /** The routers recorded so far, in order. */
-  get routers(): readonly Router[] {
-    return this.entries.map((entry) => entry.router);
   }
 
   /** Every recorded route as an OpenAPI path item, and the schemas the descriptions use. */
@@ -77,26 +46,22 @@ export class OpenAPIRegistry {
     const paths: Record<string, OpenAPIPathItem> = {};
     const schemas: Record<string, JsonSchema> = {};
     const operationIds = new Set<string>();
-    for (const { router, describe } of this.entries) {
-      const doc = describe(context);
-      Object.assign(schemas, doc.schemas);
-      const prefix = router.opts.prefix ?? "";
+    for (const router of this.routers) {
       for (const layer of router.stack) {
         if (typeof layer.path !== "string") continue;
         // HEAD comes with every GET; document it only when it is all a route answers.
         const methods = layer.methods.filter((m) => m !== "HEAD" || layer.methods.length === 1);
         if (methods.length === 0) continue; // middleware (`router.use`), not a route
-        const relative = layer.path.startsWith(prefix)
-          ? layer.path.slice(prefix.length) || "/"
-          : layer.path;
         const path = toOpenAPIPath(layer.path);
         const item: OpenAPIPathItem = paths[path] ?? {};
         paths[path] = item;
+        const spec = specOf(layer.stack);
+        const described = spec ? describeRoute(spec, context) : undefined;
+        if (described) Object.assign(schemas, described.schemas);
         for (const method of methods.map((m) => m.toLowerCase() as OpenAPIMethod)) {
           // As Koa dispatches: the first route registered for a method and path wins.
           if (item[method]) continue;
-          const route = doc.routes.find((r) => r.method === method && r.path === relative);
-          const operation = route ? { ...route.operation } : undescribed(method, path);
+          const operation = described ? { ...described.operation } : undescribed(method, path);
           operation.responses = byStatus(operation.responses);
           operation.operationId = unique(
             operationIds,
@@ -108,7 +73,23 @@ export class OpenAPIRegistry {
         }
       }
     }
+    dropDanglingLinks(paths, operationIds);
     return { paths, schemas };
+  }
+}
+
+/** Links to operations this document does not have (a router not mounted) are dropped. */
+function dropDanglingLinks(paths: Record<string, OpenAPIPathItem>, ids: Set<string>): void {
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item)) {
+      for (const response of Object.values(operation.responses)) {
+        if (!response.links) continue;
+        for (const [name, link] of Object.entries(response.links)) {
+          if (link.operationId && !ids.has(link.operationId)) delete response.links[name];
+        }
+        if (Object.keys(response.links).length === 0) delete response.links;
+      }
+    }
   }
 }
 

@@ -1,19 +1,17 @@
-import { Router } from "@koa/router";
 import {
   type AuthenticationBackend,
   CookieTransport,
+  ErrorCode,
   normalizeEmail,
-  StrategyDestroyNotSupportedError,
   type UserProtocol,
 } from "@tessera/core";
 import type { Context } from "koa";
 import { z } from "zod";
-import { readFormBody } from "../body.js";
-import { handle, writeAuthResponse } from "../context.js";
+import { writeAuthResponse } from "../context.js";
+import type { CsrfProtection } from "../csrf.js";
 import { HttpErrorCode } from "../error-codes.js";
-import { HttpError } from "../http-error.js";
-import { parseBody } from "../schemas.js";
-import type { RouterDeps, RouterOptions } from "./deps.js";
+import type { RouterOptions } from "../route/deps.js";
+import { publicRoute, type RouteError, type RouteSpec, userRoute } from "../route/spec.js";
 
 /** Options of the auth router. */
 export interface AuthRouterOptions extends RouterOptions {
@@ -31,89 +29,106 @@ export const loginForm = z.object({
     .optional(),
 });
 
-/** `POST /login`, `POST /logout` and `POST /logout-all` for one backend. */
-export function createAuthRouter<U extends UserProtocol<ID>, ID>(
-  deps: RouterDeps<U, ID>,
+const NOT_VERIFIED = "The user is not verified (`requiresVerification`).";
+
+/**
+ * `POST /login`, `POST /logout` and `POST /logout-all` for one backend. Only this
+ * backend's transport is read on logout, so a token is destroyed by the strategy that
+ * issued it, never by another backend's (a FastAPI Users pitfall).
+ */
+export function authRoutes<U extends UserProtocol<ID>, ID>(
   backend: AuthenticationBackend<U, ID, Context>,
-  options: AuthRouterOptions = {},
-): Router {
-  const router = new Router(options.prefix ? { prefix: options.prefix } : {});
-  const requiresVerification = options.requiresVerification ?? false;
-
-  router.post(
-    "/login",
-    handle(async (ctx) => {
-      // Login CSRF: a cross-site form must not log the victim into the attacker's account.
-      const csrf = deps.csrf?.applies(backend.transport) ? deps.csrf : null;
-      csrf?.check(ctx, { login: true });
-      const form = parseBody(loginForm, await readFormBody(ctx, deps.bodyLimit));
-      // Decided before any lookup, for known and unknown emails alike: a throttled login
-      // answers the body of a failed one, and only its status (429) and Retry-After differ
-      // (ASVS 5.0 6.3.1, 6.3.8).
-      const attempt = await deps.rateLimiter?.attempt(
-        ctx,
-        "login",
-        normalizeEmail(form.username),
-        HttpErrorCode.LOGIN_BAD_CREDENTIALS,
-      );
-      const userManager = await deps.getUserManager(ctx);
-      const user = await userManager.authenticate({
-        username: form.username,
-        password: form.password,
-      });
-      if (!user?.isActive) throw new HttpError(400, HttpErrorCode.LOGIN_BAD_CREDENTIALS);
-      // The right password: this attempt counts against no one.
-      await attempt?.refund();
-      if (requiresVerification && !user.isVerified) {
-        throw new HttpError(400, HttpErrorCode.LOGIN_USER_NOT_VERIFIED);
-      }
-      const strategy = await backend.getStrategy(ctx);
-      const response = await backend.login(strategy, user);
-      if (csrf && backend.transport instanceof CookieTransport) {
-        // The page's JS reads this cookie and echoes it in x-csrf-token.
-        response.cookies = [...(response.cookies ?? []), csrf.cookieFor(backend.transport)];
-      }
-      writeAuthResponse(ctx, response);
-      await userManager.onAfterLogin(user, ctx);
-    }),
-  );
-
-  // Only this backend's transport is read, so a token is destroyed by the strategy that
-  // issued it — never by another backend's (a FastAPI Users pitfall).
-  async function ownSession(ctx: Context) {
-    const { result } = await deps.authenticate(ctx, {
-      active: true,
-      verified: requiresVerification,
-      backends: [backend.name],
+  options: AuthRouterOptions,
+  csrf: CsrfProtection | null,
+): RouteSpec<U, ID>[] {
+  const { name } = backend;
+  const verified = options.requiresVerification ?? false;
+  const badCredentials: RouteError[] = [
+    {
+      status: 400,
+      code: HttpErrorCode.LOGIN_BAD_CREDENTIALS,
+      summary: "Bad credentials or the user is inactive.",
+    },
+  ];
+  if (verified) {
+    badCredentials.push({
+      status: 400,
+      code: HttpErrorCode.LOGIN_USER_NOT_VERIFIED,
+      summary: NOT_VERIFIED,
     });
-    if (!result) throw new HttpError(401, "Unauthorized");
-    return result;
   }
-
-  router.post(
-    "/logout",
-    handle(async (ctx) => {
-      const { strategy, user, token } = await ownSession(ctx);
-      writeAuthResponse(ctx, await backend.logout(strategy, user, token));
-    }),
-  );
-
-  router.post(
-    "/logout-all",
-    handle(async (ctx) => {
-      const { strategy, user } = await ownSession(ctx);
-      try {
-        writeAuthResponse(ctx, await backend.logoutAll(strategy, user));
-      } catch (error) {
-        // Answering 204 would tell the user their other devices are logged out when they
-        // are not: say plainly that this backend cannot do it.
-        if (error instanceof StrategyDestroyNotSupportedError) {
-          throw new HttpError(501, HttpErrorCode.LOGOUT_ALL_NOT_SUPPORTED);
+  const session = { who: "user", verified, backends: [name], tags: ["auth"] } as const;
+  return [
+    publicRoute<U, ID, z.output<typeof loginForm>>({
+      method: "post",
+      path: "/login",
+      operationId: `auth:${name}.login`,
+      summary: `Log in (${name})`,
+      description:
+        "OAuth2 password grant (RFC 6749 §4.3): `username` is the email. " +
+        "The token travels as this backend's transport says.",
+      tags: ["auth"],
+      csrf: "login",
+      backend: name,
+      body: { type: "form", schema: loginForm, name: "OAuth2PasswordRequestForm" },
+      // A throttled login answers the body of a failed one: only its status (429) and
+      // Retry-After differ (ASVS 5.0 6.3.1, 6.3.8).
+      rateLimit: { bucket: "login", code: HttpErrorCode.LOGIN_BAD_CREDENTIALS },
+      response: { transport: "login" },
+      errors: badCredentials,
+      async handler(ctx, { body, userManager, attempt, fail }) {
+        // Counted before any lookup, for known and unknown emails alike.
+        const counted = await attempt(normalizeEmail(body.username));
+        const user = await userManager.authenticate(body);
+        if (!user?.isActive) return fail(HttpErrorCode.LOGIN_BAD_CREDENTIALS);
+        // The right password: this attempt counts against no one.
+        await counted.refund();
+        if (verified && !user.isVerified) return fail(HttpErrorCode.LOGIN_USER_NOT_VERIFIED);
+        const strategy = await backend.getStrategy(ctx);
+        const response = await backend.login(strategy, user);
+        if (csrf?.applies(backend.transport) && backend.transport instanceof CookieTransport) {
+          // The page's JS reads this cookie and echoes it in x-csrf-token.
+          response.cookies = [...(response.cookies ?? []), csrf.cookieFor(backend.transport)];
         }
-        throw error;
-      }
+        // Written before the hook, which may read it (FastAPI Users passes the response).
+        writeAuthResponse(ctx, response);
+        await userManager.onAfterLogin(user, ctx);
+        return undefined;
+      },
     }),
-  );
-
-  return router;
+    userRoute<U, ID>({
+      ...session,
+      method: "post",
+      path: "/logout",
+      operationId: `auth:${name}.logout`,
+      summary: `Log out (${name})`,
+      description: "Destroys the token this backend's transport carried.",
+      response: { transport: "logout" },
+      async handler(_ctx, { auth }) {
+        return backend.logout(auth.strategy, auth.user, auth.token);
+      },
+    }),
+    userRoute<U, ID>({
+      ...session,
+      method: "post",
+      path: "/logout-all",
+      operationId: `auth:${name}.logout_all`,
+      summary: `Log out everywhere (${name})`,
+      description: "Destroys every token of the user in this backend's strategy.",
+      response: { transport: "logout" },
+      errors: [
+        {
+          // Answering 204 would tell the user their other devices are logged out when
+          // they are not: say plainly that this backend cannot do it.
+          status: 501,
+          code: HttpErrorCode.LOGOUT_ALL_NOT_SUPPORTED,
+          summary: "This backend's strategy cannot revoke its tokens.",
+          on: [ErrorCode.STRATEGY_DESTROY_NOT_SUPPORTED],
+        },
+      ],
+      async handler(_ctx, { auth }) {
+        return backend.logoutAll(auth.strategy, auth.user);
+      },
+    }),
+  ];
 }

@@ -1,55 +1,49 @@
-import { Router } from "@koa/router";
-import {
-  ErrorCode,
-  InvalidPasswordError,
-  isTesseraError,
-  normalizeEmail,
-  type UserCreate,
-  type UserProtocol,
-} from "@tessera/core";
+import { ErrorCode, normalizeEmail, type UserCreate, type UserProtocol } from "@tessera/core";
 import type { z } from "zod";
-import { readJsonBody } from "../body.js";
-import { handle } from "../context.js";
 import { HttpErrorCode } from "../error-codes.js";
-import { HttpError } from "../http-error.js";
-import { parseBody, wireToModel } from "../schemas.js";
-import type { RouterDeps, RouterOptions } from "./deps.js";
+import { passwordRejected } from "../route/errors.js";
+import { publicRoute, type RouteSpec } from "../route/spec.js";
+import { wireToModel } from "../schemas.js";
 
 /** `POST /register` -> 201 with the new user. */
-export function createRegisterRouter<U extends UserProtocol<ID>, ID>(
-  deps: RouterDeps<U, ID>,
+export function registerRoutes<U extends UserProtocol<ID>, ID>(
   createSchema: z.ZodType<Record<string, unknown>>,
-  options: RouterOptions = {},
-): Router {
-  const router = new Router(options.prefix ? { prefix: options.prefix } : {});
-  router.post(
-    "/register",
-    handle(async (ctx) => {
-      const input = wireToModel(parseBody(createSchema, await readJsonBody(ctx, deps.bodyLimit)));
-      await deps.rateLimiter?.attempt(
-        ctx,
-        "register",
-        typeof input.email === "string" ? normalizeEmail(input.email) : null,
-        HttpErrorCode.TOO_MANY_REQUESTS,
-      );
-      const userManager = await deps.getUserManager(ctx);
-      try {
+  read: (user: U) => Record<string, unknown>,
+): RouteSpec<U, ID>[] {
+  return [
+    publicRoute<U, ID, Record<string, unknown>>({
+      method: "post",
+      path: "/register",
+      operationId: "register:register",
+      summary: "Register",
+      description:
+        "`is_active`, `is_superuser` and `is_verified` are accepted and ignored (safe mode).",
+      tags: ["auth"],
+      body: { type: "json", schema: createSchema, name: "UserCreate" },
+      rateLimit: { bucket: "register", code: HttpErrorCode.TOO_MANY_REQUESTS },
+      response: { status: 201, description: "The new user", body: "UserRead" },
+      links: {
+        GetUserById: {
+          operationId: "users:user",
+          parameters: { id: "$response.body#/id" },
+          description: "The new user, as a superuser reads it",
+        },
+      },
+      errors: [
+        {
+          status: 400,
+          code: HttpErrorCode.REGISTER_USER_ALREADY_EXISTS,
+          summary: "A user with this email already exists.",
+          on: [ErrorCode.USER_ALREADY_EXISTS],
+        },
+        passwordRejected(HttpErrorCode.REGISTER_INVALID_PASSWORD),
+      ],
+      async handler(ctx, { body, userManager, attempt }) {
+        const input = wireToModel(body);
+        await attempt(typeof input.email === "string" ? normalizeEmail(input.email) : null);
         const user = await userManager.create(input as UserCreate, { safe: true, context: ctx });
-        ctx.status = 201;
-        ctx.body = deps.read(user);
-      } catch (error) {
-        if (isTesseraError(error, ErrorCode.USER_ALREADY_EXISTS)) {
-          throw new HttpError(400, HttpErrorCode.REGISTER_USER_ALREADY_EXISTS);
-        }
-        if (error instanceof InvalidPasswordError) {
-          throw new HttpError(400, {
-            code: HttpErrorCode.REGISTER_INVALID_PASSWORD,
-            reason: error.reason,
-          });
-        }
-        throw error;
-      }
+        return read(user);
+      },
     }),
-  );
-  return router;
+  ];
 }

@@ -1,12 +1,8 @@
-import { Router } from "@koa/router";
 import { ErrorCode, isTesseraError, normalizeEmail, type UserProtocol } from "@tessera/core";
 import { z } from "zod";
-import { readJsonBody } from "../body.js";
-import { handle, writeJsonNull } from "../context.js";
 import { HttpErrorCode } from "../error-codes.js";
-import { HttpError } from "../http-error.js";
-import { emailSchema, parseBody } from "../schemas.js";
-import type { RouterDeps, RouterOptions } from "./deps.js";
+import { publicRoute, type RouteSpec } from "../route/spec.js";
+import { emailSchema } from "../schemas.js";
 
 /** Body of `POST /request-verify-token`. */
 export const emailBody = z.object({ email: emailSchema });
@@ -14,69 +10,72 @@ export const emailBody = z.object({ email: emailSchema });
 export const tokenBody = z.object({ token: z.string().max(8192) });
 
 /** `POST /request-verify-token` (202 for every email) and `POST /verify`. */
-export function createVerifyRouter<U extends UserProtocol<ID>, ID>(
-  deps: RouterDeps<U, ID>,
-  options: RouterOptions = {},
-): Router {
-  const router = new Router(options.prefix ? { prefix: options.prefix } : {});
-
-  router.post(
-    "/request-verify-token",
-    handle(async (ctx) => {
-      const { email } = parseBody(emailBody, await readJsonBody(ctx, deps.bodyLimit));
-      await deps.rateLimiter?.attempt(
-        ctx,
-        "requestVerifyToken",
-        normalizeEmail(email),
-        HttpErrorCode.TOO_MANY_REQUESTS,
-      );
-      const userManager = await deps.getUserManager(ctx);
-      // The same 202 whether or not the account exists, is inactive or verified: the
-      // answer must not reveal which emails are registered. Nor must its timing (ASVS 5.0
-      // 6.3.8): the cases are told apart without an exception (building one costs enough
-      // to show), and when there is nothing to mail a token is signed all the same.
-      const user = await userManager.findByEmail(email);
-      let mailed = false;
-      if (user?.isActive && !user.isVerified) {
-        try {
-          await userManager.requestVerify(user, ctx);
-          mailed = true;
-        } catch (error) {
-          // An override of requestVerify may refuse for these reasons too.
-          if (
-            !isTesseraError(error, ErrorCode.USER_INACTIVE) &&
-            !isTesseraError(error, ErrorCode.USER_ALREADY_VERIFIED)
-          ) {
-            throw error;
+export function verifyRoutes<U extends UserProtocol<ID>, ID>(
+  read: (user: U) => Record<string, unknown>,
+): RouteSpec<U, ID>[] {
+  return [
+    publicRoute<U, ID, z.output<typeof emailBody>>({
+      method: "post",
+      path: "/request-verify-token",
+      operationId: "verify:request-token",
+      summary: "Request a verification token",
+      description:
+        "202 for every email, registered or not: the token goes to `onAfterRequestVerify`.",
+      tags: ["auth"],
+      body: { type: "json", schema: emailBody, name: "RequestVerifyTokenRequest" },
+      rateLimit: { bucket: "requestVerifyToken", code: HttpErrorCode.TOO_MANY_REQUESTS },
+      response: { status: 202, description: "Accepted", body: null },
+      async handler(ctx, { body, userManager, attempt }) {
+        await attempt(normalizeEmail(body.email));
+        // The same 202 whether or not the account exists, is inactive or verified: the
+        // answer must not reveal which emails are registered. Nor must its timing (ASVS 5.0
+        // 6.3.8): the cases are told apart without an exception (building one costs enough
+        // to show), and when there is nothing to mail a token is signed all the same.
+        const user = await userManager.findByEmail(body.email);
+        let mailed = false;
+        if (user?.isActive && !user.isVerified) {
+          try {
+            await userManager.requestVerify(user, ctx);
+            mailed = true;
+          } catch (error) {
+            // An override of requestVerify may refuse for these reasons too.
+            if (
+              !isTesseraError(error, ErrorCode.USER_INACTIVE) &&
+              !isTesseraError(error, ErrorCode.USER_ALREADY_VERIFIED)
+            ) {
+              throw error;
+            }
           }
         }
-      }
-      if (!mailed) await userManager.signDecoyToken("verify");
-      writeJsonNull(ctx, 202);
+        if (!mailed) await userManager.signDecoyToken("verify");
+        return null;
+      },
     }),
-  );
-
-  router.post(
-    "/verify",
-    handle(async (ctx) => {
-      const { token } = parseBody(tokenBody, await readJsonBody(ctx, deps.bodyLimit));
-      const userManager = await deps.getUserManager(ctx);
-      try {
-        ctx.body = deps.read(await userManager.verify(token, ctx));
-      } catch (error) {
-        if (
-          isTesseraError(error, ErrorCode.INVALID_VERIFY_TOKEN) ||
-          isTesseraError(error, ErrorCode.USER_NOT_EXISTS)
-        ) {
-          throw new HttpError(400, HttpErrorCode.VERIFY_USER_BAD_TOKEN);
-        }
-        if (isTesseraError(error, ErrorCode.USER_ALREADY_VERIFIED)) {
-          throw new HttpError(400, HttpErrorCode.VERIFY_USER_ALREADY_VERIFIED);
-        }
-        throw error;
-      }
+    publicRoute<U, ID, z.output<typeof tokenBody>>({
+      method: "post",
+      path: "/verify",
+      operationId: "verify:verify",
+      summary: "Verify",
+      tags: ["auth"],
+      body: { type: "json", schema: tokenBody, name: "VerifyRequest" },
+      response: { status: 200, description: "The verified user", body: "UserRead" },
+      errors: [
+        {
+          status: 400,
+          code: HttpErrorCode.VERIFY_USER_BAD_TOKEN,
+          summary: "Bad token, unknown user or not the user's current email.",
+          on: [ErrorCode.INVALID_VERIFY_TOKEN, ErrorCode.USER_NOT_EXISTS],
+        },
+        {
+          status: 400,
+          code: HttpErrorCode.VERIFY_USER_ALREADY_VERIFIED,
+          summary: "The user is already verified.",
+          on: [ErrorCode.USER_ALREADY_VERIFIED],
+        },
+      ],
+      async handler(ctx, { body, userManager }) {
+        return read(await userManager.verify(body.token, ctx));
+      },
     }),
-  );
-
-  return router;
+  ];
 }
