@@ -3,7 +3,7 @@
 // Counted with MikroORM's own query logger: what the adapter sends, statement by statement.
 import { generateOpaqueToken, hashToken } from "@tessera/core";
 import { userWithToken as createUserWithToken } from "@tessera/core/testing";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import {
   AccessToken,
   MikroOrmAccessTokenDatabase,
@@ -249,5 +249,101 @@ describe("db-mikroorm/mongodb hot path", () => {
     const kind = inject("services").mongo.kind;
     if (kind === "ferretdb") expect(missing.sort()).toEqual(["$expr", "$lookup"]);
     if (kind === "mongod") expect(missing).toEqual([]);
+  });
+});
+
+describe.each(["postgresql", "sqlite"] as const)(
+  "db-mikroorm/%s with fastPath: false",
+  (driver) => {
+    let db: TestOrm;
+    beforeAll(async () => {
+      db = await openTestOrm(driver, [User, AccessToken]);
+    });
+    afterAll(() => db?.close());
+
+    it("every read is MikroORM's own query, through its connection; the identity map stays empty", async () => {
+      const { user, digest } = await userWithToken(db.em(), `plain-${driver}@example.com`);
+      const em = db.em();
+      const options = { fastPath: false };
+      const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken, options);
+      const users = new MikroOrmUserDatabase(em, User, options);
+      const execute = vi.spyOn(db.orm.em.getConnection(), "execute");
+      const pool =
+        driver === "postgresql"
+          ? ((await db.orm.em.getConnection().getNativeClient()) as { query(): unknown })
+          : undefined;
+      const poolQuery = pool ? vi.spyOn(pool, "query") : undefined;
+      try {
+        const { result, queries } = await db.captureQueries(async () => ({
+          both: await tokens.getByTokenWithUser(digest),
+          byId: await users.get(user.id),
+          byEmail: await users.getByEmail(user.email.toUpperCase()),
+          listed: await tokens.listByUser(user.id),
+        }));
+        expect(result.both?.user).toMatchObject({ id: user.id, email: user.email, isActive: true });
+        expect(result.both?.accessToken).toMatchObject({ token: digest, userId: user.id });
+        expect(result.byId).toMatchObject({ id: user.id, email: user.email });
+        expect(result.byEmail?.id).toBe(user.id);
+        expect(result.listed.map((t) => t.token)).toEqual([digest]);
+        // MikroORM's joined populate: one statement for the token and its user.
+        expect(queries).toHaveLength(4);
+        expect(queries[0]).toMatch(/ join /i);
+        expect(execute).toHaveBeenCalledTimes(4);
+        if (poolQuery) expect(poolQuery).not.toHaveBeenCalled();
+        expect(em.getUnitOfWork().getIdentityMap().values()).toHaveLength(0);
+      } finally {
+        execute.mockRestore();
+        poolQuery?.mockRestore();
+      }
+    });
+  },
+);
+
+describe("db-mikroorm/postgresql with preparedStatements: false", () => {
+  let db: TestOrm;
+  beforeAll(async () => {
+    // One pooled connection: the session whose prepared statements we list is the one used.
+    db = await openTestOrm("postgresql", [User, AccessToken], { driverOptions: { max: 1 } });
+  });
+  afterAll(() => db?.close());
+
+  it("the fast path sends unnamed statements: none is left in pg_prepared_statements (PgBouncer < 1.21)", async () => {
+    const { user, digest } = await userWithToken(db.em(), "unnamed@example.com", 60);
+    const pool = (await db.orm.em.getConnection().getNativeClient()) as {
+      query(config: string | { name?: string; text: string }): Promise<{
+        rows: { name: string; statement: string }[];
+      }>;
+    };
+    const named = async () =>
+      (await pool.query("select name, statement from pg_prepared_statements")).rows.filter((r) =>
+        r.name.startsWith("tessera_"),
+      );
+    expect(await named()).toEqual([]);
+
+    const options = { preparedStatements: false };
+    const tokens = new MikroOrmAccessTokenDatabase(db.em(), AccessToken, options);
+    const users = new MikroOrmUserDatabase(db.em(), User, options);
+    const query = vi.spyOn(pool, "query");
+    const execute = vi.spyOn(db.orm.em.getConnection(), "execute");
+    try {
+      expect((await tokens.getByTokenWithUser(digest))?.user.id).toBe(user.id); // lone
+      const batch = await Promise.all([users.get(user.id), users.get(user.id.toUpperCase())]);
+      expect(batch.map((u) => u?.id)).toEqual([user.id, user.id]); // batched: = any($1)
+      expect((await users.getByEmail(user.email))?.id).toBe(user.id);
+      // Still the fast path (on the pool, not MikroORM's execute), every statement unnamed.
+      expect(execute).not.toHaveBeenCalled();
+      const sent = query.mock.calls.map(([config]) => config as { name?: string; text: string });
+      expect(sent).toHaveLength(3);
+      expect(sent.some((c) => /any\(\$1\)/.test(c.text))).toBe(true);
+      for (const config of sent) expect(config.name).toBeUndefined();
+    } finally {
+      query.mockRestore();
+      execute.mockRestore();
+    }
+    expect(await named()).toEqual([]);
+
+    // The control: by default the same reads leave named statements on this connection.
+    await new MikroOrmAccessTokenDatabase(db.em(), AccessToken).getByTokenWithUser(digest);
+    expect((await named()).some((r) => / join /i.test(r.statement))).toBe(true);
   });
 });

@@ -50,3 +50,40 @@ describeAdapterConformance(
     globalEm: true,
   }),
 );
+
+// The `fastPath: false` option: every read through plain MikroORM (em.findOne, em.find, a
+// joined populate), none on the pg pool.
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/postgresql (fastPath: false, plain MikroORM)",
+    driver: "postgresql",
+    idKind: "uuid",
+    user: User,
+    token: AccessToken,
+    adapterOptions: { fastPath: false },
+  }),
+);
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/postgresql (fastPath: false, integer ids, the global EntityManager)",
+    driver: "postgresql",
+    idKind: "integer",
+    user: IntUser,
+    token: IntAccessToken,
+    globalEm: true,
+    adapterOptions: { fastPath: false },
+  }),
+);
+
+// Unnamed statements on the fast path (PgBouncer in transaction mode before 1.21).
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/postgresql (preparedStatements: false)",
+    driver: "postgresql",
+    idKind: "uuid",
+    user: User,
+    token: AccessToken,
+    adapterOptions: { preparedStatements: false },
+  }),
+);

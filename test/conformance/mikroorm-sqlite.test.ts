@@ -64,3 +64,29 @@ describeAdapterConformance(
     sqliteDialect: "mikro-orm",
   }),
 );
+
+// The `fastPath: false` option: every read through plain MikroORM, none on the dialect's
+// statements directly.
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/sqlite (fastPath: false, plain MikroORM)",
+    driver: "sqlite",
+    idKind: "uuid",
+    user: User,
+    token: AccessToken,
+    adapterOptions: { fastPath: false },
+  }),
+);
+
+describeAdapterConformance(
+  mikroOrmFixture({
+    name: "mikro-orm/sqlite (fastPath: false, app user with first_name, the global EntityManager)",
+    driver: "sqlite",
+    idKind: "uuid",
+    user: AppUser,
+    token: AppAccessToken,
+    extraField: { key: "firstName", value: "Ada" },
+    globalEm: true,
+    adapterOptions: { fastPath: false },
+  }),
+);

@@ -7,11 +7,11 @@ import type {
   UserProtocol,
 } from "@tessera/core";
 import { guard } from "./lib/errors.js";
-import { type EntityModel, modelOf, toDbId } from "./lib/model.js";
-import { deleteExpired, findMany, findOne, findTokenWithUser, insert, prop } from "./lib/store.js";
+import { deleteExpired } from "./lib/expired.js";
+import { type EntityModel, modelOf, type Row, toDbId } from "./lib/model.js";
+import { findMany, findOne, findTokenWithUser, insert, prop } from "./lib/store.js";
+import { type AdapterSettings, type MikroOrmAdapterOptions, settingsOf } from "./options.js";
 import type { EntityTarget, PlainUser, TokenUserOf, UserIdOf } from "./types.js";
-
-type Row = Record<string, unknown>;
 
 // A SHA-256 hex digest is 64 characters; anything far longer is not a digest we stored.
 const MAX_DIGEST = 255;
@@ -23,7 +23,9 @@ const isDigest = (v: unknown): v is string =>
  * access-token entity built on `AccessTokenBase` with a `user` relation
  * (`accessTokenUser`). It also reads a token and its user in one round trip
  * (`getByTokenWithUser`: an SQL join, or a MongoDB `$lookup`), which the database strategy
- * uses on every authenticated request. Only digests are ever stored or looked up.
+ * uses on every authenticated request: on the fast path (the default on PostgreSQL and
+ * TesseraSqliteDialect) one precompiled statement, else `em.findOne` with a joined
+ * `populate`. Only digests are ever stored or looked up.
  *
  * @example
  * const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken);
@@ -39,16 +41,19 @@ export class MikroOrmAccessTokenDatabase<
 {
   readonly #em: EntityManager;
   readonly #entity: EntityTarget<T>;
+  readonly #settings: AdapterSettings;
   #model?: { token: EntityModel; user: EntityModel; relation: EntityProperty };
 
   /**
    * @param em the request's fork (see `withRequestEntityManager`), or the ORM's global `orm.em`
    *   made once: no fork per request (see the package docs, "no fork at all")
    * @param entity the access-token entity: `AccessToken`, `MongoAccessToken`, or the app's own
+   * @param options the fast path and prepared statements (see {@link MikroOrmAdapterOptions})
    */
-  constructor(em: EntityManager, entity: EntityTarget<T>) {
+  constructor(em: EntityManager, entity: EntityTarget<T>, options?: MikroOrmAdapterOptions) {
     this.#em = em;
     this.#entity = entity;
+    this.#settings = settingsOf(options);
   }
 
   get #m() {
@@ -67,7 +72,7 @@ export class MikroOrmAccessTokenDatabase<
   async getByToken(digest: string): Promise<AccessTokenProtocol<ID> | null> {
     if (!isDigest(digest)) return null;
     const { token } = this.#m;
-    const row = await guard(() => findOne(this.#em, token, token.pk, digest));
+    const row = await guard(() => findOne(this.#em, token, token.pk, digest, this.#settings));
     return row ? this.#toProtocol(row) : null;
   }
 
@@ -77,7 +82,9 @@ export class MikroOrmAccessTokenDatabase<
   ): Promise<{ accessToken: AccessTokenProtocol<ID>; user: U } | null> {
     if (!isDigest(digest)) return null;
     const { token, relation, user } = this.#m;
-    const both = await guard(() => findTokenWithUser(this.#em, token, relation, user, digest));
+    const both = await guard(() =>
+      findTokenWithUser(this.#em, token, relation, user, digest, this.#settings),
+    );
     return both ? { accessToken: this.#toProtocol(both.token), user: both.user as U } : null;
   }
 

@@ -11,6 +11,7 @@ export {
   MongoAccessToken,
 } from "./entities/access-token.js";
 export { MongoUser, User, UserBase } from "./entities/user.js";
+export type { MikroOrmAdapterOptions } from "./options.js";
 export { withRequestEntityManager } from "./request-context.js";
 export type { EntityTarget, PlainUser, TokenUserOf, Unbranded, UserIdOf } from "./types.js";
 export { MikroOrmUserDatabase } from "./user-database.js";

@@ -9,17 +9,17 @@ import {
   type UserUpdateData,
 } from "@tessera/core";
 import { guard } from "./lib/errors.js";
-import { type EntityModel, modelOf, toDbId } from "./lib/model.js";
+import { type EntityModel, modelOf, type Row, toDbId } from "./lib/model.js";
 import { findOne, insert, prop } from "./lib/store.js";
+import { type AdapterSettings, type MikroOrmAdapterOptions, settingsOf } from "./options.js";
 import type { EntityTarget, PlainUser, UserIdOf } from "./types.js";
-
-type Row = Record<string, unknown>;
 
 /**
  * Tessera's `UserDatabase` on MikroORM (PostgreSQL, SQLite, MongoDB, and any other driver
  * MikroORM supports), over a request-scoped EntityManager and a user entity built on
- * `UserBase`. Reads skip the unit of work: one precompiled query, rows mapped to plain
- * objects. Writes go through `em.create` + `em.insert` / `em.nativeUpdate`, so entity
+ * `UserBase`. Reads leave the unit of work alone and return plain objects: on the fast path
+ * (the default on PostgreSQL and TesseraSqliteDialect) one precompiled statement, else
+ * `em.findOne`. Writes go through `em.create` + `em.insert` / `em.nativeUpdate`, so entity
  * defaults and `onCreate` hooks apply and the unique email index decides races.
  *
  * Errors: a unique violation is `UserAlreadyExistsError`; an unreachable or timed-out
@@ -30,6 +30,8 @@ type Row = Record<string, unknown>;
  * @example
  * const users = new MikroOrmUserDatabase(em.fork(), User);
  * const manager = new UserManager({ userDb: users, ... });
+ * // behind PgBouncer in transaction mode (before 1.21):
+ * new MikroOrmUserDatabase(em, User, { preparedStatements: false });
  */
 export class MikroOrmUserDatabase<
   E extends object,
@@ -38,16 +40,19 @@ export class MikroOrmUserDatabase<
 {
   readonly #em: EntityManager;
   readonly #entity: EntityTarget<E>;
+  readonly #settings: AdapterSettings;
   #model?: EntityModel;
 
   /**
    * @param em the request's fork (see `withRequestEntityManager`), or the ORM's global `orm.em`
    *   made once: no fork per request (see the package docs, "no fork at all")
    * @param entity the user entity: `User`, `MongoUser`, or the app's own built on `UserBase`
+   * @param options the fast path and prepared statements (see {@link MikroOrmAdapterOptions})
    */
-  constructor(em: EntityManager, entity: EntityTarget<E>) {
+  constructor(em: EntityManager, entity: EntityTarget<E>, options?: MikroOrmAdapterOptions) {
     this.#em = em;
     this.#entity = entity;
+    this.#settings = settingsOf(options);
   }
 
   get #m(): EntityModel {
@@ -59,7 +64,9 @@ export class MikroOrmUserDatabase<
   async get(id: U["id"]): Promise<U | null> {
     const dbId = toDbId(this.#m, id);
     if (dbId === undefined) return null;
-    return guard(() => findOne(this.#em, this.#m, this.#m.pk, dbId)) as Promise<U | null>;
+    return guard(() =>
+      findOne(this.#em, this.#m, this.#m.pk, dbId, this.#settings),
+    ) as Promise<U | null>;
   }
 
   /** The user with this email, compared in normalized form; null when there is none. */
@@ -70,7 +77,7 @@ export class MikroOrmUserDatabase<
     // (it fails the whole query), and no email holds one: nobody has this address.
     if (normalized.includes("\u0000")) return null;
     return guard(() =>
-      findOne(this.#em, this.#m, prop(this.#m, "email"), normalized),
+      findOne(this.#em, this.#m, prop(this.#m, "email"), normalized, this.#settings),
     ) as Promise<U | null>;
   }
 

@@ -14,7 +14,8 @@ import {
 import { integerIdParser, objectIdStringParser, uuidIdParser } from "@tessera/core";
 import type { EntityTarget } from "../types.js";
 
-type Row = Record<string, unknown>;
+/** A row or document as the adapters pass it around: column or field names to values. */
+export type Row = Record<string, unknown>;
 
 /** How a primary key is checked before it reaches a query. */
 export type IdKind = "uuid" | "integer" | "objectId" | "string";
@@ -65,6 +66,28 @@ export function modelOf(em: EntityManager, entity: EntityTarget): EntityModel {
   };
   models.set(meta, model);
   return model;
+}
+
+/**
+ * Whether the platform (or one of its base classes) is named like `pattern`. By class name,
+ * so a bundler that renames classes costs speed (a plain path), never correctness.
+ */
+export function platformIs(platform: Platform, pattern: RegExp): boolean {
+  for (
+    let p = Object.getPrototypeOf(platform);
+    p && p !== Object.prototype;
+    p = Object.getPrototypeOf(p)
+  ) {
+    if (pattern.test(String(p.constructor?.name ?? ""))) return true;
+  }
+  return false;
+}
+
+/** The quoted column of `prop`, or a clear error naming what has none. */
+export function column(model: EntityModel, prop: EntityProperty): string {
+  const name = prop.fieldNames?.[0];
+  if (!name) throw new TypeError(`${model.meta.className}.${prop.name} has no column`);
+  return model.platform.quoteIdentifier(name);
 }
 
 /** MongoDB's connection is the one with collections; every SQL connection executes SQL. */

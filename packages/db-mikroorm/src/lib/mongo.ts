@@ -1,22 +1,21 @@
-// The MongoDB hot path: MikroORM's MongoConnection (find / aggregate / deleteMany take
+// MongoDB reads and deletes: MikroORM's MongoConnection (find / aggregate / deleteMany take
 // field names and native values), documents mapped by MikroORM's compiled result mapper.
 // MongoDB-protocol servers without `$lookup` or `$expr` (FerretDB v1 answers
 // NotImplemented, code 238) are detected on first use and served by a fallback.
 import type { EntityManager, EntityProperty, Transaction } from "@mikro-orm/core";
-import { type EntityModel, plainFromRow } from "./model.js";
+import { type EntityModel, plainFromRow, type Row } from "./model.js";
 
-type Doc = Record<string, unknown>;
 type Entity = EntityModel["meta"]["class"];
 
 /** The slice of MikroORM's MongoConnection this package uses. */
 interface MongoConnection {
   find(
     entity: Entity,
-    where: Doc,
-    opts?: { limit?: number; ctx?: Transaction; fields?: string[]; orderBy?: Doc[] },
-  ): Promise<Doc[]>;
-  aggregate(entity: Entity, pipeline: Doc[], ctx?: Transaction): Promise<Doc[]>;
-  deleteMany(entity: Entity, where: Doc, ctx?: Transaction): Promise<{ affectedRows: number }>;
+    where: Row,
+    opts?: { limit?: number; ctx?: Transaction; fields?: string[]; orderBy?: Row[] },
+  ): Promise<Row[]>;
+  aggregate(entity: Entity, pipeline: Row[], ctx?: Transaction): Promise<Row[]>;
+  deleteMany(entity: Entity, where: Row, ctx?: Transaction): Promise<{ affectedRows: number }>;
   getClient(): object;
 }
 
@@ -71,7 +70,7 @@ export async function mongoFindOne(
   model: EntityModel,
   prop: EntityProperty,
   value: unknown,
-): Promise<Doc | null> {
+): Promise<Row | null> {
   const field = prop.fieldNames[0] ?? prop.name;
   const [doc] = await conn(em).find(
     model.meta.class,
@@ -88,7 +87,7 @@ export async function mongoFindMany(
   prop: EntityProperty,
   value: unknown,
   orderBy: EntityProperty,
-): Promise<Doc[]> {
+): Promise<Row[]> {
   const field = prop.fieldNames[0] ?? prop.name;
   const sort = [{ [orderBy.fieldNames[0] ?? orderBy.name]: 1 }];
   const docs = await conn(em).find(
@@ -109,7 +108,7 @@ export async function mongoTokenWithUser(
   relation: EntityProperty,
   user: EntityModel,
   digest: string,
-): Promise<{ token: Doc; user: Doc } | null> {
+): Promise<{ token: Row; user: Row } | null> {
   const tokenPk = token.pk.fieldNames[0] ?? "_id";
   const localField = relation.fieldNames[0] ?? relation.name;
   const userPk = user.pk.fieldNames[0] ?? "_id";
@@ -128,7 +127,7 @@ export async function mongoTokenWithUser(
         ],
         trx(em),
       );
-      const userDoc = (doc?.__user as Doc[] | undefined)?.[0];
+      const userDoc = (doc?.__user as Row[] | undefined)?.[0];
       return doc && userDoc
         ? { token: plainFromRow(token, doc), user: plainFromRow(user, userDoc) }
         : null;

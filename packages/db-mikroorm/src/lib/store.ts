@@ -1,52 +1,86 @@
-// One read/write surface over SQL and MongoDB, so the adapters hold no driver branches.
-import type { EntityManager, EntityProperty } from "@mikro-orm/core";
-import { type EntityModel, plainFromEntity } from "./model.js";
-import { mongoDeleteExpired, mongoFindMany, mongoFindOne, mongoTokenWithUser } from "./mongo.js";
+// The adapters' reads and writes in plain MikroORM (EntityManager and QueryBuilder), one
+// surface over SQL and MongoDB. With the `fastPath` option, the per-request reads on SQL try
+// ../fast-path first; whatever it does not take is read here.
 import {
-  column,
-  expiredCondition,
-  sqlDeleteWhere,
-  sqlFindMany,
-  sqlFindOne,
-  sqlTokenWithUser,
-} from "./sql.js";
+  type EntityManager,
+  type EntityName,
+  type EntityProperty,
+  type FilterQuery,
+  LoadStrategy,
+  QueryOrder,
+  Reference,
+  wrap,
+} from "@mikro-orm/core";
+import { fastFindOne, fastTokenWithUser, NOT_TAKEN } from "../fast-path/index.js";
+import type { AdapterSettings } from "../options.js";
+import { type EntityModel, plainFromEntity, type Row } from "./model.js";
+import { mongoFindMany, mongoFindOne, mongoTokenWithUser } from "./mongo.js";
 
-type Row = Record<string, unknown>;
+const entityOf = (model: EntityModel) => model.meta.class as EntityName<object>;
+const where = (filter: Row) => filter as FilterQuery<object>;
 
 /** One row whose `prop` equals `value` (a database value), as a plain object. */
-export function findOne(
+export async function findOne(
   em: EntityManager,
   model: EntityModel,
   prop: EntityProperty,
   value: unknown,
+  settings: AdapterSettings,
 ): Promise<Row | null> {
-  return model.mongo ? mongoFindOne(em, model, prop, value) : sqlFindOne(em, model, prop, value);
+  if (model.mongo) return mongoFindOne(em, model, prop, value);
+  if (settings.fastPath) {
+    const row = await fastFindOne(em, model, prop, value, settings);
+    if (row !== NOT_TAKEN) return row;
+  }
+  // disableIdentityMap: read on a throwaway fork, so the caller's identity map stays as it
+  // was (and the ORM's global EntityManager may be used outside any context).
+  const entity = await em.findOne(entityOf(model), where({ [prop.name]: value }), {
+    disableIdentityMap: true,
+  });
+  return entity ? plainFromEntity(model, entity) : null;
 }
 
-/** Every row whose `prop` equals `value`, ordered by `orderBy`, as plain objects. */
-export function findMany(
+/** Every row whose `prop` equals `value`, oldest `orderBy` first, as plain objects. */
+export async function findMany(
   em: EntityManager,
   model: EntityModel,
   prop: EntityProperty,
   value: unknown,
   orderBy: EntityProperty,
 ): Promise<Row[]> {
-  return model.mongo
-    ? mongoFindMany(em, model, prop, value, orderBy)
-    : sqlFindMany(em, model, prop, value, orderBy);
+  if (model.mongo) return mongoFindMany(em, model, prop, value, orderBy);
+  const entities = await em.find(entityOf(model), where({ [prop.name]: value }), {
+    orderBy: { [orderBy.name]: QueryOrder.ASC },
+    disableIdentityMap: true,
+  });
+  return entities.map((entity) => plainFromEntity(model, entity));
 }
 
-/** A token and its user in one round trip (two on servers without `$lookup`). */
-export function findTokenWithUser(
+/**
+ * A token and its user in one round trip (on MongoDB servers without `$lookup`, two); null
+ * when the token is unknown or its user is gone.
+ */
+export async function findTokenWithUser(
   em: EntityManager,
   token: EntityModel,
   relation: EntityProperty,
   user: EntityModel,
   digest: string,
+  settings: AdapterSettings,
 ): Promise<{ token: Row; user: Row } | null> {
-  return token.mongo
-    ? mongoTokenWithUser(em, token, relation, user, digest)
-    : sqlTokenWithUser(em, token, relation, user, digest);
+  if (token.mongo) return mongoTokenWithUser(em, token, relation, user, digest);
+  if (settings.fastPath) {
+    const both = await fastTokenWithUser(em, token, relation, user, digest, settings);
+    if (both !== NOT_TAKEN) return both;
+  }
+  const found = await em.findOne(entityOf(token), where({ [token.pk.name]: digest }), {
+    populate: [relation.name] as never,
+    strategy: LoadStrategy.JOINED,
+    disableIdentityMap: true,
+  });
+  const owner = found && Reference.unwrapReference((found as Row)[relation.name] as object);
+  if (!found || !owner || !wrap(owner, true).isInitialized()) return null;
+  return { token: plainFromEntity(token, found), user: plainFromEntity(user, owner) };
 }
 
 /**
@@ -62,61 +96,16 @@ export async function insert(em: EntityManager, model: EntityModel, data: Row): 
 
 /**
  * `em` itself, or a throwaway fork of it when it is the global EntityManager outside any
- * request or transaction context, where MikroORM refuses `create` and `find` (they touch an
- * identity map). The adapters' other calls run on the connection or through `nativeUpdate` /
- * `nativeDelete` / `insert`, which work on any EntityManager and resolve the request or
- * transaction context themselves. So an app may hand the adapters `orm.em` once instead of
- * forking one per request, which costs every request 15-20 µs under load (docs/benchmarks.md).
+ * request or transaction context, where MikroORM refuses `create` (it touches an identity
+ * map). The adapters' other calls read with `disableIdentityMap` or write through
+ * `nativeUpdate` / `nativeDelete` / `insert`, which work on any EntityManager and resolve the
+ * request or transaction context themselves. So an app may hand the adapters `orm.em` once
+ * instead of forking one per request (see docs/packages/db-mikroorm.md, "no fork at all").
  */
-function contextual(em: EntityManager): EntityManager {
+export function contextual(em: EntityManager): EntityManager {
   if (!(em as { global?: boolean }).global || em.config.get("allowGlobalContext")) return em;
   const scoped = em.getContext(false);
   return scoped === em ? em.fork() : scoped;
-}
-
-/** Deletes the tokens expired at `now`; returns how many. */
-export async function deleteExpired(
-  em: EntityManager,
-  model: EntityModel,
-  now: Date,
-): Promise<number> {
-  if (model.mongo) return mongoDeleteExpired(em, model, now);
-  const createdAt = column(model, prop(model, "createdAt"));
-  const lifetime = column(model, prop(model, "lifetimeSeconds"));
-  const condition = expiredCondition(model, createdAt, lifetime);
-  if (condition) return sqlDeleteWhere(em, model, "expired", condition, now);
-  return deleteExpiredByScan(em, model, now);
-}
-
-const BATCH = 500;
-
-// For SQL platforms expiredCondition does not know: read the candidates, delete in batches,
-// each row conditioned on the lifetime read (a renewal in between is not undone).
-async function deleteExpiredByScan(
-  em: EntityManager,
-  model: EntityModel,
-  now: Date,
-): Promise<number> {
-  const rows = (await contextual(em).find(
-    model.meta.class,
-    { createdAt: { $lte: now } },
-    { fields: [model.pk.name, "createdAt", "lifetimeSeconds"], disableIdentityMap: true },
-  )) as Row[];
-  const expired = rows.filter(
-    (r) => (r.createdAt as Date).getTime() + Number(r.lifetimeSeconds) * 1000 <= now.getTime(),
-  );
-  let deleted = 0;
-  for (let i = 0; i < expired.length; i += BATCH) {
-    const batch = expired.slice(i, i + BATCH);
-    const where = {
-      $or: batch.map((r) => ({
-        [model.pk.name]: r[model.pk.name],
-        lifetimeSeconds: r.lifetimeSeconds,
-      })),
-    };
-    deleted += await em.nativeDelete(model.meta.class, where);
-  }
-  return deleted;
 }
 
 /** The property `name` of the model's entity, or a clear error naming what is missing. */

@@ -2,8 +2,9 @@
 import type { EntityName } from "@mikro-orm/core";
 import type { AdapterFixture } from "../../../../test/conformance/suite.js";
 import { MikroOrmAccessTokenDatabase } from "../access-token-database.js";
+import { tableOf } from "../fast-path/statements.js";
 import { modelOf } from "../lib/model.js";
-import { tableOf } from "../lib/sql.js";
+import type { MikroOrmAdapterOptions } from "../options.js";
 import type { EntityTarget } from "../types.js";
 import { MikroOrmUserDatabase } from "../user-database.js";
 import { type DriverKind, openTestOrm, type SqliteDialectKind, type TestOrm } from "./orm.js";
@@ -61,6 +62,8 @@ export interface FixtureOptions {
   globalEm?: boolean;
   /** On SQLite: TesseraSqliteDialect (the default, with the fast reads) or MikroORM's own. */
   sqliteDialect?: SqliteDialectKind;
+  /** Given to both adapters, e.g. `{ fastPath: false }` for plain MikroORM reads. */
+  adapterOptions?: MikroOrmAdapterOptions;
 }
 
 /** The fixture, plus access to the ORM it opened (for extra tests in the same file). */
@@ -93,8 +96,14 @@ export function mikroOrmFixture(
       await em.nativeDelete(options.token as EntityName<object>, {});
       await em.nativeDelete(options.user as EntityName<object>, {});
     },
-    users: () => new MikroOrmUserDatabase(emFor(open()), options.user) as never,
-    tokens: () => new MikroOrmAccessTokenDatabase(emFor(open()), options.token) as never,
+    users: () =>
+      new MikroOrmUserDatabase(emFor(open()), options.user, options.adapterOptions) as never,
+    tokens: () =>
+      new MikroOrmAccessTokenDatabase(
+        emFor(open()),
+        options.token,
+        options.adapterOptions,
+      ) as never,
     unknownId: UNKNOWN[options.idKind],
     malformedIds: malformedFor(options.idKind),
     storedTokenValues: () => storedTokenValues(open(), options.token),

@@ -9,15 +9,15 @@ import { NodeSqliteDialect, SqliteDriver } from "@mikro-orm/sql";
 import { ServiceUnavailableError } from "@tessera/core";
 import { userCreateData } from "@tessera/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { MikroOrmAccessTokenDatabase } from "./access-token-database.js";
-import { AccessToken } from "./entities/access-token.js";
-import { User } from "./entities/user.js";
-import { queryOne } from "./lib/query-one.js";
-import { StatementCache } from "./lib/sqlite-statements.js";
-import { TesseraSqliteDialect } from "./sqlite.js";
-import { openTestOrm, type TestOrm } from "./test-utils/orm.js";
-import { userWithToken } from "./test-utils/tokens.js";
-import { MikroOrmUserDatabase } from "./user-database.js";
+import { MikroOrmAccessTokenDatabase } from "../access-token-database.js";
+import { AccessToken } from "../entities/access-token.js";
+import { User } from "../entities/user.js";
+import { TesseraSqliteDialect } from "../sqlite.js";
+import { openTestOrm, type TestOrm } from "../test-utils/orm.js";
+import { userWithToken } from "../test-utils/tokens.js";
+import { MikroOrmUserDatabase } from "../user-database.js";
+import { queryOne } from "./query.js";
+import { StatementCache } from "./sqlite-statements.js";
 
 /** Lets every pending callback, promise and I/O completion run a few times over. */
 async function settle(): Promise<void> {

@@ -1,6 +1,6 @@
-// What the SQLite hot path shares with `TesseraSqliteDialect` (../sqlite.ts) without importing
-// it: that module imports `@mikro-orm/sql`, an optional peer the package's main entry must not
-// need. The dialect is recognised on `driverOptions` by a registered symbol, so a second copy
+// What the SQLite fast path shares with `TesseraSqliteDialect` (sqlite-dialect.ts) without
+// importing it: that module imports `@mikro-orm/sql`, an optional peer the package's main entry
+// must not need. The dialect is recognised on `driverOptions` by a registered symbol, so a second copy
 // of this package (source and build side by side) still finds it.
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 
@@ -20,7 +20,7 @@ export interface CachedStatement {
   iterate(params: readonly unknown[]): IterableIterator<unknown>;
 }
 
-/** The open database and its statement cache, as the hot path reads them. */
+/** The open database and its statement cache, as the fast path reads them. */
 export interface SqliteStatements {
   /** The `DatabaseSync` the dialect opened; undefined before connecting, after closing, or
    *  while it has more than one open (replicas, or a dialect shared by two ORMs). */
