@@ -2,8 +2,8 @@ import { isNotImplementedError } from "./driver-errors.js";
 
 /**
  * Server features the adapters use when present and replace when the server answers
- * NotImplemented. FerretDB v1 (verified on v1.24.2) lacks both: `$lookup` is not among its
- * aggregation stages, and `$expr` comparisons / `$add` are not implemented.
+ * NotImplemented. FerretDB v1 lacks both: `$lookup` is not among its aggregation stages,
+ * and `$expr` comparisons / `$add` are not implemented.
  */
 export type Feature = "lookup" | "expr";
 

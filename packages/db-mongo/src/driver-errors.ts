@@ -39,10 +39,9 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 /**
- * Node socket error codes. mongodb 7.9.0 lets some through unwrapped: when a pooled
- * connection's peer has closed (server killed, idle connection cut by a proxy), the write
- * in `Connection.writeCommand` waits for 'drain', the socket emits EPIPE, and that raw Node
- * error is rethrown instead of a MongoNetworkError (seen in test/conformance/mongo-outage).
+ * Node socket error codes: the driver lets some through unwrapped (EPIPE when a pooled
+ * connection's peer has closed) instead of a MongoNetworkError. See docs/packages/db-mongo.md,
+ * "Internals".
  */
 const SOCKET_ERROR_CODES = new Set([
   "EPIPE",
@@ -88,7 +87,7 @@ export function isNotImplementedError(error: unknown): boolean {
 /**
  * True when a unique index refused a write. Besides E11000, FerretDB v1 on SQLite reports a
  * unique violation *on update* as InternalError (code 1) "UNIQUE constraint failed: index
- * '<collection>_<hash>_<index name>'" — verified against v1.24.2.
+ * '<collection>_<hash>_<index name>'".
  *
  * With `field`, the violation must be on that field's index when the error says which:
  * MongoDB gives `keyPattern`; FerretDB gives the index name in the message; FerretDB's E11000
