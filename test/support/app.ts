@@ -85,6 +85,12 @@ export interface AppOptions {
    * half of it). @default 3600
    */
   sessionLifetimeSeconds?: number;
+  /** App-wide middleware mounted before Tessera's routers (a body parser, an error handler). */
+  middleware?: readonly Koa.Middleware[];
+  /** The users router's `requireCurrentPassword`. @default true */
+  requireCurrentPassword?: boolean;
+  /** Tessera's `passwordPolicy` (the bounds the document states). */
+  documentedPasswordPolicy?: { minLength?: number; maxLength?: number };
 }
 
 /** A running test app and what it exposes to tests. */
@@ -192,10 +198,14 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.csrf !== undefined ? { csrf: options.csrf } : {}),
     rateLimit: options.rateLimit ?? UNREACHABLE_RATE_LIMITS,
+    ...(options.documentedPasswordPolicy
+      ? { passwordPolicy: options.documentedPasswordPolicy }
+      : {}),
   });
   const requiresVerification = options.requiresVerification ?? false;
   const app = new Koa();
   app.silent = true;
+  for (const middleware of options.middleware ?? []) app.use(middleware);
   app.use(tessera.authRouter(jwt, { prefix: "/auth/jwt", requiresVerification }).routes());
   app.use(tessera.authRouter(cookie, { prefix: "/auth/cookie", requiresVerification }).routes());
   app.use(tessera.authRouter(db, { prefix: "/auth/db", requiresVerification }).routes());
@@ -209,7 +219,17 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   app.use(tessera.registerRouter({ prefix: "/auth" }).routes());
   app.use(tessera.verifyRouter({ prefix: "/auth" }).routes());
   app.use(tessera.resetPasswordRouter({ prefix: "/auth" }).routes());
-  app.use(tessera.usersRouter({ prefix: "/users", requiresVerification }).routes());
+  app.use(
+    tessera
+      .usersRouter({
+        prefix: "/users",
+        requiresVerification,
+        ...(options.requireCurrentPassword === undefined
+          ? {}
+          : { requireCurrentPassword: options.requireCurrentPassword }),
+      })
+      .routes(),
+  );
   const custom = new Router();
   for (const [path, requirements] of [
     ["/protected", {}],

@@ -18,7 +18,11 @@ export interface ValidationIssue {
  */
 export class HttpError extends Error {
   readonly status: number;
-  /** True for 4xx: the message and body are meant for the client (Koa's convention). */
+  /**
+   * True for 4xx, and for 501 (a method HTTP does not define: the client's doing, not a
+   * fault): the message and body are meant for the client, and the app's `error` event
+   * does not hear of it (Koa's convention).
+   */
   readonly expose: boolean;
   readonly detail: unknown;
   readonly headers: Record<string, string> | undefined;
@@ -32,7 +36,7 @@ export class HttpError extends Error {
     super(typeof detail === "string" ? detail : `HTTP ${status}`, options);
     this.name = "HttpError";
     this.status = status;
-    this.expose = status < 500;
+    this.expose = status < 500 || status === 501;
     this.detail = detail;
     this.headers = headers;
   }
@@ -100,7 +104,7 @@ function renderUncaught(this: Context, error: unknown): void {
     (Object.getPrototypeOf(this) as Context).onerror.call(this, error as Error);
     return;
   }
-  if (error.status >= 500) this.app.emit("error", error.cause ?? error, this);
+  if (!error.expose) this.app.emit("error", error.cause ?? error, this);
   if (this.headerSent || !this.writable) return;
   const { res } = this;
   for (const name of res.getHeaderNames()) res.removeHeader(name);
@@ -121,5 +125,5 @@ export function writeError(ctx: Context, error: unknown): void {
   ctx.status = http.status;
   ctx.body = http.body;
   if (http.headers) ctx.set(http.headers);
-  if (http.status >= 500) ctx.app.emit("error", http.cause ?? http, ctx);
+  if (!http.expose) ctx.app.emit("error", http.cause ?? http, ctx);
 }
