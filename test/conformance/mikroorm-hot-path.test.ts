@@ -299,6 +299,33 @@ describe.each(["postgresql", "sqlite"] as const)(
   },
 );
 
+describe.each(["postgresql", "sqlite"] as const)(
+  "db-mikroorm/%s and MikroORM filters",
+  (driver) => {
+    it("neither the fast path nor the plain one applies them: a row is read by its key", async () => {
+      // A filter on by default that would hide every user and token from em.find / em.findOne.
+      const hideAll = { cond: { createdAt: null }, entity: ["AccessToken"], default: true };
+      const hideUsers = { cond: { email: "nobody" }, entity: ["User"], default: true };
+      const db = await openTestOrm(driver, [User, AccessToken], {
+        filters: { hideAll, hideUsers },
+      } as never);
+      try {
+        const { user, digest } = await userWithToken(db.em(), `filters-${driver}@example.com`);
+        for (const options of [{}, { fastPath: false }]) {
+          const tokens = new MikroOrmAccessTokenDatabase(db.em(), AccessToken, options);
+          const users = new MikroOrmUserDatabase(db.em(), User, options);
+          expect((await tokens.getByTokenWithUser(digest))?.user.id).toBe(user.id);
+          expect((await users.get(user.id))?.id).toBe(user.id);
+          expect((await users.getByEmail(user.email))?.id).toBe(user.id);
+          expect(await tokens.listByUser(user.id)).toHaveLength(1);
+        }
+      } finally {
+        await db.close();
+      }
+    });
+  },
+);
+
 describe("db-mikroorm/postgresql with preparedStatements: false", () => {
   let db: TestOrm;
   beforeAll(async () => {

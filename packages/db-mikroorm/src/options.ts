@@ -6,7 +6,7 @@
  * @example
  * // Behind PgBouncer in transaction mode (before 1.21): keep the fast path, unnamed statements.
  * const users = new MikroOrmUserDatabase(em, User, { preparedStatements: false });
- * // Plain MikroORM for every read (em.findOne / em.find), e.g. to apply your filters:
+ * // Plain MikroORM for every read (em.findOne / em.find):
  * const tokens = new MikroOrmAccessTokenDatabase(em, AccessToken, { fastPath: false });
  */
 export interface MikroOrmAdapterOptions {
@@ -17,7 +17,7 @@ export interface MikroOrmAdapterOptions {
    * {@link TesseraSqliteDialect}'s cached statements. It steps aside (a plain MikroORM read)
    * inside a transaction, with a session context or an `onQuery` rewrite, on any other
    * driver or dialect. `false`: every read is plain MikroORM (`em.findOne`, `em.find`, a
-   * joined `populate`), which also applies the entities' filters; the fast path never does.
+   * joined `populate`), with the same answers at a higher cost per request.
    * See docs/packages/db-mikroorm.md, "Fast path".
    * @default true
    */

@@ -19,6 +19,11 @@ import { mongoFindMany, mongoFindOne, mongoTokenWithUser } from "./mongo.js";
 const entityOf = (model: EntityModel) => model.meta.class as EntityName<object>;
 const where = (filter: Row) => filter as FilterQuery<object>;
 
+// Plain reads run on a throwaway fork (disableIdentityMap), so the caller's identity map stays
+// as it was and the global EntityManager works outside any context; and, as on the fast path
+// and MongoDB, they see every row by its key: no MikroORM filters.
+const PLAIN = { disableIdentityMap: true, filters: false } as const;
+
 /** One row whose `prop` equals `value` (a database value), as a plain object. */
 export async function findOne(
   em: EntityManager,
@@ -32,11 +37,7 @@ export async function findOne(
     const row = await fastFindOne(em, model, prop, value, settings);
     if (row !== NOT_TAKEN) return row;
   }
-  // disableIdentityMap: read on a throwaway fork, so the caller's identity map stays as it
-  // was (and the ORM's global EntityManager may be used outside any context).
-  const entity = await em.findOne(entityOf(model), where({ [prop.name]: value }), {
-    disableIdentityMap: true,
-  });
+  const entity = await em.findOne(entityOf(model), where({ [prop.name]: value }), PLAIN);
   return entity ? plainFromEntity(model, entity) : null;
 }
 
@@ -50,8 +51,8 @@ export async function findMany(
 ): Promise<Row[]> {
   if (model.mongo) return mongoFindMany(em, model, prop, value, orderBy);
   const entities = await em.find(entityOf(model), where({ [prop.name]: value }), {
+    ...PLAIN,
     orderBy: { [orderBy.name]: QueryOrder.ASC },
-    disableIdentityMap: true,
   });
   return entities.map((entity) => plainFromEntity(model, entity));
 }
@@ -74,9 +75,9 @@ export async function findTokenWithUser(
     if (both !== NOT_TAKEN) return both;
   }
   const found = await em.findOne(entityOf(token), where({ [token.pk.name]: digest }), {
+    ...PLAIN,
     populate: [relation.name] as never,
     strategy: LoadStrategy.JOINED,
-    disableIdentityMap: true,
   });
   const owner = found && Reference.unwrapReference((found as Row)[relation.name] as object);
   if (!found || !owner || !wrap(owner, true).isInitialized()) return null;
