@@ -14,6 +14,7 @@ import {
   nativePool,
   type PgPool,
   poolEnded,
+  type SqlConnection,
   sqlConnection,
 } from "./internals.js";
 import { SQLITE_STATEMENTS, type SqliteStatements } from "./sqlite-statements.js";
@@ -32,11 +33,16 @@ export const isSqlite = (target: NativeTarget): target is SqliteStatements =>
 // it has none.
 const pools = new WeakMap<object, PgPool | false>();
 
-async function pgPoolOf(em: EntityManager): Promise<PgPool | null> {
+/** The connection's pg pool: at once when known, else looked up (and remembered). */
+function pgPoolOf(em: EntityManager): PgPool | null | Promise<PgPool | null> {
   const connection = sqlConnection(em);
   const known = pools.get(connection);
   if (known === false) return null;
   if (known !== undefined && !poolEnded(known)) return known;
+  return findPool(em, connection);
+}
+
+async function findPool(em: EntityManager, connection: SqlConnection): Promise<PgPool | null> {
   try {
     const pool = platformIs(em.getPlatform(), /postgre/i) ? await nativePool(connection) : null;
     if (pool) {
@@ -68,11 +74,11 @@ function sqliteStatements(em: EntityManager): SqliteStatements | undefined {
 }
 
 /** Where `sql` may run natively for `em`, or null when it must go through MikroORM. */
-export async function nativeTarget(
+export function nativeTarget(
   em: EntityManager,
   sql: string,
   params: readonly unknown[],
-): Promise<NativeTarget | null> {
+): NativeTarget | null | Promise<NativeTarget | null> {
   if (!isPlain(em, sql, params)) return null;
   return sqliteStatements(em) ?? pgPoolOf(em);
 }
