@@ -13,6 +13,10 @@ import {
   User,
 } from "../../packages/db-mikroorm/src/index.js";
 import { mongoMissingFeatures } from "../../packages/db-mikroorm/src/lib/mongo.js";
+import {
+  LazyAccessToken,
+  LazyUser,
+} from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
 import { openTestOrm, type TestOrm } from "../../packages/db-mikroorm/src/test-utils/orm.js";
 import { userWithToken } from "../../packages/db-mikroorm/src/test-utils/tokens.js";
 
@@ -325,6 +329,35 @@ describe.each(["postgresql", "sqlite"] as const)(
     });
   },
 );
+
+describe.each(["postgresql", "sqlite"] as const)("db-mikroorm/%s and lazy columns", (driver) => {
+  it("the fast path and the plain one both read a lazy column", async () => {
+    const db = await openTestOrm(driver, [LazyUser, LazyAccessToken]);
+    try {
+      const { user, digest } = await createUserWithToken(
+        new MikroOrmUserDatabase(db.em(), LazyUser),
+        new MikroOrmAccessTokenDatabase(db.em(), LazyAccessToken),
+        `lazy-${driver}@example.com`,
+        60,
+      );
+      await new MikroOrmUserDatabase(db.em(), LazyUser).update(
+        user as never,
+        {
+          bio: "likes tea",
+        } as never,
+      );
+      for (const options of [{}, { fastPath: false }]) {
+        const tokens = new MikroOrmAccessTokenDatabase(db.em(), LazyAccessToken, options);
+        const users = new MikroOrmUserDatabase(db.em(), LazyUser, options);
+        expect((await tokens.getByTokenWithUser(digest))?.user).toMatchObject({ bio: "likes tea" });
+        expect(await users.get(user.id as string)).toMatchObject({ bio: "likes tea" });
+        expect(await users.getByEmail(user.email)).toMatchObject({ bio: "likes tea" });
+      }
+    } finally {
+      await db.close();
+    }
+  });
+});
 
 describe("db-mikroorm/postgresql with preparedStatements: false", () => {
   let db: TestOrm;

@@ -31,6 +31,8 @@ export interface EntityModel {
   idKey: string;
   /** Persisted scalar and to-one properties: what a plain object carries. */
   fields: EntityProperty[];
+  /** Names of the lazy scalar fields, which a plain MikroORM read must populate. */
+  lazy: string[];
 }
 
 const models = new WeakMap<EntityMetadata, EntityModel>();
@@ -46,6 +48,15 @@ export function modelOf(em: EntityManager, entity: EntityTarget): EntityModel {
   if (!pk || pks.length !== 1) {
     throw new TypeError(`${meta.className}: Tessera needs exactly one primary key`);
   }
+  const fields = meta.props.filter(
+    (p) =>
+      p.persist !== false &&
+      !p.embedded &&
+      (p.kind === ReferenceKind.SCALAR ||
+        p.kind === ReferenceKind.EMBEDDED ||
+        p.kind === ReferenceKind.MANY_TO_ONE ||
+        (p.kind === ReferenceKind.ONE_TO_ONE && p.owner)),
+  );
   const model: EntityModel = {
     meta,
     platform,
@@ -54,15 +65,8 @@ export function modelOf(em: EntityManager, entity: EntityTarget): EntityModel {
     pk,
     idKind: idKindOf(pk),
     idKey: pk.name === "_id" && meta.serializedPrimaryKey ? meta.serializedPrimaryKey : pk.name,
-    fields: meta.props.filter(
-      (p) =>
-        p.persist !== false &&
-        !p.embedded &&
-        (p.kind === ReferenceKind.SCALAR ||
-          p.kind === ReferenceKind.EMBEDDED ||
-          p.kind === ReferenceKind.MANY_TO_ONE ||
-          (p.kind === ReferenceKind.ONE_TO_ONE && p.owner)),
-    ),
+    fields,
+    lazy: fields.filter((p) => p.lazy && p.kind === ReferenceKind.SCALAR).map((p) => p.name),
   };
   models.set(meta, model);
   return model;

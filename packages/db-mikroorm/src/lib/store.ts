@@ -24,6 +24,10 @@ const where = (filter: Row) => filter as FilterQuery<object>;
 // and MongoDB, they see every row by its key: no MikroORM filters.
 const PLAIN = { disableIdentityMap: true, filters: false } as const;
 
+/** The plain read's options: also loading lazy columns, which the fast path always reads. */
+const plainOptions = (populate: string[]) =>
+  populate.length > 0 ? { ...PLAIN, populate: populate as never } : PLAIN;
+
 /** One row whose `prop` equals `value` (a database value), as a plain object. */
 export async function findOne(
   em: EntityManager,
@@ -37,7 +41,8 @@ export async function findOne(
     const row = await fastFindOne(em, model, prop, value, settings);
     if (row !== NOT_TAKEN) return row;
   }
-  const entity = await em.findOne(entityOf(model), where({ [prop.name]: value }), PLAIN);
+  const options = plainOptions(model.lazy);
+  const entity = await em.findOne(entityOf(model), where({ [prop.name]: value }), options);
   return entity ? plainFromEntity(model, entity) : null;
 }
 
@@ -51,7 +56,7 @@ export async function findMany(
 ): Promise<Row[]> {
   if (model.mongo) return mongoFindMany(em, model, prop, value, orderBy);
   const entities = await em.find(entityOf(model), where({ [prop.name]: value }), {
-    ...PLAIN,
+    ...plainOptions(model.lazy),
     orderBy: { [orderBy.name]: QueryOrder.ASC },
   });
   return entities.map((entity) => plainFromEntity(model, entity));
@@ -74,9 +79,9 @@ export async function findTokenWithUser(
     const both = await fastTokenWithUser(em, token, relation, user, digest, settings);
     if (both !== NOT_TAKEN) return both;
   }
+  const populate = [relation.name, ...token.lazy, ...user.lazy.map((p) => `${relation.name}.${p}`)];
   const found = await em.findOne(entityOf(token), where({ [token.pk.name]: digest }), {
-    ...PLAIN,
-    populate: [relation.name] as never,
+    ...plainOptions(populate),
     strategy: LoadStrategy.JOINED,
   });
   const owner = found && Reference.unwrapReference((found as Row)[relation.name] as object);

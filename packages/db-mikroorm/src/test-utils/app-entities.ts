@@ -26,6 +26,27 @@ export const AppAccessToken = defineEntity({
   properties: { user: () => accessTokenUser(AppUser) },
 });
 
+/** A lazy column (`bio`): loaded by every adapter read all the same. */
+export const LazyUser = defineEntity({
+  name: "LazyUser",
+  tableName: "lazy_user",
+  extends: UserBase,
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    bio: p.text().nullable().lazy(),
+  },
+});
+
+export const LazyAccessToken = defineEntity({
+  name: "LazyAccessToken",
+  tableName: "lazy_access_token",
+  extends: AccessTokenBase,
+  properties: { user: () => accessTokenUser(LazyUser) },
+});
+
 /** Integer ids from the database (serial / autoincrement). */
 export const IntUser = defineEntity({
   name: "IntUser",
