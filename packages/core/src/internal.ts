@@ -1,0 +1,11 @@
+/**
+ * `@tessera/core/internal`: helpers that Tessera's own packages share (the HTTP layer, the
+ * strategies) but an application should not call. No semver promise: any of these may
+ * change or go in any release. Public API is `@tessera/core`.
+ */
+export { changesCredentials } from "./manager/user-input.js";
+export { checkRateLimitRule } from "./rate-limit/store.js";
+export { isOpaqueTokenShape, safeEqual, sessionIdFromDigest } from "./tokens/opaque.js";
+export { secretKey } from "./tokens/signed.js";
+export { MAX_TOKEN_LENGTH } from "./transport/base.js";
+export { serializeCookie } from "./transport/cookie.js";
