@@ -1,10 +1,5 @@
-import {
-  type AuthRequest,
-  type AuthResponse,
-  type AuthResult,
-  serializeCookie,
-  type UserProtocol,
-} from "@tessera/core";
+import type { AuthRequest, AuthResponse, AuthResult, UserProtocol } from "@tessera/core";
+import { serializeCookie } from "@tessera/core/internal";
 import type { Context } from "koa";
 
 /** What `currentUser()` puts on `ctx.state`. */

@@ -1,12 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
-import {
-  type CookieSpec,
-  CookieTransport,
-  type Secret,
-  safeEqual,
-  secretKey,
-  type Transport,
-} from "@tessera/core";
+import { type CookieSpec, CookieTransport, type Secret, type Transport } from "@tessera/core";
+import { safeEqual, secretKey } from "@tessera/core/internal";
 import type { Context } from "koa";
 import { HttpErrorCode } from "./error-codes.js";
 import { HttpError } from "./http-error.js";

@@ -1,10 +1,6 @@
 import { createHash } from "node:crypto";
-import {
-  checkRateLimitRule,
-  MemoryRateLimitStore,
-  type RateLimitRule,
-  type RateLimitStore,
-} from "@tessera/core";
+import { MemoryRateLimitStore, type RateLimitRule, type RateLimitStore } from "@tessera/core";
+import { checkRateLimitRule } from "@tessera/core/internal";
 import type { Context } from "koa";
 import { HttpError } from "../http-error.js";
 import { ClientAddress } from "./client-address.js";

@@ -1,11 +1,11 @@
 import {
   type AuthenticationBackend,
-  changesCredentials,
   ErrorCode,
   type UserManager,
   type UserProtocol,
   type UserUpdate,
 } from "@tessera/core";
+import { changesCredentials } from "@tessera/core/internal";
 import type { Context } from "koa";
 import type { z } from "zod";
 import { HttpErrorCode } from "../error-codes.js";
