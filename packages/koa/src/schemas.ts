@@ -17,7 +17,8 @@ import { type ValidationIssue, validationError } from "./http-error.js";
 // regex dialect that reads the document (ECMA-262, and Python's for Schemathesis).
 const SPACE =
   "[\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]*";
-const EMAIL = z.regexes.email.source.replace(/^\^/, "").replace(/\$$/, "");
+/** zod's email rule, unanchored: the address part of every email pattern Tessera states. */
+export const EMAIL_PATTERN = z.regexes.email.source.replace(/^\^/, "").replace(/\$$/, "");
 
 /**
  * An email address, at most 320 characters (RFC 3696 erratum 1690), of zod's email syntax,
@@ -27,7 +28,7 @@ const EMAIL = z.regexes.email.source.replace(/^\^/, "").replace(/\$$/, "");
 export const emailSchema = z
   .string()
   .max(320)
-  .regex(new RegExp(`^${SPACE}(?:${EMAIL})${SPACE}$`), "Invalid email address")
+  .regex(new RegExp(`^${SPACE}(?:${EMAIL_PATTERN})${SPACE}$`), "Invalid email address")
   .transform((email) => email.trim());
 
 /**

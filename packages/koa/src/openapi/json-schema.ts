@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { passwordSchema } from "../schemas.js";
+import { EMAIL_PATTERN, passwordSchema } from "../schemas.js";
 import type { JsonSchema } from "./types.js";
 
 /** A zod schema, or a JSON schema already written out, as an app passes a wire shape. */
@@ -159,7 +159,9 @@ export const userReadSchema: JsonSchema = {
       description: "As the user database stores it: a UUID by default, an integer or ObjectId",
       anyOf: [{ type: "string" }, { type: "integer" }],
     },
-    email: { type: "string", format: "email" },
+    // The rule the server validates addresses with (stored trimmed and lower-cased), not
+    // `format: email`, whose validators differ on what they accept.
+    email: { type: "string", maxLength: 320, pattern: `^${EMAIL_PATTERN}$` },
     is_active: { type: "boolean" },
     is_superuser: { type: "boolean" },
     is_verified: { type: "boolean" },

@@ -1,3 +1,4 @@
+import type { Layer } from "@koa/router";
 import { type AuthResponse, isTesseraError, type UserProtocol } from "@tessera/core";
 import type { Context, Middleware } from "koa";
 import { readFormBody, readJsonBody } from "../body.js";
@@ -6,7 +7,7 @@ import { HttpError, raise } from "../http-error.js";
 import type { RateLimitAttempt } from "../rate-limit/limiter.js";
 import { parseBody } from "../schemas.js";
 import type { RouterDeps } from "./deps.js";
-import type { TesseraRouter } from "./router.js";
+import { shadowed, type TesseraRouter } from "./router.js";
 import { type RouteError, type RouteSpec, requirements } from "./spec.js";
 
 /** Where a mounted route's middleware keeps its spec, for the OpenAPI document. */
@@ -31,9 +32,12 @@ export function mountRoutes<U extends UserProtocol<ID>, ID>(
   deps: RouterDeps<U, ID>,
 ): TesseraRouter {
   for (const spec of table) {
-    const middleware = routeMiddleware(spec, deps) as SpecMiddleware;
+    const run = routeMiddleware(spec, deps);
+    const middleware = ((ctx: Context, next: () => Promise<unknown>) =>
+      shadowed(ctx, layer, router) ? next() : run(ctx, next)) as SpecMiddleware;
     middleware[ROUTE_SPEC] = spec as unknown as RouteSpec<never, never>;
-    router.register(spec.path, [spec.method.toUpperCase()], [middleware]);
+    // One path, so one layer (an array of paths would register several).
+    const layer = router.register(spec.path, [spec.method.toUpperCase()], [middleware]) as Layer;
   }
   return router;
 }

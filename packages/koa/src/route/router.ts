@@ -1,8 +1,35 @@
-import { type Layer, Router, type RouterOptions } from "@koa/router";
+import { type Layer, Router } from "@koa/router";
 import type { Context, Middleware } from "koa";
 import { HttpError, raise } from "../http-error.js";
 
-const KNOWN_METHODS = ["HEAD", "OPTIONS", "GET", "PUT", "PATCH", "POST", "DELETE", "TRACE"];
+// RFC 9110's methods and QUERY (the safe method with a body): asked of a Tessera path,
+// each is a 405, a client's mistake; only a method HTTP does not define is a 501.
+const KNOWN_METHODS = [
+  "HEAD",
+  "OPTIONS",
+  "GET",
+  "PUT",
+  "PATCH",
+  "POST",
+  "DELETE",
+  "TRACE",
+  "QUERY",
+];
+
+/**
+ * True when a route of `router` with fewer path parameters than `layer` matched this
+ * request's path: a static segment beats a parameter whatever the method, so `/users/me`
+ * is never the user whose id is "me" (`DELETE /users/me` is a 405, not a lookup of "me").
+ */
+export function shadowed(ctx: Context, layer: Layer, router: Router): boolean {
+  if (layer.paramNames.length === 0) return false;
+  return (ctx.matched ?? []).some(
+    (other: Layer) =>
+      other.methods.length > 0 &&
+      other.paramNames.length < layer.paramNames.length &&
+      router.stack.includes(other),
+  );
+}
 
 /**
  * A @koa/router `Router` whose `routes()` also does what `allowedMethods()` does: a path
@@ -12,11 +39,6 @@ const KNOWN_METHODS = ["HEAD", "OPTIONS", "GET", "PUT", "PATCH", "POST", "DELETE
  * Allowed"}`, Starlette's). An app that mounts only `.routes()`, as most do, gets this.
  */
 export class TesseraRouter extends Router {
-  /** @koa/router's methods, and TRACE: a method of RFC 9110 is known, so it gets a 405. */
-  constructor(options: RouterOptions = {}) {
-    super({ methods: KNOWN_METHODS, ...options });
-  }
-
   override routes(): Middleware & { router: Router } {
     const dispatch = super.routes() as Middleware;
     const middleware = (async (ctx: Context, next: () => Promise<unknown>) => {
@@ -27,8 +49,11 @@ export class TesseraRouter extends Router {
         (layer: Layer) => layer.methods.length > 0 && this.stack.includes(layer),
       );
       if (own.length === 0) return;
-      const allow = [...new Set(own.flatMap((layer: Layer) => layer.methods))].join(", ");
-      if (!this.methods.includes(ctx.method)) raise(ctx, new HttpError(501, "Not Implemented"));
+      // The path's own routes: the most specific ones (see shadowed).
+      const fewest = Math.min(...own.map((layer: Layer) => layer.paramNames.length));
+      const routes = own.filter((layer: Layer) => layer.paramNames.length === fewest);
+      const allow = [...new Set(routes.flatMap((layer: Layer) => layer.methods))].join(", ");
+      if (!KNOWN_METHODS.includes(ctx.method)) raise(ctx, new HttpError(501, "Not Implemented"));
       if (ctx.method === "OPTIONS") {
         ctx.status = 200;
         ctx.body = "";
