@@ -1,5 +1,6 @@
 // RedisStrategy: issuing and reading tokens, what is stored, and what never authenticates.
-import { hashToken, isOpaqueTokenShape } from "@tessera/core";
+import { hashToken } from "@tessera/core";
+import { isOpaqueTokenShape } from "@tessera/core/internal";
 import type { RedisClient } from "@tessera/strategy-redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectTo, countCalls, fixture, keysUnder, MINUTE, TOPOLOGIES } from "./support.js";

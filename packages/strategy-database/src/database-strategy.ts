@@ -6,13 +6,12 @@ import {
   type DestroyAllTokensOptions,
   generateOpaqueToken,
   hashToken,
-  isOpaqueTokenShape,
   type SessionInfo,
   type Strategy,
-  sessionIdFromDigest,
   type UserManager,
   type UserProtocol,
 } from "@tessera/core";
+import { isOpaqueTokenShape, sessionIdFromDigest } from "@tessera/core/internal";
 
 /** Options of {@link DatabaseStrategy}. */
 export interface DatabaseStrategyOptions<

@@ -4,12 +4,12 @@ import {
   ConfigurationError,
   type DestroyAllTokensOptions,
   InvalidIDError,
-  MAX_TOKEN_LENGTH,
   type Strategy,
   StrategyDestroyNotSupportedError,
   type UserManager,
   type UserProtocol,
 } from "@tessera/core";
+import { MAX_TOKEN_LENGTH } from "@tessera/core/internal";
 import { type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { importHmacKey, importKeyPair, type JwtAlgorithm, type JwtKeys } from "./keys.js";
 import type { JwtKeyPairOptions, JwtStrategyOptions } from "./options.js";

@@ -6,7 +6,8 @@ import {
   KeyObject,
   type webcrypto,
 } from "node:crypto";
-import { ConfigurationError, type Secret, secretKey } from "@tessera/core";
+import { ConfigurationError, type Secret } from "@tessera/core";
+import { secretKey } from "@tessera/core/internal";
 import type { JWK } from "jose";
 
 // Node's WebCrypto types: the repo compiles without the DOM lib, where they are global.

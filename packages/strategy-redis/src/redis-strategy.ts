@@ -2,14 +2,13 @@ import {
   type DestroyAllTokensOptions,
   generateOpaqueToken,
   hashToken,
-  isOpaqueTokenShape,
   type SessionInfo,
   type Strategy,
-  sessionIdFromDigest,
   type UserChange,
   type UserManager,
   type UserProtocol,
 } from "@tessera/core";
+import { isOpaqueTokenShape, sessionIdFromDigest } from "@tessera/core/internal";
 import type { RedisClient } from "./lib/scripts.js";
 import { SessionStore, type StoredSession } from "./lib/session-store.js";
 import { type RedisStrategyOptions, resolveOptions } from "./options.js";

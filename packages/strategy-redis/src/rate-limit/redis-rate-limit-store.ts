@@ -1,10 +1,10 @@
 import {
   ConfigurationError,
-  checkRateLimitRule,
   type RateLimitDecision,
   type RateLimitRule,
   type RateLimitStore,
 } from "@tessera/core";
+import { checkRateLimitRule } from "@tessera/core/internal";
 import { type RedisClient, runScript } from "../lib/scripts.js";
 import { orUnavailable } from "../lib/unavailable.js";
 import { RATE_LIMIT } from "./script.js";
