@@ -1,11 +1,36 @@
 /**
  * `@tessera/core`: framework-neutral users, transports, strategy contract,
  * authentication backends, authenticator and errors.
+ *
+ * Exports are listed by name, so nothing becomes public by being exported from a module.
+ * Helpers that Tessera's own packages share are in `@tessera/core/internal`, without a
+ * semver promise.
  */
-export * from "./authenticator.js";
-export * from "./backend.js";
-export * from "./errors.js";
-export * from "./id.js";
+export { Authenticator, type AuthResult, type CurrentUserOptions } from "./authenticator.js";
+export { AuthenticationBackend, type AuthenticationBackendOptions } from "./backend.js";
+export {
+  ConfigurationError,
+  ErrorCode,
+  type ErrorCodeValue,
+  ForbiddenError,
+  InvalidCurrentPasswordError,
+  InvalidIDError,
+  InvalidPasswordError,
+  InvalidResetPasswordTokenError,
+  InvalidVerifyTokenError,
+  isTesseraError,
+  PasswordReasonCode,
+  ServiceUnavailableError,
+  StrategyDestroyNotSupportedError,
+  TesseraError,
+  UnauthorizedError,
+  UserAlreadyExistsError,
+  UserAlreadyVerifiedError,
+  UserInactiveError,
+  UserNotExistsError,
+  UserUpdateConflictError,
+} from "./errors.js";
+export { type IdParser, integerIdParser, objectIdStringParser, uuidIdParser } from "./id.js";
 export type { AccountTokenOptions } from "./manager/account-tokens.js";
 export type { UserManagerHookName, UserManagerHooks } from "./manager/hooks.js";
 export type {
@@ -14,22 +39,52 @@ export type {
   UpdateOptions,
   UserManagerOptions,
 } from "./manager/options.js";
-export * from "./manager/session-sync.js";
-export { changesCredentials } from "./manager/user-input.js";
-export * from "./manager/user-manager.js";
-export * from "./models.js";
-export { commonPasswords } from "./password/common-passwords.js";
-export * from "./password/password-helper.js";
-export * from "./password/password-policy.js";
-export * from "./rate-limit/index.js";
+export { UserManager } from "./manager/user-manager.js";
+export {
+  type AccessTokenCreate,
+  type AccessTokenDatabase,
+  type AccessTokenProtocol,
+  type AccessTokenWithUserReader,
+  type ExtraFields,
+  normalizeEmail,
+  type UserCreate,
+  type UserCreateData,
+  type UserDatabase,
+  type UserProtocol,
+  type UserUpdate,
+  type UserUpdateConditions,
+  type UserUpdateData,
+} from "./models.js";
+export {
+  type Argon2Options,
+  PasswordHelper,
+  type PasswordHelperProtocol,
+  type VerifyResult,
+} from "./password/password-helper.js";
+export {
+  checkPassword,
+  checkPasswordLength,
+  PASSWORD_REASONS,
+  type PasswordLengthBounds,
+  type PasswordPolicyOptions,
+  passwordLengthBounds,
+} from "./password/password-policy.js";
+export { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from "./rate-limit/memory.js";
+export type { RateLimitDecision, RateLimitRule, RateLimitStore } from "./rate-limit/store.js";
 export type {
   DestroyAllTokensOptions,
   SessionInfo,
   Strategy,
   UserChange,
 } from "./strategy/base.js";
-export * from "./tokens/opaque.js";
-export * from "./tokens/signed.js";
-export * from "./transport/base.js";
-export * from "./transport/bearer.js";
-export * from "./transport/cookie.js";
+export { generateOpaqueToken, hashToken } from "./tokens/opaque.js";
+export type { Secret } from "./tokens/signed.js";
+export type {
+  AuthRequest,
+  AuthResponse,
+  CookieSpec,
+  Transport,
+  TransportOpenAPI,
+} from "./transport/base.js";
+export { BearerTransport, type BearerTransportOptions } from "./transport/bearer.js";
+export { CookieTransport, type CookieTransportOptions } from "./transport/cookie.js";

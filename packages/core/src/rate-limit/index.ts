@@ -1,2 +1,0 @@
-export * from "./memory.js";
-export * from "./store.js";
