@@ -2,5 +2,5 @@
  * Test helpers: in-memory user and access-token stores, user data to create. Import from
  * `@tessera/core/testing`; they are not part of the production entry point.
  */
-export * from "./memory.js";
-export * from "./users.js";
+export { MemoryAccessTokenDatabase, type MemoryUser, MemoryUserDatabase } from "./memory.js";
+export { userCreateData, userWithToken } from "./users.js";
