@@ -2,10 +2,16 @@
  * `@tessera/db-mongo`: Tessera's user and access-token adapters on the native `mongodb`
  * driver (a peer dependency), for MongoDB and MongoDB-protocol servers such as FerretDB.
  */
-export * from "./client-options.js";
+export { fastFailClientOptions } from "./client-options.js";
 export type { MongoIdType, MongoStoredId } from "./ids.js";
 export type { MongoTtlIndexStatus } from "./indexes.js";
-export * from "./mongo-access-token-database.js";
-export * from "./mongo-user-database.js";
+export {
+  MongoAccessTokenDatabase,
+  type MongoAccessTokenDatabaseOptions,
+  type MongoAccessTokenIndexOptions,
+  type MongoAccessTokenIndexReport,
+  type MongoAccessTokenWithUser,
+} from "./mongo-access-token-database.js";
+export { MongoUserDatabase, type MongoUserDatabaseOptions } from "./mongo-user-database.js";
 export type { MongoAccessTokenDocument } from "./token-document.js";
 export type { MongoUser, MongoUserDocument } from "./user-document.js";

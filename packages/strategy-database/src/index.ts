@@ -2,4 +2,4 @@
  * `@tessera/strategy-database`: opaque tokens stored as SHA-256 digests in any
  * `AccessTokenDatabase`, with sliding and absolute expiry.
  */
-export * from "./database-strategy.js";
+export { DatabaseStrategy, type DatabaseStrategyOptions } from "./database-strategy.js";

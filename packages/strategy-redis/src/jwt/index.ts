@@ -3,4 +3,7 @@
  * `@tessera/strategy-jwt`'s JWTStrategy. A separate entry point, so that apps without
  * JWTs need not install `@tessera/strategy-jwt`.
  */
-export * from "./redis-jwt-revocation-store.js";
+export {
+  RedisJwtRevocationStore,
+  type RedisJwtRevocationStoreOptions,
+} from "./redis-jwt-revocation-store.js";
