@@ -33,7 +33,7 @@ pg_ok() {
 # panics at start-up, so `--version` is the real check (and pins the version).
 ferret_ok() { [ -x "$ferret" ] && "$ferret" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; }
 
-need_pg=0 need_redis=0 need_redis_cli=0 need_mongo=0 need_chromium=0 need_wrk=0
+need_pg=0 need_redis=0 need_redis_cli=0 need_mongo=0 need_chromium=0 need_wrk=0 need_python=0
 [ -z "${POSTGRES_URL:-}" ] && ! pg_ok && need_pg=1
 if [ -z "${REDIS_URL:-}" ] || [ -z "${REDIS_CLUSTER_URLS:-}" ]; then
   have redis-server || need_redis=1
@@ -45,6 +45,9 @@ fi
 [ -z "${CHROMIUM_PATH:-}" ] && ! have chromium && need_chromium=1
 # The load generator of the benchmark (test/bench), whose smoke test is part of the suite.
 have wrk || need_wrk=1
+# Schemathesis (test/schemathesis) runs in a venv of Python 3.11+ that its test makes.
+python_ok() { python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
+python_ok || need_python=1
 
 # The harness runs PostgreSQL as this unprivileged user when the suite runs as root
 # (postgres refuses root). Creating it is cheap; without it the harness falls back to nobody.
@@ -59,6 +62,7 @@ pkgs=""
 [ $need_redis_cli = 1 ] && pkgs="$pkgs redis-tools"
 [ $need_chromium = 1 ] && pkgs="$pkgs chromium"
 [ $need_wrk = 1 ] && pkgs="$pkgs wrk"
+[ $need_python = 1 ] && pkgs="$pkgs python3 python3-venv"
 
 if [ -n "$pkgs" ] && is_root && have apt-get; then
   log "installing with apt-get:$pkgs"
@@ -113,6 +117,7 @@ fi
 [ -z "${CHROMIUM_PATH:-}" ] && ! have chromium &&
   problems="$problems\n  - chromium (apt-get install chromium), or set CHROMIUM_PATH to a Chromium or Chrome binary"
 have wrk || problems="$problems\n  - wrk, the benchmark's load generator (apt-get install wrk)"
+python_ok || problems="$problems\n  - Python 3.11+ with venv, for Schemathesis (apt-get install python3 python3-venv)"
 if [ -n "$problems" ]; then
   printf 'services:ensure: cannot run the integration tests, missing:%b\n' "$problems" >&2
   [ "$(id -u)" != 0 ] && echo "services:ensure: (run as root to let this script apt-get install)" >&2
