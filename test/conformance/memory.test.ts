@@ -1,5 +1,5 @@
 import { MemoryAccessTokenDatabase, MemoryUserDatabase } from "@tessera/core/testing";
-import { describeAdapterConformance } from "./suite.js";
+import { describeAdapterConformance } from "../../packages/core/src/testing/adapter-conformance.js";
 
 // The in-memory stores are the reference implementation the suite is checked against.
 let users = new MemoryUserDatabase();

@@ -2,13 +2,13 @@
 // (FerretDB v1 when mongod is not installed), each run in its own database.
 
 import { inject } from "vitest";
+import { describeAdapterConformance } from "../../packages/core/src/testing/adapter-conformance.js";
 import { MongoAccessToken, MongoUser } from "../../packages/db-mikroorm/src/index.js";
 import {
   MongoAppAccessToken,
   MongoAppUser,
 } from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
 import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
-import { describeAdapterConformance } from "./suite.js";
 
 // FerretDB v1 reads then writes a filtered update: compare-and-set races only hold on mongod.
 const atomicConditionalUpdates = inject("services")?.mongo.kind !== "ferretdb";

@@ -1,4 +1,6 @@
 // @tessera/db-mikroorm on PostgreSQL (@mikro-orm/postgresql), each run in its own schema.
+
+import { describeAdapterConformance } from "../../packages/core/src/testing/adapter-conformance.js";
 import { AccessToken, User } from "../../packages/db-mikroorm/src/index.js";
 import {
   AppAccessToken,
@@ -7,7 +9,6 @@ import {
   IntUser,
 } from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
 import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
-import { describeAdapterConformance } from "./suite.js";
 
 describeAdapterConformance(
   mikroOrmFixture({

@@ -2,6 +2,8 @@
 // statements the hot reads run directly): no native build, no server. Also the app-extension
 // cases (an extra column, integer ids), and MikroORM's own NodeSqliteDialect, on which every
 // read goes through MikroORM's connection.
+
+import { describeAdapterConformance } from "../../packages/core/src/testing/adapter-conformance.js";
 import { AccessToken, User } from "../../packages/db-mikroorm/src/index.js";
 import {
   AppAccessToken,
@@ -10,7 +12,6 @@ import {
   IntUser,
 } from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
 import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
-import { describeAdapterConformance } from "./suite.js";
 
 describeAdapterConformance(
   mikroOrmFixture({

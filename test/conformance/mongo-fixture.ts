@@ -9,7 +9,7 @@ import {
 } from "@tessera/db-mongo";
 import { type Db, MongoClient } from "mongodb";
 import { inject } from "vitest";
-import type { AdapterFixture } from "./suite.js";
+import type { AdapterFixture } from "../../packages/core/src/testing/adapter-conformance.js";
 
 /**
  * db-mongo's two adapters wired as its docs show, on the collections `names` of `db`: the

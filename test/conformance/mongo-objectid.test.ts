@@ -1,6 +1,6 @@
 import { ObjectId } from "mongodb";
+import { describeAdapterConformance } from "../../packages/core/src/testing/adapter-conformance.js";
 import { mongoFixture } from "./mongo-fixture.js";
-import { describeAdapterConformance } from "./suite.js";
 
 describeAdapterConformance(
   mongoFixture("objectId", {
