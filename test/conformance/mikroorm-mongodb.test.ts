@@ -1,8 +1,7 @@
 // @tessera/db-mikroorm on MongoDB (@mikro-orm/mongodb) against the harness's server
 // (FerretDB v1 when mongod is not installed), each run in its own database.
-
-import { inject } from "vitest";
-import { describeAdapterConformance } from "../../packages/core/src/testing/adapter-conformance.js";
+import { describeAdapterConformance } from "@tessera/core/testing";
+import * as vitest from "vitest";
 import { MongoAccessToken, MongoUser } from "../../packages/db-mikroorm/src/index.js";
 import {
   MongoAppAccessToken,
@@ -11,39 +10,48 @@ import {
 import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
 
 // FerretDB v1 reads then writes a filtered update: compare-and-set races only hold on mongod.
-const atomicConditionalUpdates = inject("services")?.mongo.kind !== "ferretdb";
+const atomicConditionalUpdates = vitest.inject("services")?.mongo.kind !== "ferretdb";
 
-describeAdapterConformance({
-  ...mikroOrmFixture({
-    name: "mikro-orm/mongodb",
-    driver: "mongodb",
-    idKind: "objectId",
-    user: MongoUser,
-    token: MongoAccessToken,
-  }),
-  atomicConditionalUpdates,
-});
+describeAdapterConformance(
+  {
+    ...mikroOrmFixture({
+      name: "mikro-orm/mongodb",
+      driver: "mongodb",
+      idKind: "objectId",
+      user: MongoUser,
+      token: MongoAccessToken,
+    }),
+    atomicConditionalUpdates,
+  },
+  vitest,
+);
 
-describeAdapterConformance({
-  ...mikroOrmFixture({
-    name: "mikro-orm/mongodb (app user with first_name)",
-    driver: "mongodb",
-    idKind: "objectId",
-    user: MongoAppUser,
-    token: MongoAppAccessToken,
-    extraField: { key: "firstName", value: "Ada" },
-  }),
-  atomicConditionalUpdates,
-});
+describeAdapterConformance(
+  {
+    ...mikroOrmFixture({
+      name: "mikro-orm/mongodb (app user with first_name)",
+      driver: "mongodb",
+      idKind: "objectId",
+      user: MongoAppUser,
+      token: MongoAppAccessToken,
+      extraField: { key: "firstName", value: "Ada" },
+    }),
+    atomicConditionalUpdates,
+  },
+  vitest,
+);
 
-describeAdapterConformance({
-  ...mikroOrmFixture({
-    name: "mikro-orm/mongodb (the global EntityManager, no fork)",
-    driver: "mongodb",
-    idKind: "objectId",
-    user: MongoUser,
-    token: MongoAccessToken,
-    globalEm: true,
-  }),
-  atomicConditionalUpdates,
-});
+describeAdapterConformance(
+  {
+    ...mikroOrmFixture({
+      name: "mikro-orm/mongodb (the global EntityManager, no fork)",
+      driver: "mongodb",
+      idKind: "objectId",
+      user: MongoUser,
+      token: MongoAccessToken,
+      globalEm: true,
+    }),
+    atomicConditionalUpdates,
+  },
+  vitest,
+);

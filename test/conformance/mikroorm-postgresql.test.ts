@@ -1,6 +1,6 @@
 // @tessera/db-mikroorm on PostgreSQL (@mikro-orm/postgresql), each run in its own schema.
-
-import { describeAdapterConformance } from "../../packages/core/src/testing/adapter-conformance.js";
+import { describeAdapterConformance } from "@tessera/core/testing";
+import * as vitest from "vitest";
 import { AccessToken, User } from "../../packages/db-mikroorm/src/index.js";
 import {
   AppAccessToken,
@@ -18,6 +18,7 @@ describeAdapterConformance(
     user: User,
     token: AccessToken,
   }),
+  vitest,
 );
 
 describeAdapterConformance(
@@ -29,6 +30,7 @@ describeAdapterConformance(
     token: AppAccessToken,
     extraField: { key: "firstName", value: "Ada" },
   }),
+  vitest,
 );
 
 describeAdapterConformance(
@@ -39,6 +41,7 @@ describeAdapterConformance(
     user: IntUser,
     token: IntAccessToken,
   }),
+  vitest,
 );
 
 describeAdapterConformance(
@@ -50,6 +53,7 @@ describeAdapterConformance(
     token: AccessToken,
     globalEm: true,
   }),
+  vitest,
 );
 
 // The `fastPath: false` option: every read through plain MikroORM (em.findOne, em.find, a
@@ -63,6 +67,7 @@ describeAdapterConformance(
     token: AccessToken,
     adapterOptions: { fastPath: false },
   }),
+  vitest,
 );
 
 describeAdapterConformance(
@@ -75,6 +80,7 @@ describeAdapterConformance(
     globalEm: true,
     adapterOptions: { fastPath: false },
   }),
+  vitest,
 );
 
 // Unnamed statements on the fast path (PgBouncer in transaction mode before 1.21).
@@ -87,4 +93,5 @@ describeAdapterConformance(
     token: AccessToken,
     adapterOptions: { preparedStatements: false },
   }),
+  vitest,
 );

@@ -2,8 +2,8 @@
 // statements the hot reads run directly): no native build, no server. Also the app-extension
 // cases (an extra column, integer ids), and MikroORM's own NodeSqliteDialect, on which every
 // read goes through MikroORM's connection.
-
-import { describeAdapterConformance } from "../../packages/core/src/testing/adapter-conformance.js";
+import { describeAdapterConformance } from "@tessera/core/testing";
+import * as vitest from "vitest";
 import { AccessToken, User } from "../../packages/db-mikroorm/src/index.js";
 import {
   AppAccessToken,
@@ -21,6 +21,7 @@ describeAdapterConformance(
     user: User,
     token: AccessToken,
   }),
+  vitest,
 );
 
 describeAdapterConformance(
@@ -32,6 +33,7 @@ describeAdapterConformance(
     token: AppAccessToken,
     extraField: { key: "firstName", value: "Ada" },
   }),
+  vitest,
 );
 
 describeAdapterConformance(
@@ -42,6 +44,7 @@ describeAdapterConformance(
     user: IntUser,
     token: IntAccessToken,
   }),
+  vitest,
 );
 
 describeAdapterConformance(
@@ -53,6 +56,7 @@ describeAdapterConformance(
     token: AccessToken,
     globalEm: true,
   }),
+  vitest,
 );
 
 describeAdapterConformance(
@@ -64,6 +68,7 @@ describeAdapterConformance(
     token: AccessToken,
     sqliteDialect: "mikro-orm",
   }),
+  vitest,
 );
 
 // The `fastPath: false` option: every read through plain MikroORM, none on the dialect's
@@ -77,6 +82,7 @@ describeAdapterConformance(
     token: AccessToken,
     adapterOptions: { fastPath: false },
   }),
+  vitest,
 );
 
 describeAdapterConformance(
@@ -90,4 +96,5 @@ describeAdapterConformance(
     globalEm: true,
     adapterOptions: { fastPath: false },
   }),
+  vitest,
 );

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { AdapterFixture } from "@tessera/core/testing";
 import {
   fastFailClientOptions,
   MongoAccessTokenDatabase,
@@ -9,7 +10,6 @@ import {
 } from "@tessera/db-mongo";
 import { type Db, MongoClient } from "mongodb";
 import { inject } from "vitest";
-import type { AdapterFixture } from "../../packages/core/src/testing/adapter-conformance.js";
 
 /**
  * db-mongo's two adapters wired as its docs show, on the collections `names` of `db`: the

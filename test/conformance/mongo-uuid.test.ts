@@ -1,5 +1,6 @@
+import { describeAdapterConformance } from "@tessera/core/testing";
 import { ObjectId } from "mongodb";
-import { describeAdapterConformance } from "../../packages/core/src/testing/adapter-conformance.js";
+import * as vitest from "vitest";
 import { mongoFixture } from "./mongo-fixture.js";
 
 describeAdapterConformance(
@@ -20,4 +21,5 @@ describeAdapterConformance(
       "a".repeat(100_000),
     ],
   }),
+  vitest,
 );

@@ -56,6 +56,7 @@ const INTERNAL = [
 
 const TESTING = [
   "MemoryAccessTokenDatabase",
+  "describeAdapterConformance",
   "MemoryUserDatabase",
   "userCreateData",
   "userWithToken",

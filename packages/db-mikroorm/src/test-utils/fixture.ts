@@ -1,6 +1,6 @@
 // Builds the conformance suite's fixture for one driver and one pair of entities.
 import type { EntityName } from "@mikro-orm/core";
-import type { AdapterFixture } from "../../../core/src/testing/adapter-conformance.js";
+import type { AdapterFixture } from "@tessera/core/testing";
 import { MikroOrmAccessTokenDatabase } from "../access-token-database.js";
 import { tableOf } from "../fast-path/statements.js";
 import { modelOf } from "../lib/model.js";
