@@ -1,5 +1,5 @@
-// Behaviour beyond the shared conformance suite (test/conformance/mikroorm-*.test.ts), on
-// SQLite through node:sqlite: no server needed.
+// Behaviour beyond the shared conformance suite (sqlite.conformance.test.ts, and on servers
+// test/db-mikroorm/*.conformance.test.ts), on SQLite through node:sqlite: no server needed.
 import { type EntityName, type InferEntity, MikroORM } from "@mikro-orm/core";
 import { PostgreSqlDriver } from "@mikro-orm/postgresql";
 import { ServiceUnavailableError } from "@tessera/core";

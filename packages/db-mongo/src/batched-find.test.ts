@@ -6,7 +6,7 @@ import { MongoAccessTokenDatabase } from "./mongo-access-token-database.js";
 import { MongoUserDatabase } from "./mongo-user-database.js";
 
 // The batching itself, against a scripted collection: which commands are sent and how
-// their answers are handed out. test/conformance/mongo-batching.test.ts runs the adapters'
+// their answers are handed out. test/db-mongo/batching.test.ts runs the adapters'
 // batched reads against the harness's server.
 
 interface Sent {

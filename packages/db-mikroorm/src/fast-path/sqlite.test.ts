@@ -1,7 +1,7 @@
 // TesseraSqliteDialect: its statement cache, and the adapters' synchronous reads on it — when
 // they are taken, when they must not be (a transaction open on the one connection, the
 // EntityManager's own transaction), and that they answer and fail exactly as MikroORM's
-// path does. The conformance suite (test/conformance/mikroorm-sqlite.test.ts) runs the whole
+// path does. The conformance suite (../sqlite.conformance.test.ts) runs the whole
 // adapter contract on this dialect and on MikroORM's NodeSqliteDialect.
 import { DatabaseSync } from "node:sqlite";
 import { MikroORM } from "@mikro-orm/core";

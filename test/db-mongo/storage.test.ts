@@ -10,7 +10,7 @@ import { userCreateData, userWithToken } from "@tessera/core/testing";
 import { type MongoIdType, MongoUserDatabase, type MongoUserDocument } from "@tessera/db-mongo";
 import { type CommandStartedEvent, ObjectId } from "mongodb";
 import { describe, expect, it } from "vitest";
-import { monitoredMongo } from "./mongo-monitored.js";
+import { monitoredMongo } from "./monitored.js";
 
 // What the shared suite does not look at: the stored shape (field names and BSON types),
 // the indexes, round trips, and how the server's gaps (FerretDB v1) are handled.

@@ -3,7 +3,7 @@ import { userCreateData, userWithToken } from "@tessera/core/testing";
 import { type MongoIdType, MongoUserDatabase } from "@tessera/db-mongo";
 import { type CommandStartedEvent, ObjectId } from "mongodb";
 import { describe, expect, it } from "vitest";
-import { monitoredMongo } from "./mongo-monitored.js";
+import { monitoredMongo } from "./monitored.js";
 
 // db-mongo's batched `_id` lookups (packages/db-mongo/src/batched-find.ts) against the
 // harness's server, watched through the driver's command monitoring: the lookups asked in

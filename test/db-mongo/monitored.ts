@@ -6,7 +6,7 @@ import { fastFailClientOptions, type MongoIdType } from "@tessera/db-mongo";
 import { type CommandStartedEvent, MongoClient } from "mongodb";
 import { afterAll, inject } from "vitest";
 import type {} from "../harness/types.js";
-import { mongoAdapters } from "./mongo-fixture.js";
+import { mongoAdapters } from "./fixture.js";
 
 /**
  * A monitored client on a database named after `name` (and the run), closed and dropped

@@ -1,9 +1,6 @@
-import {
-  describeAdapterConformance,
-  MemoryAccessTokenDatabase,
-  MemoryUserDatabase,
-} from "@tessera/core/testing";
 import * as vitest from "vitest";
+import { describeAdapterConformance } from "./adapter-conformance.js";
+import { MemoryAccessTokenDatabase, MemoryUserDatabase } from "./memory.js";
 
 // The in-memory stores are the reference implementation the suite is checked against.
 let users = new MemoryUserDatabase();

@@ -1,7 +1,7 @@
 import { describeAdapterConformance } from "@tessera/core/testing";
 import { ObjectId } from "mongodb";
 import * as vitest from "vitest";
-import { mongoFixture } from "./mongo-fixture.js";
+import { mongoFixture } from "./fixture.js";
 
 describeAdapterConformance(
   mongoFixture("uuid", {

@@ -10,7 +10,7 @@ import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
 import type {} from "../harness/types.js";
-import { mongoAdapters } from "./mongo-fixture.js";
+import { mongoAdapters } from "./fixture.js";
 
 // ARCHITECTURE.md: an unreachable database answers 503 "fast, and recovers by itself".
 // A private server of our own is stopped and started again, so no other file is disturbed.

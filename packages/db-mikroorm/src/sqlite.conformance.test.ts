@@ -4,14 +4,9 @@
 // read goes through MikroORM's connection.
 import { describeAdapterConformance } from "@tessera/core/testing";
 import * as vitest from "vitest";
-import { AccessToken, User } from "../../packages/db-mikroorm/src/index.js";
-import {
-  AppAccessToken,
-  AppUser,
-  IntAccessToken,
-  IntUser,
-} from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
-import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
+import { AccessToken, User } from "./index.js";
+import { AppAccessToken, AppUser, IntAccessToken, IntUser } from "./test-utils/app-entities.js";
+import { mikroOrmFixture } from "./test-utils/fixture.js";
 
 describeAdapterConformance(
   mikroOrmFixture({
