@@ -1,6 +1,6 @@
 // The hostile-input suite: what an attacker sends, over HTTP, to every backend of the test
 // app (Bearer + JWT, Cookie + JWT, Bearer + database, Bearer + Redis). Each request must
-// get a fast 4xx, and nothing stored may change. Run on every store by hostile-input*.test.ts.
+// get a fast 4xx, and nothing stored may change. Run on every store by *.hostile.test.ts.
 import { describe } from "vitest";
 import { bodyLimits } from "./body-limits.js";
 import { emailVariants } from "./email-variants.js";

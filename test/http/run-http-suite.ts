@@ -3,7 +3,7 @@ import { describe } from "vitest";
 const FILES = ["auth", "register", "verify", "reset", "users", "current-user", "sessions", "csrf"];
 
 /**
- * Runs the whole HTTP suite (test/http) on another store: sets `TESSERA_HTTP_STORE`,
+ * Runs the HTTP suite (the files in FILES) on another store: sets `TESSERA_HTTP_STORE`,
  * then imports each HTTP test file inside its own suite, so each file's hooks stay
  * scoped to its own tests.
  */
@@ -11,7 +11,7 @@ export function runHttpSuiteOn(store: string): void {
   process.env.TESSERA_HTTP_STORE = store;
   for (const file of FILES) {
     describe(`[${store}] test/http/${file}`, async () => {
-      await import(`../http/${file}.test.ts`);
+      await import(`./${file}.test.ts`);
     });
   }
 }

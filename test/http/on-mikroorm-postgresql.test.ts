@@ -1,4 +1,4 @@
-// The HTTP suite of test/http, on @tessera/db-mikroorm over a real PostgreSQL.
+// The HTTP suite of this folder, on @tessera/db-mikroorm over a real PostgreSQL.
 import { runHttpSuiteOn } from "./run-http-suite.js";
 
 runHttpSuiteOn("mikroorm-postgresql");
