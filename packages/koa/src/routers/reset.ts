@@ -1,9 +1,10 @@
-import { ErrorCode, isTesseraError, normalizeEmail, type UserProtocol } from "@tessera/core";
+import { ErrorCode, normalizeEmail, type UserProtocol } from "@tessera/core";
 import { z } from "zod";
 import { HttpErrorCode } from "../error-codes.js";
 import { passwordRejected } from "../route/errors.js";
 import { publicRoute, type RouteSpec } from "../route/spec.js";
 import { emailSchema, passwordSchema } from "../schemas.js";
+import { mailOrDecoy } from "./account-mail.js";
 
 /** Body of `POST /forgot-password`. */
 export const forgotBody = z.object({ email: emailSchema });
@@ -27,21 +28,13 @@ export function resetPasswordRoutes<U extends UserProtocol<ID>, ID>(): RouteSpec
       response: { status: 202, description: "Accepted", body: null },
       async handler(ctx, { body, userManager, attempt }) {
         await attempt(normalizeEmail(body.email));
-        // 202 either way: the answer must not reveal whether the email is registered, nor
-        // its timing (ASVS 5.0 6.3.8): no exception tells the cases apart, and when there is
-        // nothing to mail a token is signed all the same.
-        const user = await userManager.findByEmail(body.email);
-        let mailed = false;
-        if (user?.isActive) {
-          try {
-            await userManager.forgotPassword(user, ctx);
-            mailed = true;
-          } catch (error) {
-            // An override of forgotPassword may refuse an inactive account too.
-            if (!isTesseraError(error, ErrorCode.USER_INACTIVE)) throw error;
-          }
-        }
-        if (!mailed) await userManager.signDecoyToken("reset");
+        // 202 whether or not the email is registered, or its account active.
+        await mailOrDecoy(userManager, await userManager.findByEmail(body.email), {
+          eligible: (user) => user.isActive,
+          send: (user) => userManager.forgotPassword(user, ctx),
+          refusals: [ErrorCode.USER_INACTIVE],
+          decoy: "reset",
+        });
         return null;
       },
     }),

@@ -1,8 +1,9 @@
-import { ErrorCode, isTesseraError, normalizeEmail, type UserProtocol } from "@tessera/core";
+import { ErrorCode, normalizeEmail, type UserProtocol } from "@tessera/core";
 import { z } from "zod";
 import { HttpErrorCode } from "../error-codes.js";
 import { publicRoute, type RouteSpec } from "../route/spec.js";
 import { emailSchema } from "../schemas.js";
+import { mailOrDecoy } from "./account-mail.js";
 
 /** Body of `POST /request-verify-token`. */
 export const emailBody = z.object({ email: emailSchema });
@@ -27,27 +28,13 @@ export function verifyRoutes<U extends UserProtocol<ID>, ID>(
       response: { status: 202, description: "Accepted", body: null },
       async handler(ctx, { body, userManager, attempt }) {
         await attempt(normalizeEmail(body.email));
-        // The same 202 whether or not the account exists, is inactive or verified: the
-        // answer must not reveal which emails are registered. Nor must its timing (ASVS 5.0
-        // 6.3.8): the cases are told apart without an exception (building one costs enough
-        // to show), and when there is nothing to mail a token is signed all the same.
-        const user = await userManager.findByEmail(body.email);
-        let mailed = false;
-        if (user?.isActive && !user.isVerified) {
-          try {
-            await userManager.requestVerify(user, ctx);
-            mailed = true;
-          } catch (error) {
-            // An override of requestVerify may refuse for these reasons too.
-            if (
-              !isTesseraError(error, ErrorCode.USER_INACTIVE) &&
-              !isTesseraError(error, ErrorCode.USER_ALREADY_VERIFIED)
-            ) {
-              throw error;
-            }
-          }
-        }
-        if (!mailed) await userManager.signDecoyToken("verify");
+        // The same 202 whether or not the account exists, is inactive or verified.
+        await mailOrDecoy(userManager, await userManager.findByEmail(body.email), {
+          eligible: (user) => user.isActive && !user.isVerified,
+          send: (user) => userManager.requestVerify(user, ctx),
+          refusals: [ErrorCode.USER_INACTIVE, ErrorCode.USER_ALREADY_VERIFIED],
+          decoy: "verify",
+        });
         return null;
       },
     }),
