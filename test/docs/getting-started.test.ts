@@ -50,7 +50,7 @@ beforeAll(async () => {
   });
   for (let i = 0; i < 100; i++) {
     try {
-      await fetch(url);
+      await request(url);
       return;
     } catch {
       if (child.exitCode !== null) throw new Error(`the getting-started app exited: ${output}`);

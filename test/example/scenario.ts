@@ -1,8 +1,8 @@
 // What a user does with the example app over HTTP, backend by backend, asserted step by
 // step. start.test.ts runs it on every database the app supports.
-import { request as httpRequest } from "node:http";
 import { expect } from "vitest";
-import { Client, waitForLink } from "./support.js";
+import { Client, request } from "../support/client.js";
+import { waitForLink } from "./support.js";
 
 export const PASSWORD = "correct horse battery staple";
 export const NEW_PASSWORD = "a brand new passphrase";
@@ -27,7 +27,7 @@ export async function registerAndVerify(
   email: string,
   seen: Set<string>,
 ): Promise<UserRead> {
-  const client = new Client(url);
+  const client = new Client(url, { cookieJar: true });
   const reg = await client.request("POST", "/auth/register", {
     json: { email, password: PASSWORD },
   });
@@ -56,7 +56,7 @@ async function bearerLogin(client: Client, backend: string, email: string, passw
  * list (database and Redis strategies), logout-all -> every token 401.
  */
 export async function bearerBackend(url: string, backend: string, email: string): Promise<void> {
-  const client = new Client(url);
+  const client = new Client(url, { cookieJar: true });
   const token = await bearerLogin(client, backend, email);
   const me = await client.request("GET", "/users/me", { bearer: token });
   expect(me.status).toBe(200);
@@ -91,7 +91,7 @@ export async function bearerBackend(url: string, backend: string, email: string)
  * `tessera_csrf`; state-changing requests must echo the CSRF token.
  */
 export async function cookieBackend(url: string, email: string): Promise<void> {
-  const browser = new Client(url);
+  const browser = new Client(url, { cookieJar: true });
   const login = await browser.request("POST", "/auth/cookie/login", {
     form: { username: email, password: PASSWORD },
   });
@@ -116,11 +116,11 @@ export async function cookieBackend(url: string, email: string): Promise<void> {
   expect(crossSite.status).toBe(403);
 
   expect((await browser.request("POST", "/auth/cookie/logout", { csrf: true })).status).toBe(204);
-  const stale = new Client(url);
+  const stale = new Client(url, { cookieJar: true });
   stale.cookies.set("tessera_auth", cookie ?? "");
   expect((await stale.request("GET", "/users/me")).status).toBe(401);
 
-  const other = new Client(url);
+  const other = new Client(url, { cookieJar: true });
   for (const c of [browser, other]) {
     const res = await c.request("POST", "/auth/cookie/login", {
       form: { username: email, password: PASSWORD },
@@ -143,7 +143,7 @@ export async function resetPassword(
   email: string,
   seen: Set<string>,
 ): Promise<void> {
-  const client = new Client(url);
+  const client = new Client(url, { cookieJar: true });
   const forgot = await forgedHostPost(url, "/auth/forgot-password", { email });
   expect(forgot).toBe(202);
   const { token, mail } = await waitForLink(outboxDir, email, url, "/reset-password", seen);
@@ -169,7 +169,7 @@ export async function adminCanReadUsers(
   admin: { email: string; password: string },
   user: { id: string; token: string },
 ): Promise<void> {
-  const client = new Client(url);
+  const client = new Client(url, { cookieJar: true });
   const token = await bearerLogin(client, "jwt", admin.email, admin.password);
   const me = await client.request("GET", "/users/me", { bearer: token });
   expect(me.body).toMatchObject({ email: admin.email, is_superuser: true, is_verified: true });
@@ -182,9 +182,9 @@ export async function adminCanReadUsers(
 
 /** `/openapi.json` documents every mounted route, `/docs` serves Swagger UI on it. */
 export async function apiDocs(url: string, backends: string[]): Promise<void> {
-  const res = await fetch(`${url}/openapi.json`);
+  const res = await request(`${url}/openapi.json`);
   expect(res.status).toBe(200);
-  const document = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+  const document = res.body as { openapi: string; paths: Record<string, unknown> };
   expect(document.openapi).toMatch(/^3\.1\./);
   const paths = Object.keys(document.paths);
   for (const backend of backends) {
@@ -197,33 +197,14 @@ export async function apiDocs(url: string, backends: string[]): Promise<void> {
     expect(paths).toContain(path);
   }
   expect(paths).toContain("/users/me/sessions");
-  const docs = await fetch(`${url}/docs`);
+  const docs = await request(`${url}/docs`);
   expect(docs.status).toBe(200);
   expect(docs.headers.get("content-type")).toMatch(/^text\/html/);
 }
 
 export { bearerLogin };
 
-/** A POST whose Host header names another site (fetch() does not let us set Host). */
-function forgedHostPost(url: string, path: string, json: unknown): Promise<number> {
-  const body = JSON.stringify(json);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      `${url}${path}`,
-      {
-        method: "POST",
-        headers: {
-          host: "evil.example",
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+/** A POST whose Host header names another site (fetch() would not let us set Host). */
+async function forgedHostPost(url: string, path: string, json: unknown): Promise<number> {
+  return (await request(`${url}${path}`, { json, headers: { host: "evil.example" } })).status;
 }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { Client, request } from "../support/client.js";
 import {
   adminCanReadUsers,
   apiDocs,
@@ -18,7 +19,7 @@ import {
   registerAndVerify,
   resetPassword,
 } from "./scenario.js";
-import { Client, freePort, type Running, root, start } from "./support.js";
+import { freePort, type Running, root, start } from "./support.js";
 
 const ADMIN = { email: "admin@example.com", password: "an admin passphrase" };
 const START_TIMEOUT_MS = 180_000;
@@ -60,13 +61,22 @@ async function useEveryBackend(app: Running, outboxDir: string, redis: boolean, 
   const backends = ["jwt", "db", ...(redis ? ["redis"] : [])];
   await apiDocs(app.url, ["cookie", ...backends]);
   for (const backend of backends) await bearerBackend(app.url, backend, email);
-  const redisLogin = await new Client(app.url).request("POST", "/auth/redis/login", {
-    form: { username: email, password: "x" },
-  });
+  const redisLogin = await new Client(app.url, { cookieJar: true }).request(
+    "POST",
+    "/auth/redis/login",
+    {
+      form: { username: email, password: "x" },
+    },
+  );
   expect(redisLogin.status).toBe(redis ? 400 : 404);
   await cookieBackend(app.url, email);
   await resetPassword(app.url, outboxDir, email, seen);
-  const token = await bearerLogin(new Client(app.url), "jwt", email, NEW_PASSWORD);
+  const token = await bearerLogin(
+    new Client(app.url, { cookieJar: true }),
+    "jwt",
+    email,
+    NEW_PASSWORD,
+  );
   return { user, email, token };
 }
 
@@ -105,9 +115,9 @@ describe("examples/koa-app, started as the README says", () => {
       expect(statSync(secretFile).mode & 0o777).toBe(0o600);
       await app.waitFor(`generated into ${secretFile}; set TESSERA_SECRET`);
 
-      const page = await fetch(app.url);
+      const page = await request(app.url);
       expect(page.status).toBe(200);
-      expect(await page.text()).toContain("<title>Tessera example</title>");
+      expect(page.text).toContain("<title>Tessera example</title>");
 
       const { user, email, token } = await useEveryBackend(
         app,
@@ -117,7 +127,12 @@ describe("examples/koa-app, started as the README says", () => {
       );
       await adminCanReadUsers(app.url, ADMIN, { id: user.id, token });
       jwtBeforeRestart = token;
-      dbBeforeRestart = await bearerLogin(new Client(app.url), "db", email, NEW_PASSWORD);
+      dbBeforeRestart = await bearerLogin(
+        new Client(app.url, { cookieJar: true }),
+        "db",
+        email,
+        NEW_PASSWORD,
+      );
       await app.stop();
     },
     START_TIMEOUT_MS + 60_000,
@@ -140,7 +155,7 @@ describe("examples/koa-app, started as the README says", () => {
       expect(readFileSync(secretFile, "utf8")).toBe(secret);
       await app.waitFor(`read from ${secretFile}`);
       expect(app.output()).not.toContain("admin: created");
-      const client = new Client(app.url);
+      const client = new Client(app.url, { cookieJar: true });
       // A JWT signed before the restart still verifies: the same secret was derived.
       expect((await client.request("GET", "/users/me", { bearer: jwtBeforeRestart })).status).toBe(
         200,

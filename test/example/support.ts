@@ -1,5 +1,5 @@
-// Helpers of the example-app tests: start the app as the README says, read its outbox,
-// and talk HTTP to it with a cookie jar.
+// Helpers of the example-app tests: start the app as the README says and read its outbox.
+// They talk HTTP to it with the tests' one client (test/support/client.ts) and its cookie jar.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -190,61 +190,4 @@ export async function waitForLink(
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** A reply, its body parsed when it is JSON. */
-export interface Reply {
-  status: number;
-  body: unknown;
-  headers: Headers;
-}
-
-/** Requests against one app, with a cookie jar (what a browser would keep). */
-export class Client {
-  readonly cookies = new Map<string, string>();
-  constructor(readonly baseUrl: string) {}
-
-  async request(
-    method: string,
-    path: string,
-    init: {
-      json?: unknown;
-      form?: Record<string, string>;
-      bearer?: string;
-      headers?: Record<string, string>;
-      /** Send the `tessera_csrf` cookie's value in `x-csrf-token`, as the page does. */
-      csrf?: boolean;
-    } = {},
-  ): Promise<Reply> {
-    const headers: Record<string, string> = { ...init.headers };
-    let body: string | undefined;
-    if (init.json !== undefined) {
-      headers["content-type"] = "application/json";
-      body = JSON.stringify(init.json);
-    } else if (init.form) {
-      headers["content-type"] = "application/x-www-form-urlencoded";
-      body = new URLSearchParams(init.form).toString();
-    }
-    if (init.bearer) headers.authorization = `Bearer ${init.bearer}`;
-    if (this.cookies.size > 0) {
-      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    }
-    if (init.csrf) headers["x-csrf-token"] = this.cookies.get("tessera_csrf") ?? "";
-    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = "", ...attributes] = line.split(";");
-      const [name = "", value = ""] = pair.split("=");
-      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a));
-      if (expired || value === "") this.cookies.delete(name.trim());
-      else this.cookies.set(name.trim(), value);
-    }
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
-  }
 }

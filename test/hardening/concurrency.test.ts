@@ -10,15 +10,8 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type TestApp } from "../support/app.js";
-import {
-  type Answer,
-  BACKENDS,
-  type Backend,
-  Client,
-  freshEmail,
-  login,
-  PASSWORD,
-} from "./support.js";
+import { Client, type Reply } from "../support/client.js";
+import { BACKENDS, type Backend, freshEmail, login, PASSWORD } from "./support.js";
 
 /** Short sessions, so that a wait of just over half of it puts tokens in their renewal window. */
 const SESSION_SECONDS = 6;
@@ -37,7 +30,7 @@ describe.each(["memory", "mikroorm-postgresql", "mongo"])(
       process.env.TESSERA_HTTP_STORE = store;
       app = await startApp({ redis: true, sessionLifetimeSeconds: SESSION_SECONDS });
       app.koa.on("error", (error) => errors.push(error));
-      client = new Client(app.url, 64);
+      client = new Client(app.url, { maxSockets: 64 });
     });
     afterAll(async () => {
       client?.close();
@@ -108,7 +101,7 @@ describe.each(["memory", "mikroorm-postgresql", "mongo"])(
         setups.map(async ({ backend, email, sessions }) => {
           const doomed = sessions.filter((_, i) => i % 2 === 0);
           const spared = sessions.filter((_, i) => i % 2 === 1);
-          const logouts: Promise<Answer>[] = [];
+          const logouts: Promise<Reply>[] = [];
           const traffic: Promise<{ status: number }>[] = [];
           for (const session of doomed) {
             // Two logouts of one token race each other and three reads that renew it.

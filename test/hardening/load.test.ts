@@ -5,7 +5,8 @@
 // count (200 flows per backend) and time (each request times out; the test within 90 s).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type TestApp } from "../support/app.js";
-import { BACKENDS, type Backend, Client, freshEmail, PASSWORD, quantile } from "./support.js";
+import { Client } from "../support/client.js";
+import { BACKENDS, type Backend, freshEmail, PASSWORD, quantile } from "./support.js";
 
 const CLIENTS = 200;
 
@@ -17,7 +18,7 @@ beforeAll(async () => {
   // One connection per concurrent client, kept alive across its five requests.
   // argon2id queues 200 registrations and logins on 4 threads: seconds each on a busy
   // 2-core machine. This test counts statuses, so a slow answer is not a failure.
-  client = new Client(app.url, CLIENTS, 120_000);
+  client = new Client(app.url, { maxSockets: CLIENTS, timeoutMs: 120_000 });
 });
 afterAll(async () => {
   client?.close();
@@ -56,7 +57,7 @@ async function flow(backend: Backend, i: number): Promise<Step[]> {
   let headers: Record<string, string> = {};
   if ("headers" in login) {
     if (cookie) {
-      const cookies = (login.headers["set-cookie"] ?? []).map((c) => c.split(";")[0] ?? "");
+      const cookies = login.headers.getSetCookie().map((c) => c.split(";")[0] ?? "");
       const csrf = cookies.find((c) => c.startsWith("tessera_csrf="))?.slice(13) ?? "";
       headers = { cookie: cookies.join("; "), "x-csrf-token": csrf };
     } else {

@@ -4,10 +4,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type TestApp } from "../support/app.js";
+import { Client } from "../support/client.js";
 import type { StoreUser } from "../support/stores.js";
 import {
   BACKENDS,
-  Client,
   carry,
   claimsFor,
   freshEmail,

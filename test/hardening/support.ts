@@ -1,10 +1,9 @@
-// Shared helpers of the hardening suite (test/hardening): the backends of the test app,
-// a keep-alive HTTP client that sends what fetch refuses to, raw sockets for what no client
-// sends, a JWT forger, and small statistics.
+// Shared helpers of the hardening suite (test/hardening): the backends of the test app and
+// how to log in through each, a JWT forger, and small statistics. Requests go through the
+// tests' one client (test/support/client.ts).
 import { createHmac, createSign, randomBytes } from "node:crypto";
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { connect } from "node:net";
 import { SECRET } from "../support/app.js";
+import type { Client } from "../support/client.js";
 
 /** A backend of the test app (`startApp({ redis: true })`): transport × strategy. */
 export interface Backend {
@@ -25,110 +24,6 @@ export const STATEFUL: readonly Backend[] = BACKENDS;
 
 export const PASSWORD = "correct horse battery";
 
-/** An answer: status, headers, body text (and JSON when it parses), time to the answer. */
-export interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  body: unknown;
-  ms: number;
-}
-
-/** One request for {@link Client.send}: anything Node's HTTP client will put on the wire. */
-export interface Outgoing {
-  method?: string;
-  path: string;
-  headers?: Record<string, string | string[]>;
-  body?: string | Buffer;
-}
-
-/**
- * A keep-alive HTTP/1.1 client on `node:http`: fast (one connection per concurrent
- * request, reused), and it sends any header Node accepts (fetch forbids some).
- */
-export class Client {
-  readonly agent: Agent;
-  readonly host: string;
-  readonly port: number;
-
-  constructor(
-    readonly baseUrl: string,
-    maxSockets = 16,
-    /** How long a request may wait for its answer before it counts as a hang. */
-    readonly timeoutMs = 10_000,
-  ) {
-    const url = new URL(baseUrl);
-    this.host = url.hostname;
-    this.port = Number(url.port);
-    this.agent = new Agent({ keepAlive: true, maxSockets });
-  }
-
-  send(req: Outgoing, timeoutMs = this.timeoutMs): Promise<Answer> {
-    const started = performance.now();
-    return new Promise<Answer>((resolve, reject) => {
-      const headers: Record<string, string | string[] | number> = { ...req.headers };
-      if (req.body !== undefined) headers["content-length"] = Buffer.byteLength(req.body);
-      const r = httpRequest(
-        {
-          host: this.host,
-          port: this.port,
-          method: req.method ?? (req.body === undefined ? "GET" : "POST"),
-          path: req.path,
-          headers,
-          agent: this.agent,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("error", reject);
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let body: unknown = text;
-            try {
-              body = text ? JSON.parse(text) : undefined;
-            } catch {
-              // not JSON
-            }
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              text,
-              body,
-              ms: performance.now() - started,
-            });
-          });
-        },
-      );
-      r.setTimeout(timeoutMs, () => {
-        r.destroy(new Error(`no answer within ${timeoutMs} ms: ${req.method ?? ""} ${req.path}`));
-      });
-      r.on("error", reject);
-      r.end(req.body);
-    });
-  }
-
-  json(path: string, body: unknown, headers: Record<string, string> = {}, method = "POST") {
-    return this.send({
-      method,
-      path,
-      headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify(body),
-    });
-  }
-
-  form(path: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
-    return this.send({
-      path,
-      headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
-      body: new URLSearchParams(fields).toString(),
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
-
 /** The headers that present `token` in `backend`'s transport. */
 export function carry(backend: Backend, token: string): Record<string, string> {
   return backend.transport === "cookie"
@@ -146,7 +41,7 @@ export async function login(
   const res = await client.form(`/auth/${backend.name}/login`, { username: email, password });
   if (backend.transport === "cookie") {
     if (res.status !== 204) throw new Error(`login failed: ${res.status} ${res.text}`);
-    const cookies = (res.headers["set-cookie"] ?? []).map((c) => c.split(";")[0] ?? "");
+    const cookies = res.headers.getSetCookie().map((c) => c.split(";")[0] ?? "");
     const token = cookies.find((c) => c.startsWith("tessera_auth="))?.slice(13) ?? "";
     const csrf = cookies.find((c) => c.startsWith("tessera_csrf="))?.slice(13) ?? "";
     return { token, headers: { cookie: cookies.join("; "), "x-csrf-token": csrf } };
@@ -159,47 +54,6 @@ export async function login(
 /** A fresh, unique email address. */
 export function freshEmail(tag = "user"): string {
   return `${tag}-${randomBytes(5).toString("hex")}@example.com`;
-}
-
-/**
- * Writes `head` (and then `body`) on a raw TCP connection and returns the status of the
- * first answer, or 0 when the server closed without one. For what no HTTP client sends:
- * bare CR/LF in headers, NUL bytes, duplicate Authorization headers.
- */
-export function rawRequest(
-  port: number,
-  data: string | Buffer,
-  timeoutMs = 5000,
-): Promise<{ status: number; text: string; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    let text = "";
-    const done = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
-      resolve({ status, text, ms: performance.now() - started });
-    };
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`raw request: no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.on("data", (chunk) => {
-      text += chunk.toString("latin1");
-      // One answer is enough: headers complete and, when announced, the whole body.
-      const end = text.indexOf("\r\n\r\n");
-      if (end < 0) return;
-      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(text)?.[1] ?? 0);
-      if (text.length >= end + 4 + length) done();
-    });
-    socket.on("end", done);
-    socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "ECONNRESET" || error.code === "EPIPE") done();
-      else reject(error);
-    });
-    socket.write(data);
-  });
 }
 
 // ---------------------------------------------------------------------------------------

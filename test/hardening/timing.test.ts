@@ -8,8 +8,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type TestApp } from "../support/app.js";
+import { Client } from "../support/client.js";
 import {
-  Client,
   freshEmail,
   kolmogorovSmirnov,
   mannWhitney,
@@ -57,7 +57,7 @@ describe.each(["memory", "mikroorm-postgresql"])(
     beforeAll(async () => {
       process.env.TESSERA_HTTP_STORE = store;
       app = await startApp();
-      client = new Client(app.url, 1);
+      client = new Client(app.url, { maxSockets: 1 });
       known = freshEmail("timing");
       const res = await client.json("/auth/register", { email: known, password: PASSWORD });
       expect(res.status).toBe(201);

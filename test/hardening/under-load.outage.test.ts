@@ -40,7 +40,8 @@ import Koa, { type Context } from "koa";
 import { MongoClient } from "mongodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { type PrivateService, type StopMode, startPrivateService } from "../harness/control.js";
-import { Client, median, PASSWORD, quantile } from "./support.js";
+import { Client } from "../support/client.js";
+import { median, PASSWORD, quantile } from "./support.js";
 
 type AnyUser = UserProtocol<string> & Record<string, unknown>;
 const SECRET = "faults-under-load-secret-of-32-bytes-or-more";
@@ -156,7 +157,7 @@ function load(client: Client, sessions: Session[]) {
       ).catch((error: Error) => ({
         status: -1,
         body: error.message,
-        headers: {} as Record<string, string>,
+        headers: new Headers(),
       }));
       const end = performance.now();
       samples.push({
@@ -164,7 +165,7 @@ function load(client: Client, sessions: Session[]) {
         end,
         status: res.status,
         detail: (res.body as { detail?: unknown } | undefined)?.detail,
-        retryAfter: res.headers["retry-after"] as string | undefined,
+        retryAfter: res.headers.get("retry-after") ?? undefined,
         what: loggingIn ? `login ${session.backend}` : `me ${session.backend}`,
       });
       if (loggingIn && res.status === 200)
@@ -194,7 +195,7 @@ async function outageUnderLoad(
   service: PrivateService,
   mode: StopMode,
 ) {
-  const client = new Client(url, WORKERS);
+  const client = new Client(url, { maxSockets: WORKERS });
   const sessions: Session[] = [];
   for (let u = 0; u < USERS; u++) {
     const email = `load-${u}-${Date.now()}@example.com`;

@@ -27,10 +27,9 @@ describe("GET /docs", () => {
     for (const url of urls) expect(url, "no CDN: only this server's own paths").toMatch(/^\/\w/);
     const types: string[] = [];
     for (const url of urls) {
-      const asset = await fetch(`${base}${url}`);
+      const asset = await request(`${base}${url}`);
       expect(asset.status, url).toBe(200);
       types.push(asset.headers.get("content-type") ?? "");
-      await asset.arrayBuffer();
     }
     return { html: res.text, urls, types };
   }

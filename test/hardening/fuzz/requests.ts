@@ -1,7 +1,8 @@
 // Fuzzing (fuzz.test.ts): generated requests, a route of the test app (or a near miss), any
 // method now and then, generated headers and a generated body.
 import fc from "fast-check";
-import { BACKENDS, type Outgoing } from "../support.js";
+import type { Outgoing } from "../../support/client.js";
+import { BACKENDS } from "../support.js";
 import { payload } from "./bodies.js";
 import { headers } from "./headers.js";
 

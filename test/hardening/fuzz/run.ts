@@ -2,7 +2,8 @@
 // keep-alive connections; never a 5xx, never a stack trace, never a hang.
 import fc from "fast-check";
 import { expect } from "vitest";
-import { type Answer, type Outgoing, pool } from "../support.js";
+import type { Outgoing, Reply } from "../../support/client.js";
+import { pool } from "../support.js";
 import { request } from "./requests.js";
 import { CONCURRENCY, type FuzzTarget } from "./target.js";
 
@@ -36,9 +37,9 @@ export async function fuzz(
       const resolved = batch.map((req) => target.resolve(req));
       const answers = await pool(resolved.length, CONCURRENCY, (i) =>
         target.client.send(resolved[i] as Outgoing, 10_000).catch(
-          (error: Error): Answer => ({
+          (error: Error): Reply => ({
             status: -1,
-            headers: {},
+            headers: new Headers(),
             text: error.message,
             body: undefined,
             ms: 0,

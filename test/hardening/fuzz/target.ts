@@ -3,7 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
 import { type AppOptions, startApp, type TestApp } from "../../support/app.js";
-import { BACKENDS, Client, login, type Outgoing, PASSWORD } from "../support.js";
+import { Client, type Outgoing } from "../../support/client.js";
+import { BACKENDS, login, PASSWORD } from "../support.js";
 
 /** Requests in flight at once. */
 export const CONCURRENCY = 8;
@@ -33,7 +34,7 @@ export class FuzzTarget {
     process.env.TESSERA_HTTP_STORE = store;
     this.app = await startApp({ redis: true, rateLimit });
     this.app.koa.on("error", (error) => this.errors.push(error));
-    this.client = new Client(this.app.url, CONCURRENCY);
+    this.client = new Client(this.app.url, { maxSockets: CONCURRENCY });
     await this.ensureIdentities();
   }
 

@@ -2,16 +2,9 @@
 // backend, and the checks each hostile test ends with.
 import { afterAll, beforeAll, expect } from "vitest";
 import { startApp, type TestApp } from "../../support/app.js";
+import { Client, type Reply } from "../../support/client.js";
 import type { StoreUser } from "../../support/stores.js";
-import {
-  type Answer,
-  BACKENDS,
-  type Backend,
-  Client,
-  freshEmail,
-  login,
-  PASSWORD,
-} from "../support.js";
+import { BACKENDS, type Backend, freshEmail, login, PASSWORD } from "../support.js";
 
 /** What a stored user looks like, everything a hostile request could try to change. */
 function snapshot(user: StoreUser | null) {
@@ -90,7 +83,7 @@ export class HostileFixture {
 
   /** Every way a token is used: read, change, log out; each must be refused with 401. */
   async refused(backend: Backend, headers: Record<string, string>, what: string): Promise<void> {
-    const calls: (() => Promise<Answer>)[] = [
+    const calls: (() => Promise<Reply>)[] = [
       () => this.client.send({ path: "/users/me", headers }),
       () =>
         this.client.json(

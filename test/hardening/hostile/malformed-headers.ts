@@ -1,7 +1,8 @@
 // Hostile input (suite.ts): malformed and oversized Authorization headers and cookies, and
 // raw-socket framing no client sends (ASVS 5.0 7.2.1, 2.2.1, 4.2.1, 15.2.2).
 import { expect, it } from "vitest";
-import { BACKENDS, rawRequest } from "../support.js";
+import { rawRequest } from "../../support/client.js";
+import { BACKENDS } from "../support.js";
 import { expect4xx, FAST_MS, type HostileFixture } from "./fixture.js";
 
 /** Registers its tests in the caller's `describe`, against the fixture's app. */
