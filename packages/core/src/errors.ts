@@ -20,6 +20,9 @@ export const ErrorCode = {
   STRATEGY_DESTROY_NOT_SUPPORTED: "STRATEGY_DESTROY_NOT_SUPPORTED",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   CONFIGURATION: "CONFIGURATION",
+  SESSION_DATA_TOO_LARGE: "SESSION_DATA_TOO_LARGE",
+  INVALID_SESSION_DATA: "INVALID_SESSION_DATA",
+  SESSION_NOT_SUPPORTED: "SESSION_NOT_SUPPORTED",
 } as const;
 
 /** Union of every {@link ErrorCode} value. */
@@ -175,6 +178,30 @@ export class StrategyDestroyNotSupportedError extends TesseraError {
 export class ServiceUnavailableError extends TesseraError {
   constructor(message = "A backing service is unavailable", options?: { cause?: unknown }) {
     super(ErrorCode.SERVICE_UNAVAILABLE, message, options);
+  }
+}
+
+/** Session data or claims larger than their limit (the HTTP layer answers 413). */
+export class SessionDataTooLargeError extends TesseraError {
+  constructor(what: "data" | "claims", limitBytes: number) {
+    super(ErrorCode.SESSION_DATA_TOO_LARGE, `Session ${what} over ${limitBytes} bytes of JSON`);
+  }
+}
+
+/** Session data or claims that are not a JSON object (the HTTP layer answers 422). */
+export class InvalidSessionDataError extends TesseraError {
+  constructor(message: string) {
+    super(ErrorCode.INVALID_SESSION_DATA, message);
+  }
+}
+
+/**
+ * The strategy cannot do this with sessions (server-side data on a JWT strategy without a
+ * store); the message names what to configure.
+ */
+export class SessionNotSupportedError extends TesseraError {
+  constructor(message: string) {
+    super(ErrorCode.SESSION_NOT_SUPPORTED, message);
   }
 }
 

@@ -17,10 +17,13 @@ export {
   InvalidIDError,
   InvalidPasswordError,
   InvalidResetPasswordTokenError,
+  InvalidSessionDataError,
   InvalidVerifyTokenError,
   isTesseraError,
   PasswordReasonCode,
   ServiceUnavailableError,
+  SessionDataTooLargeError,
+  SessionNotSupportedError,
   StrategyDestroyNotSupportedError,
   TesseraError,
   UnauthorizedError,
@@ -71,6 +74,22 @@ export {
 } from "./password/password-policy.js";
 export { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from "./rate-limit/memory.js";
 export type { RateLimitDecision, RateLimitRule, RateLimitStore } from "./rate-limit/store.js";
+export {
+  boundDevice,
+  checkSessionJson,
+  DEFAULT_SESSION_LIMITS,
+  mergeSessionJson,
+  SESSION_DEVICE_LIMITS,
+  type SessionLimits,
+} from "./session/limits.js";
+export type {
+  CreateSessionOptions,
+  JsonObject,
+  JsonValue,
+  Session,
+  SessionDevice,
+  SessionStore,
+} from "./session/session.js";
 export type {
   DestroyAllTokensOptions,
   SessionInfo,

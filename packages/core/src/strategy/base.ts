@@ -1,5 +1,6 @@
 import type { UserManager } from "../manager/user-manager.js";
 import type { UserProtocol } from "../models.js";
+import type { CreateSessionOptions, Session, SessionStore } from "../session/session.js";
 
 export { StrategyDestroyNotSupportedError } from "../errors.js";
 
@@ -68,4 +69,17 @@ export interface Strategy<U extends UserProtocol<ID>, ID = U["id"]> {
   listSessions?(user: U, currentToken: string | null): Promise<SessionInfo[]>;
   /** Ends one of the user's sessions by its {@link SessionInfo.id}; false when not found. */
   destroySession?(user: U, sessionId: string): Promise<boolean>;
+  /**
+   * The user and the {@link Session} `token` stands for, in the round trips `readToken`
+   * takes (no more): a strategy built on a {@link SessionStore} has it; `readToken` is then
+   * `readSession` without the session.
+   */
+  readSession?(
+    token: string | null,
+    userManager: UserManager<U, ID>,
+  ): Promise<{ user: U; session: Session<ID> } | null>;
+  /** Issues a token for a new session of `user`, with a device, data and claims (a login). */
+  writeSession?(user: U, options?: CreateSessionOptions): Promise<string>;
+  /** The store of this strategy's sessions; absent for a JWT strategy without one. */
+  readonly sessions?: SessionStore<ID>;
 }
