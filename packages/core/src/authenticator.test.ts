@@ -8,6 +8,7 @@ import {
   UnauthorizedError,
 } from "./errors.js";
 import type { UserManager } from "./manager/user-manager.js";
+import type { Session } from "./session/session.js";
 import type { Strategy } from "./strategy/base.js";
 import { makeManager, register } from "./test-utils/manager.js";
 import { authRequest } from "./test-utils/request.js";
@@ -105,8 +106,52 @@ describe("Authenticator.authenticate", () => {
       token: `jwt.${users.plain.id}`,
       backend: bearerBackend,
       strategy: jwtStrategy,
+      session: null,
     });
     expect(bearerBackend.factoryCalls).toEqual([ctx]);
+  });
+
+  it("issue 14: a strategy with readSession is read once, through it, and its session returned", async () => {
+    const { manager, users, ctx } = await setup();
+    const calls: string[] = [];
+    const session: Session<string> = {
+      handle: "h1",
+      userId: users.plain.id,
+      createdAt: new Date(0),
+      expiresAt: new Date(1000),
+      absoluteExpiresAt: new Date(1000),
+      lastUsedAt: null,
+      device: { ipAddress: null, userAgent: null },
+      claims: { role: "admin" },
+    };
+    const withSessions: Strategy<MemoryUser, string> = {
+      readToken: async () => {
+        calls.push("readToken");
+        return null;
+      },
+      readSession: async (token, userManager) => {
+        calls.push(`readSession ${token}`);
+        if (token !== "good") return null;
+        const user = await userManager.userDb.get(users.plain.id);
+        return user ? { user, session } : null;
+      },
+      writeToken: () => Promise.resolve("t"),
+      destroyToken: () => Promise.resolve(),
+      destroyAllTokens: () => Promise.resolve(),
+    };
+    const auth = new Authenticator<MemoryUser, string, Ctx>([
+      backend("sessions", new BearerTransport({ tokenUrl: "t" }), withSessions),
+    ]);
+    const result = await auth.authenticate(
+      ctx,
+      authRequest({ authorization: "Bearer good" }),
+      manager,
+    );
+    expect(result?.session).toBe(session);
+    expect(result?.user).toEqual(users.plain);
+    const refused = auth.authenticate(ctx, authRequest({ authorization: "Bearer bad" }), manager);
+    await expect(refused).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(calls).toEqual(["readSession good", "readSession bad"]);
   });
 
   it("tries backends in order: the first with a user wins", async () => {

@@ -2,6 +2,7 @@ import type { AuthenticationBackend } from "./backend.js";
 import { ConfigurationError, ForbiddenError, UnauthorizedError } from "./errors.js";
 import type { UserManager } from "./manager/user-manager.js";
 import type { UserProtocol } from "./models.js";
+import type { Session } from "./session/session.js";
 import type { Strategy } from "./strategy/base.js";
 import type { AuthRequest } from "./transport/base.js";
 
@@ -25,6 +26,11 @@ export interface AuthResult<U extends UserProtocol<ID>, ID = U["id"], Ctx = unkn
   token: string;
   backend: AuthenticationBackend<U, ID, Ctx>;
   strategy: Strategy<U, ID>;
+  /**
+   * The session the token stands for, read in the same call as the user (the strategy's
+   * `readSession`); null when the strategy has no `readSession`.
+   */
+  session?: Session<ID> | null;
 }
 
 /**
@@ -70,9 +76,19 @@ export class Authenticator<U extends UserProtocol<ID>, ID = U["id"], Ctx = unkno
       // microtask turn on every request.
       const made = backend.getStrategy(ctx);
       const strategy = isThenable(made) ? await made : made;
+      // A strategy with sessions reads user and session in one call (no extra round
+      // trip); the others keep today's path, with no frame added.
+      if (strategy.readSession) {
+        const read = await strategy.readSession(token, userManager);
+        if (read) {
+          found = { user: read.user, token, backend, strategy, session: read.session };
+          break;
+        }
+        continue;
+      }
       const user = await strategy.readToken(token, userManager);
       if (user) {
-        found = { user, token, backend, strategy };
+        found = { user, token, backend, strategy, session: null };
         break;
       }
     }
