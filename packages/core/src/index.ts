@@ -47,6 +47,8 @@ export {
   type AccessTokenCreate,
   type AccessTokenDatabase,
   type AccessTokenProtocol,
+  type AccessTokenSessionFields,
+  type AccessTokenUpdate,
   type AccessTokenWithUserReader,
   type ExtraFields,
   normalizeEmail,

@@ -1,6 +1,7 @@
 /**
  * The user and access-token shapes every adapter, strategy and router agrees on.
  */
+import type { JsonObject } from "./session/session.js";
 
 /** What Tessera needs of a user. Apps add their own fields on top. */
 export interface UserProtocol<ID = string> {
@@ -79,8 +80,30 @@ export interface UserDatabase<U extends UserProtocol<ID>, ID = U["id"]> {
   delete(user: U): Promise<void>;
 }
 
+/**
+ * What a session keeps beside its token, all optional: a row of an earlier release has
+ * none of them (null or absent reads as no data, no claims, an unknown device).
+ */
+export interface AccessTokenSessionFields {
+  /**
+   * The session's public handle (`sessionIdFromDigest(token)`), stored so the session can be
+   * found by it; null on a row of an earlier release until the session is next read.
+   */
+  handle?: string | null;
+  /** When the session was last used, written with the sliding renewal only. */
+  lastUsedAt?: Date | null;
+  /** The client address it was created from (bounded). */
+  ipAddress?: string | null;
+  /** The user agent it was created from (bounded). */
+  userAgent?: string | null;
+  /** Server-side session data, never sent to the client by Tessera. */
+  data?: JsonObject | null;
+  /** Custom claims of the session. */
+  claims?: JsonObject | null;
+}
+
 /** An access token at rest. `token` is the SHA-256 digest, never the token itself. */
-export interface AccessTokenProtocol<ID = string> {
+export interface AccessTokenProtocol<ID = string> extends AccessTokenSessionFields {
   token: string;
   userId: ID;
   createdAt: Date;
@@ -88,11 +111,23 @@ export interface AccessTokenProtocol<ID = string> {
 }
 
 /** Input to `AccessTokenDatabase.create`. */
-export interface AccessTokenCreate<ID = string> {
+export interface AccessTokenCreate<ID = string> extends AccessTokenSessionFields {
   token: string;
   userId: ID;
   createdAt: Date;
   lifetimeSeconds: number;
+}
+
+/**
+ * Input to `AccessTokenDatabase.update`: only the fields given change (sliding renewal sets
+ * `lifetimeSeconds` with `lastUsedAt`; the session API sets `data` or `claims`).
+ */
+export interface AccessTokenUpdate {
+  lifetimeSeconds?: number;
+  handle?: string;
+  lastUsedAt?: Date;
+  data?: JsonObject;
+  claims?: JsonObject;
 }
 
 /**
@@ -102,7 +137,8 @@ export interface AccessTokenCreate<ID = string> {
 export interface AccessTokenDatabase<AT extends AccessTokenProtocol<ID>, ID = AT["userId"]> {
   getByToken(digest: string): Promise<AT | null>;
   create(data: AccessTokenCreate<ID>): Promise<AT>;
-  update(accessToken: AT, data: { lifetimeSeconds: number }): Promise<AT>;
+  /** Writes the given fields of the token's row (no other); returns the token as updated. */
+  update(accessToken: AT, data: AccessTokenUpdate): Promise<AT>;
   delete(accessToken: AT): Promise<void>;
   /**
    * Deletes every token of the user but the one whose digest is `options.exceptDigest`
@@ -113,6 +149,8 @@ export interface AccessTokenDatabase<AT extends AccessTokenProtocol<ID>, ID = AT
   deleteExpired(now: Date): Promise<number>;
   /** Every token row of the user (expired ones may be included); enables session listing. */
   listByUser?(userId: ID): Promise<AT[]>;
+  /** The token row whose `handle` is this one (index it), or null; enables session data by handle. */
+  getByHandle?(handle: string): Promise<AT | null>;
 }
 
 /** Optional one-round-trip read of a token row with its user. */

@@ -6,6 +6,7 @@ import type {
   UserProtocol,
 } from "../models.js";
 import { accessTokenDatabaseCases } from "./access-token-database-cases.js";
+import { sessionFieldsCases } from "./session-fields-cases.js";
 import { userDatabaseCases } from "./user-database-cases.js";
 
 /**
@@ -84,6 +85,7 @@ export function describeAdapterConformance<ID>(
     });
     describe("AccessTokenDatabase", () => {
       for (const c of accessTokenDatabaseCases(fixture)) it(c.name, () => c.run());
+      for (const c of sessionFieldsCases(fixture)) it(c.name, () => c.run());
     });
   });
 }

@@ -4,6 +4,7 @@ import type {
   AccessTokenCreate,
   AccessTokenDatabase,
   AccessTokenProtocol,
+  AccessTokenUpdate,
   AccessTokenWithUserReader,
   UserCreateData,
   UserDatabase,
@@ -110,7 +111,7 @@ export class MemoryAccessTokenDatabase
 
   async getByToken(digest: string): Promise<AccessTokenProtocol<string> | null> {
     const at = this.tokens.get(digest);
-    return at ? { ...at } : null;
+    return at ? copy(at) : null;
   }
 
   async getByTokenWithUser(
@@ -121,19 +122,25 @@ export class MemoryAccessTokenDatabase
     return accessToken && user ? { accessToken, user } : null;
   }
 
+  async getByHandle(handle: string): Promise<AccessTokenProtocol<string> | null> {
+    for (const at of this.tokens.values()) if (at.handle === handle) return copy(at);
+    return null;
+  }
+
   async create(data: AccessTokenCreate<string>): Promise<AccessTokenProtocol<string>> {
-    const at = { ...data };
+    const at = copy(data);
     this.tokens.set(at.token, at);
-    return { ...at };
+    return copy(at);
   }
 
   async update(
     accessToken: AccessTokenProtocol<string>,
-    data: { lifetimeSeconds: number },
+    data: AccessTokenUpdate,
   ): Promise<AccessTokenProtocol<string>> {
-    const next = { ...accessToken, lifetimeSeconds: data.lifetimeSeconds };
-    if (this.tokens.has(accessToken.token)) this.tokens.set(accessToken.token, next);
-    return { ...next };
+    const changes = copy(data as AccessTokenProtocol<string>);
+    const stored = this.tokens.get(accessToken.token);
+    if (stored) this.tokens.set(accessToken.token, { ...stored, ...changes });
+    return copy({ ...accessToken, ...changes });
   }
 
   async delete(accessToken: AccessTokenProtocol<string>): Promise<void> {
@@ -147,7 +154,7 @@ export class MemoryAccessTokenDatabase
   }
 
   async listByUser(userId: string): Promise<AccessTokenProtocol<string>[]> {
-    return [...this.tokens.values()].filter((at) => at.userId === userId).map((at) => ({ ...at }));
+    return [...this.tokens.values()].filter((at) => at.userId === userId).map(copy);
   }
 
   async deleteExpired(now: Date): Promise<number> {
@@ -160,4 +167,13 @@ export class MemoryAccessTokenDatabase
     }
     return count;
   }
+}
+
+// Rows are copied in and out, JSON fields deeply, as a database would: a caller changing
+// what it got back changes nothing stored.
+function copy<T extends { data?: unknown; claims?: unknown }>(row: T): T {
+  const out = { ...row };
+  if (row.data) out.data = structuredClone(row.data);
+  if (row.claims) out.claims = structuredClone(row.claims);
+  return out;
 }
