@@ -10,7 +10,7 @@ describe.each([
     entry: "@tessera/strategy-jwt",
     file: "./index.ts",
     load: () => import("./index.js"),
-    names: ["JWTStrategy", "MemoryJwtRevocationStore"],
+    names: ["JWT_SESSION_CLAIM", "JWTStrategy", "MemoryJwtRevocationStore"],
   },
   {
     entry: "@tessera/strategy-jwt/testing",

@@ -2,7 +2,7 @@
  * `@tessera/strategy-jwt`: {@link JWTStrategy}, stateless JWT access tokens on jose,
  * with optional revocation (logout, log out everywhere) through a {@link JwtRevocationStore}.
  */
-export { JWTStrategy } from "./jwt-strategy.js";
+export { JWT_SESSION_CLAIM, JWTStrategy } from "./jwt-strategy.js";
 export type { JwtAlgorithm, JwtKeyInput, JwtKeyPairAlgorithm } from "./keys.js";
 export type {
   JwtHmacOptions,

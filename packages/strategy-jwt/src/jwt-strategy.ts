@@ -1,9 +1,15 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   ConfigurationError,
+  type CreateSessionOptions,
+  checkSessionJson,
+  DEFAULT_SESSION_LIMITS,
   type DestroyAllTokensOptions,
   InvalidIDError,
+  type JsonObject,
+  type Session,
+  SessionNotSupportedError,
   type Strategy,
   StrategyDestroyNotSupportedError,
   type UserManager,
@@ -21,6 +27,17 @@ import { type CachedClaims, VerifiedTokenCache } from "./verified-cache.js";
 const ISSUED_AT_MS = "iat_ms";
 // 128 bits from the CSPRNG: enough that ids never collide (ASVS 5.0 7.2.3 floor).
 const JTI_BYTES = 16;
+/**
+ * The claim that carries a session's custom claims (`Session.claims`): one object under one
+ * name, so they can never shadow a registered claim (`sub`, `exp`…) nor ours.
+ */
+export const JWT_SESSION_CLAIM = "ext";
+
+const NO_CLAIMS: JsonObject = Object.freeze({}) as JsonObject;
+const NO_DEVICE = Object.freeze({ ipAddress: null, userAgent: null });
+const NO_DATA =
+  "JWTStrategy keeps no server-side session data: sessions with data need a backend whose " +
+  "strategy has a session store (DatabaseStrategy, RedisStrategy)";
 
 type VerifiedClaims = CachedClaims;
 
@@ -55,6 +72,8 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
   readonly issuer: string | undefined;
   /** Where logouts are recorded, when any. */
   readonly revocationStore: JwtRevocationStore | undefined;
+  /** Largest custom claims, in bytes of their JSON (they travel in every token). */
+  readonly maxClaimsBytes: number;
   private readonly keys: JwtKeys;
   private readonly stringifyId: (id: ID) => string;
   private readonly clock: () => number;
@@ -88,6 +107,107 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
       fail(`verifiedTokenCacheSize must be a non-negative integer (got ${cacheSize})`);
     }
     this.cache = cacheSize > 0 ? new VerifiedTokenCache(cacheSize) : undefined;
+    this.maxClaimsBytes = options.maxClaimsBytes ?? DEFAULT_SESSION_LIMITS.maxClaimsBytes;
+    if (!Number.isSafeInteger(this.maxClaimsBytes) || this.maxClaimsBytes <= 0) {
+      fail(`maxClaimsBytes must be a positive integer (got ${this.maxClaimsBytes})`);
+    }
+  }
+
+  /**
+   * The user and the stateless {@link Session} of a valid, unrevoked token, in the round
+   * trips of {@link readToken}: the handle is derived from `jti`, `createdAt` is the issue
+   * time, `expiresAt` (and the absolute cap) is `exp`, `claims` the token's `ext` claim.
+   */
+  readSession(
+    token: string | null,
+    userManager: UserManager<U, ID>,
+  ): Promise<{ user: U; session: Session<ID> } | null> {
+    const cached = this.cached(token);
+    const claims = cached === undefined ? this.verify(token) : Promise.resolve(cached);
+    return claims.then((verified) =>
+      verified === null
+        ? null
+        : this.userFor(verified, userManager).then((user) =>
+            user === null ? null : { user, session: sessionOf(verified, user.id) },
+          ),
+    );
+  }
+
+  /**
+   * Signs a token for a new session of `user` carrying `options.claims` (a login).
+   * The device is not kept (nothing is stored); `options.data` throws
+   * `SessionNotSupportedError`: a JWT session has no server-side data.
+   */
+  async writeSession(user: U, options: CreateSessionOptions = {}): Promise<string> {
+    if (options.data !== undefined && Object.keys(options.data).length > 0) {
+      throw new SessionNotSupportedError(NO_DATA);
+    }
+    const ext = this.checkClaims(options.claims);
+    const now = this.now();
+    const iat = Math.floor(now / 1000);
+    return this.sign({
+      sub: this.stringifyId(user.id),
+      jti: randomBytes(JTI_BYTES).toString("base64url"),
+      issuedAt: now,
+      iat,
+      exp: iat + this.lifetimeSeconds,
+      ...(ext ? { ext } : {}),
+    });
+  }
+
+  /**
+   * The same session's token with `claims` in place of its custom claims (SuperTokens'
+   * `update_jwt_payload`): same `sub`, `jti` (so the handle, and a revocation, cover both),
+   * issue time and `exp`, so re-issuing never extends a session. Null when `token` is not a
+   * valid token of ours. The old token stays valid until its `exp` (or a revocation).
+   */
+  async reissue(token: string, claims: JsonObject): Promise<string | null> {
+    const verified = await this.verify(token);
+    if (verified === null) return null;
+    const ext = this.checkClaims(claims);
+    return this.sign({
+      sub: verified.sub,
+      jti: verified.jti,
+      issuedAt: verified.issuedAt,
+      iat: Math.floor(verified.issuedAt / 1000),
+      exp: verified.exp,
+      ...(ext ? { ext } : {}),
+    });
+  }
+
+  /**
+   * The session handle of a token id: a one-way function of `jti`, so a handle names a
+   * session without being part of any token.
+   */
+  static sessionHandle(jti: string): string {
+    return sessionHandle(jti);
+  }
+
+  private checkClaims(claims: JsonObject | undefined): JsonObject | undefined {
+    if (claims === undefined) return undefined;
+    const checked = checkSessionJson(claims, "claims", this.maxClaimsBytes);
+    return Object.keys(checked).length > 0 ? checked : undefined;
+  }
+
+  private sign(claims: {
+    sub: string;
+    jti: string;
+    issuedAt: number;
+    iat: number;
+    exp: number;
+    ext?: JsonObject;
+  }): Promise<string> {
+    const payload: JWTPayload = { [ISSUED_AT_MS]: claims.issuedAt };
+    if (claims.ext !== undefined) payload[JWT_SESSION_CLAIM] = claims.ext;
+    const jwt = new SignJWT(payload)
+      .setProtectedHeader({ alg: this.algorithm, typ: "JWT" })
+      .setSubject(claims.sub)
+      .setAudience([...this.audience])
+      .setIssuedAt(claims.iat)
+      .setExpirationTime(claims.exp)
+      .setJti(claims.jti);
+    if (this.issuer !== undefined) jwt.setIssuer(this.issuer);
+    return jwt.sign(this.keys.signKey);
   }
 
   /** The user a valid, unrevoked token names, or null; rejects only when a backing service fails. */
@@ -125,18 +245,8 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
   }
 
   /** Signs a new token for `user` (a login). */
-  async writeToken(user: U): Promise<string> {
-    const now = this.now();
-    const iat = Math.floor(now / 1000);
-    const jwt = new SignJWT({ [ISSUED_AT_MS]: now })
-      .setProtectedHeader({ alg: this.algorithm, typ: "JWT" })
-      .setSubject(this.stringifyId(user.id))
-      .setAudience([...this.audience])
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + this.lifetimeSeconds)
-      .setJti(randomBytes(JTI_BYTES).toString("base64url"));
-    if (this.issuer !== undefined) jwt.setIssuer(this.issuer);
-    return jwt.sign(this.keys.signKey);
+  writeToken(user: U): Promise<string> {
+    return this.writeSession(user);
   }
 
   /**
@@ -208,7 +318,19 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     ) {
       return null;
     }
-    const claims = { sub, jti, exp, issuedAt };
+    const ext = payload[JWT_SESSION_CLAIM];
+    let custom: JsonObject | undefined;
+    if (ext !== undefined) {
+      // Ours (the signature says so), but read as data: prototype keys dropped, frozen
+      // because the cache shares it between requests.
+      try {
+        custom = deepFreeze(checkSessionJson(ext, "claims", Number.POSITIVE_INFINITY));
+      } catch {
+        return null;
+      }
+    }
+    const claims =
+      custom === undefined ? { sub, jti, exp, issuedAt } : { sub, jti, exp, issuedAt, ext: custom };
     // A token with `nbf` is valid from a time on, a rule the cache does not replay: such
     // tokens (never ours) are verified in full every time.
     if (payload.nbf === undefined) this.cache?.set(token, claims);
@@ -228,6 +350,32 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     }
     return this.revocationStore;
   }
+}
+
+function sessionOf<ID>(claims: VerifiedClaims, userId: ID): Session<ID> {
+  const expiresAt = new Date(claims.exp * 1000);
+  return {
+    handle: sessionHandle(claims.jti),
+    userId,
+    createdAt: new Date(claims.issuedAt),
+    expiresAt,
+    absoluteExpiresAt: expiresAt,
+    lastUsedAt: null,
+    device: NO_DEVICE,
+    claims: claims.ext ?? NO_CLAIMS,
+  };
+}
+
+function sessionHandle(jti: string): string {
+  return createHash("sha256").update(`tessera:jwt-session:${jti}`).digest("base64url").slice(0, 32);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function importKeys<ID>(options: JwtStrategyOptions<ID>): JwtKeys {

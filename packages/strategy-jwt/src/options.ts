@@ -35,6 +35,12 @@ export interface JwtStrategyCommonOptions<ID> {
    * @default 10000
    */
   verifiedTokenCacheSize?: number;
+  /**
+   * Largest custom session claims (the `ext` claim), in bytes of their JSON: they travel in
+   * every token, so larger ones throw `SessionDataTooLargeError`.
+   * @default 2048
+   */
+  maxClaimsBytes?: number;
 }
 
 /**

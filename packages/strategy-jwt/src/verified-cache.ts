@@ -1,3 +1,5 @@
+import type { JsonObject } from "@tessera/core";
+
 /** What a verified token is remembered by: the claims the strategy reads, and its `exp`. */
 export interface CachedClaims {
   readonly sub: string;
@@ -6,6 +8,8 @@ export interface CachedClaims {
   readonly exp: number;
   /** `iat_ms`: the issue time in epoch milliseconds. */
   readonly issuedAt: number;
+  /** The session's custom claims (the `ext` claim), frozen; absent when the token has none. */
+  readonly ext?: JsonObject;
 }
 
 /**
