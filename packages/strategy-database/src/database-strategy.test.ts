@@ -243,3 +243,58 @@ describe("DatabaseStrategy sessions", () => {
     expect(strategy.destroySession).toBeUndefined();
   });
 });
+
+describe("DatabaseStrategy on its session store", () => {
+  it("readSession returns the user and the session in the one read of readToken, no write", async () => {
+    const strategy = make();
+    const token = await strategy.writeSession(user, {
+      device: { ipAddress: "192.0.2.1", userAgent: "test" },
+      data: { theme: "dark" },
+      claims: { role: "admin" },
+    });
+    let reads = 0;
+    const read = tokens.getByTokenWithUser.bind(tokens);
+    tokens.getByTokenWithUser = (digest) => {
+      reads++;
+      return read(digest);
+    };
+    const found = await strategy.readSession(token, manager);
+    expect(reads).toBe(1);
+    expect(tokens.updates).toBe(0);
+    expect(found?.user.id).toBe(user.id);
+    expect(found?.session).toMatchObject({
+      userId: user.id,
+      claims: { role: "admin" },
+      device: { ipAddress: "192.0.2.1", userAgent: "test" },
+    });
+    expect(await strategy.sessions.getSessionData(found?.session.handle ?? "")).toEqual({
+      theme: "dark",
+    });
+    expect(await strategy.readSession("x".repeat(43), manager)).toBeNull();
+  });
+
+  it("readToken is readSession's user; writeToken makes a session without data or claims", async () => {
+    const strategy = make();
+    const token = await strategy.writeToken(user);
+    expect(await strategy.readToken(token, manager)).toEqual(
+      (await strategy.readSession(token, manager))?.user,
+    );
+    const session = await strategy.sessions.validateSession(token);
+    expect(session?.claims).toEqual({});
+    expect(await strategy.sessions.getSessionData(session?.handle ?? "")).toEqual({});
+  });
+
+  it("listSessions shows the device and last use; the id is the session's handle", async () => {
+    const strategy = make({ lifetimeSeconds: 100 });
+    const token = await strategy.writeSession(user, { device: { userAgent: "phone" } });
+    now += 60_000;
+    const session = (await strategy.readSession(token, manager))?.session;
+    const [info] = (await strategy.listSessions?.(user, token)) ?? [];
+    expect(info).toMatchObject({
+      id: session?.handle,
+      current: true,
+      lastUsedAt: new Date(now),
+      device: { ipAddress: null, userAgent: "phone" },
+    });
+  });
+});

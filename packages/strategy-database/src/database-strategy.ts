@@ -2,16 +2,18 @@ import {
   type AccessTokenDatabase,
   type AccessTokenProtocol,
   type AccessTokenWithUserReader,
-  ConfigurationError,
+  type CreateSessionOptions,
   type DestroyAllTokensOptions,
-  generateOpaqueToken,
   hashToken,
+  type Session,
   type SessionInfo,
+  type SessionLimits,
   type Strategy,
   type UserManager,
   type UserProtocol,
 } from "@tessera/core";
 import { isOpaqueTokenShape, sessionIdFromDigest } from "@tessera/core/internal";
+import { DatabaseSessionStore } from "./session-store.js";
 
 /** Options of {@link DatabaseStrategy}. */
 export interface DatabaseStrategyOptions<
@@ -33,15 +35,21 @@ export interface DatabaseStrategyOptions<
    * @default 2592000 (30 days)
    */
   maxLifetimeSeconds?: number;
+  /** Size limits of session data and claims. @default DEFAULT_SESSION_LIMITS */
+  limits?: SessionLimits;
   /** Current time in epoch milliseconds. @default Date.now */
   clock?: () => number;
 }
+
+const pickUser = <U>(_: unknown, user: U) => user;
 
 /**
  * Opaque session tokens in any {@link AccessTokenDatabase}: 256-bit random tokens of
  * which only the SHA-256 digest is stored, an idle lifetime renewed by sliding (when less
  * than half remains, at most one write per half-lifetime), an absolute cap, and logout,
- * log-out-everywhere and cleanup of expired rows read back.
+ * log-out-everywhere and cleanup of expired rows read back. Built on
+ * {@link DatabaseSessionStore} (`sessions`): a token is a session with a device, data and
+ * claims.
  *
  * @example
  * const backend = new AuthenticationBackend({
@@ -59,112 +67,61 @@ export class DatabaseStrategy<
   readonly database: DatabaseStrategyOptions<AT, U, ID>["database"];
   readonly lifetimeSeconds: number;
   readonly maxLifetimeSeconds: number;
-  private readonly clock: () => number;
+  /** The sessions of this strategy: the session API without HTTP. */
+  readonly sessions: DatabaseSessionStore<ID, AT>;
   /** Present when the database can list a user's tokens (`listByUser`). */
   readonly listSessions?: (user: U, currentToken: string | null) => Promise<SessionInfo[]>;
   /** Present when the database can list a user's tokens (`listByUser`). */
   readonly destroySession?: (user: U, sessionId: string) => Promise<boolean>;
+  readonly #pickSession: (accessToken: AT, user: U) => { user: U; session: Session<ID> };
 
   constructor(options: DatabaseStrategyOptions<AT, U, ID>) {
     this.database = options.database;
-    this.lifetimeSeconds = options.lifetimeSeconds ?? 3600;
-    this.maxLifetimeSeconds = options.maxLifetimeSeconds ?? 30 * 24 * 3600;
-    this.clock = options.clock ?? Date.now;
-    if (!(Number.isInteger(this.lifetimeSeconds) && this.lifetimeSeconds > 0)) {
-      throw new ConfigurationError("DatabaseStrategy: lifetimeSeconds must be a positive integer");
-    }
-    if (
-      !(
-        Number.isInteger(this.maxLifetimeSeconds) && this.maxLifetimeSeconds >= this.lifetimeSeconds
-      )
-    ) {
-      throw new ConfigurationError(
-        "DatabaseStrategy: maxLifetimeSeconds must be an integer ≥ lifetimeSeconds",
-      );
-    }
-    const listByUser = this.database.listByUser?.bind(this.database);
-    if (listByUser) {
+    this.sessions = new DatabaseSessionStore<ID, AT>(options);
+    this.lifetimeSeconds = this.sessions.lifetimeSeconds;
+    this.maxLifetimeSeconds = this.sessions.maxLifetimeSeconds;
+    this.#pickSession = (accessToken, user) => ({
+      user,
+      session: this.sessions.toSession(accessToken),
+    });
+    if (this.database.listByUser) {
       this.listSessions = async (user, currentToken) => {
         const current =
           currentToken && isOpaqueTokenShape(currentToken) ? hashToken(currentToken) : null;
-        const now = this.clock();
-        return (await listByUser(user.id))
-          .map((at) => ({ at, expires: this.expiresAt(at) }))
-          .filter(({ expires }) => expires > now)
-          .map(({ at, expires }) => ({
-            id: sessionIdFromDigest(at.token),
-            createdAt: at.createdAt,
-            expiresAt: new Date(expires),
-            current: at.token === current,
-          }));
+        const handle = current && sessionIdFromDigest(current);
+        return (await this.sessions.listUserSessions(user.id)).map((session) => ({
+          id: session.handle,
+          createdAt: session.createdAt,
+          expiresAt: session.expiresAt,
+          lastUsedAt: session.lastUsedAt,
+          device: session.device,
+          current: session.handle === handle,
+        }));
       };
-      this.destroySession = async (user, sessionId) => {
-        const match = (await listByUser(user.id)).find(
-          (at) => sessionIdFromDigest(at.token) === sessionId,
-        );
-        if (match) await this.database.delete(match);
-        return match !== undefined;
-      };
+      this.destroySession = (user, sessionId) =>
+        this.sessions.invalidateSession(user.id, sessionId);
     }
   }
 
-  /** When `at` expires: its idle lifetime, never past the absolute cap. */
-  private expiresAt(at: AT): number {
-    const created = at.createdAt.getTime();
-    return Math.min(created + at.lifetimeSeconds * 1000, created + this.maxLifetimeSeconds * 1000);
+  readToken(token: string | null, userManager: UserManager<U, ID>): Promise<U | null> {
+    return this.sessions.readWith(token, userManager.userDb, pickUser);
   }
 
-  async readToken(token: string | null, userManager: UserManager<U, ID>): Promise<U | null> {
-    // Anything not shaped like our tokens costs no round trip (and no hash).
-    if (token === null || !isOpaqueTokenShape(token)) return null;
-    const digest = hashToken(token);
-    let accessToken: AT | null;
-    let user: U | null;
-    if (this.database.getByTokenWithUser) {
-      const found = await this.database.getByTokenWithUser(digest);
-      if (!found) return null;
-      ({ accessToken, user } = found);
-    } else {
-      accessToken = await this.database.getByToken(digest);
-      if (!accessToken) return null;
-      user = await userManager.userDb.get(accessToken.userId);
-    }
-    if (!user) return null;
-    const now = this.clock();
-    const created = accessToken.createdAt.getTime();
-    const expires = created + accessToken.lifetimeSeconds * 1000;
-    const cap = created + this.maxLifetimeSeconds * 1000;
-    if (now >= this.expiresAt(accessToken)) {
-      await this.database.delete(accessToken);
-      return null;
-    }
-    await this.renew(accessToken, now, expires, cap);
-    return user;
+  /** The user and the {@link Session} `token` stands for, in the one round trip of `readToken`. */
+  readSession(
+    token: string | null,
+    userManager: UserManager<U, ID>,
+  ): Promise<{ user: U; session: Session<ID> } | null> {
+    return this.sessions.readWith(token, userManager.userDb, this.#pickSession);
   }
 
-  /**
-   * Sliding renewal, as the Lucia guide: only when less than half the idle lifetime is
-   * left, so an active session costs one write per half-lifetime, not one per request.
-   */
-  private async renew(accessToken: AT, now: number, expires: number, cap: number): Promise<void> {
-    if (expires - now >= (this.lifetimeSeconds * 1000) / 2 || expires >= cap) return;
-    const created = accessToken.createdAt.getTime();
-    const target = Math.min(now + this.lifetimeSeconds * 1000, cap);
-    const lifetimeSeconds = Math.floor((target - created) / 1000);
-    if (lifetimeSeconds > accessToken.lifetimeSeconds) {
-      await this.database.update(accessToken, { lifetimeSeconds });
-    }
+  /** Issues a token for a new session of `user`, with a device, data and claims (a login). */
+  async writeSession(user: U, options?: CreateSessionOptions): Promise<string> {
+    return (await this.sessions.createSession(user.id, options)).token;
   }
 
-  async writeToken(user: U): Promise<string> {
-    const token = generateOpaqueToken();
-    await this.database.create({
-      token: hashToken(token),
-      userId: user.id,
-      createdAt: new Date(this.clock()),
-      lifetimeSeconds: Math.min(this.lifetimeSeconds, this.maxLifetimeSeconds),
-    });
-    return token;
+  writeToken(user: U): Promise<string> {
+    return this.writeSession(user);
   }
 
   async destroyToken(token: string, user: U): Promise<void> {
@@ -189,7 +146,7 @@ export class DatabaseStrategy<
   }
 
   /** Deletes every expired token; run it from a cron job. Returns how many were deleted. */
-  deleteExpired(now: Date = new Date(this.clock())): Promise<number> {
-    return this.database.deleteExpired(now);
+  deleteExpired(now?: Date): Promise<number> {
+    return this.sessions.deleteExpiredSessions(now);
   }
 }

@@ -10,7 +10,7 @@ describe.each([
     entry: "@tessera/strategy-database",
     file: "./index.ts",
     load: () => import("./index.js"),
-    names: ["DatabaseStrategy"],
+    names: ["DatabaseSessionStore", "DatabaseStrategy"],
   },
 ])("$entry", ({ file, load, names }) => {
   it("exports exactly the listed values", async () => {

@@ -3,3 +3,7 @@
  * `AccessTokenDatabase`, with sliding and absolute expiry.
  */
 export { DatabaseStrategy, type DatabaseStrategyOptions } from "./database-strategy.js";
+export {
+  DatabaseSessionStore,
+  type DatabaseSessionStoreOptions,
+} from "./session-store.js";

@@ -1,6 +1,11 @@
 import type { UserManager } from "../manager/user-manager.js";
 import type { UserProtocol } from "../models.js";
-import type { CreateSessionOptions, Session, SessionStore } from "../session/session.js";
+import type {
+  CreateSessionOptions,
+  Session,
+  SessionDevice,
+  SessionStore,
+} from "../session/session.js";
 
 export { StrategyDestroyNotSupportedError } from "../errors.js";
 
@@ -38,6 +43,10 @@ export interface SessionInfo {
   id: string;
   createdAt: Date;
   expiresAt: Date;
+  /** When it was last used (renewals only); absent where a strategy does not know. */
+  lastUsedAt?: Date | null;
+  /** Where it was created from; absent where a strategy does not know. */
+  device?: SessionDevice;
   /** True for the session the request was made with. */
   current: boolean;
 }

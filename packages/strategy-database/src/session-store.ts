@@ -1,0 +1,320 @@
+import {
+  type AccessTokenDatabase,
+  type AccessTokenProtocol,
+  type AccessTokenUpdate,
+  type AccessTokenWithUserReader,
+  boundDevice,
+  ConfigurationError,
+  type CreateSessionOptions,
+  checkSessionJson,
+  DEFAULT_SESSION_LIMITS,
+  generateOpaqueToken,
+  hashToken,
+  type JsonObject,
+  mergeSessionJson,
+  type Session,
+  type SessionLimits,
+  SessionNotSupportedError,
+  type SessionStore,
+  type UserProtocol,
+} from "@tessera/core";
+import { isOpaqueTokenShape, sessionIdFromDigest } from "@tessera/core/internal";
+
+/** Options of {@link DatabaseSessionStore}. */
+export interface DatabaseSessionStoreOptions<AT extends AccessTokenProtocol<ID>, ID> {
+  /** Where sessions live, by token digest (often request-scoped). */
+  database: AccessTokenDatabase<AT, ID> &
+    Partial<AccessTokenWithUserReader<AT, UserProtocol<ID>, ID>>;
+  /**
+   * Idle lifetime in seconds: a session unused for this long expires. Written per row as
+   * `lifetime_seconds` and extended by sliding renewal.
+   * @default 3600
+   */
+  lifetimeSeconds?: number;
+  /**
+   * Absolute lifetime in seconds from `created_at`: renewal never extends a session past it
+   * (piccolo's `max_expiry_date`; ASVS 5.0 7.3.2).
+   * @default 2592000 (30 days)
+   */
+  maxLifetimeSeconds?: number;
+  /** Size limits of session data and claims. @default DEFAULT_SESSION_LIMITS */
+  limits?: SessionLimits;
+  /** Current time in epoch milliseconds. @default Date.now */
+  clock?: () => number;
+}
+
+// Handles are 32 base64url characters; anything else is looked up nowhere.
+const isHandle = (handle: unknown): handle is string =>
+  typeof handle === "string" && handle.length > 0 && handle.length <= 64;
+
+/**
+ * Tessera's {@link SessionStore} over any `AccessTokenDatabase`: the session API for
+ * scripts, jobs and websockets, and what `DatabaseStrategy` is built on. A session is a
+ * token row; its handle is a hash of the digest, stored so data can be reached by it.
+ *
+ * @example
+ * const sessions = new DatabaseSessionStore({ database: tokens, lifetimeSeconds: 3600 });
+ * const { token, session } = await sessions.createSession(user.id, { data: { cart: [] } });
+ * const valid = await sessions.validateSession(token); // Session | null
+ * await sessions.mergeSessionData(session.handle, { theme: "dark" });
+ * await sessions.invalidateUserSessions(user.id);
+ */
+export class DatabaseSessionStore<ID, AT extends AccessTokenProtocol<ID> = AccessTokenProtocol<ID>>
+  implements SessionStore<ID>
+{
+  readonly database: DatabaseSessionStoreOptions<AT, ID>["database"];
+  readonly lifetimeSeconds: number;
+  readonly maxLifetimeSeconds: number;
+  readonly limits: Readonly<Required<SessionLimits>>;
+  readonly #clock: () => number;
+
+  constructor(options: DatabaseSessionStoreOptions<AT, ID>) {
+    this.database = options.database;
+    this.lifetimeSeconds = options.lifetimeSeconds ?? 3600;
+    this.maxLifetimeSeconds = options.maxLifetimeSeconds ?? 30 * 24 * 3600;
+    this.limits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
+    this.#clock = options.clock ?? Date.now;
+    if (!(Number.isInteger(this.lifetimeSeconds) && this.lifetimeSeconds > 0)) {
+      throw new ConfigurationError("DatabaseStrategy: lifetimeSeconds must be a positive integer");
+    }
+    if (
+      !(
+        Number.isInteger(this.maxLifetimeSeconds) && this.maxLifetimeSeconds >= this.lifetimeSeconds
+      )
+    ) {
+      throw new ConfigurationError(
+        "DatabaseStrategy: maxLifetimeSeconds must be an integer ≥ lifetimeSeconds",
+      );
+    }
+  }
+
+  async createSession(
+    userId: ID,
+    options: CreateSessionOptions = {},
+  ): Promise<{ token: string; session: Session<ID> }> {
+    const row: Partial<AT> = {};
+    if (options.data !== undefined) {
+      row.data = checkSessionJson(options.data, "data", this.limits.maxDataBytes);
+    }
+    if (options.claims !== undefined) {
+      row.claims = checkSessionJson(options.claims, "claims", this.limits.maxClaimsBytes);
+    }
+    const device = boundDevice(options.device);
+    if (device.ipAddress !== null) row.ipAddress = device.ipAddress;
+    if (device.userAgent !== null) row.userAgent = device.userAgent;
+    const token = generateOpaqueToken();
+    const digest = hashToken(token);
+    const at = await this.database.create({
+      ...row,
+      token: digest,
+      userId,
+      createdAt: new Date(this.#clock()),
+      lifetimeSeconds: Math.min(this.lifetimeSeconds, this.maxLifetimeSeconds),
+      handle: sessionIdFromDigest(digest),
+    });
+    return { token, session: this.toSession(at) };
+  }
+
+  async validateSession(token: string): Promise<Session<ID> | null> {
+    if (typeof token !== "string" || !isOpaqueTokenShape(token)) return null;
+    const at = await this.database.getByToken(hashToken(token));
+    if (!at) return null;
+    return (await this.#live(at)) ? this.toSession(at) : null;
+  }
+
+  /**
+   * `token`'s row and user, in one round trip where the database joins (else two), checked
+   * and renewed as {@link validateSession} does, handed to `pick`: `DatabaseStrategy`'s
+   * `readToken` and `readSession`, which must cost what reading a token cost before sessions.
+   */
+  async readWith<U extends UserProtocol<ID>, R>(
+    token: string | null,
+    users: { get(id: ID): Promise<U | null> },
+    pick: (accessToken: AT, user: U) => R,
+  ): Promise<R | null> {
+    // Anything not shaped like our tokens costs no round trip (and no hash).
+    if (token === null || !isOpaqueTokenShape(token)) return null;
+    const digest = hashToken(token);
+    let accessToken: AT | null;
+    let user: U | null;
+    if (this.database.getByTokenWithUser) {
+      const found = await this.database.getByTokenWithUser(digest);
+      if (!found) return null;
+      accessToken = found.accessToken;
+      user = found.user as U;
+    } else {
+      accessToken = await this.database.getByToken(digest);
+      if (!accessToken) return null;
+      user = await users.get(accessToken.userId);
+    }
+    if (!user) return null;
+    const now = this.#clock();
+    const created = accessToken.createdAt.getTime();
+    const expires = created + accessToken.lifetimeSeconds * 1000;
+    const cap = created + this.maxLifetimeSeconds * 1000;
+    if (now >= Math.min(expires, cap)) {
+      await this.database.delete(accessToken);
+      return null;
+    }
+    await this.#renew(accessToken, now, expires, cap);
+    return pick(accessToken, user);
+  }
+
+  async getSessionData(handle: string): Promise<JsonObject | null> {
+    const at = await this.#byHandle(handle);
+    return at && this.#isLive(at) ? (at.data ?? {}) : null;
+  }
+
+  async setSessionData(handle: string, data: JsonObject): Promise<boolean> {
+    const checked = checkSessionJson(data, "data", this.limits.maxDataBytes);
+    return this.#write(handle, { data: checked });
+  }
+
+  async mergeSessionData(handle: string, patch: JsonObject): Promise<JsonObject | null> {
+    checkSessionJson(patch, "data", this.limits.maxDataBytes);
+    const at = await this.#byHandle(handle);
+    if (!at || !this.#isLive(at)) return null;
+    const data = mergeSessionJson(at.data ?? {}, patch, this.limits.maxDataBytes);
+    await this.database.update(at, { data });
+    return data;
+  }
+
+  async setSessionClaims(handle: string, claims: JsonObject): Promise<boolean> {
+    const checked = checkSessionJson(claims, "claims", this.limits.maxClaimsBytes);
+    return this.#write(handle, { claims: checked });
+  }
+
+  async invalidateSession(userId: ID, handle: string): Promise<boolean> {
+    if (!isHandle(handle)) return false;
+    const at = this.database.getByHandle
+      ? await this.#byHandle(handle)
+      : (await this.#listRows(userId)).find((row) => this.#handleOf(row) === handle);
+    // Only the owner's session: a handle of someone else's is "not one", whoever sends it.
+    if (!at || String(at.userId) !== String(userId)) return false;
+    await this.database.delete(at);
+    return true;
+  }
+
+  async invalidateUserSessions(userId: ID, options: { exceptHandle?: string } = {}): Promise<void> {
+    const { exceptHandle } = options;
+    let keep: AT | undefined | null;
+    if (exceptHandle !== undefined && isHandle(exceptHandle)) {
+      keep = this.database.getByHandle
+        ? await this.#byHandle(exceptHandle)
+        : (await this.#listRows(userId)).find((row) => this.#handleOf(row) === exceptHandle);
+    }
+    if (keep && String(keep.userId) === String(userId)) {
+      await this.database.deleteAllForUser(userId, { exceptDigest: keep.token });
+    } else {
+      await this.database.deleteAllForUser(userId);
+    }
+  }
+
+  async listUserSessions(userId: ID): Promise<Session<ID>[]> {
+    const live = (await this.#listRows(userId)).filter((at) => this.#isLive(at));
+    // Rows of an earlier release get their handle now, so data can be reached by it.
+    if (this.database.getByHandle) {
+      await Promise.all(live.filter((at) => at.handle == null).map((at) => this.#fillHandle(at)));
+    }
+    return live.map((at) => this.toSession(at));
+  }
+
+  deleteExpiredSessions(now: Date = new Date(this.#clock())): Promise<number> {
+    return this.database.deleteExpired(now);
+  }
+
+  /** The {@link Session} a row stands for (a row of an earlier release reads as empty). */
+  toSession(at: AT): Session<ID> {
+    const created = at.createdAt.getTime();
+    return {
+      handle: this.#handleOf(at),
+      userId: at.userId,
+      createdAt: at.createdAt,
+      expiresAt: new Date(this.#expiresAt(at)),
+      absoluteExpiresAt: new Date(created + this.maxLifetimeSeconds * 1000),
+      lastUsedAt: at.lastUsedAt ?? null,
+      device: { ipAddress: at.ipAddress ?? null, userAgent: at.userAgent ?? null },
+      claims: at.claims ?? {},
+    };
+  }
+
+  /** When `at` expires: its idle lifetime, never past the absolute cap. */
+  #expiresAt(at: AT): number {
+    const created = at.createdAt.getTime();
+    return Math.min(created + at.lifetimeSeconds * 1000, created + this.maxLifetimeSeconds * 1000);
+  }
+
+  #isLive(at: AT): boolean {
+    return this.#clock() < this.#expiresAt(at);
+  }
+
+  #handleOf(at: AT): string {
+    return at.handle ?? sessionIdFromDigest(at.token);
+  }
+
+  /** True when `at` is live (renewed when due); an expired row is deleted. */
+  async #live(at: AT): Promise<boolean> {
+    const now = this.#clock();
+    const created = at.createdAt.getTime();
+    const expires = created + at.lifetimeSeconds * 1000;
+    const cap = created + this.maxLifetimeSeconds * 1000;
+    if (now >= Math.min(expires, cap)) {
+      await this.database.delete(at);
+      return false;
+    }
+    await this.#renew(at, now, expires, cap);
+    return true;
+  }
+
+  /**
+   * Sliding renewal, as the Lucia guide: only when less than half the idle lifetime is
+   * left, so an active session costs one write per half-lifetime, not one per request; the
+   * same write records `lastUsedAt`. `at` is updated in place, so the session read shows it.
+   */
+  async #renew(at: AT, now: number, expires: number, cap: number): Promise<void> {
+    if (expires - now >= (this.lifetimeSeconds * 1000) / 2 || expires >= cap) {
+      if (at.handle == null && this.database.getByHandle) await this.#fillHandle(at);
+      return;
+    }
+    const created = at.createdAt.getTime();
+    const target = Math.min(now + this.lifetimeSeconds * 1000, cap);
+    const lifetimeSeconds = Math.floor((target - created) / 1000);
+    if (lifetimeSeconds <= at.lifetimeSeconds) return;
+    const update: AccessTokenUpdate = { lifetimeSeconds, lastUsedAt: new Date(now) };
+    if (at.handle == null && this.database.getByHandle) update.handle = this.#handleOf(at);
+    await this.database.update(at, update);
+    Object.assign(at, update);
+  }
+
+  /** A row of an earlier release gets its handle (once: a write only for such rows). */
+  async #fillHandle(at: AT): Promise<void> {
+    const handle = sessionIdFromDigest(at.token);
+    await this.database.update(at, { handle });
+    at.handle = handle;
+  }
+
+  async #byHandle(handle: string): Promise<AT | null> {
+    if (!this.database.getByHandle) {
+      throw new SessionNotSupportedError(
+        "Session data needs an AccessTokenDatabase with getByHandle (db-mikroorm and db-mongo have it)",
+      );
+    }
+    return isHandle(handle) ? this.database.getByHandle(handle) : null;
+  }
+
+  async #listRows(userId: ID): Promise<AT[]> {
+    if (!this.database.listByUser) {
+      throw new SessionNotSupportedError(
+        "Listing sessions needs an AccessTokenDatabase with listByUser",
+      );
+    }
+    return this.database.listByUser(userId);
+  }
+
+  async #write(handle: string, update: AccessTokenUpdate): Promise<boolean> {
+    const at = await this.#byHandle(handle);
+    if (!at || !this.#isLive(at)) return false;
+    await this.database.update(at, update);
+    return true;
+  }
+}
