@@ -2,7 +2,15 @@
 import { hashToken } from "@tessera/core";
 import type { RedisClient } from "@tessera/strategy-redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectTo, fixture, keysUnder, MINUTE, nodeOf, TOPOLOGIES } from "./support.js";
+import {
+  connectTo,
+  fixture,
+  handleKeyOf,
+  keysUnder,
+  MINUTE,
+  nodeOf,
+  TOPOLOGIES,
+} from "./support.js";
 
 describe.each(TOPOLOGIES)("RedisStrategy logout (%s)", (topology) => {
   let redis: RedisClient;
@@ -19,6 +27,7 @@ describe.each(TOPOLOGIES)("RedisStrategy logout (%s)", (topology) => {
     await strategy.destroyToken(token, user);
     expect(await strategy.readToken(token, f.manager)).toBeNull();
     expect(await redis.exists(`${f.keys.prefix}${hashToken(token)}`)).toBe(0);
+    expect(await redis.exists(handleKeyOf(f.keys.prefix, token))).toBe(0);
     expect(await redis.zrange(`${f.keys.userIndexPrefix}${user.id}`, 0, "-1")).toEqual([
       hashToken(other),
     ]);
@@ -60,7 +69,7 @@ describe.each(TOPOLOGIES)("RedisStrategy logout (%s)", (topology) => {
     await strategy.destroyAllTokens(user);
     for (const t of tokens) expect(await strategy.readToken(t, f.manager)).toBeNull();
     const left = await keysUnder(redis, f.keys.prefix);
-    expect(left).toEqual([`${f.keys.prefix}${hashToken(kept)}`]);
+    expect(left).toEqual([`${f.keys.prefix}${hashToken(kept)}`, handleKeyOf(f.keys.prefix, kept)]);
     expect((await strategy.readToken(kept, f.manager))?.id).toBe(bystander.id);
     // A login after it works.
     const fresh = await strategy.writeToken(user);

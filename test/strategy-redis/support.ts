@@ -1,7 +1,8 @@
 // Shared fixtures of the RedisStrategy tests: both Redis topologies from the harness, a user
 // manager over the in-memory user store, a fake clock, and counters of round trips.
 import { randomBytes } from "node:crypto";
-import { UserManager } from "@tessera/core";
+import { hashToken, UserManager } from "@tessera/core";
+import { sessionIdFromDigest } from "@tessera/core/internal";
 import { type MemoryUser, MemoryUserDatabase } from "@tessera/core/testing";
 // The test workspace package does not depend on @tessera/strategy-redis (yet): import sources.
 import {
@@ -59,6 +60,11 @@ export async function nodeOf(client: RedisClient, key: string): Promise<number> 
     if ((await masters[i]?.exists(key).catch(() => 0)) === 1) return i;
   }
   return -1;
+}
+
+/** The key of the pointer from a session's handle to its digest (see RedisSessionStore). */
+export function handleKeyOf(prefix: string, token: string): string {
+  return `${prefix}handle:${sessionIdFromDigest(hashToken(token))}`;
 }
 
 /** A fresh key namespace per test, so tests share servers without seeing each other. */

@@ -3,7 +3,15 @@ import { hashToken } from "@tessera/core";
 import { isOpaqueTokenShape } from "@tessera/core/internal";
 import type { RedisClient } from "@tessera/strategy-redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectTo, countCalls, fixture, keysUnder, MINUTE, TOPOLOGIES } from "./support.js";
+import {
+  connectTo,
+  countCalls,
+  fixture,
+  handleKeyOf,
+  keysUnder,
+  MINUTE,
+  TOPOLOGIES,
+} from "./support.js";
 
 describe.each(TOPOLOGIES)("RedisStrategy tokens (%s)", (topology) => {
   let redis: RedisClient;
@@ -36,20 +44,26 @@ describe.each(TOPOLOGIES)("RedisStrategy tokens (%s)", (topology) => {
     }
   });
 
-  it("only the digest is ever a key; no key or value holds the token", async () => {
+  it("only the digest (and the handle, a hash of it) is ever a key; no key or value holds the token", async () => {
     const f = fixture(redis);
     const strategy = f.strategy({ snapshot: true });
     const user = await f.user();
     const token = await strategy.writeToken(user);
     const keys = await keysUnder(redis, f.keys.root);
     expect(keys).toEqual(
-      [`${f.keys.prefix}${hashToken(token)}`, `${f.keys.userIndexPrefix}${user.id}`].sort(),
+      [
+        `${f.keys.prefix}${hashToken(token)}`,
+        handleKeyOf(f.keys.prefix, token),
+        `${f.keys.userIndexPrefix}${user.id}`,
+      ].sort(),
     );
     const session = await redis.hgetall(`${f.keys.prefix}${hashToken(token)}`);
     const index = await redis.zrange(`${f.keys.userIndexPrefix}${user.id}`, 0, "-1");
-    const stored = JSON.stringify([keys, session, index]);
+    const pointer = await redis.get(handleKeyOf(f.keys.prefix, token));
+    expect(pointer).toBe(hashToken(token));
+    const stored = JSON.stringify([keys, session, index, pointer]);
     expect(stored).not.toContain(token);
-    expect(Object.keys(session).sort()).toEqual(["c", "l", "s", "u"]);
+    expect(Object.keys(session).sort()).toEqual(["c", "h", "l", "s", "u"]);
     expect(session.u).toBe(user.id);
     expect(index).toEqual([hashToken(token)]);
   });

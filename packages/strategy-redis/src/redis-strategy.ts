@@ -1,7 +1,8 @@
 import {
+  type CreateSessionOptions,
   type DestroyAllTokensOptions,
-  generateOpaqueToken,
   hashToken,
+  type Session,
   type SessionInfo,
   type Strategy,
   type UserChange,
@@ -10,18 +11,19 @@ import {
 } from "@tessera/core";
 import { isOpaqueTokenShape, sessionIdFromDigest } from "@tessera/core/internal";
 import type { RedisClient } from "./lib/scripts.js";
-import { SessionStore, type StoredSession } from "./lib/session-store.js";
+import { SessionKeys, type StoredSession } from "./lib/session-keys.js";
+import {
+  createStoredSession,
+  INDEX_GRACE_MS,
+  invalidateAll,
+  type SessionConfig,
+  sessionOf,
+} from "./lib/session-record.js";
 import { type RedisStrategyOptions, resolveOptions } from "./options.js";
+import { RedisSessionStore } from "./session-store.js";
 import { decodeSnapshot, encodeSnapshot, type UserSnapshotOption } from "./snapshot.js";
 
-// A login writes its index entry before its session key; an index entry this young with
-// no session key may be that login in flight, so pruning leaves it for a later pass.
-const INDEX_GRACE_MS = 60_000;
-
 const NO_USER: Promise<null> = Promise.resolve(null);
-// Checking every member of an index costs one EXISTS each: done when the index reaches
-// 32, 64, 128… members, so its cost is amortized over the logins that grew it.
-const PRUNE_FROM = 32;
 
 /**
  * Opaque session tokens in Redis (ioredis `Redis` or `Cluster`): 256-bit random tokens
@@ -53,10 +55,16 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
   readonly maxLifetimeSeconds: number;
   /** Whether (and how) sessions carry a user snapshot. @default false */
   readonly snapshot: UserSnapshotOption<U>;
+  /**
+   * The same sessions as verbs, for scripts, jobs and websockets (see RedisSessionStore);
+   * its `Session.userId` comes from `options.parseUserId`.
+   */
+  readonly sessions: RedisSessionStore<ID>;
   private readonly clock: () => number;
-  private readonly store: SessionStore;
+  private readonly store: SessionKeys;
+  private readonly config: SessionConfig;
 
-  constructor(options: RedisStrategyOptions<U>) {
+  constructor(options: RedisStrategyOptions<U, ID>) {
     const resolved = resolveOptions(options);
     this.redis = resolved.redis;
     this.prefix = resolved.prefix;
@@ -65,7 +73,15 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
     this.maxLifetimeSeconds = resolved.maxLifetimeSeconds;
     this.snapshot = resolved.snapshot;
     this.clock = resolved.clock;
-    this.store = new SessionStore(this.redis, this.prefix, this.userIndexPrefix);
+    this.store = new SessionKeys(this.redis, this.prefix, this.userIndexPrefix);
+    this.config = {
+      keys: this.store,
+      lifetimeSeconds: this.lifetimeSeconds,
+      maxLifetimeSeconds: this.maxLifetimeSeconds,
+      clock: this.clock,
+      limits: resolved.limits,
+    };
+    this.sessions = new RedisSessionStore<ID>(options);
   }
 
   /**
@@ -91,6 +107,29 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
     }
   }
 
+  /**
+   * The user and the Session `token` stands for, in readToken's one round trip: the same
+   * HMGET also reads the handle, last use, device and claims (not the data).
+   */
+  async readSession(
+    token: string | null,
+    userManager: UserManager<U, ID>,
+  ): Promise<{ user: U; session: Session<ID> } | null> {
+    if (token === null || !isOpaqueTokenShape(token)) return null;
+    const digest = hashToken(token);
+    const stored = await this.store.read(
+      digest,
+      this.clock(),
+      this.lifetimeSeconds * 1000,
+      this.maxLifetimeSeconds * 1000,
+      true,
+    );
+    if (stored === null) return null;
+    const user = await this.userOf(stored, userManager);
+    if (user === null) return null;
+    return { user, session: await sessionOf(this.config, digest, stored, user.id) };
+  }
+
   /** The session's user: from its snapshot when there is one, else from the database. */
   private userOf(
     session: StoredSession,
@@ -110,28 +149,17 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
   }
 
   /** Issues a new token for `user` (a login); stores only its digest. */
-  async writeToken(user: U): Promise<string> {
-    const token = generateOpaqueToken();
-    const digest = hashToken(token);
-    const userId = String(user.id);
-    const now = this.clock();
-    const lifetimeSeconds = Math.min(this.lifetimeSeconds, this.maxLifetimeSeconds);
-    const capMs = this.maxLifetimeSeconds * 1000;
-    // Index first: if the session write then fails, the index holds a dead entry (pruned
-    // later); the other order could leave a live session that log-out-everywhere misses.
-    const size = await this.store.addToIndex(userId, digest, now, now - capMs, capMs);
-    await this.store.write(
-      digest,
-      {
-        userId,
-        createdAt: now,
-        lifetimeSeconds,
-        snapshot: this.snapshot === false ? null : encodeSnapshot(user, this.snapshot),
-      },
-      lifetimeSeconds * 1000,
-    );
-    if (size >= PRUNE_FROM && (size & (size - 1)) === 0) await this.pruneIndex(userId);
-    return token;
+  writeToken(user: U): Promise<string> {
+    return this.writeSession(user);
+  }
+
+  /**
+   * Issues a token for a new session of `user`, with its device, data and claims (checked
+   * against `limits`), and the user's snapshot when on; stores only the token's digest.
+   */
+  async writeSession(user: U, options: CreateSessionOptions = {}): Promise<string> {
+    const snapshot = this.snapshot === false ? null : encodeSnapshot(user, this.snapshot);
+    return (await createStoredSession(this.config, user.id, options, snapshot)).token;
   }
 
   /** Destroys `token` if it is one of `user`'s (a logout; ASVS 5.0 7.4.1). */
@@ -142,7 +170,10 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
     // Only the owner's token: a token of someone else is left alone, whoever presents it.
     // Key first, index second, so a failure never leaves a live session out of the index.
     await this.store.deleteOwned(digest, userId);
-    await this.store.removeFromIndex(userId, [digest]);
+    await Promise.all([
+      this.store.removeFromIndex(userId, [digest]),
+      this.store.dropHandles([sessionIdFromDigest(digest)]),
+    ]);
   }
 
   /**
@@ -151,11 +182,8 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
    * on a Cluster they live in different slots.
    */
   async destroyAllTokens(user: U, options: DestroyAllTokensOptions = {}): Promise<void> {
-    const userId = String(user.id);
     const keep = this.digestOf(options.exceptToken);
-    const digests = (await this.store.members(userId)).filter((digest) => digest !== keep);
-    await Promise.all(digests.map((digest) => this.store.deleteOwned(digest, userId)));
-    await this.store.removeDeadFromIndex(userId, digests, this.clock() - INDEX_GRACE_MS);
+    await invalidateAll(this.config, String(user.id), (digest) => digest === keep);
   }
 
   /**
@@ -214,27 +242,13 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
     return sessions.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
-  /** Ends one of `user`'s sessions by its public id; false when it is not found. */
-  async destroySession(user: U, sessionId: string): Promise<boolean> {
-    const userId = String(user.id);
-    const digests = await this.store.members(userId);
-    const digest = digests.find((d) => sessionIdFromDigest(d) === sessionId);
-    if (digest === undefined) return false;
-    const deleted = await this.store.deleteOwned(digest, userId);
-    await this.store.removeFromIndex(userId, [digest]);
-    return deleted;
+  /** Ends one of `user`'s sessions by its public id (its handle); false when not found. */
+  destroySession(user: U, sessionId: string): Promise<boolean> {
+    return this.sessions.invalidateSession(user.id, sessionId);
   }
 
   /** The digest of `token` when it is shaped like one of ours, else null. */
   private digestOf(token: string | undefined): string | null {
     return token !== undefined && isOpaqueTokenShape(token) ? hashToken(token) : null;
-  }
-
-  /** Drops index entries whose session keys are gone (expired, deleted on read). */
-  private async pruneIndex(userId: string): Promise<void> {
-    const digests = await this.store.members(userId);
-    const alive = await this.store.existing(digests);
-    const gone = digests.filter((_, i) => !alive[i]);
-    await this.store.removeDeadFromIndex(userId, gone, this.clock() - INDEX_GRACE_MS);
   }
 }

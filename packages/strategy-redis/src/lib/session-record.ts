@@ -1,0 +1,186 @@
+import {
+  boundDevice,
+  type CreateSessionOptions,
+  checkSessionJson,
+  generateOpaqueToken,
+  hashToken,
+  type JsonObject,
+  type Session,
+  type SessionLimits,
+} from "@tessera/core";
+import { sessionIdFromDigest } from "@tessera/core/internal";
+import { FIELD, type SessionKeys, type StoredSession } from "./session-keys.js";
+
+// A login writes its index entry before its session key; an index entry this young with
+// no session key may be that login in flight, so pruning leaves it for a later pass.
+export const INDEX_GRACE_MS = 60_000;
+// Checking every member of an index costs one EXISTS each: done when the index reaches
+// 32, 64, 128… members, so its cost is amortized over the logins that grew it.
+const PRUNE_FROM = 32;
+
+/** What RedisStrategy and RedisSessionStore share: the keys, lifetimes, clock and limits. */
+export interface SessionConfig {
+  keys: SessionKeys;
+  lifetimeSeconds: number;
+  maxLifetimeSeconds: number;
+  clock: () => number;
+  limits: Readonly<Required<SessionLimits>>;
+}
+
+/**
+ * Creates a session of `userId` and returns its token (never stored) and the Session.
+ * Three keys, in an order where a failure leaves only harmless leftovers: the user's index
+ * and the handle's pointer (dead entries are pruned or expire), then the session key.
+ */
+export async function createStoredSession<ID>(
+  config: SessionConfig,
+  userId: ID,
+  options: CreateSessionOptions,
+  snapshot: string | null,
+): Promise<{ token: string; session: Session<ID> }> {
+  const { keys, limits } = config;
+  const data =
+    options.data === undefined ? null : checkSessionJson(options.data, "data", limits.maxDataBytes);
+  const claims =
+    options.claims === undefined
+      ? {}
+      : checkSessionJson(options.claims, "claims", limits.maxClaimsBytes);
+  const device = boundDevice(options.device);
+  const token = generateOpaqueToken();
+  const digest = hashToken(token);
+  const handle = sessionIdFromDigest(digest);
+  const stringId = String(userId);
+  const now = config.clock();
+  const lifetimeSeconds = Math.min(config.lifetimeSeconds, config.maxLifetimeSeconds);
+  const capMs = config.maxLifetimeSeconds * 1000;
+  const [size] = await Promise.all([
+    keys.addToIndex(stringId, digest, now, now - capMs, capMs),
+    keys.pointHandle(handle, digest, capMs),
+  ]);
+  await keys.write(
+    digest,
+    {
+      userId: stringId,
+      createdAt: now,
+      lifetimeSeconds,
+      snapshot,
+      handle,
+      ipAddress: device.ipAddress,
+      userAgent: device.userAgent,
+      data: data === null || isEmpty(data) ? null : JSON.stringify(data),
+      claims: isEmpty(claims) ? null : JSON.stringify(claims),
+    },
+    lifetimeSeconds * 1000,
+  );
+  if (size >= PRUNE_FROM && (size & (size - 1)) === 0) await pruneIndex(config, stringId);
+  const session: Session<ID> = {
+    handle,
+    userId,
+    createdAt: new Date(now),
+    expiresAt: new Date(now + lifetimeSeconds * 1000),
+    absoluteExpiresAt: new Date(now + capMs),
+    lastUsedAt: null,
+    device,
+    claims,
+  };
+  return { token, session };
+}
+
+/** Drops index entries whose session keys are gone (expired, deleted on read). */
+export async function pruneIndex(config: SessionConfig, userId: string): Promise<void> {
+  const { keys } = config;
+  const digests = await keys.members(userId);
+  const alive = await keys.existing(digests);
+  const gone = digests.filter((_, i) => !alive[i]);
+  await keys.removeDeadFromIndex(userId, gone, config.clock() - INDEX_GRACE_MS);
+}
+
+/**
+ * Deletes every session of the user `id` but those `keep` selects, one check-and-delete
+ * per session key (they span slots), then their index entries and handle pointers.
+ */
+export async function invalidateAll(
+  config: SessionConfig,
+  id: string,
+  keep: (digest: string) => boolean,
+): Promise<void> {
+  const { keys } = config;
+  const digests = (await keys.members(id)).filter((digest) => !keep(digest));
+  await Promise.all(digests.map((digest) => keys.deleteOwned(digest, id)));
+  await Promise.all([
+    keys.removeDeadFromIndex(id, digests, config.clock() - INDEX_GRACE_MS),
+    keys.dropHandles(digests.map(sessionIdFromDigest)),
+  ]);
+}
+
+/**
+ * The Session of a stored session read with all its fields (`SessionKeys.read` full, or
+ * `peek` of FIELD's names). A session written by the previous release has no handle: it
+ * gets one here, with its pointer, once (two writes), so handle-based calls then find it.
+ */
+export function sessionOf<ID>(
+  config: SessionConfig,
+  digest: string,
+  stored: StoredSession,
+  userId: ID,
+): Session<ID> | Promise<Session<ID>> {
+  const { reply } = stored;
+  const storedHandle = reply[FIELD.handle];
+  const handle = typeof storedHandle === "string" ? storedHandle : sessionIdFromDigest(digest);
+  const capMs = config.maxLifetimeSeconds * 1000;
+  const lastUsed = Number(reply[FIELD.lastUsedAt] ?? Number.NaN);
+  const session: Session<ID> = {
+    handle,
+    userId,
+    createdAt: new Date(stored.createdAt),
+    expiresAt: new Date(
+      Math.min(stored.createdAt + stored.lifetimeSeconds * 1000, stored.createdAt + capMs),
+    ),
+    absoluteExpiresAt: new Date(stored.createdAt + capMs),
+    lastUsedAt: Number.isFinite(lastUsed) ? new Date(lastUsed) : null,
+    device: {
+      ipAddress: stringOrNull(reply[FIELD.ipAddress]),
+      userAgent: stringOrNull(reply[FIELD.userAgent]),
+    },
+    claims: parseObject(reply[FIELD.claims]),
+  };
+  if (typeof storedHandle === "string") return session;
+  const ttlMs = stored.createdAt + capMs - config.clock();
+  return Promise.all([
+    config.keys.pointHandle(handle, digest, ttlMs),
+    config.keys.setHandle(digest, handle),
+  ]).then(() => session);
+}
+
+/** The expiry of a stored session by the reader's cap: min(idle, absolute). */
+export function expiryOf(stored: StoredSession, capMs: number): number {
+  return Math.min(stored.createdAt + stored.lifetimeSeconds * 1000, stored.createdAt + capMs);
+}
+
+/**
+ * A stored JSON object (data or claims): `{}` when absent. Whatever Tessera stored passed
+ * checkSessionJson; anything else in the field (an edit by hand) reads as `{}`, with
+ * prototype keys dropped, as data never reaches a prototype.
+ */
+export function parseObject(value: unknown): JsonObject {
+  if (typeof value !== "string" || value === "") return {};
+  try {
+    const parsed: unknown = JSON.parse(value, (key, inner) =>
+      key === "__proto__" ? undefined : inner,
+    );
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+      ? (parsed as JsonObject)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+function isEmpty(object: JsonObject): boolean {
+  for (const _ in object) return false;
+  return true;
+}
