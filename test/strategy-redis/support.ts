@@ -7,6 +7,8 @@ import { type MemoryUser, MemoryUserDatabase } from "@tessera/core/testing";
 // The test workspace package does not depend on @tessera/strategy-redis (yet): import sources.
 import {
   type RedisClient,
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
   RedisStrategy,
   type RedisStrategyOptions,
   recommendedClusterOptions,
@@ -113,6 +115,8 @@ export interface Fixture {
   clock: ReturnType<typeof fakeClock>;
   keys: ReturnType<typeof namespace>;
   strategy(options?: Partial<RedisStrategyOptions<MemoryUser>>): RedisStrategy<MemoryUser, string>;
+  /** A RedisSessionStore on the same keys and clock as {@link strategy}. */
+  store(options?: Partial<RedisSessionStoreOptions<string>>): RedisSessionStore<string>;
   user(extra?: Record<string, unknown>): Promise<MemoryUser>;
 }
 
@@ -133,6 +137,14 @@ export function fixture(redis: RedisClient): Fixture {
     keys,
     strategy: (options = {}) =>
       new RedisStrategy<MemoryUser, string>({
+        redis,
+        prefix: keys.prefix,
+        userIndexPrefix: keys.userIndexPrefix,
+        clock: clock.now,
+        ...options,
+      }),
+    store: (options = {}) =>
+      new RedisSessionStore<string>({
         redis,
         prefix: keys.prefix,
         userIndexPrefix: keys.userIndexPrefix,

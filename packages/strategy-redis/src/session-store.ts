@@ -21,8 +21,8 @@ import {
 } from "./lib/session-record.js";
 import { type RedisSessionStoreOptions, resolveOptions } from "./options.js";
 
-// The fields a Session is made of, after u, c, l: in FIELD's order (see session-keys.ts).
-const SESSION_FIELDS = ["s", "h", "a", "ip", "ua", "k"] as const;
+// The fields a Session is made of, after u, c, l: peek puts them at FIELD's places.
+const SESSION_FIELDS = ["h", "a", "ip", "ua", "k"] as const;
 // A merge retried this often has met a writer on every try: give up rather than spin.
 const MERGE_ATTEMPTS = 16;
 
