@@ -45,6 +45,27 @@ describe.each(["postgresql", "sqlite"] as const)("db-mikroorm/%s hot path", (dri
     expect(em.getUnitOfWork().getIdentityMap().values()).toHaveLength(0);
   });
 
+  it("getByTokenWithUser reads the session fields (claims, last use, device, data) in its one statement", async () => {
+    const { user, digest } = await userWithToken(db.em(), `fields-${driver}@example.com`);
+    const tokens = new MikroOrmAccessTokenDatabase(db.em(), AccessToken);
+    const at = await tokens.getByToken(digest);
+    if (!at) throw new Error("no token");
+    const lastUsedAt = new Date();
+    await tokens.update(at, { lastUsedAt, claims: { role: "x" }, data: { n: 1 }, handle: "h" });
+    await tokens.getByTokenWithUser(digest);
+    const { result, queries } = await db.captureQueries(() => tokens.getByTokenWithUser(digest));
+    expect(queries).toHaveLength(1);
+    for (const column of ["claims", "last_used_at", "ip_address", "user_agent", "handle", "data"]) {
+      expect(queries[0]).toContain(column);
+    }
+    expect(result?.user.id).toBe(user.id);
+    expect(result?.accessToken).toMatchObject({
+      claims: { role: "x" },
+      data: { n: 1 },
+      lastUsedAt,
+    });
+  });
+
   it("get(id) is one query and leaves the identity map empty; malformed ids send none", async () => {
     const { user } = await userWithToken(db.em(), `get-${driver}@example.com`);
     const em = db.em();

@@ -3,6 +3,7 @@ import type {
   AccessTokenCreate,
   AccessTokenDatabase,
   AccessTokenProtocol,
+  AccessTokenUpdate,
   AccessTokenWithUserReader,
   UserProtocol,
 } from "@tessera/core";
@@ -17,6 +18,9 @@ import type { EntityTarget, PlainUser, TokenUserOf, UserIdOf } from "./types.js"
 const MAX_DIGEST = 255;
 const isDigest = (v: unknown): v is string =>
   typeof v === "string" && v.length > 0 && v.length <= MAX_DIGEST;
+// A session handle is 32 characters (the column holds 64).
+const isHandle = (v: unknown): v is string =>
+  typeof v === "string" && v.length > 0 && v.length <= 64;
 
 /**
  * Tessera's `AccessTokenDatabase` on MikroORM, over a request-scoped EntityManager and an
@@ -98,19 +102,32 @@ export class MikroOrmAccessTokenDatabase<
     return this.#toProtocol(row);
   }
 
-  /** Sets a new lifetime (sliding renewal); `createdAt` is unchanged. */
+  /**
+   * Writes the given fields (sliding renewal: `lifetimeSeconds` with `lastUsedAt`; session
+   * data, claims, a handle); `createdAt` is unchanged.
+   */
   async update(
     accessToken: AccessTokenProtocol<ID>,
-    data: { lifetimeSeconds: number },
+    data: AccessTokenUpdate,
   ): Promise<AccessTokenProtocol<ID>> {
-    if (isDigest(accessToken.token)) {
+    const changes: Row = {};
+    for (const [key, value] of Object.entries(data)) if (value !== undefined) changes[key] = value;
+    if (isDigest(accessToken.token) && Object.keys(changes).length > 0) {
       const { token } = this.#m;
       const where = { [token.pk.name]: accessToken.token };
-      await guard(() =>
-        this.#em.nativeUpdate(token.meta.class, where, { lifetimeSeconds: data.lifetimeSeconds }),
-      );
+      await guard(() => this.#em.nativeUpdate(token.meta.class, where, changes));
     }
-    return { ...accessToken, lifetimeSeconds: data.lifetimeSeconds };
+    return { ...accessToken, ...changes };
+  }
+
+  /** The token whose session handle is `handle` (an indexed column), or null. */
+  async getByHandle(handle: string): Promise<AccessTokenProtocol<ID> | null> {
+    if (!isHandle(handle)) return null;
+    const { token } = this.#m;
+    const row = await guard(() =>
+      findOne(this.#em, token, prop(token, "handle"), handle, this.#settings),
+    );
+    return row ? this.#toProtocol(row) : null;
   }
 
   /** Deletes one token (logout). */

@@ -1,11 +1,14 @@
 import { defineEntity, p } from "@mikro-orm/core";
+import type { JsonObject } from "@tessera/core";
 import type { EntityTarget } from "../types.js";
 import { MongoUser, User } from "./user.js";
 
 /**
  * The fields of an access token at rest, as an abstract MikroORM entity: `token` (the
  * SHA-256 digest, never the token itself; the primary key, so unique), `created_at` and
- * `lifetime_seconds`. Extend it with a `user` relation made by {@link accessTokenUser}.
+ * `lifetime_seconds`, and the nullable session fields `handle`, `last_used_at`,
+ * `ip_address`, `user_agent`, `data` and `claims` (see {@link ACCESS_TOKEN_SESSION_COLUMNS}
+ * to migrate a table of an earlier release). Extend it with a `user` relation made by {@link accessTokenUser}.
  *
  * @example
  * export const AppAccessToken = defineEntity({
@@ -25,6 +28,19 @@ export const AccessTokenBase = defineEntity({
     createdAt: p.datetime().fieldName("created_at"),
     /** Lifetime in seconds from `createdAt`; sliding renewal raises it. */
     lifetimeSeconds: p.integer().fieldName("lifetime_seconds"),
+    // The session fields (issue 14): nullable, so rows of an earlier release stay valid.
+    /** The session's public handle, a hash of the digest; indexed (data is reached by it). */
+    handle: p.string().length(64).nullable().index().fieldName("handle"),
+    /** When the session was last used, written with the sliding renewal only. */
+    lastUsedAt: p.datetime().nullable().fieldName("last_used_at"),
+    /** The client address the session was created from (at most 64 characters). */
+    ipAddress: p.string().length(64).nullable().fieldName("ip_address"),
+    /** The user agent the session was created from (at most 512 characters). */
+    userAgent: p.string().length(512).nullable().fieldName("user_agent"),
+    /** Server-side session data: `jsonb` on PostgreSQL, JSON text on SQLite. */
+    data: p.json<JsonObject>().nullable().fieldName("data"),
+    /** The session's custom claims, stored as `data` is. */
+    claims: p.json<JsonObject>().nullable().fieldName("claims"),
   },
 });
 

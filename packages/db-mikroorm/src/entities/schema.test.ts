@@ -18,7 +18,7 @@ async function createSql(options: ConstructorParameters<typeof MikroORM>[0]): Pr
 }
 
 describe("schema", () => {
-  it("PostgreSQL: snake_case columns, unique email, token primary key, indexed user_id, cascade", async () => {
+  it("PostgreSQL: snake_case columns, unique email, token primary key, indexed user_id, cascade, nullable session columns (jsonb data and claims, indexed handle)", async () => {
     const sql = await createSql({
       driver: PostgreSqlDriver,
       clientUrl: "postgresql://127.0.0.1:1/x",
@@ -31,15 +31,19 @@ describe("schema", () => {
     expect(sql).toMatch(/add constraint "user_email_unique" unique \("email"\)/);
     expect(sql).toContain(
       'create table "access_token" ("token" varchar(64) not null, "created_at" timestamptz not null, ' +
-        '"lifetime_seconds" int not null, "user_id" uuid not null, primary key ("token"))',
+        '"lifetime_seconds" int not null, "handle" varchar(64) null, ' +
+        '"last_used_at" timestamptz null, "ip_address" varchar(64) null, ' +
+        '"user_agent" varchar(512) null, "data" jsonb null, "claims" jsonb null, ' +
+        '"user_id" uuid not null, primary key ("token"))',
     );
+    expect(sql).toContain('create index "access_token_handle_index" on "access_token" ("handle")');
     expect(sql).toContain(
       'create index "access_token_user_id_index" on "access_token" ("user_id")',
     );
     expect(sql).toMatch(/foreign key \("user_id"\) references "user" \("id"\) on delete cascade/);
   });
 
-  it("SQLite: the same shape, and the cascade inline", async () => {
+  it("SQLite: the same shape, the cascade inline, data and claims as JSON text", async () => {
     const sql = await createSql({
       driver: SqliteDriver,
       dbName: ":memory:",
@@ -48,6 +52,7 @@ describe("schema", () => {
     expect(sql).toMatch(/create unique index `user_email_unique` on `user` \(`email`\)/);
     expect(sql).toMatch(/`token` text not null primary key|primary key \(`token`\)/);
     expect(sql).toMatch(/references `user` \(`id`\) on delete cascade/);
+    expect(sql).toContain("`data` json null, `claims` json null");
     expect(sql).toMatch(
       /create index `access_token_user_id_index` on `access_token` \(`user_id`\)/,
     );
