@@ -43,18 +43,31 @@ describe("RedisStrategy during a Redis outage", () => {
     const user = await f.user();
     const token = await strategy.writeToken(user);
     expect((await strategy.readToken(token, f.manager))?.id).toBe(user.id);
+    const handle = (await strategy.readSession(token, f.manager))?.session.handle ?? "";
+    const store = strategy.sessions;
 
     await server.stop("crash");
     const calls: (() => Promise<unknown>)[] = [
       () => strategy.readToken(token, f.manager),
+      () => strategy.readSession(token, f.manager),
       () => strategy.writeToken(user),
+      () => strategy.writeSession(user, { data: { a: 1 } }),
       () => strategy.destroyToken(token, user),
       () => strategy.destroyAllTokens(user),
       () => strategy.listSessions(user, token),
+      () => store.createSession(user.id),
+      () => store.validateSession(token),
+      () => store.getSessionData(handle),
+      () => store.setSessionData(handle, { a: 1 }),
+      () => store.mergeSessionData(handle, { a: 1 }),
+      () => store.setSessionClaims(handle, { a: 1 }),
+      () => store.invalidateSession(user.id, handle),
+      () => store.invalidateUserSessions(user.id),
+      () => store.listUserSessions(user.id),
     ];
-    for (const call of calls) {
+    for (const [i, call] of calls.entries()) {
       const { error, ms } = await timed(call);
-      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(error, `call ${i}`).toBeInstanceOf(ServiceUnavailableError);
       expect((error as Error).cause).toBeInstanceOf(Error);
       expect(ms).toBeLessThan(FAST_MS);
     }
