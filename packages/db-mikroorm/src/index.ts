@@ -10,6 +10,10 @@ export {
   accessTokenUser,
   MongoAccessToken,
 } from "./entities/access-token.js";
+export {
+  accessTokenSessionColumnsSql,
+  type SessionColumnsTable,
+} from "./entities/session-columns.js";
 export { MongoUser, User, UserBase } from "./entities/user.js";
 export type { MikroOrmAdapterOptions } from "./options.js";
 export { withRequestEntityManager } from "./request-context.js";

@@ -1,0 +1,162 @@
+// An access-token table of the release before issue 14 (its DDL as orm.schema.create() made
+// it), with a live session in it, upgraded by accessTokenSessionColumnsSql or by MikroORM's
+// own schema diff: the schema then matches the entities and the session survives.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { MikroORM, type Options } from "@mikro-orm/core";
+import { PostgreSqlDriver } from "@mikro-orm/postgresql";
+import { SqliteDriver } from "@mikro-orm/sql";
+import { generateOpaqueToken, hashToken, UserManager, type UserProtocol } from "@tessera/core";
+import { sessionIdFromDigest } from "@tessera/core/internal";
+import { DatabaseStrategy } from "@tessera/strategy-database";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  AccessToken,
+  accessTokenSessionColumnsSql,
+  MikroOrmAccessTokenDatabase,
+  MikroOrmUserDatabase,
+  User,
+} from "../../packages/db-mikroorm/src/index.js";
+import { TesseraSqliteDialect } from "../../packages/db-mikroorm/src/sqlite.js";
+
+const PREVIOUS_DDL = {
+  postgresql: (s: string) => [
+    `create table "${s}"."user" ("id" uuid not null, "email" varchar(320) not null, "hashed_password" varchar(1024) not null, "is_active" boolean not null default true, "is_superuser" boolean not null default false, "is_verified" boolean not null default false, primary key ("id"));`,
+    `alter table "${s}"."user" add constraint "user_email_unique" unique ("email");`,
+    `create table "${s}"."access_token" ("token" varchar(64) not null, "created_at" timestamptz not null, "lifetime_seconds" int not null, "user_id" uuid not null, primary key ("token"));`,
+    `create index "access_token_user_id_index" on "${s}"."access_token" ("user_id");`,
+    `alter table "${s}"."access_token" add constraint "access_token_user_id_foreign" foreign key ("user_id") references "${s}"."user" ("id") on delete cascade;`,
+  ],
+  sqlite: () => [
+    "create table `user` (`id` text not null primary key, `email` text not null, `hashed_password` text not null, `is_active` integer not null default true, `is_superuser` integer not null default false, `is_verified` integer not null default false);",
+    "create unique index `user_email_unique` on `user` (`email`);",
+    "create table `access_token` (`token` text not null primary key, `created_at` datetime not null, `lifetime_seconds` integer not null, `user_id` text not null, constraint `access_token_user_id_foreign` foreign key (`user_id`) references `user` (`id`) on delete cascade);",
+    "create index `access_token_user_id_index` on `access_token` (`user_id`);",
+  ],
+};
+
+const USER_ID = "0b6f2b8e-6a52-4a43-9d4e-2f1d2b9d7c11";
+const SECRET = "upgrade-test-secret-of-at-least-32-bytes";
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A database of the previous release with one user and one live session; its token. */
+async function previousRelease(kind: "postgresql" | "sqlite") {
+  const token = generateOpaqueToken();
+  const created = new Date(Date.now() - 60_000);
+  if (kind === "sqlite") {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-upgrade-"));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "db.sqlite");
+    const db = new DatabaseSync(file);
+    for (const sql of PREVIOUS_DDL.sqlite()) db.exec(sql);
+    db.prepare("insert into `user` values (?, 'old@example.com', 'hash', 1, 0, 0)").run(USER_ID);
+    db.prepare("insert into `access_token` values (?, ?, 3600, ?)").run(
+      hashToken(token),
+      created.getTime(),
+      USER_ID,
+    );
+    db.close();
+    const orm = await MikroORM.init({
+      driver: SqliteDriver,
+      dbName: file,
+      driverOptions: new TesseraSqliteDialect(file),
+      entities: [User, AccessToken],
+    } as Partial<Options> as Options);
+    cleanups.push(() => orm.close(true));
+    return {
+      orm,
+      token,
+      run: (sql: string) => orm.em.getConnection().execute(sql),
+      schema: undefined,
+    };
+  }
+  const schema = `tessera_upgrade_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const orm = await MikroORM.init({
+    driver: PostgreSqlDriver,
+    clientUrl: process.env.POSTGRES_URL,
+    schema,
+    entities: [User, AccessToken],
+  } as Partial<Options> as Options);
+  const run = (sql: string, params: unknown[] = []) => orm.em.getConnection().execute(sql, params);
+  cleanups.push(async () => {
+    await run(`drop schema if exists "${schema}" cascade`);
+    await orm.close(true);
+  });
+  await run(`create schema "${schema}"`);
+  for (const sql of PREVIOUS_DDL.postgresql(schema)) await run(sql);
+  await run(
+    `insert into "${schema}"."user" values (?, 'old@example.com', 'hash', true, false, false)`,
+    [USER_ID],
+  );
+  await run(`insert into "${schema}"."access_token" values (?, ?, 3600, ?)`, [
+    hashToken(token),
+    created,
+    USER_ID,
+  ]);
+  return { orm, token, run, schema };
+}
+
+async function assertSessionSurvives(orm: MikroORM, token: string) {
+  const users = new MikroOrmUserDatabase(orm.em.fork(), User);
+  const strategy = new DatabaseStrategy<UserProtocol<string>>({
+    database: new MikroOrmAccessTokenDatabase(orm.em.fork(), AccessToken) as never,
+  });
+  const manager = new UserManager<UserProtocol<string>, string>({
+    userDb: users as never,
+    verificationTokenSecret: SECRET,
+    resetPasswordTokenSecret: SECRET,
+  });
+  const read = await strategy.readSession(token, manager);
+  expect(read?.user.email).toBe("old@example.com");
+  const handle = sessionIdFromDigest(hashToken(token));
+  expect(read?.session).toMatchObject({
+    handle,
+    lastUsedAt: null,
+    device: { ipAddress: null, userAgent: null },
+    claims: {},
+  });
+  // The old row gets its handle on that read, so its data is reachable by it.
+  expect(await strategy.sessions.getSessionData(handle)).toEqual({});
+  expect(await strategy.sessions.mergeSessionData(handle, { theme: "dark" })).toEqual({
+    theme: "dark",
+  });
+  expect(await strategy.sessions.getSessionData(handle)).toEqual({ theme: "dark" });
+  expect(
+    (await strategy.listSessions?.(read?.user as UserProtocol<string>, token))?.[0],
+  ).toMatchObject({
+    id: handle,
+    current: true,
+  });
+  const fresh = await strategy.writeSession(read?.user as UserProtocol<string>, {
+    claims: { a: 1 },
+  });
+  expect((await strategy.readSession(fresh, manager))?.session.claims).toEqual({ a: 1 });
+}
+
+describe.each(["postgresql", "sqlite"] as const)(
+  "upgrade from the previous release on %s",
+  (kind) => {
+    it("accessTokenSessionColumnsSql adds exactly the entity's columns; the old session survives", async () => {
+      const { orm, token, run, schema } = await previousRelease(kind);
+      expect(await orm.schema.getUpdateSchemaSQL()).toContain("handle");
+      for (const sql of accessTokenSessionColumnsSql(kind, { schema })) await run(sql);
+      expect(await orm.schema.getUpdateSchemaSQL()).toBe("");
+      await assertSessionSurvives(orm, token);
+    });
+
+    it("orm.schema.update() (what a generated migration holds) upgrades it as well", async () => {
+      const { orm, token } = await previousRelease(kind);
+      const diff = await orm.schema.getUpdateSchemaSQL();
+      expect(diff).not.toMatch(/drop|not null default/i);
+      await orm.schema.update();
+      expect(await orm.schema.getUpdateSchemaSQL()).toBe("");
+      await assertSessionSurvives(orm, token);
+    });
+  },
+);
