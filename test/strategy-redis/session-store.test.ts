@@ -205,12 +205,23 @@ describe.each(TOPOLOGIES)("RedisSessionStore (%s)", (topology) => {
     const f = fixture(redis);
     const strategy = f.strategy();
     const user = await f.user();
-    const token = await strategy.writeSession(user, { data: { cart: [1, 2] } });
+    const token = await strategy.writeSession(user, {
+      data: { cart: [1, 2] },
+      device: { userAgent: "Safari" },
+    });
     const session = await strategy.sessions.validateSession(token);
     expect(session?.userId).toBe(user.id);
     expect(await strategy.sessions.getSessionData(session?.handle ?? "")).toEqual({ cart: [1, 2] });
-    const listed = await strategy.listSessions(user, token);
-    expect(listed.map((s) => s.id)).toEqual([session?.handle]);
+    expect(await strategy.listSessions(user, token)).toEqual([
+      {
+        id: session?.handle,
+        createdAt: session?.createdAt,
+        expiresAt: session?.expiresAt,
+        lastUsedAt: null,
+        device: { ipAddress: null, userAgent: "Safari" },
+        current: true,
+      },
+    ]);
     expect(await strategy.destroySession(user, session?.handle ?? "")).toBe(true);
     expect(await strategy.readToken(token, f.manager)).toBeNull();
   });

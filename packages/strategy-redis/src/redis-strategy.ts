@@ -210,36 +210,21 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
     await this.store.removeDeadFromIndex(userId, gone, this.clock() - INDEX_GRACE_MS);
   }
 
-  /** The user's live sessions, oldest first; `current` marks the one `currentToken` opens. */
+  /**
+   * The user's live sessions, oldest first, with last use and device; `current` marks the
+   * one `currentToken` opens.
+   */
   async listSessions(user: U, currentToken: string | null): Promise<SessionInfo[]> {
-    const userId = String(user.id);
-    const now = this.clock();
-    const current =
-      currentToken !== null && isOpaqueTokenShape(currentToken) ? hashToken(currentToken) : null;
-    const digests = await this.store.members(userId);
-    const stored = await Promise.all(digests.map((digest) => this.store.peek(digest)));
-    const sessions: SessionInfo[] = [];
-    const gone: string[] = [];
-    digests.forEach((digest, i) => {
-      const session = stored[i];
-      if (!session || session.userId !== userId) {
-        gone.push(digest);
-        return;
-      }
-      const expiresAt = Math.min(
-        session.createdAt + session.lifetimeSeconds * 1000,
-        session.createdAt + this.maxLifetimeSeconds * 1000,
-      );
-      if (now >= expiresAt) return;
-      sessions.push({
-        id: sessionIdFromDigest(digest),
-        createdAt: new Date(session.createdAt),
-        expiresAt: new Date(expiresAt),
-        current: digest === current,
-      });
-    });
-    await this.store.removeDeadFromIndex(userId, gone, now - INDEX_GRACE_MS);
-    return sessions.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    const digest = currentToken === null ? null : this.digestOf(currentToken);
+    const current = digest === null ? null : sessionIdFromDigest(digest);
+    return (await this.sessions.listUserSessions(user.id)).map((session) => ({
+      id: session.handle,
+      createdAt: session.createdAt,
+      expiresAt: session.expiresAt,
+      lastUsedAt: session.lastUsedAt,
+      device: session.device,
+      current: session.handle === current,
+    }));
   }
 
   /** Ends one of `user`'s sessions by its public id (its handle); false when not found. */
