@@ -16,6 +16,7 @@ import {
   type DocsRouterOptions,
   type RateLimitOptions,
   Tessera,
+  type TesseraState,
   type UserSchemas,
 } from "@tessera/koa";
 import { DatabaseStrategy } from "@tessera/strategy-database";
@@ -91,6 +92,11 @@ export interface AppOptions {
   requireCurrentPassword?: boolean;
   /** Tessera's `passwordPolicy` (the bounds the document states). */
   documentedPasswordPolicy?: { minLength?: number; maxLength?: number };
+  /**
+   * Mounts routes that use `ctx.state.session` (issue 14): `GET /session` (handle, user id,
+   * claims), `GET/PUT/PATCH /session/data`, `PATCH /session/claims`, `POST /session/revoke`.
+   */
+  sessionRoutes?: boolean;
 }
 
 /** A running test app and what it exposes to tests. */
@@ -207,7 +213,14 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   app.silent = true;
   for (const middleware of options.middleware ?? []) app.use(middleware);
   app.use(tessera.authRouter(jwt, { prefix: "/auth/jwt", requiresVerification }).routes());
-  app.use(tessera.authRouter(cookie, { prefix: "/auth/cookie", requiresVerification }).routes());
+  app.use(
+    tessera
+      .authRouter(cookie, {
+        prefix: "/auth/cookie",
+        requiresVerification,
+      })
+      .routes(),
+  );
   app.use(tessera.authRouter(db, { prefix: "/auth/db", requiresVerification }).routes());
   for (const backend of backends.slice(3)) {
     app.use(
@@ -246,6 +259,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     });
   }
   app.use(custom.routes());
+  if (options.sessionRoutes) app.use(sessionRouter(tessera).routes());
   if (options.docs) app.use(tessera.docsRouter(options.docs === true ? {} : options.docs).routes());
   const server = app.listen(0, "127.0.0.1");
   // Idle keep-alive sockets are closed by the client first: a server closing one as the
@@ -271,4 +285,43 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
         server.close((error) => (error ? reject(error) : resolve()));
       }).finally(() => redis?.client.disconnect()),
   };
+}
+
+/** The routes of `sessionRoutes`: what an app does with `ctx.state.session`. */
+function sessionRouter(tessera: Tessera<StoreUser, string>): Router<TesseraState<StoreUser>> {
+  const router = new Router<TesseraState<StoreUser>>();
+  const signedIn = tessera.currentUser({ active: true });
+  type Ctx = Parameters<Parameters<typeof router.get>[1]>[0];
+  const session = (ctx: Ctx) => {
+    const found = ctx.state.session;
+    if (!found) ctx.throw(404, "no session");
+    return found;
+  };
+  const json = async (ctx: Ctx) => {
+    let text = "";
+    for await (const chunk of ctx.req) text += chunk;
+    return JSON.parse(text);
+  };
+  router.get("/session", signedIn, (ctx) => {
+    const { handle, userId, claims } = session(ctx);
+    ctx.body = { handle, user_id: userId, claims };
+  });
+  router.get("/session/data", signedIn, async (ctx) => {
+    ctx.body = await session(ctx).getData();
+  });
+  router.put("/session/data", signedIn, async (ctx) => {
+    await session(ctx).updateData(await json(ctx));
+    ctx.status = 204;
+  });
+  router.patch("/session/data", signedIn, async (ctx) => {
+    ctx.body = await session(ctx).mergeData(await json(ctx));
+  });
+  router.patch("/session/claims", signedIn, async (ctx) => {
+    ctx.body = await session(ctx).mergeClaims(await json(ctx));
+  });
+  router.post("/session/revoke", signedIn, async (ctx) => {
+    await session(ctx).revoke();
+    ctx.status = 204;
+  });
+  return router;
 }

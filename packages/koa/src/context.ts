@@ -1,6 +1,7 @@
 import type { AuthRequest, AuthResponse, AuthResult, UserProtocol } from "@tessera/core";
 import { serializeCookie } from "@tessera/core/internal";
 import type { Context } from "koa";
+import type { RequestSession } from "./session.js";
 
 /** What `currentUser()` puts on `ctx.state`. */
 export interface TesseraState<U extends UserProtocol<ID>, ID = U["id"]> {
@@ -8,6 +9,11 @@ export interface TesseraState<U extends UserProtocol<ID>, ID = U["id"]> {
   user: U | null;
   /** The token, the backend that read it and its strategy, or null. */
   auth: AuthResult<U, ID, Context> | null;
+  /**
+   * The session the request is authenticated with (handle, claims, data, revoke), or null
+   * without a user or when the backend's strategy has no sessions.
+   */
+  session: RequestSession<U, ID> | null;
 }
 
 /** A Koa context seen as an {@link AuthRequest}: one small object per request, no closures. */

@@ -30,6 +30,15 @@ export const HttpErrorCode = {
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   /** 413: the body exceeds the configured limit. */
   REQUEST_BODY_TOO_LARGE: "REQUEST_BODY_TOO_LARGE",
+  /** 413: session data or claims larger than the store's limit (`ctx.state.session`). */
+  SESSION_DATA_TOO_LARGE: "SESSION_DATA_TOO_LARGE",
+  /** 422: session data or claims that are not a JSON object. */
+  INVALID_SESSION_DATA: "INVALID_SESSION_DATA",
+  /**
+   * 501: the backend's strategy cannot do this with sessions (server-side data on a JWT
+   * backend): a server configuration, not the client's mistake; the log names what to set.
+   */
+  SESSION_NOT_SUPPORTED: "SESSION_NOT_SUPPORTED",
   /** 503: the database or Redis is unreachable; retry later. */
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   /** 500: a bug; details are logged, never sent. */

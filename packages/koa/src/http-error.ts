@@ -77,6 +77,17 @@ export function toHttpError(error: unknown): HttpError {
     // The user vanished mid-request (deleted by someone else): not a server error.
     return new HttpError(404, "Not Found", undefined, cause);
   }
+  // Session data and claims (issue 14): the client's too-large or malformed input, and a
+  // backend configured without what was asked (501, as LOGOUT_ALL_NOT_SUPPORTED).
+  if (isTesseraError(error, ErrorCode.SESSION_DATA_TOO_LARGE)) {
+    return new HttpError(413, HttpErrorCode.SESSION_DATA_TOO_LARGE, undefined, cause);
+  }
+  if (isTesseraError(error, ErrorCode.INVALID_SESSION_DATA)) {
+    return new HttpError(422, HttpErrorCode.INVALID_SESSION_DATA, undefined, cause);
+  }
+  if (isTesseraError(error, ErrorCode.SESSION_NOT_SUPPORTED)) {
+    return new HttpError(501, HttpErrorCode.SESSION_NOT_SUPPORTED, undefined, cause);
+  }
   if (isTesseraError(error, ErrorCode.SERVICE_UNAVAILABLE)) {
     return new HttpError(503, HttpErrorCode.SERVICE_UNAVAILABLE, { "Retry-After": "1" }, cause);
   }

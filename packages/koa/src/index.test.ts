@@ -11,6 +11,7 @@ describe.each([
     file: "./index.ts",
     load: () => import("./index.js"),
     names: [
+      "ACCESS_TOKEN_HEADER",
       "DEFAULT_RATE_LIMITS",
       "HttpError",
       "HttpErrorCode",

@@ -45,4 +45,5 @@ export {
   userCreateSchema,
   userUpdateSchema,
 } from "./schemas.js";
+export { ACCESS_TOKEN_HEADER, type RequestSession } from "./session.js";
 export { Tessera, type TesseraOptions } from "./tessera.js";

@@ -32,6 +32,7 @@ import { resetPasswordRoutes } from "./routers/reset.js";
 import { type UsersRouterOptions, usersRoutes } from "./routers/users.js";
 import { verifyRoutes } from "./routers/verify.js";
 import { readUser, type UserSchemas, userCreateSchema, userUpdateSchema } from "./schemas.js";
+import { requestSession } from "./session.js";
 
 /** Options of {@link Tessera}. */
 export interface TesseraOptions<U extends UserProtocol<ID>, ID> {
@@ -175,6 +176,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
       }
       ctx.state.user = result === null ? null : result.user;
       ctx.state.auth = result;
+      ctx.state.session = requestSession(context, result);
       await next();
     };
   }

@@ -6,6 +6,7 @@ import { writeAuthResponse, writeJsonNull } from "../context.js";
 import { HttpError, raise } from "../http-error.js";
 import type { RateLimitAttempt } from "../rate-limit/limiter.js";
 import { parseBody } from "../schemas.js";
+import { requestSession } from "../session.js";
 import type { RouterDeps } from "./deps.js";
 import { shadowed, type TesseraRouter } from "./router.js";
 import { type RouteError, type RouteSpec, requirements } from "./spec.js";
@@ -107,6 +108,10 @@ function routeMiddleware<U extends UserProtocol<ID>, ID>(
       if (required) {
         ({ userManager, result: auth } = await deps.authenticate(ctx, required));
         if (!auth) throw new HttpError(401, "Unauthorized");
+        // As currentUser() does, so hooks and the app's middleware after it see them.
+        ctx.state.user = auth.user;
+        ctx.state.auth = auth;
+        ctx.state.session = requestSession(ctx, auth);
       }
       let raw: unknown;
       let body: unknown;
