@@ -38,9 +38,12 @@ describe.each(TOPOLOGIES)("RedisStrategy logout (%s)", (topology) => {
     const f = fixture(redis);
     const strategy = f.strategy();
     const [alice, mallory] = [await f.user(), await f.user()];
-    const token = await strategy.writeToken(alice);
+    const token = await strategy.writeSession(alice, { data: { a: 1 } });
     await strategy.destroyToken(token, mallory);
-    expect((await strategy.readToken(token, f.manager))?.id).toBe(alice.id);
+    const read = await strategy.readSession(token, f.manager);
+    expect(read?.user.id).toBe(alice.id);
+    // Its handle still finds its data: mallory's logout did not touch the handle's pointer.
+    expect(await strategy.sessions.getSessionData(read?.session.handle ?? "")).toEqual({ a: 1 });
   });
 
   it("logout of an unknown or already destroyed token is a no-op", async () => {

@@ -16,6 +16,7 @@ describe("RedisStrategy options", () => {
       maxLifetimeSeconds: 30 * 24 * 3600,
       snapshot: false,
       clock: Date.now,
+      limits: { maxDataBytes: 16_384, maxClaimsBytes: 2048 },
     });
   });
 
@@ -28,6 +29,8 @@ describe("RedisStrategy options", () => {
       { prefix: "" },
       { userIndexPrefix: "" },
       { prefix: "same:", userIndexPrefix: "same:" },
+      { limits: { maxDataBytes: 0 } },
+      { limits: { maxClaimsBytes: 1.5 } },
     ]) {
       expect(() => resolveOptions({ redis, ...bad }), JSON.stringify(bad)).toThrow(
         ConfigurationError,

@@ -169,10 +169,11 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
     const userId = String(user.id);
     // Only the owner's token: a token of someone else is left alone, whoever presents it.
     // Key first, index second, so a failure never leaves a live session out of the index.
-    await this.store.deleteOwned(digest, userId);
+    const deleted = await this.store.deleteOwned(digest, userId);
     await Promise.all([
       this.store.removeFromIndex(userId, [digest]),
-      this.store.dropHandles([sessionIdFromDigest(digest)]),
+      // Someone else's session keeps its pointer, or its data calls would stop finding it.
+      deleted ? this.store.dropHandles([sessionIdFromDigest(digest)]) : undefined,
     ]);
   }
 
