@@ -147,6 +147,8 @@ describe.each(TOPOLOGIES)("RedisSessionStore data and claims (%s)", (topology) =
     await redis.hset(`${f.keys.prefix}${hashToken(token)}`, "d", '{"__proto__":{"polluted":1}}');
     const data = await store.getSessionData(session.handle);
     expect(data).toEqual({});
+    await redis.hset(`${f.keys.prefix}${hashToken(token)}`, "d", '{"\\u005f_proto__":{"p":1}}');
+    expect(Object.keys((await store.getSessionData(session.handle)) ?? { x: 1 })).toEqual([]);
     expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });

@@ -165,9 +165,12 @@ export function expiryOf(stored: StoredSession, capMs: number): number {
 export function parseObject(value: unknown): JsonObject {
   if (typeof value !== "string" || value === "") return {};
   try {
-    const parsed: unknown = JSON.parse(value, (key, inner) =>
-      key === "__proto__" ? undefined : inner,
-    );
+    // The reviver only when a key could be "__proto__" (written plainly or with \u escapes):
+    // claims are parsed on every readSession.
+    const parsed: unknown =
+      value.includes("__proto__") || value.includes("\\u")
+        ? JSON.parse(value, (key, inner) => (key === "__proto__" ? undefined : inner))
+        : JSON.parse(value);
     return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
       ? (parsed as JsonObject)
       : {};
