@@ -99,6 +99,37 @@ describe.each(TOPOLOGIES)("RedisStrategy readSession (%s)", (topology) => {
     ]);
   });
 
+  it("a request's data calls after its readSession are one round trip each; elsewhere, one more", async () => {
+    const f = fixture(redis);
+    const counted = countCalls(redis);
+    const strategy = f.strategy({ redis: counted.client });
+    const token = await strategy.writeSession(await f.user(), { data: { a: 1 } });
+    const trips = async (call: () => Promise<unknown>) => {
+      counted.calls.length = 0;
+      await call();
+      return counted.calls.filter((c) => c !== "eval"); // EVAL only where a node lacks the script
+    };
+    let handle = "";
+    expect(
+      await trips(async () => {
+        handle = (await strategy.readSession(token, f.manager))?.session.handle ?? "";
+      }),
+    ).toEqual(["hmget"]);
+    const store = strategy.sessions;
+    expect(await trips(() => store.getSessionData(handle))).toEqual(["hmget"]);
+    expect(await trips(() => store.setSessionData(handle, { b: 2 }))).toEqual(["evalsha"]);
+    expect(await trips(() => store.setSessionClaims(handle, { c: 3 }))).toEqual(["evalsha"]);
+    expect(await trips(() => store.mergeSessionData(handle, { d: 4 }))).toEqual([
+      "hmget",
+      "evalsha",
+    ]);
+    // Another instance of the app has not seen the handle: it reads the pointer, once.
+    const other = f.strategy({ redis: counted.client }).sessions;
+    expect(await trips(() => other.getSessionData(handle))).toEqual(["get", "hmget"]);
+    expect(await trips(() => other.getSessionData(handle))).toEqual(["hmget"]);
+    expect(await other.getSessionData(handle)).toEqual({ b: 2, d: 4 });
+  });
+
   it("null for unknown, malformed, expired and revoked sessions, and for a malformed user id", async () => {
     const f = fixture(redis);
     const strategy = f.strategy({ lifetimeSeconds: 600 });

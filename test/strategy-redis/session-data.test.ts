@@ -172,11 +172,13 @@ describe.each(TOPOLOGIES)("RedisSessionStore data and claims (%s)", (topology) =
       expect(await store.setSessionData(wrong, { secret: "mallory" })).toBe(false);
     }
     // A pointer edited to another session's digest (a Redis write, not a request) opens
-    // nothing: the handle must be the hash of the digest it points to.
+    // nothing: the handle must be the hash of the digest it points to. (Another process,
+    // which has not seen these sessions, reads the pointers.)
     await redis.set(handleKeyOf(f.keys.prefix, bob.token), hashToken(alice.token));
-    expect(await store.getSessionData(bob.session.handle)).toBeNull();
-    expect(await store.setSessionData(bob.session.handle, { secret: "mallory" })).toBe(false);
-    expect(await store.getSessionData(alice.session.handle)).toEqual({ secret: "alice's" });
+    const elsewhere = f.store();
+    expect(await elsewhere.getSessionData(bob.session.handle)).toBeNull();
+    expect(await elsewhere.setSessionData(bob.session.handle, { secret: "mallory" })).toBe(false);
+    expect(await elsewhere.getSessionData(alice.session.handle)).toEqual({ secret: "alice's" });
     expect(sessionIdFromDigest(hashToken(alice.token))).toBe(alice.session.handle);
   });
 });

@@ -11,7 +11,7 @@ import {
 } from "@tessera/core";
 import { isOpaqueTokenShape, sessionIdFromDigest } from "@tessera/core/internal";
 import type { RedisClient } from "./lib/scripts.js";
-import { SessionKeys, type StoredSession } from "./lib/session-keys.js";
+import type { SessionKeys, StoredSession } from "./lib/session-keys.js";
 import {
   createStoredSession,
   INDEX_GRACE_MS,
@@ -20,7 +20,7 @@ import {
   sessionOf,
 } from "./lib/session-record.js";
 import { type RedisStrategyOptions, resolveOptions } from "./options.js";
-import { RedisSessionStore } from "./session-store.js";
+import { RedisSessionStore, sessionConfigOf } from "./session-store.js";
 import { decodeSnapshot, encodeSnapshot, type UserSnapshotOption } from "./snapshot.js";
 
 const NO_USER: Promise<null> = Promise.resolve(null);
@@ -73,15 +73,9 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
     this.maxLifetimeSeconds = resolved.maxLifetimeSeconds;
     this.snapshot = resolved.snapshot;
     this.clock = resolved.clock;
-    this.store = new SessionKeys(this.redis, this.prefix, this.userIndexPrefix);
-    this.config = {
-      keys: this.store,
-      lifetimeSeconds: this.lifetimeSeconds,
-      maxLifetimeSeconds: this.maxLifetimeSeconds,
-      clock: this.clock,
-      limits: resolved.limits,
-    };
     this.sessions = new RedisSessionStore<ID>(options);
+    this.config = sessionConfigOf(this.sessions);
+    this.store = this.config.keys;
   }
 
   /**

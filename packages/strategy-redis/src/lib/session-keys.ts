@@ -1,3 +1,4 @@
+import { sessionIdFromDigest } from "@tessera/core/internal";
 import {
   COMPARE_AND_SET_DATA,
   DELETE_OWNED_SESSION,
@@ -12,6 +13,9 @@ import {
   WRITE_SESSION,
 } from "./scripts.js";
 import { orUnavailable, rethrowUnavailable } from "./unavailable.js";
+
+// Enough to bridge each request in flight from its readSession to its data calls.
+const HANDLE_MEMO_SIZE = 4096;
 
 /** A session as stored under `prefix + digest`. */
 export interface StoredSession {
@@ -49,11 +53,27 @@ export const FIELD = { handle: 4, lastUsedAt: 5, ipAddress: 6, userAgent: 7, cla
  * index is one key; a handle's pointer (to its digest) is one key.
  */
 export class SessionKeys {
+  // Handles this process has seen, with their digests: a request's data calls come right
+  // after its readSession, so they skip the pointer's round trip. Never stale (a handle is a
+  // function of its digest); the session key is still read to see the session is live.
+  private readonly digests = new Map<string, string>();
+
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly indexPrefix: string,
   ) {}
+
+  /** Remembers that `handle` is the handle of `digest` (a bounded, oldest-out memo). */
+  remember(handle: string, digest: string): void {
+    const { digests } = this;
+    if (digests.has(handle)) return;
+    if (digests.size >= HANDLE_MEMO_SIZE) {
+      const oldest = digests.keys().next();
+      if (!oldest.done) digests.delete(oldest.value);
+    }
+    digests.set(handle, digest);
+  }
 
   sessionKey(digest: string): string {
     return this.prefix + digest;
@@ -137,9 +157,18 @@ export class SessionKeys {
     return reply === 1 ? "set" : reply === 0 ? "gone" : "changed";
   }
 
-  /** The digest a handle points to; null when unknown (or expired with its cap). */
+  /**
+   * The digest of `handle`: remembered, or read from its pointer; null when unknown
+   * (expired with its cap, ended) or when the pointer names a digest `handle` is not the
+   * handle of (an edited pointer opens nothing).
+   */
   async digestOfHandle(handle: string): Promise<string | null> {
-    return orUnavailable(this.redis.get(this.handleKey(handle)));
+    const known = this.digests.get(handle);
+    if (known !== undefined) return known;
+    const digest = await orUnavailable(this.redis.get(this.handleKey(handle)));
+    if (digest === null || sessionIdFromDigest(digest) !== handle) return null;
+    this.remember(handle, digest);
+    return digest;
   }
 
   /** Points `handle` at `digest` for `ttlMs` (the session's remaining cap). */
@@ -155,6 +184,7 @@ export class SessionKeys {
 
   /** Deletes handle pointers (one DEL per key: they span slots). */
   async dropHandles(handles: readonly string[]): Promise<void> {
+    for (const handle of handles) this.digests.delete(handle);
     await Promise.all(handles.map((h) => orUnavailable(this.redis.del(this.handleKey(h)))));
   }
 

@@ -53,6 +53,7 @@ export async function createStoredSession<ID>(
   const now = config.clock();
   const lifetimeSeconds = Math.min(config.lifetimeSeconds, config.maxLifetimeSeconds);
   const capMs = config.maxLifetimeSeconds * 1000;
+  keys.remember(handle, digest);
   const [size] = await Promise.all([
     keys.addToIndex(stringId, digest, now, now - capMs, capMs),
     keys.pointHandle(handle, digest, capMs),
@@ -144,6 +145,7 @@ export function sessionOf<ID>(
     },
     claims: parseObject(reply[FIELD.claims]),
   };
+  config.keys.remember(handle, digest);
   if (typeof storedHandle === "string") return session;
   const ttlMs = stored.createdAt + capMs - config.clock();
   return Promise.all([
