@@ -196,7 +196,7 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
 });
 
 describe("db-mongo ensureIndexes", () => {
-  it("creates the unique email index and the user_id index (the digest is _id: no token index), and is idempotent", async () => {
+  it("creates the unique email index, the user_id and handle indexes (the digest is _id: no token index), and is idempotent", async () => {
     const { userCollection, tokenCollection, users, tokens } = await adapters("objectId");
     await users.ensureIndexes();
     await tokens.ensureIndexes();
@@ -207,8 +207,8 @@ describe("db-mongo ensureIndexes", () => {
       expect.objectContaining({ key: { email: 1 }, unique: true }),
     );
     const tokenKeys = tokenIndexes.map((index) => index.key);
-    expect(tokenKeys).toHaveLength(2);
-    expect(tokenKeys).toEqual(expect.arrayContaining([{ _id: 1 }, { user_id: 1 }]));
+    expect(tokenKeys).toHaveLength(3);
+    expect(tokenKeys).toEqual(expect.arrayContaining([{ _id: 1 }, { user_id: 1 }, { handle: 1 }]));
   });
 
   it("a TTL index is made where the server has them; FerretDB v1 reports 'unsupported'", async () => {

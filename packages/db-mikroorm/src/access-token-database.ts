@@ -5,11 +5,13 @@ import type {
   AccessTokenProtocol,
   AccessTokenUpdate,
   AccessTokenWithUserReader,
+  JsonObject,
   UserProtocol,
 } from "@tessera/core";
 import { guard } from "./lib/errors.js";
 import { deleteExpired } from "./lib/expired.js";
 import { type EntityModel, modelOf, type Row, toDbId } from "./lib/model.js";
+import { fromMongoJson, toMongoJson } from "./lib/mongo-json-keys.js";
 import { findMany, findOne, findTokenWithUser, insert, prop } from "./lib/store.js";
 import { type AdapterSettings, type MikroOrmAdapterOptions, settingsOf } from "./options.js";
 import type { EntityTarget, PlainUser, TokenUserOf, UserIdOf } from "./types.js";
@@ -98,7 +100,9 @@ export class MikroOrmAccessTokenDatabase<
     const userId = toDbId(user, data.userId);
     if (userId === undefined) throw new TypeError("AccessTokenDatabase.create: not a user id");
     const { userId: _, ...rest } = data;
-    const row = await guard(() => insert(this.#em, token, { ...rest, user: userId }));
+    const row = await guard(() =>
+      insert(this.#em, token, this.#toStored({ ...rest, user: userId } as Row)),
+    );
     return this.#toProtocol(row);
   }
 
@@ -115,7 +119,7 @@ export class MikroOrmAccessTokenDatabase<
     if (isDigest(accessToken.token) && Object.keys(changes).length > 0) {
       const { token } = this.#m;
       const where = { [token.pk.name]: accessToken.token };
-      await guard(() => this.#em.nativeUpdate(token.meta.class, where, changes));
+      await guard(() => this.#em.nativeUpdate(token.meta.class, where, this.#toStored(changes)));
     }
     return { ...accessToken, ...changes };
   }
@@ -165,9 +169,24 @@ export class MikroOrmAccessTokenDatabase<
     return guard(() => deleteExpired(this.#em, this.#m.token, now));
   }
 
+  /** Data and claims as MongoDB can hold them: `$`-leading and dotted keys escaped. */
+  #toStored(row: Row): Row {
+    if (!this.#m.token.mongo) return row;
+    const stored = { ...row };
+    for (const key of ["data", "claims"] as const) {
+      const value = row[key] as JsonObject | null | undefined;
+      if (value) stored[key] = toMongoJson(value);
+    }
+    return stored;
+  }
+
   #toProtocol(row: Row): AccessTokenProtocol<ID> {
     const { token: _t, user, ...rest } = row;
     const { token } = this.#m;
+    if (token.mongo) {
+      if (rest.data) rest.data = fromMongoJson(rest.data as JsonObject);
+      if (rest.claims) rest.claims = fromMongoJson(rest.claims as JsonObject);
+    }
     return {
       ...rest,
       token: row[token.idKey] as string,

@@ -2,9 +2,11 @@ import {
   type AccessTokenCreate,
   type AccessTokenDatabase,
   type AccessTokenProtocol,
+  type AccessTokenUpdate,
   type AccessTokenWithUserReader,
   ConfigurationError,
   InvalidIDError,
+  type JsonObject,
   type UserProtocol,
 } from "@tessera/core";
 import type { ClientSession, Collection } from "mongodb";
@@ -13,8 +15,15 @@ import { withFeature } from "./capabilities.js";
 import { runDriver } from "./driver-errors.js";
 import { deleteExpiredByScan, expiredFilter } from "./expired-tokens.js";
 import { ensureIndex, ensureTtlIndex, type MongoTtlIndexStatus } from "./indexes.js";
+import { toMongoJson } from "./json-keys.js";
 import type { MongoUserDatabase } from "./mongo-user-database.js";
-import { fromTokenDocument, isDigest, type MongoAccessTokenDocument } from "./token-document.js";
+import {
+  fromTokenDocument,
+  isDigest,
+  type MongoAccessTokenDocument,
+  SESSION_FIELDS,
+  tokenUpdateSet,
+} from "./token-document.js";
 import type { MongoUser, MongoUserDocument } from "./user-document.js";
 
 /**
@@ -184,21 +193,38 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
       created_at: new Date(data.createdAt.getTime()),
       lifetime_seconds: data.lifetimeSeconds,
     };
+    for (const [key, field] of Object.entries(SESSION_FIELDS)) {
+      const value = data[key as keyof typeof SESSION_FIELDS];
+      if (value === undefined || value === null) continue;
+      (doc as unknown as Record<string, unknown>)[field] =
+        key === "data" || key === "claims" ? toMongoJson(value as JsonObject) : value;
+    }
     await runDriver(() => this.collection.insertOne(doc, this.options()));
     return fromTokenDocument(doc);
   }
 
-  /** Sets `lifetimeSeconds` (sliding renewal); `createdAt` never changes. */
+  /**
+   * `$set`s the given fields (sliding renewal: `lifetimeSeconds` with `lastUsedAt`; session
+   * data, claims, a handle); `createdAt` never changes.
+   */
   async update(
     accessToken: AccessTokenProtocol<string>,
-    data: { lifetimeSeconds: number },
+    data: AccessTokenUpdate,
   ): Promise<AccessTokenProtocol<string>> {
-    if (isDigest(accessToken.token)) {
+    const set = tokenUpdateSet(data);
+    if (isDigest(accessToken.token) && Object.keys(set).length > 0) {
       const filter = { _id: accessToken.token };
-      const update = { $set: { lifetime_seconds: data.lifetimeSeconds } };
-      await runDriver(() => this.collection.updateOne(filter, update, this.options()));
+      await runDriver(() => this.collection.updateOne(filter, { $set: set }, this.options()));
     }
-    return { ...accessToken, lifetimeSeconds: data.lifetimeSeconds };
+    const changes = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined));
+    return { ...accessToken, ...changes };
+  }
+
+  /** The token row whose session handle is `handle` (indexed by `ensureIndexes`), or null. */
+  async getByHandle(handle: string): Promise<AccessTokenProtocol<string> | null> {
+    if (typeof handle !== "string" || handle.length === 0 || handle.length > 64) return null;
+    const doc = await runDriver(() => this.collection.findOne({ handle }, this.options()));
+    return doc ? fromTokenDocument(doc) : null;
   }
 
   /** Deletes one token (logout). */
@@ -249,8 +275,8 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
   }
 
   /**
-   * Creates the index on `user_id` (log out everywhere, session listing, user deletion)
-   * and, with `maxLifetimeSeconds`, a TTL index on `created_at`. Idempotent. The digest is
+   * Creates the index on `user_id` (log out everywhere, session listing, user deletion),
+   * the index on `handle` (session data by handle) and, with `maxLifetimeSeconds`, a TTL index on `created_at`. Idempotent. The digest is
    * `_id`, unique by itself: no index on it is needed. Resolves with whether the TTL index
    * is active; FerretDB v1 has no TTL indexes.
    *
@@ -263,6 +289,7 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
   ): Promise<MongoAccessTokenIndexReport> {
     const tokens = this.collection;
     await ensureIndex(tokens, "user_id", "user_id");
+    await ensureIndex(tokens, "handle", "handle");
     return {
       ttl: await ensureTtlIndex(tokens, "created_at", "created_at_ttl", options.maxLifetimeSeconds),
     };

@@ -1,5 +1,6 @@
-import type { AccessTokenProtocol } from "@tessera/core";
+import type { AccessTokenProtocol, AccessTokenUpdate, JsonObject } from "@tessera/core";
 import { idToString, type MongoStoredId } from "./ids.js";
+import { fromMongoJson, toMongoJson } from "./json-keys.js";
 
 /**
  * An access token as stored in MongoDB. `_id` is the token's SHA-256 digest, never the
@@ -17,6 +18,38 @@ export interface MongoAccessTokenDocument {
   user_id: MongoStoredId;
   created_at: Date;
   lifetime_seconds: number;
+  // The session fields (issue 14): absent on documents of an earlier release.
+  /** The session's public handle (a hash of the digest), indexed: data is reached by it. */
+  handle?: string | null;
+  /** When the session was last used, written with the sliding renewal only. */
+  last_used_at?: Date | null;
+  ip_address?: string | null;
+  user_agent?: string | null;
+  /** Server-side session data, as a subdocument. */
+  data?: JsonObject | null;
+  /** The session's custom claims, as a subdocument. */
+  claims?: JsonObject | null;
+}
+
+/** Field names of the session fields, by the core model's names. */
+export const SESSION_FIELDS = {
+  handle: "handle",
+  lastUsedAt: "last_used_at",
+  ipAddress: "ip_address",
+  userAgent: "user_agent",
+  data: "data",
+  claims: "claims",
+} as const satisfies Record<string, keyof MongoAccessTokenDocument>;
+
+/** `$set` of an {@link AccessTokenUpdate}: the given fields only. */
+export function tokenUpdateSet(data: AccessTokenUpdate): Partial<MongoAccessTokenDocument> {
+  const set: Partial<MongoAccessTokenDocument> = {};
+  if (data.lifetimeSeconds !== undefined) set.lifetime_seconds = data.lifetimeSeconds;
+  if (data.handle !== undefined) set.handle = data.handle;
+  if (data.lastUsedAt !== undefined) set.last_used_at = data.lastUsedAt;
+  if (data.data !== undefined) set.data = toMongoJson(data.data);
+  if (data.claims !== undefined) set.claims = toMongoJson(data.claims);
+  return set;
 }
 
 /** The core model of a stored token row. */
@@ -25,6 +58,12 @@ export const fromTokenDocument = (doc: MongoAccessTokenDocument): AccessTokenPro
   userId: idToString(doc.user_id),
   createdAt: doc.created_at,
   lifetimeSeconds: doc.lifetime_seconds,
+  handle: doc.handle ?? null,
+  lastUsedAt: doc.last_used_at ?? null,
+  ipAddress: doc.ip_address ?? null,
+  userAgent: doc.user_agent ?? null,
+  data: doc.data ? fromMongoJson(doc.data) : null,
+  claims: doc.claims ? fromMongoJson(doc.claims) : null,
 });
 
 // A digest is 64 hex digits; anything that is not a short string is no token at all.

@@ -14,6 +14,10 @@ const DATA: JsonObject = {
   none: null,
   list: [1, "two", { three: [3] }],
   nested: { deep: { deeper: "ünïcødé ✓ 日本" } },
+  // Keys an operator-minded store could misread: data, not query or path syntax.
+  $where: "1",
+  "a.b": { $gt: "" },
+  "~tilde%2E": ["$in", { "x.y": 1 }],
 };
 const CLAIMS: JsonObject = { role: "editor", orgs: ["a", "b"], level: 3 };
 
