@@ -10,7 +10,7 @@ import {
   type SessionLimits,
 } from "@tessera/core";
 import { sessionIdFromDigest } from "@tessera/core/internal";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DatabaseSessionStore } from "../session-store.js";
 
 type Tokens = AccessTokenDatabase<AccessTokenProtocol<string>, string>;
@@ -19,6 +19,7 @@ export interface SessionStoreFixture {
   name: string;
   /** Connects (once). */
   setup?(): Promise<void>;
+  teardown?(): Promise<void>;
   tokens(): Tokens;
   /** A new user; returns its id. */
   createUser(): Promise<string>;
@@ -46,6 +47,7 @@ export function describeSessionStore(fixture: SessionStoreFixture): void {
     const row = (token: string) => fixture.tokens().getByToken(hashToken(token));
 
     if (fixture.setup) beforeAll(() => fixture.setup?.(), 60_000);
+    if (fixture.teardown) afterAll(() => fixture.teardown?.());
     beforeEach(async () => {
       now = START;
       // Every test starts with no sessions, so counts are exact.
