@@ -7,6 +7,7 @@ import { MikroORM } from "@mikro-orm/core";
 import { PostgreSqlDriver } from "@mikro-orm/postgresql";
 import { SqliteDriver } from "@mikro-orm/sql";
 import { generateOpaqueToken, hashToken, PasswordHelper } from "@tessera/core";
+import { sessionIdFromDigest } from "@tessera/core/internal";
 import { AccessToken, User } from "@tessera/db-mikroorm";
 import { TesseraSqliteDialect } from "@tessera/db-mikroorm/sqlite";
 import { MongoAccessTokenDatabase, MongoUserDatabase } from "@tessera/db-mongo";
@@ -50,12 +51,19 @@ async function seedMikroOrm(orm: MikroORM, users: BenchUser[], tokens: string[])
   for (let i = 0; i < users.length; i += 500) {
     await em.insertMany(User, users.slice(i, i + 500));
   }
-  const rows = users.map((u, i) => ({
-    token: hashToken(tokens[i] as string),
-    user: u.id,
-    createdAt: now,
-    lifetimeSeconds: SESSION_LIFETIME_SECONDS,
-  }));
+  const rows = users.map((u, i) => {
+    const digest = hashToken(tokens[i] as string);
+    // As DatabaseSessionStore.createSession writes a session: its handle (which getData
+    // reads by), and a little data (a preference, as the example app keeps).
+    return {
+      token: digest,
+      user: u.id,
+      createdAt: now,
+      lifetimeSeconds: SESSION_LIFETIME_SECONDS,
+      handle: sessionIdFromDigest(digest),
+      data: { theme: "dark" },
+    };
+  });
   for (let i = 0; i < rows.length; i += 500) {
     await em.insertMany(AccessToken, rows.slice(i, i + 500));
   }

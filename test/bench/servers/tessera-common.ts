@@ -1,6 +1,8 @@
 // Tessera wired as its docs show for adapters that are not request-scoped (in memory, the
 // global MikroORM EntityManager, db-mongo): one user manager for every request, backends
 // tried by `currentUser({ active: true })`.
+
+import { Router } from "@koa/router";
 import {
   AuthenticationBackend,
   BearerTransport,
@@ -11,7 +13,7 @@ import {
   UserManager,
   uuidIdParser,
 } from "@tessera/core";
-import { Tessera } from "@tessera/koa";
+import { type RequestSession, Tessera } from "@tessera/koa";
 import type { Context, Middleware } from "koa";
 import Koa from "koa";
 import type { BenchUser } from "../lib/seed.ts";
@@ -19,6 +21,13 @@ import { MANAGER_SECRET } from "../lib/shared.ts";
 import { meRouter } from "./common.ts";
 
 export type Backend = AuthenticationBackend<BenchUser, string, Context>;
+
+/**
+ * What `GET /me` reads once authenticated: the user (every variant but these), the
+ * session's `handle`, `userId` and `claims` (`ctx.state.session`, which must cost no round
+ * trip), or those and its data (`getData()`, one round trip).
+ */
+export type MeReads = "user" | "session" | "session-data";
 
 /** A Bearer backend named `name` over `getStrategy`. */
 export function backend(
@@ -58,6 +67,8 @@ export function tesseraApp(options: {
   idParser?: IdParser<string>;
   /** Tessera's rate limiting of logins (on by default). */
   rateLimit?: false;
+  /** @default "user" */
+  reads?: MeReads;
 }): { app: Koa; tessera: Tessera<BenchUser, string> } {
   const manager = userManager(options.userDb, options.idParser);
   const tessera = new Tessera<BenchUser, string>({
@@ -66,11 +77,32 @@ export function tesseraApp(options: {
     ...(options.rateLimit === false ? { rateLimit: false as const } : {}),
   });
   const app = new Koa();
+  const auth = tessera.currentUser({ active: true }) as Middleware;
+  const reads = options.reads ?? "user";
   app.use(
-    meRouter(
-      [tessera.currentUser({ active: true }) as Middleware],
-      (ctx) => ctx.state.user.id,
+    (reads === "user"
+      ? meRouter([auth], (ctx) => ctx.state.user.id)
+      : sessionMeRouter(auth, reads === "session-data")
     ).routes(),
   );
   return { app, tessera };
+}
+
+/**
+ * `GET /me` answering the same `{"id": …}` from `ctx.state.session`: its `handle`, `userId`
+ * and `claims` are read and checked (so none is skipped), and with `data` its `getData()`
+ * is awaited too. The body is the other variants', so only the session read differs.
+ */
+function sessionMeRouter(auth: Middleware, data: boolean): Router {
+  const router = new Router();
+  router.get("/me", auth, async (ctx) => {
+    const session = ctx.state.session as RequestSession<BenchUser, string> | null;
+    if (session === null || typeof session.handle !== "string" || session.handle === "") {
+      throw new Error("bench: no session on the request");
+    }
+    if (typeof session.claims !== "object") throw new Error("bench: no claims");
+    if (data && typeof (await session.getData()) !== "object") throw new Error("bench: no data");
+    ctx.body = { id: session.userId };
+  });
+  return router;
 }

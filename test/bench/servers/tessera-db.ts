@@ -19,9 +19,12 @@ import { MongoClient } from "mongodb";
 import type { BenchUser } from "../lib/seed.ts";
 import { env, SESSION_LIFETIME_SECONDS } from "../lib/shared.ts";
 import { openOrm } from "./orm.ts";
-import { backend, tesseraApp } from "./tessera-common.ts";
+import { backend, type MeReads, tesseraApp } from "./tessera-common.ts";
 
-export async function dbApp(kind: "postgresql" | "sqlite" | "mongodb"): Promise<Koa> {
+export async function dbApp(
+  kind: "postgresql" | "sqlite" | "mongodb",
+  reads: MeReads = "user",
+): Promise<Koa> {
   if (kind === "mongodb") {
     const client = new MongoClient(env("MONGODB_URL"), fastFailClientOptions);
     await client.connect();
@@ -54,5 +57,6 @@ export async function dbApp(kind: "postgresql" | "sqlite" | "mongodb"): Promise<
   return tesseraApp({
     backends: [backend("db", () => strategy)],
     userDb: users as never,
+    reads,
   }).app;
 }

@@ -7,9 +7,9 @@ import type Koa from "koa";
 import type { BenchUser } from "../lib/seed.ts";
 import { env, SESSION_LIFETIME_SECONDS } from "../lib/shared.ts";
 import { openOrm } from "./orm.ts";
-import { backend, tesseraApp } from "./tessera-common.ts";
+import { backend, type MeReads, tesseraApp } from "./tessera-common.ts";
 
-export async function redisApp(snapshot: boolean): Promise<Koa> {
+export async function redisApp(snapshot: boolean, reads: MeReads = "user"): Promise<Koa> {
   const redis = new Redis(env("REDIS_URL"), { ...recommendedRedisOptions, lazyConnect: true });
   await redis.connect();
   const strategy = new RedisStrategy<BenchUser, string>({
@@ -21,9 +21,9 @@ export async function redisApp(snapshot: boolean): Promise<Koa> {
   if (snapshot) {
     // Never read: every session carries its user.
     const none = { get: async () => null };
-    return tesseraApp({ backends: [auth], userDb: none as never }).app;
+    return tesseraApp({ backends: [auth], userDb: none as never, reads }).app;
   }
   const orm = await openOrm("postgresql");
   const users = new MikroOrmUserDatabase(orm.em, User);
-  return tesseraApp({ backends: [auth], userDb: users as never }).app;
+  return tesseraApp({ backends: [auth], userDb: users as never, reads }).app;
 }

@@ -1,0 +1,3 @@
+import { dbApp } from "./tessera-db.ts";
+
+export const build = () => dbApp("postgresql", "session");

@@ -1,0 +1,3 @@
+import { redisApp } from "./tessera-redis.ts";
+
+export const build = () => redisApp(true, "session");
