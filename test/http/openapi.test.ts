@@ -98,6 +98,8 @@ const EXPECTED: Record<string, string[]> = {
   "GET /users/{id}": ["200", "401", "403", "404"],
   "PATCH /users/{id}": ["200", "400", "401", "403", "404", ...BODY],
   "DELETE /users/{id}": ["204", "401", "403", "404"],
+  "GET /users/{id}/sessions": ["200", "401", "403", "404"],
+  "DELETE /users/{id}/sessions/{sessionId}": ["204", "401", "403", "404"],
 };
 
 describe("GET /openapi.json", () => {

@@ -228,3 +228,135 @@ describe("GET/DELETE /users/me/sessions", () => {
     expect((await request(`${app.url}/users/me/sessions`)).status).toBe(401);
   });
 });
+
+describe("issue 14: the sessions list's devices and lifetimes", () => {
+  type Listed = Record<string, unknown> & { id: string; current: boolean };
+  const list = async (headers: Record<string, string>, path = "/users/me/sessions") =>
+    (await request(`${app.url}${path}`, { headers })).body as Listed[];
+  const login = async (headers: Record<string, string> = {}) => {
+    const res = await request(`${app.url}/auth/db/login`, {
+      form: { username: "dev@example.com", password: PASSWORD },
+      headers,
+    });
+    return { authorization: `Bearer ${(res.body as { access_token: string }).access_token}` };
+  };
+
+  it("each session shows where it was created from, its last use and its lifetimes", async () => {
+    app = await startApp();
+    await register(app.url, "dev@example.com");
+    const headers = await login({ "user-agent": "TestBrowser/1.0" });
+    const [session] = await list(headers);
+    expect(Object.keys(session ?? {}).sort()).toEqual(
+      [
+        "id",
+        "backend",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "ip_address",
+        "user_agent",
+        "current",
+      ].sort(),
+    );
+    expect(session).toMatchObject({
+      backend: "db",
+      ip_address: "127.0.0.1",
+      user_agent: "TestBrowser/1.0",
+      last_used_at: null,
+      current: true,
+    });
+    expect(Date.parse(String(session?.expires_at))).toBeGreaterThan(
+      Date.parse(String(session?.created_at)),
+    );
+  });
+
+  it("the address is the rate limiter's: X-Forwarded-For only from a trusted proxy", async () => {
+    app = await startApp({
+      rateLimit: { trustedProxies: ["127.0.0.1"] },
+    });
+    await register(app.url, "dev@example.com");
+    const forwarded = { "x-forwarded-for": "203.0.113.7" };
+    const headers = await login(forwarded);
+    expect((await list(headers))[0]).toMatchObject({ ip_address: "203.0.113.7" });
+    await app.close();
+    app = await startApp();
+    await register(app.url, "dev@example.com");
+    const spoofed = await login(forwarded);
+    expect((await list(spoofed))[0]).toMatchObject({ ip_address: "127.0.0.1" });
+  });
+
+  it("a user agent is cut to its bound, never refused", async () => {
+    app = await startApp();
+    await register(app.url, "dev@example.com");
+    const headers = await login({ "user-agent": "U".repeat(2000) });
+    expect(String((await list(headers))[0]?.user_agent)).toHaveLength(512);
+  });
+});
+
+describe("issue 14: a superuser's view of a user's sessions", () => {
+  const admin = async () => {
+    await register(app.url, "admin@example.com");
+    const user = await app.userDb.getByEmail("admin@example.com");
+    if (!user) throw new Error("no admin");
+    await app.userDb.update(user, { isSuperuser: true });
+    return { id: user.id, headers: await dbMode.login(app.url, "admin@example.com", PASSWORD) };
+  };
+
+  beforeEach(async () => {
+    app = await startApp();
+  });
+
+  it("GET /users/{id}/sessions lists them (none current); DELETE ends one, then 404", async () => {
+    const { id } = (await register(app.url, "target@example.com")).body as { id: string };
+    const phone = await dbMode.login(app.url, "target@example.com", PASSWORD);
+    const laptop = await dbMode.login(app.url, "target@example.com", PASSWORD);
+    const root = await admin();
+    const res = await request(`${app.url}/users/${id}/sessions`, { headers: root.headers });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const sessions = res.body as { id: string; current: boolean; ip_address: string }[];
+    expect(sessions).toHaveLength(2);
+    expect(sessions.every((s) => !s.current && s.ip_address === "127.0.0.1")).toBe(true);
+    const phoneSession = (
+      (await request(`${app.url}/users/me/sessions`, { headers: phone })).body as {
+        id: string;
+        current: boolean;
+      }[]
+    ).find((s) => s.current);
+    const url = `${app.url}/users/${id}/sessions/${phoneSession?.id}`;
+    expect((await request(url, { method: "DELETE", headers: root.headers })).status).toBe(204);
+    expect((await me(phone)).status).toBe(401);
+    expect((await me(laptop)).status).toBe(200);
+    expect((await request(url, { method: "DELETE", headers: root.headers })).status).toBe(404);
+    // The admin's own sessions are not the target's to end through this path.
+    const own = (await request(`${app.url}/users/me/sessions`, { headers: root.headers })).body as {
+      id: string;
+    }[];
+    const foreign = `${app.url}/users/${id}/sessions/${own[0]?.id}`;
+    expect((await request(foreign, { method: "DELETE", headers: root.headers })).status).toBe(404);
+    expect((await me(root.headers)).status).toBe(200);
+  });
+
+  it("marks the superuser's own current session when they list themselves", async () => {
+    const root = await admin();
+    const res = await request(`${app.url}/users/${root.id}/sessions`, { headers: root.headers });
+    expect((res.body as { current: boolean }[]).filter((s) => s.current)).toHaveLength(1);
+  });
+
+  it("not a superuser -> 403; unknown user -> 404; malformed session id -> 404", async () => {
+    const { id } = (await register(app.url, "target@example.com")).body as { id: string };
+    const user = await dbMode.login(app.url, "target@example.com", PASSWORD);
+    expect((await request(`${app.url}/users/${id}/sessions`, { headers: user })).status).toBe(403);
+    expect(
+      (await request(`${app.url}/users/${id}/sessions/x`, { method: "DELETE", headers: user }))
+        .status,
+    ).toBe(403);
+    const root = await admin();
+    const unknown = "0b6f4c1e-5f2a-4d7b-9a38-1c2d3e4f5a6b";
+    for (const path of [`/users/${unknown}/sessions`, "/users/not-an-id/sessions"]) {
+      expect((await request(`${app.url}${path}`, { headers: root.headers })).status).toBe(404);
+    }
+    const bad = `${app.url}/users/${id}/sessions/${"x".repeat(100)}`;
+    expect((await request(bad, { method: "DELETE", headers: root.headers })).status).toBe(404);
+  });
+});

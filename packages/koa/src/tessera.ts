@@ -7,6 +7,7 @@ import {
   type PasswordLengthBounds,
   type PasswordPolicyOptions,
   passwordLengthBounds,
+  type SessionDevice,
   type UserManager,
   type UserProtocol,
 } from "@tessera/core";
@@ -20,6 +21,7 @@ import { buildDocument, type DocumentContext, type OpenAPIOptions } from "./open
 import { userReadSchema } from "./openapi/json-schema.js";
 import { OpenAPIRegistry } from "./openapi/registry.js";
 import type { OpenAPIDocument } from "./openapi/types.js";
+import { ClientAddress } from "./rate-limit/client-address.js";
 import { RateLimiter } from "./rate-limit/limiter.js";
 import type { RateLimitOptions } from "./rate-limit/options.js";
 import type { RouterDeps, RouterOptions } from "./route/deps.js";
@@ -94,6 +96,9 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     this.backends = backends;
     const csrf = options.csrf === false ? null : new CsrfProtection(options.csrf);
     const rateLimiter = options.rateLimit === false ? null : new RateLimiter(options.rateLimit);
+    const address = new ClientAddress(
+      options.rateLimit === false ? [] : (options.rateLimit?.trustedProxies ?? []),
+    );
     const bounds = passwordLengthBounds(options.passwordPolicy);
     this.documentContext = {
       csrf,
@@ -142,6 +147,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
       csrf,
       rateLimiter,
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      device: (ctx) => deviceOf(address, ctx),
       read: this.schemas.read ?? readUser,
     };
   }
@@ -192,7 +198,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     backend: AuthenticationBackend<U, ID, Context>,
     options: AuthRouterOptions = {},
   ): TesseraRouter {
-    return this.router(authRoutes(backend, options, this.deps.csrf), options);
+    return this.router(authRoutes(backend, options, this.deps.csrf, this.deps.device), options);
   }
 
   /** `POST /register`. */
@@ -238,6 +244,20 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
   docsRouter(options: DocsRouterOptions = {}): TesseraRouter {
     return createDocsRouter((info) => this.openapi(info), options);
   }
+}
+
+/** The device a login comes from: the client address as the rate limiter keys it. */
+function deviceOf(address: ClientAddress, ctx: Context): SessionDevice {
+  const forwarded = ctx.req.headers["x-forwarded-for"];
+  const ip = address.resolve(
+    ctx.req.socket.remoteAddress,
+    Array.isArray(forwarded) ? forwarded.join(",") : forwarded,
+  );
+  const userAgent = ctx.req.headers["user-agent"];
+  return {
+    ipAddress: ip === "unknown" ? null : ip,
+    userAgent: typeof userAgent === "string" && userAgent !== "" ? userAgent : null,
+  };
 }
 
 /** The manager's password bounds must be the document's (see `passwordPolicy`). */

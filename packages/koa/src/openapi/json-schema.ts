@@ -172,13 +172,37 @@ export const userReadSchema: JsonSchema = {
 export const sessionReadSchema: JsonSchema = {
   title: "SessionRead",
   type: "object",
-  required: ["id", "backend", "created_at", "expires_at", "current"],
+  required: [
+    "id",
+    "backend",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "ip_address",
+    "user_agent",
+    "current",
+  ],
   additionalProperties: false,
   properties: {
     id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
     backend: { type: "string", description: "Name of the backend whose strategy holds it" },
     created_at: { type: "string", format: "date-time" },
+    last_used_at: {
+      type: ["string", "null"],
+      format: "date-time",
+      description: "Last renewal; null before the first, or where the strategy does not know",
+    },
     expires_at: { type: "string", format: "date-time" },
+    ip_address: {
+      type: ["string", "null"],
+      maxLength: 64,
+      description: "The client address of the login (trusted proxies honoured), or null",
+    },
+    user_agent: {
+      type: ["string", "null"],
+      maxLength: 512,
+      description: "The User-Agent of the login, or null",
+    },
     current: { type: "boolean", description: "The session this request was authenticated by" },
   },
 };

@@ -74,8 +74,8 @@ describe("tessera.openapi()", () => {
         }
       }
     }
-    // 3 auth routes x 2 backends, register, 2 verify, 2 reset, 7 users routes.
-    expect(routes).toBe(18);
+    // 3 auth routes x 2 backends, register, 2 verify, 2 reset, 9 users routes.
+    expect(routes).toBe(20);
     const documented = Object.values(doc.paths).flatMap((item) => Object.keys(item));
     expect(documented).toHaveLength(routes);
   });

@@ -2,6 +2,7 @@ import type {
   Authenticator,
   AuthResult,
   CurrentUserOptions,
+  SessionDevice,
   UserManager,
   UserProtocol,
 } from "@tessera/core";
@@ -26,6 +27,11 @@ export interface RouterDeps<U extends UserProtocol<ID>, ID> {
   /** Null when rate limiting is turned off. */
   rateLimiter: RateLimiter | null;
   bodyLimit: number;
+  /**
+   * Where a request comes from, as a new session records it: the client address as the
+   * rate limiter resolves it (trusted proxies honoured), and the user agent.
+   */
+  device: (ctx: Context) => SessionDevice;
   read: (user: U) => Record<string, unknown>;
 }
 

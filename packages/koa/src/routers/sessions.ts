@@ -1,15 +1,26 @@
-import type { AuthenticationBackend, UserProtocol } from "@tessera/core";
+import type {
+  AuthenticationBackend,
+  AuthResult,
+  SessionDevice,
+  Strategy,
+  UserManager,
+  UserProtocol,
+} from "@tessera/core";
 import type { Context } from "koa";
 import { ref, sessionReadSchema } from "../openapi/json-schema.js";
+import type { ParameterObject } from "../openapi/types.js";
 import { notFound } from "../route/errors.js";
 import { type RouteSpec, userRoute } from "../route/spec.js";
 
-/** A session as `GET /users/me/sessions` shows it. */
+/** A session as `GET /users/me/sessions` shows it; fields a strategy does not know are null. */
 export interface SessionRead {
   id: string;
   backend: string;
   created_at: string;
+  last_used_at: string | null;
   expires_at: string;
+  ip_address: string | null;
+  user_agent: string | null;
   current: boolean;
 }
 
@@ -18,25 +29,127 @@ const NO_SESSION = notFound("No session of the current user with this id.");
 
 type Backends<U extends UserProtocol<ID>, ID> = readonly AuthenticationBackend<U, ID, Context>[];
 
-/** Each backend with a listing strategy, its strategy obtained once per request. */
+/** Each backend whose strategy can list its sessions, obtained once per request. */
 async function listing<U extends UserProtocol<ID>, ID>(ctx: Context, backends: Backends<U, ID>) {
-  const out = [];
+  const out: { backend: AuthenticationBackend<U, ID, Context>; strategy: Strategy<U, ID> }[] = [];
   for (const backend of backends) {
     const strategy = await backend.getStrategy(ctx);
-    if (strategy.listSessions && strategy.destroySession) out.push({ backend, strategy });
+    if (strategy.sessions || (strategy.listSessions && strategy.destroySession)) {
+      out.push({ backend, strategy });
+    }
   }
   return out;
 }
 
+interface Listed {
+  id: string;
+  createdAt: Date;
+  expiresAt: Date;
+  lastUsedAt?: Date | null;
+  device?: SessionDevice;
+  current: boolean;
+}
+
 /**
- * `GET /me/sessions` and `DELETE /me/sessions/{sessionId}` of a users router: the user's
- * live sessions in every backend whose strategy can enumerate them (database, Redis).
+ * The live sessions of `user` in every listing backend, through the session API where the
+ * strategy has one. `auth` marks the current session, when it is `user`'s own.
+ */
+async function listSessions<U extends UserProtocol<ID>, ID>(
+  ctx: Context,
+  backends: Backends<U, ID>,
+  user: U,
+  auth: AuthResult<U, ID, Context> | null,
+): Promise<SessionRead[]> {
+  // Keyed by session id: backends sharing one store (Bearer and cookie over the same
+  // table) list the same sessions, and strategies are often built per request, so neither
+  // strategy identity nor backend tells them apart.
+  const sessions = new Map<string, SessionRead>();
+  const currentHandle = auth?.session?.handle;
+  for (const { backend, strategy } of await listing(ctx, backends)) {
+    let listed: Listed[];
+    if (strategy.sessions) {
+      listed = (await strategy.sessions.listUserSessions(user.id)).map((s) => ({
+        id: s.handle,
+        createdAt: s.createdAt,
+        expiresAt: s.expiresAt,
+        lastUsedAt: s.lastUsedAt,
+        device: s.device,
+        current: s.handle === currentHandle,
+      }));
+    } else {
+      const token = auth && backend === auth.backend ? auth.token : null;
+      listed = (await strategy.listSessions?.(user, token)) ?? [];
+    }
+    for (const s of listed) {
+      const known = sessions.get(s.id);
+      if (known) {
+        known.current ||= s.current;
+        continue;
+      }
+      sessions.set(s.id, {
+        id: s.id,
+        backend: backend.name,
+        created_at: s.createdAt.toISOString(),
+        last_used_at: s.lastUsedAt ? s.lastUsedAt.toISOString() : null,
+        expires_at: s.expiresAt.toISOString(),
+        ip_address: s.device?.ipAddress ?? null,
+        user_agent: s.device?.userAgent ?? null,
+        current: s.current,
+      });
+    }
+  }
+  ctx.set("Cache-Control", "no-store");
+  return [...sessions.values()];
+}
+
+/** Ends session `id` of `user` in the first backend that holds it; false when none does. */
+async function endSession<U extends UserProtocol<ID>, ID>(
+  ctx: Context,
+  backends: Backends<U, ID>,
+  user: U,
+  id: string,
+): Promise<boolean> {
+  if (!SESSION_ID.test(id)) return false;
+  for (const { strategy } of await listing(ctx, backends)) {
+    const ended = strategy.sessions
+      ? await strategy.sessions.invalidateSession(user.id, id)
+      : await strategy.destroySession?.(user, id);
+    if (ended) return true;
+  }
+  return false;
+}
+
+const sessionIdParameter = (description: string) =>
+  ({
+    name: "sessionId",
+    in: "path",
+    required: true,
+    description,
+    schema: { type: "string" },
+  }) as const;
+
+const listResponse = (description: string) =>
+  ({ status: 200, description, body: { type: "array", items: ref("SessionRead") } }) as const;
+
+/**
+ * `GET /me/sessions` and `DELETE /me/sessions/{sessionId}` of a users router, and for
+ * superusers `GET /{id}/sessions` and `DELETE /{id}/sessions/{sessionId}`: the live sessions
+ * in every backend whose strategy can enumerate them (database, Redis).
  */
 export function sessionRoutes<U extends UserProtocol<ID>, ID>(
   verified: boolean,
   backends: Backends<U, ID>,
+  target: (
+    ctx: Context,
+    userManager: UserManager<U, ID>,
+    fail: (code: string) => never,
+  ) => Promise<U>,
+  idParameter: ParameterObject,
+  noUser: { status: number; code: string; summary: string },
 ): RouteSpec<U, ID>[] {
   const me = { who: "user", verified, tags: ["users"] } as const;
+  const superuser = { who: "superuser", verified, tags: ["users"] } as const;
+  const noUserSession = notFound("No such user, or no session of the user with this id.");
   return [
     userRoute<U, ID>({
       ...me,
@@ -44,11 +157,7 @@ export function sessionRoutes<U extends UserProtocol<ID>, ID>(
       path: "/me/sessions",
       operationId: "users:current_user_sessions",
       summary: "The current user's sessions",
-      response: {
-        status: 200,
-        description: "Live sessions in every backend that can list them",
-        body: { type: "array", items: ref("SessionRead") },
-      },
+      response: listResponse("Live sessions in every backend that can list them"),
       components: { SessionRead: sessionReadSchema },
       links: {
         DeleteSession: {
@@ -58,29 +167,7 @@ export function sessionRoutes<U extends UserProtocol<ID>, ID>(
         },
       },
       async handler(ctx, { auth }) {
-        // Keyed by session id: backends sharing one store (Bearer and cookie over the
-        // same table) list the same sessions, and strategies are often built per request,
-        // so neither strategy identity nor backend tells them apart.
-        const sessions = new Map<string, SessionRead>();
-        for (const { backend, strategy } of await listing(ctx, backends)) {
-          const token = backend === auth.backend ? auth.token : null;
-          for (const s of (await strategy.listSessions?.(auth.user, token)) ?? []) {
-            const known = sessions.get(s.id);
-            if (known) {
-              known.current ||= s.current;
-              continue;
-            }
-            sessions.set(s.id, {
-              id: s.id,
-              backend: backend.name,
-              created_at: s.createdAt.toISOString(),
-              expires_at: s.expiresAt.toISOString(),
-              current: s.current,
-            });
-          }
-        }
-        ctx.set("Cache-Control", "no-store");
-        return [...sessions.values()];
+        return listSessions(ctx, backends, auth.user, auth);
       },
     }),
     userRoute<U, ID>({
@@ -90,23 +177,55 @@ export function sessionRoutes<U extends UserProtocol<ID>, ID>(
       operationId: "users:delete_current_user_session",
       summary: "End one of the current user's sessions",
       parameters: [
-        {
-          name: "sessionId",
-          in: "path",
-          required: true,
-          description: "A session id from `GET /me/sessions`; any other answers 404",
-          schema: { type: "string" },
-        },
+        sessionIdParameter("A session id from `GET /me/sessions`; any other answers 404"),
       ],
       response: { status: 204, description: "The session is ended" },
       errors: [NO_SESSION],
       async handler(ctx, { auth, fail }) {
         const id = String(ctx.params.sessionId ?? "");
-        if (!SESSION_ID.test(id)) return fail(NO_SESSION.code);
-        for (const { strategy } of await listing(ctx, backends)) {
-          if (await strategy.destroySession?.(auth.user, id)) return undefined;
-        }
-        return fail(NO_SESSION.code);
+        return (await endSession(ctx, backends, auth.user, id)) ? undefined : fail(NO_SESSION.code);
+      },
+    }),
+    userRoute<U, ID>({
+      ...superuser,
+      method: "get",
+      path: "/:id/sessions",
+      operationId: "users:user_sessions",
+      summary: "A user's sessions (superuser)",
+      parameters: [idParameter],
+      response: listResponse("The user's live sessions in every backend that can list them"),
+      components: { SessionRead: sessionReadSchema },
+      links: {
+        DeleteUserSession: {
+          operationId: "users:delete_user_session",
+          parameters: { id: "$request.path.id", sessionId: "$response.body#/0/id" },
+          description: "End the first session listed",
+        },
+      },
+      errors: [noUser],
+      async handler(ctx, { auth, userManager, fail }) {
+        const user = await target(ctx, userManager, fail);
+        const own = String(user.id) === String(auth.user.id);
+        return listSessions(ctx, backends, user, own ? auth : null);
+      },
+    }),
+    userRoute<U, ID>({
+      ...superuser,
+      method: "delete",
+      path: "/:id/sessions/:sessionId",
+      operationId: "users:delete_user_session",
+      summary: "End one of a user's sessions (superuser)",
+      parameters: [
+        idParameter,
+        sessionIdParameter("A session id from `GET /{id}/sessions`; any other answers 404"),
+      ],
+      response: { status: 204, description: "The session is ended" },
+      errors: [noUserSession],
+      async handler(ctx, { userManager, fail }) {
+        const user = await target(ctx, userManager, () => fail(noUserSession.code));
+        const id = String(ctx.params.sessionId ?? "");
+        const ended = await endSession(ctx, backends, user, id);
+        return ended ? undefined : fail(noUserSession.code);
       },
     }),
   ];

@@ -154,7 +154,7 @@ export function usersRoutes<U extends UserProtocol<ID>, ID>(
       },
     }),
     // Before "/:id", which would otherwise match "me".
-    ...sessionRoutes<U, ID>(verified, backends),
+    ...sessionRoutes<U, ID>(verified, backends, target, idParameter, NO_USER),
     userRoute<U, ID>({
       ...superuser,
       method: "get",
