@@ -12,6 +12,7 @@ import {
   type UserManagerHooks,
 } from "@tessera/core";
 import {
+  type AuthRouterOptions,
   type CsrfOptions,
   type DocsRouterOptions,
   type RateLimitOptions,
@@ -97,6 +98,8 @@ export interface AppOptions {
    * claims), `GET/PUT/PATCH /session/data`, `PATCH /session/claims`, `POST /session/revoke`.
    */
   sessionRoutes?: boolean;
+  /** The cookie auth router's `formRedirect` (303 answers to HTML form posts). */
+  formRedirect?: AuthRouterOptions["formRedirect"];
 }
 
 /** A running test app and what it exposes to tests. */
@@ -218,6 +221,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
       .authRouter(cookie, {
         prefix: "/auth/cookie",
         requiresVerification,
+        ...(options.formRedirect ? { formRedirect: options.formRedirect } : {}),
       })
       .routes(),
   );

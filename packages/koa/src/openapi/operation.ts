@@ -126,6 +126,14 @@ export function describeRoute(
     }
     success = { [response.status]: jsonResponse(response.description, body) };
   }
+  if (spec.redirect !== undefined) {
+    success["303"] = {
+      description: spec.redirect,
+      headers: {
+        Location: { description: "A path of this site", schema: { type: "string" } },
+      },
+    };
+  }
   if (spec.links) {
     for (const value of Object.values(success)) value.links = { ...spec.links };
   }

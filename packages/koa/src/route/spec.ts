@@ -87,6 +87,11 @@ interface RouteSpecBase<B> {
    */
   rateLimit?: { bucket: RateLimitedRoute; code: string };
   response: RouteResponse;
+  /**
+   * Also answers `303 See Other` (an HTML form's navigation), described so; the handler
+   * redirects itself.
+   */
+  redirect?: string;
   /** Every answer besides success and the common ones (401/403/413/422/429/500/503). */
   errors?: readonly RouteError[];
   /** Component schemas the response refers to (`#/components/schemas/Name`), by name. */
