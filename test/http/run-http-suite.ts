@@ -1,6 +1,16 @@
 import { describe } from "vitest";
 
-const FILES = ["auth", "register", "verify", "reset", "users", "current-user", "sessions", "csrf"];
+const FILES = [
+  "auth",
+  "register",
+  "verify",
+  "reset",
+  "users",
+  "current-user",
+  "sessions",
+  "session-object",
+  "csrf",
+];
 
 /**
  * Runs the HTTP suite (the files in FILES) on another store: sets `TESSERA_HTTP_STORE`,
