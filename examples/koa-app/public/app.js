@@ -101,6 +101,7 @@ async function showHome(focus) {
   document.getElementById("signed-in").hidden = !signedIn;
   document.getElementById("signed-out").hidden = signedIn;
   if (!signedIn) {
+    applyTheme("system");
     if (focus) document.getElementById("login-title").focus();
     return;
   }
@@ -110,26 +111,99 @@ async function showHome(focus) {
   document.getElementById("me-verified").textContent = user.is_verified ? "Yes" : "Not yet";
   document.getElementById("me-superuser").textContent = user.is_superuser ? "Yes" : "No";
   document.getElementById("verify-hint").hidden = user.is_verified;
-  await showSessions();
+  await Promise.all([showSessions(), showPreferences()]);
   if (focus) document.getElementById("me-title").focus();
+}
+
+/** "Chrome on Linux" from a User-Agent header; the header itself is shown beside it. */
+function deviceName(userAgent) {
+  if (!userAgent) return "Unknown device";
+  const browsers = [
+    [/Edg(A|iOS)?\//, "Edge"],
+    [/OPR\//, "Opera"],
+    [/Firefox\/|FxiOS\//, "Firefox"],
+    [/HeadlessChrome\//, "Headless Chrome"],
+    [/Chrome\/|CriOS\//, "Chrome"],
+    [/Version\/[\d.]+.*Safari\//, "Safari"],
+  ];
+  const systems = [
+    [/Android/, "Android"],
+    [/iPhone|iPad|iPod/, "iOS"],
+    [/Windows/, "Windows"],
+    [/CrOS/, "ChromeOS"],
+    [/Mac OS X|Macintosh/, "macOS"],
+    [/Linux/, "Linux"],
+  ];
+  const browser = browsers.find(([pattern]) => pattern.test(userAgent))?.[1];
+  const system = systems.find(([pattern]) => pattern.test(userAgent))?.[1];
+  // Not a browser (curl/8.5.0, a script): its first product name.
+  const name = browser ?? userAgent.split(/[/\s]/)[0];
+  return system ? `${name} on ${system}` : name;
+}
+
+const when = (iso) => new Date(iso).toLocaleString();
+
+/** An IPv6 address as people write it (0:0:0:0:0:0:0:1 is ::1); others as they are. */
+function address(ip) {
+  const groups = ip.split(":");
+  if (groups.length !== 8) return ip;
+  const short = groups.map((g) => g.replace(/^0+(?=.)/, ""));
+  // The longest run of two or more zero groups becomes "::" (the first, on a tie).
+  let best = { at: -1, length: 1 };
+  for (let i = 0; i < 8; i++) {
+    let n = 0;
+    while (i + n < 8 && short[i + n] === "0") n++;
+    if (n > best.length) best = { at: i, length: n };
+  }
+  if (best.at < 0) return short.join(":");
+  const head = short.slice(0, best.at).join(":");
+  const tail = short.slice(best.at + best.length).join(":");
+  return `${head}::${tail}`;
 }
 
 async function showSessions() {
   const list = document.getElementById("sessions");
   const res = await api("GET", "/users/me/sessions");
   list.replaceChildren();
-  for (const session of res.ok ? res.data : []) {
+  // This browser's session first, then the newest.
+  const sessions = (res.ok ? res.data : []).sort(
+    (a, b) => b.current - a.current || b.created_at.localeCompare(a.created_at),
+  );
+  for (const session of sessions) {
     const item = document.createElement("li");
-    const since = new Date(session.created_at).toLocaleString();
+    item.className = "session";
+    const device = deviceName(session.user_agent);
     // Not the backend's name: sessions of backends sharing a store (the cookie and `db`
     // both use the access-token table) are listed once, under the first of them.
-    item.textContent = `Since ${since}${session.current ? " (this browser)" : ""} `;
+    const title = document.createElement("strong");
+    title.textContent = device;
+    item.append(title, session.current ? " (this browser)" : "");
+    const facts = document.createElement("span");
+    facts.className = "session-facts";
+    facts.textContent = [
+      session.ip_address ? `from ${address(session.ip_address)}` : "address unknown",
+      `signed in ${when(session.created_at)}`,
+      // Recorded when the session is renewed (at most twice a day), not on every request.
+      session.last_used_at
+        ? `last used ${when(session.last_used_at)}`
+        : "last use not recorded yet",
+    ].join(" · ");
+    item.append(facts);
+    if (session.user_agent) {
+      const agent = document.createElement("span");
+      agent.className = "session-agent";
+      agent.textContent = session.user_agent;
+      item.append(agent);
+    }
     if (!session.current) {
       const end = document.createElement("button");
       end.type = "button";
       end.className = "link";
-      end.textContent = "End";
-      end.setAttribute("aria-label", `End the session started ${since}`);
+      end.textContent = "End this session";
+      end.setAttribute(
+        "aria-label",
+        `End the session of ${device} signed in ${when(session.created_at)}`,
+      );
       end.addEventListener("click", async () => {
         const done = await api("DELETE", `/users/me/sessions/${encodeURIComponent(session.id)}`);
         say(done.ok ? "Session ended." : explain(done), done.ok ? "success" : "error");
@@ -139,6 +213,23 @@ async function showSessions() {
     }
     list.append(item);
   }
+}
+
+// --- the theme, kept in the session's server-side data (src/preferences.ts) -----------
+
+function applyTheme(theme) {
+  if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+  const select = document.getElementById("theme");
+  select.value = theme ?? "system";
+  select.disabled = false;
+}
+
+async function showPreferences() {
+  // Disabled until the saved choice is in, so a change is never overwritten by the load.
+  document.getElementById("theme").disabled = true;
+  const res = await api("GET", "/app/preferences");
+  applyTheme(res.ok ? res.data.theme : "system");
 }
 
 function home() {
@@ -168,6 +259,26 @@ function home() {
     // The same answer whether or not the account exists: the API does not tell.
     say("If an account exists for this email, a reset link is on its way.", "success");
   });
+
+  const theme = document.getElementById("theme");
+  theme.addEventListener("change", async () => {
+    theme.disabled = true;
+    try {
+      const res = await api("PUT", "/app/preferences", { json: { theme: theme.value } });
+      if (!res.ok) {
+        say(explain(res), "error");
+        return await showPreferences();
+      }
+      applyTheme(res.data.theme);
+      say("Theme saved for this session.", "success");
+    } catch {
+      say("The server could not be reached. Check your connection and try again.", "error");
+    } finally {
+      theme.disabled = false;
+    }
+  });
+  // Not a form to submit: the choice is saved as it changes.
+  document.getElementById("preferences-form").addEventListener("submit", (e) => e.preventDefault());
 
   document.getElementById("resend-verify").addEventListener("click", async () => {
     const email = document.getElementById("me-email").textContent;

@@ -8,6 +8,7 @@ import { openStore, type Store } from "./db/index.js";
 import type { Logger } from "./logger.js";
 import { createMailer, type Mailer } from "./mail.js";
 import { pagesRouter } from "./pages.js";
+import { preferencesRouter } from "./preferences.js";
 import { openRedis } from "./redis.js";
 import { loadSecrets, type SecretSource } from "./secrets.js";
 
@@ -65,6 +66,8 @@ export async function createApp(config: Config, log: Logger = console): Promise<
   app.use(tessera.verifyRouter({ prefix: "/auth" }).routes());
   app.use(tessera.resetPasswordRouter({ prefix: "/auth" }).routes());
   app.use(tessera.usersRouter({ prefix: "/users" }).routes());
+  // The app's own routes: the page's preference, kept in the session's data.
+  app.use(preferencesRouter(tessera).routes());
   // The OpenAPI document of every router above, and Swagger UI to try them.
   app.use(
     tessera
