@@ -1,6 +1,7 @@
 // The example app's web page in a real browser: headless Chromium (Debian's, installed by
 // test/harness/ensure-binaries.sh) driven by playwright-core, through register -> verify
-// (the link from the outbox) -> log in -> who am I -> log out, and a password reset.
+// (the link from the outbox) -> log in -> who am I -> log out, a password reset, and the
+// sessions: the list with devices, ending another one, a preference kept in session data.
 // Screenshots go to test/output/e2e/. The app runs in-process, built from its config
 // exactly as server.ts builds it.
 
@@ -12,12 +13,16 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
 import { loadConfig } from "../../examples/koa-app/src/config.js";
+import { Client } from "../support/client.js";
 import { freePort, root, waitForLink } from "./support.js";
 
 const SCREENSHOTS = join(root, "test", "output", "e2e");
 const EMAIL = "grace@example.com";
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a brand new passphrase";
+/** The User-Agent of a second session, logged in over HTTP as from another device. */
+const OTHER_DEVICE =
+  "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
 
 const logs: string[] = [];
 const log = {
@@ -154,6 +159,78 @@ describe("examples/koa-app's page in Chromium", () => {
     await shot("07-wrong-password");
     await logIn(NEW_PASSWORD);
     await expect.poll(() => page.locator("#me-email").textContent()).toBe(EMAIL);
+  });
+
+  it("lists the sessions with their devices, ends another one, and keeps a theme in this session's data across a reload", async () => {
+    // Signed in by the previous test, in this browser only (the reset ended the others).
+    await page.goto(url);
+    const userAgent = (await page.evaluate("navigator.userAgent")) as string;
+    const sessions = page.locator("#sessions li");
+    await expect
+      .poll(() => sessions.allTextContents())
+      .toEqual([expect.stringContaining("(this browser)")]);
+    const mine = sessions.filter({ hasText: "(this browser)" });
+    expect(await mine.textContent()).toContain(userAgent);
+    expect(await mine.locator("strong").textContent()).toBe("Headless Chrome on Linux");
+    // Chromium reaches "localhost" over IPv6 or IPv4, whichever answers first.
+    expect(await mine.textContent()).toMatch(/from (::1|127\.0\.0\.1) · signed in /);
+    expect(await mine.getByRole("button").count()).toBe(0); // "Log out" ends this one
+
+    // A second session: the same account logs in over HTTP, as from a phone.
+    const phone = new Client(url);
+    try {
+      const login = await phone.request("POST", "/auth/db/login", {
+        form: { username: EMAIL, password: NEW_PASSWORD },
+        headers: { "user-agent": OTHER_DEVICE },
+      });
+      expect(login.status, JSON.stringify(login.body)).toBe(200);
+      const token = (login.body as { access_token: string }).access_token;
+      expect((await phone.request("GET", "/users/me", { bearer: token })).status).toBe(200);
+
+      await page.reload();
+      await expect.poll(() => sessions.count()).toBe(2);
+      // This browser's session first, then the other, named by its device.
+      const other = sessions.nth(1);
+      expect(await other.locator("strong").textContent()).toBe("Chrome on Android");
+      expect(await other.textContent()).toContain(OTHER_DEVICE);
+      await shot("09-sessions");
+
+      await other.getByRole("button", { name: /^End the session of Chrome on Android/ }).click();
+      await expect.poll(() => status().textContent()).toBe("Session ended.");
+      await expect
+        .poll(() => sessions.allTextContents())
+        .toEqual([expect.stringContaining("(this browser)")]);
+      // Ended on the server, not only hidden: the phone's token is refused at once.
+      expect((await phone.request("GET", "/users/me", { bearer: token })).status).toBe(401);
+    } finally {
+      phone.close();
+    }
+
+    // The theme: saved through the app's route into this session's data (mergeData) ...
+    const theme = page.getByLabel("Theme");
+    await expect.poll(() => theme.isEnabled()).toBe(true); // the saved choice is loaded
+    expect(await theme.inputValue()).toBe("system");
+    expect(await page.locator("html").getAttribute("data-theme")).toBeNull();
+    await theme.selectOption("dark");
+    await expect.poll(() => status().textContent()).toBe("Theme saved for this session.");
+    expect(await page.locator("html").getAttribute("data-theme")).toBe("dark");
+    // ... and read back from it (getData) after a reload, which starts the page afresh.
+    await page.reload();
+    await expect.poll(() => theme.isEnabled()).toBe(true);
+    expect(await page.locator("html").getAttribute("data-theme")).toBe("dark");
+    expect(await theme.inputValue()).toBe("dark");
+    const background = await page.evaluate("getComputedStyle(document.body).backgroundColor");
+    expect(background).toBe("rgb(13, 17, 23)");
+    await shot("10-dark-theme");
+
+    // Kept with the session, not the account: a new login starts from the default.
+    await page.getByRole("button", { name: "Log out", exact: true }).click();
+    await expect.poll(() => status().textContent()).toBe("You are logged out.");
+    expect(await page.locator("html").getAttribute("data-theme")).toBeNull();
+    await logIn(NEW_PASSWORD);
+    await expect.poll(() => page.locator("#me-email").textContent()).toBe(EMAIL);
+    const fresh = await page.evaluate(async () => (await fetch("/app/preferences")).json());
+    expect(fresh).toEqual({ theme: "system" });
   });
 
   it("serves the API docs (Swagger UI on /openapi.json) from the app itself", async () => {
