@@ -215,8 +215,8 @@ describe("GET /openapi.json", () => {
         }
       }
     }
-    // 3 auth routes x 3 backends, register, 2 verify, 2 reset, 7 users routes.
-    expect(rows).toBe(21);
+    // 3 auth routes x 3 backends, register, 2 verify, 2 reset, 9 users routes.
+    expect(rows).toBe(23);
   });
 
   it("shows the app's own user fields, as the wire carries them", async () => {
