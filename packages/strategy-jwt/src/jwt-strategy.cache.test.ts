@@ -99,7 +99,7 @@ describe("JWTStrategy's verified-token cache", () => {
 });
 
 describe("VerifiedTokenCache", () => {
-  const claims = (exp: number) => ({ sub: "u", jti: "j", exp, issuedAt: 0 });
+  const claims = (exp: number) => ({ sub: "u", jti: "j", exp, issuedAt: 0, handle: "h" });
 
   it("holds at most maxEntries tokens, dropping the oldest", () => {
     const cache = new VerifiedTokenCache(2);
@@ -131,7 +131,13 @@ describe("VerifiedTokenCache keys", () => {
   it("a token that shares the cached one's tail but not its text misses", () => {
     const cache = new VerifiedTokenCache(10);
     const tail = "s".repeat(100);
-    cache.set(`header.payload-1.${tail}`, { sub: "one", jti: "j", exp: 100, issuedAt: 0 });
+    cache.set(`header.payload-1.${tail}`, {
+      sub: "one",
+      jti: "j",
+      exp: 100,
+      issuedAt: 0,
+      handle: "h",
+    });
     expect(cache.get(`header.payload-2.${tail}`, 0)).toBeUndefined();
     expect(cache.get(`header.payload-1.${tail}`, 0)?.sub).toBe("one");
   });

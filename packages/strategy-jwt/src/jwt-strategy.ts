@@ -122,14 +122,20 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     token: string | null,
     userManager: UserManager<U, ID>,
   ): Promise<{ user: U; session: Session<ID> } | null> {
+    // As readToken: on a cached token, one continuation on the user database's promise.
     const cached = this.cached(token);
-    const claims = cached === undefined ? this.verify(token) : Promise.resolve(cached);
-    return claims.then((verified) =>
-      verified === null
-        ? null
-        : this.userFor(verified, userManager).then((user) =>
-            user === null ? null : { user, session: sessionOf(verified, user.id) },
-          ),
+    if (cached !== undefined) return this.withSession(cached, userManager);
+    return this.verify(token).then((verified) =>
+      verified === null ? null : this.withSession(verified, userManager),
+    );
+  }
+
+  private withSession(
+    claims: VerifiedClaims,
+    userManager: UserManager<U, ID>,
+  ): Promise<{ user: U; session: Session<ID> } | null> {
+    return this.userFor(claims, userManager).then((user) =>
+      user === null ? null : { user, session: sessionOf(claims, user.id) },
     );
   }
 
@@ -329,8 +335,12 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
         return null;
       }
     }
+    // The handle is hashed once per verification, not per request: the cache keeps it.
+    const handle = sessionHandle(jti);
     const claims =
-      custom === undefined ? { sub, jti, exp, issuedAt } : { sub, jti, exp, issuedAt, ext: custom };
+      custom === undefined
+        ? { sub, jti, exp, issuedAt, handle }
+        : { sub, jti, exp, issuedAt, handle, ext: custom };
     // A token with `nbf` is valid from a time on, a rule the cache does not replay: such
     // tokens (never ours) are verified in full every time.
     if (payload.nbf === undefined) this.cache?.set(token, claims);
@@ -355,7 +365,7 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
 function sessionOf<ID>(claims: VerifiedClaims, userId: ID): Session<ID> {
   const expiresAt = new Date(claims.exp * 1000);
   return {
-    handle: sessionHandle(claims.jti),
+    handle: claims.handle,
     userId,
     createdAt: new Date(claims.issuedAt),
     expiresAt,

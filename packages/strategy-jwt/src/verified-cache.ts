@@ -8,6 +8,8 @@ export interface CachedClaims {
   readonly exp: number;
   /** `iat_ms`: the issue time in epoch milliseconds. */
   readonly issuedAt: number;
+  /** The session handle, a one-way function of `jti`. */
+  readonly handle: string;
   /** The session's custom claims (the `ext` claim), frozen; absent when the token has none. */
   readonly ext?: JsonObject;
 }
