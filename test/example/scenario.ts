@@ -52,8 +52,9 @@ async function bearerLogin(client: Client, backend: string, email: string, passw
 }
 
 /**
- * A Bearer backend: login -> /users/me -> logout -> 401; two more logins, the session
- * list (database and Redis strategies), logout-all -> every token 401.
+ * A Bearer backend: login -> /users/me -> logout -> 401; two more logins, a preference in
+ * one session's data, the session list (database and Redis strategies), logout-all ->
+ * every token 401.
  */
 export async function bearerBackend(url: string, backend: string, email: string): Promise<void> {
   const client = new Client(url, { cookieJar: true });
@@ -68,6 +69,20 @@ export async function bearerBackend(url: string, backend: string, email: string)
 
   const first = await bearerLogin(client, backend, email);
   const second = await bearerLogin(client, backend, email);
+  // The app's own route on the session's data (src/preferences.ts): kept per session by
+  // every strategy with a session store; the JWT backend keeps no data, and says so (501).
+  const saved = await client.request("PUT", "/app/preferences", {
+    bearer: first,
+    json: { theme: "dark" },
+  });
+  if (backend === "jwt") {
+    expect(saved.status).toBe(501);
+  } else {
+    expect(saved.body).toEqual({ theme: "dark" });
+    const read = (bearer: string) => client.request("GET", "/app/preferences", { bearer });
+    expect((await read(first)).body).toEqual({ theme: "dark" });
+    expect((await read(second)).body).toEqual({ theme: "system" });
+  }
   if (backend !== "jwt") {
     // JWTs are not stored, so they are not listed; database and Redis sessions are.
     const sessions = await client.request("GET", "/users/me/sessions", { bearer: first });
@@ -104,6 +119,13 @@ export async function cookieBackend(url: string, email: string): Promise<void> {
   expect((sessions.body as SessionRead[]).some((s) => s.backend === "cookie" && s.current)).toBe(
     true,
   );
+  // The page's theme, in the session's data: a cookie request without the CSRF token is
+  // refused there as on Tessera's own routes.
+  const theme = { json: { theme: "light" } };
+  expect((await browser.request("PUT", "/app/preferences", theme)).status).toBe(403);
+  const saved = await browser.request("PUT", "/app/preferences", { ...theme, csrf: true });
+  expect(saved.body).toEqual({ theme: "light" });
+  expect((await browser.request("GET", "/app/preferences")).body).toEqual({ theme: "light" });
 
   // CSRF: neither same-origin proof nor the token -> refused; a cross-site Origin -> refused.
   const bare = await browser.request("POST", "/auth/cookie/logout");
