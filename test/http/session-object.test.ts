@@ -232,3 +232,30 @@ describe("JWT sessions (stateless)", () => {
     expect((await get("/users/me", headers)).status).toBe(200);
   });
 });
+
+describe("ctx.state.session on Tessera's own routes", () => {
+  it("is set by the routers' authentication, so hooks see the session that made the change", async () => {
+    const seen: (string | null)[] = [];
+    app = await startApp({
+      sessionRoutes: true,
+      hooks: {
+        onAfterUpdate: (_user, _update, ctx) => {
+          const state = (ctx as { state: { session: { handle: string } | null } }).state;
+          seen.push(state.session?.handle ?? null);
+        },
+      },
+    });
+    await register(app.url, "hook@example.com");
+    for (const mode of [bearerMode, cookieMode, dbMode]) {
+      const headers = await mode.login(app.url, "hook@example.com", PASSWORD);
+      const { handle } = (await get("/session", headers)).body as { handle: string };
+      const res = await request(`${app.url}/users/me`, {
+        method: "PATCH",
+        json: {},
+        headers,
+      });
+      expect(res.status).toBe(200);
+      expect(seen.pop()).toBe(handle);
+    }
+  });
+});
