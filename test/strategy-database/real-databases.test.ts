@@ -93,6 +93,25 @@ describe.each<DriverKind>(["postgresql", "sqlite", "mongodb"])(
         expect(result?.id).toBe(user.id);
         expect(queries).toHaveLength(1);
       });
+
+      it("readSession is that same one round trip, with the session's claims and device", async () => {
+        const s = strategy();
+        const m = manager();
+        const token = await s.writeSession(user, {
+          device: { ipAddress: "198.51.100.4", userAgent: "ua" },
+          claims: { role: "editor" },
+        });
+        await s.readSession(token, m);
+        const { result, queries } = await db.captureQueries(() => s.readSession(token, m));
+        expect(queries).toHaveLength(1);
+        expect(result?.user.id).toBe(user.id);
+        expect(result?.session).toMatchObject({
+          userId: user.id,
+          claims: { role: "editor" },
+          device: { ipAddress: "198.51.100.4", userAgent: "ua" },
+          lastUsedAt: null,
+        });
+      });
     }
 
     it("ASVS 5.0 7.3.1: an idle-expired token reads as null and its row is deleted", async () => {
