@@ -151,6 +151,20 @@ export interface AccessTokenDatabase<AT extends AccessTokenProtocol<ID>, ID = AT
   listByUser?(userId: ID): Promise<AT[]>;
   /** The token row whose `handle` is this one (index it), or null; enables session data by handle. */
   getByHandle?(handle: string): Promise<AT | null>;
+  /**
+   * Writes `fields` (data, claims or both; no other) of the row whose `handle` is this one,
+   * in one conditional write (`UPDATE … WHERE handle = ?`, `updateOne({ handle })`): session
+   * data set by handle in one round trip. With `live`, only a row not expired at `live.now`
+   * matches, counting both its `createdAt + lifetimeSeconds` and the absolute cap
+   * `createdAt + live.maxLifetimeSeconds` (the session store's clock and cap, not the
+   * database's). Resolves true when a row matched (even if its value was already this),
+   * false for an unknown, malformed or expired handle, which writes nothing.
+   */
+  updateByHandle?(
+    handle: string,
+    fields: Pick<AccessTokenUpdate, "data" | "claims">,
+    live?: { now: Date; maxLifetimeSeconds: number },
+  ): Promise<boolean>;
 }
 
 /** Optional one-round-trip read of a token row with its user. */

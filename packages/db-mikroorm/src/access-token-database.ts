@@ -8,6 +8,7 @@ import type {
   JsonObject,
   UserProtocol,
 } from "@tessera/core";
+import { updateByHandle } from "./lib/by-handle.js";
 import { guard } from "./lib/errors.js";
 import { deleteExpired } from "./lib/expired.js";
 import { type EntityModel, modelOf, type Row, toDbId } from "./lib/model.js";
@@ -132,6 +133,25 @@ export class MikroOrmAccessTokenDatabase<
       findOne(this.#em, token, prop(token, "handle"), handle, this.#settings),
     );
     return row ? this.#toProtocol(row) : null;
+  }
+
+  /**
+   * Writes data and/or claims of the row whose handle is `handle` in one native update
+   * (`UPDATE … WHERE handle = ?`, on MongoDB an `updateOne`); true when a row matched. With
+   * `live`, an expired row does not match (checked in the same statement; on a MongoDB server
+   * without `$expr`, FerretDB v1, the row is read first).
+   */
+  async updateByHandle(
+    handle: string,
+    fields: Pick<AccessTokenUpdate, "data" | "claims">,
+    live?: { now: Date; maxLifetimeSeconds: number },
+  ): Promise<boolean> {
+    if (!isHandle(handle)) return false;
+    const changes: Row = {};
+    if (fields.data !== undefined) changes.data = fields.data;
+    if (fields.claims !== undefined) changes.claims = fields.claims;
+    const { token } = this.#m;
+    return guard(() => updateByHandle(this.#em, token, handle, this.#toStored(changes), live));
   }
 
   /** Deletes one token (logout). */

@@ -10,6 +10,15 @@ export function expiredFilter(now: Date): Filter<MongoAccessTokenDocument> {
   };
 }
 
+/** `created_at + lifetime_seconds > now`: not expired, evaluated by the server (needs `$expr`). */
+export function liveFilter(now: Date): Filter<MongoAccessTokenDocument> {
+  return {
+    $expr: {
+      $gt: [{ $add: ["$created_at", { $multiply: ["$lifetime_seconds", 1000] }] }, now],
+    },
+  };
+}
+
 /** Rows deleted per round trip by {@link deleteExpiredByScan}. */
 const BATCH = 500;
 

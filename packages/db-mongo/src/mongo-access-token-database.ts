@@ -9,11 +9,11 @@ import {
   type JsonObject,
   type UserProtocol,
 } from "@tessera/core";
-import type { ClientSession, Collection } from "mongodb";
+import type { ClientSession, Collection, Filter } from "mongodb";
 import { findById } from "./batched-find.js";
 import { withFeature } from "./capabilities.js";
 import { runDriver } from "./driver-errors.js";
-import { deleteExpiredByScan, expiredFilter } from "./expired-tokens.js";
+import { deleteExpiredByScan, expiredFilter, liveFilter } from "./expired-tokens.js";
 import { ensureIndex, ensureTtlIndex, type MongoTtlIndexStatus } from "./indexes.js";
 import { toMongoJson } from "./json-keys.js";
 import type { MongoUserDatabase } from "./mongo-user-database.js";
@@ -225,6 +225,52 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
     if (typeof handle !== "string" || handle.length === 0 || handle.length > 64) return null;
     const doc = await runDriver(() => this.collection.findOne({ handle }, this.options()));
     return doc ? fromTokenDocument(doc) : null;
+  }
+
+  /**
+   * `$set`s data and/or claims of the row whose handle is `handle`: one `updateOne`, true
+   * when a row matched (`matchedCount`). With `live`, an expired row does not match: the
+   * idle lifetime is checked by the server with `$expr`, the cap on `created_at`. Where
+   * `$expr` is missing (FerretDB v1): the row is read, checked here, and written only if its
+   * `lifetime_seconds` is still the one read (two round trips).
+   */
+  async updateByHandle(
+    handle: string,
+    fields: Pick<AccessTokenUpdate, "data" | "claims">,
+    live?: { now: Date; maxLifetimeSeconds: number },
+  ): Promise<boolean> {
+    if (typeof handle !== "string" || handle.length === 0 || handle.length > 64) return false;
+    const set = tokenUpdateSet({ data: fields.data, claims: fields.claims });
+    const filter: Filter<MongoAccessTokenDocument> = { handle };
+    if (live) {
+      const cap = new Date(live.now.getTime() - live.maxLifetimeSeconds * 1000);
+      filter.created_at = { $gt: cap };
+    }
+    const write = async (where: Filter<MongoAccessTokenDocument>) => {
+      if (Object.keys(set).length === 0) {
+        return (await this.collection.countDocuments(where, { ...this.options(), limit: 1 })) > 0;
+      }
+      const result = await this.collection.updateOne(where, { $set: set }, this.options());
+      return result.matchedCount > 0;
+    };
+    if (!live) return runDriver(() => write(filter));
+    const now = live.now;
+    return runDriver(() =>
+      withFeature(
+        this.collection,
+        "expr",
+        () => write({ ...filter, ...liveFilter(now) }),
+        async () => {
+          const doc = await this.collection.findOne(filter, {
+            ...this.options(),
+            projection: { _id: 1, created_at: 1, lifetime_seconds: 1 },
+          });
+          if (!doc) return false;
+          if (doc.created_at.getTime() + doc.lifetime_seconds * 1000 <= now.getTime()) return false;
+          return write({ _id: doc._id, lifetime_seconds: doc.lifetime_seconds });
+        },
+      ),
+    );
   }
 
   /** Deletes one token (logout). */

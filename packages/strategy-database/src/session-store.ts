@@ -311,7 +311,16 @@ export class DatabaseSessionStore<ID, AT extends AccessTokenProtocol<ID> = Acces
     return this.database.listByUser(userId);
   }
 
-  async #write(handle: string, update: AccessTokenUpdate): Promise<boolean> {
+  /** Data or claims by handle: one conditional write where the database has it, else a read then a write. */
+  async #write(
+    handle: string,
+    update: Pick<AccessTokenUpdate, "data" | "claims">,
+  ): Promise<boolean> {
+    if (this.database.updateByHandle) {
+      if (!isHandle(handle)) return false;
+      const live = { now: new Date(this.#clock()), maxLifetimeSeconds: this.maxLifetimeSeconds };
+      return this.database.updateByHandle(handle, update, live);
+    }
     const at = await this.#byHandle(handle);
     if (!at || !this.#isLive(at)) return false;
     await this.database.update(at, update);

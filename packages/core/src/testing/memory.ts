@@ -127,6 +127,23 @@ export class MemoryAccessTokenDatabase
     return null;
   }
 
+  async updateByHandle(
+    handle: string,
+    fields: Pick<AccessTokenUpdate, "data" | "claims">,
+    live?: { now: Date; maxLifetimeSeconds: number },
+  ): Promise<boolean> {
+    for (const [digest, at] of this.tokens) {
+      if (at.handle !== handle) continue;
+      if (live && !isLiveAt(at, live)) return false;
+      const changes: AccessTokenUpdate = {};
+      if (fields.data !== undefined) changes.data = fields.data;
+      if (fields.claims !== undefined) changes.claims = fields.claims;
+      this.tokens.set(digest, { ...at, ...copy(changes) });
+      return true;
+    }
+    return false;
+  }
+
   async create(data: AccessTokenCreate<string>): Promise<AccessTokenProtocol<string>> {
     const at = copy(data);
     this.tokens.set(at.token, at);
@@ -167,6 +184,16 @@ export class MemoryAccessTokenDatabase
     }
     return count;
   }
+}
+
+// Live at `now`: neither its idle lifetime nor the absolute cap is over.
+function isLiveAt(
+  at: AccessTokenProtocol<string>,
+  live: { now: Date; maxLifetimeSeconds: number },
+): boolean {
+  const created = at.createdAt.getTime();
+  const cap = created + live.maxLifetimeSeconds * 1000;
+  return live.now.getTime() < Math.min(accessTokenExpiresAt(at).getTime(), cap);
 }
 
 // Rows are copied in and out, JSON fields deeply, as a database would: a caller changing

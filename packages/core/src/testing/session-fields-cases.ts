@@ -188,5 +188,65 @@ export function sessionFieldsCases<ID>(fixture: AdapterFixture<ID>): Conformance
         }
       },
     },
+    {
+      name: "sessions: updateByHandle (when implemented) writes data or claims of its row only; a missing, garbage or expired handle answers false",
+      async run() {
+        const db = fixture.tokens();
+        if (!db.updateByHandle) return assert.equal(db.updateByHandle, undefined);
+        const { user } = await create("by-handle@example.com");
+        const rows = [];
+        for (const claims of [{ c: 1 }, { c: 2 }]) {
+          const digest = hashToken(generateOpaqueToken());
+          const fields = { ...session(digest), data: { keep: 1 }, claims };
+          await db.create({
+            token: digest,
+            userId: user.id,
+            createdAt: new Date(Date.now() - 1000),
+            lifetimeSeconds: 3600,
+            ...fields,
+          });
+          rows.push({ digest, fields });
+        }
+        const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
+        const live = { now: new Date(), maxLifetimeSeconds: 7200 };
+        assert.equal(await db.updateByHandle(a.fields.handle, { data: DATA }, live), true);
+        // The same value again still matches (a row matched, whether or not it changed).
+        assert.equal(await db.updateByHandle(a.fields.handle, { data: DATA }, live), true);
+        let read = await db.getByToken(a.digest);
+        assert.deepStrictEqual(read?.data, DATA);
+        assert.deepStrictEqual(read?.claims, { c: 1 });
+        assert.equal(read?.lifetimeSeconds, 3600);
+        assert.equal(read?.handle, a.fields.handle);
+        assert.equal(read?.ipAddress, a.fields.ipAddress);
+        assert.equal(read?.userAgent, a.fields.userAgent);
+        assert.equal(read?.lastUsedAt?.getTime(), a.fields.lastUsedAt.getTime());
+        assert.equal(String(read?.userId), String(user.id));
+
+        assert.equal(await db.updateByHandle(a.fields.handle, { claims: CLAIMS }), true);
+        read = await db.getByToken(a.digest);
+        assert.deepStrictEqual(read?.claims, CLAIMS);
+        assert.deepStrictEqual(read?.data, DATA);
+        const other = await db.getByToken(b.digest);
+        assert.deepStrictEqual(other?.data, { keep: 1 });
+        assert.deepStrictEqual(other?.claims, { c: 2 });
+
+        // Expired by its idle lifetime, or by the absolute cap: no row matches.
+        const later = { now: new Date(Date.now() + 3600_000), maxLifetimeSeconds: 7200 };
+        assert.equal(await db.updateByHandle(b.fields.handle, { data: { x: 1 } }, later), false);
+        const capped = { now: new Date(), maxLifetimeSeconds: 1 };
+        assert.equal(await db.updateByHandle(b.fields.handle, { data: { x: 1 } }, capped), false);
+        assert.deepStrictEqual((await db.getByToken(b.digest))?.data, { keep: 1 });
+
+        for (const garbage of [
+          sessionIdFromDigest(hashToken("x")),
+          "",
+          '{"$gt":""}',
+          "a".repeat(10_000),
+        ]) {
+          assert.equal(await db.updateByHandle(garbage, { data: { x: 1 } }, live), false);
+        }
+        assert.equal(await db.getByHandle?.(sessionIdFromDigest(hashToken("x"))), null);
+      },
+    },
   ];
 }

@@ -21,14 +21,27 @@ export function expiredCondition(
   createdAt: string,
   lifetime: string,
 ): string | null {
+  const expires = expiresAtSql(model, createdAt, lifetime);
+  return expires === null ? null : `${expires} <= ?`;
+}
+
+/**
+ * `created_at + lifetime_seconds` in the platform's own SQL (compared with a date as
+ * `processDateProperty` gives it), or null when this platform is not one we know.
+ */
+export function expiresAtSql(
+  model: EntityModel,
+  createdAt: string,
+  lifetime: string,
+): string | null {
   const is = (re: RegExp) => platformIs(model.platform, re);
-  if (is(/postgre/i)) return `${createdAt} + ${lifetime} * interval '1 second' <= ?`;
+  if (is(/postgre/i)) return `${createdAt} + ${lifetime} * interval '1 second'`;
   if (is(/sqlite/i) && typeof model.platform.processDateProperty(new Date(0)) === "number") {
     // MikroORM stores SQLite datetimes as epoch milliseconds.
-    return `${createdAt} + ${lifetime} * 1000 <= ?`;
+    return `${createdAt} + ${lifetime} * 1000`;
   }
-  if (is(/mysql|mariadb/i)) return `date_add(${createdAt}, interval ${lifetime} second) <= ?`;
-  if (is(/mssql/i)) return `dateadd(second, ${lifetime}, ${createdAt}) <= ?`;
+  if (is(/mysql|mariadb/i)) return `date_add(${createdAt}, interval ${lifetime} second)`;
+  if (is(/mssql/i)) return `dateadd(second, ${lifetime}, ${createdAt})`;
   return null;
 }
 

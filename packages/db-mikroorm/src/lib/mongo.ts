@@ -17,6 +17,14 @@ interface MongoConnection {
   aggregate(entity: Entity, pipeline: Row[], ctx?: Transaction): Promise<Row[]>;
   deleteMany(entity: Entity, where: Row, ctx?: Transaction): Promise<{ affectedRows: number }>;
   getClient(): object;
+  getCollection(entity: Entity): MongoCollection;
+}
+
+/** The slice of the driver's Collection `mongoUpdateByHandle` uses. */
+interface MongoCollection {
+  updateOne(where: Row, update: Row, options: object): Promise<{ matchedCount: number }>;
+  countDocuments(where: Row, options: object): Promise<number>;
+  findOne(where: Row, options: object): Promise<Row | null>;
 }
 
 const conn = (em: EntityManager) => em.getConnection() as unknown as MongoConnection;
@@ -193,6 +201,58 @@ export async function mongoDeleteExpired(
         deleted += (await conn(em).deleteMany(model.meta.class, { $or: or }, trx(em))).affectedRows;
       }
       return deleted;
+    },
+  );
+}
+
+/**
+ * `$set`s `changes` (field names, stored form) on the document whose handle is `handle`, live
+ * at `live.now` when given: one `updateOne` (its matched count) with `$expr` where the server
+ * has it; else the document is read, checked here, and written only while its lifetime is
+ * still the one read.
+ */
+export async function mongoUpdateByHandle(
+  em: EntityManager,
+  model: EntityModel,
+  handle: string,
+  changes: Row,
+  live: { now: Date; maxLifetimeSeconds: number } | undefined,
+): Promise<boolean> {
+  const field = (name: string, fallback: string) =>
+    model.meta.properties[name]?.fieldNames[0] ?? fallback;
+  const createdAt = field("createdAt", "created_at");
+  const lifetime = field("lifetimeSeconds", "lifetime_seconds");
+  const set: Row = {};
+  for (const [key, value] of Object.entries(changes)) set[field(key, key)] = value;
+  const collection = conn(em).getCollection(model.meta.class);
+  const session = trx(em);
+  const options = session ? { session } : {};
+  const filter: Row = { [field("handle", "handle")]: handle };
+  const write = async (where: Row) =>
+    Object.keys(set).length === 0
+      ? (await collection.countDocuments(where, { ...options, limit: 1 })) > 0
+      : (await collection.updateOne(where, { $set: set }, options)).matchedCount > 0;
+  if (!live) return write(filter);
+  const { now } = live;
+  filter[createdAt] = { $gt: new Date(now.getTime() - live.maxLifetimeSeconds * 1000) };
+  return withFallback(
+    em,
+    "$expr",
+    () =>
+      write({
+        ...filter,
+        $expr: { $gt: [{ $add: [`$${createdAt}`, { $multiply: [`$${lifetime}`, 1000] }] }, now] },
+      }),
+    async () => {
+      const pk = model.pk.fieldNames[0] ?? "_id";
+      const doc = await collection.findOne(filter, {
+        ...options,
+        projection: { [pk]: 1, [createdAt]: 1, [lifetime]: 1 },
+      });
+      if (!doc) return false;
+      const seconds = Number(doc[lifetime]);
+      if ((doc[createdAt] as Date).getTime() + seconds * 1000 <= now.getTime()) return false;
+      return write({ [pk]: doc[pk], [lifetime]: doc[lifetime] });
     },
   );
 }

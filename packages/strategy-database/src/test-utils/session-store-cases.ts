@@ -155,6 +155,53 @@ export function describeSessionStore(fixture: SessionStoreFixture): void {
       expect(await sessions.getSessionData(session.handle)).toEqual({ e: "f" });
     });
 
+    it("setSessionData and setSessionClaims are one call of the database (updateByHandle) where it has one, else a read then a write", async () => {
+      const calls: string[] = [];
+      const counted = (database: Tokens) =>
+        new Proxy(database, {
+          get(target, key, receiver) {
+            const value = Reflect.get(target, key, receiver);
+            if (typeof value !== "function") return value;
+            return (...args: unknown[]) => {
+              calls.push(String(key));
+              return value.apply(target, args);
+            };
+          },
+        });
+      const { token, session } = await store().createSession(alice, { data: { a: 1 } });
+      const one = new DatabaseSessionStore<string>({
+        database: counted(fixture.tokens()),
+        clock: () => now,
+      });
+      expect(one.database.updateByHandle).toBeDefined();
+      calls.length = 0;
+      expect(await one.setSessionData(session.handle, { b: 2 })).toBe(true);
+      expect(await one.setSessionClaims(session.handle, { role: "x" })).toBe(true);
+      expect(calls).toEqual(["updateByHandle", "updateByHandle"]);
+      expect(await one.getSessionData(session.handle)).toEqual({ b: 2 });
+      expect((await one.validateSession(token))?.claims).toEqual({ role: "x" });
+
+      // An adapter without it: today's read then write, same answers.
+      const inner = fixture.tokens();
+      const without = new Proxy(counted(inner), {
+        get: (target, key, receiver) =>
+          key === "updateByHandle" ? undefined : Reflect.get(target, key, receiver),
+      });
+      const two = new DatabaseSessionStore<string>({ database: without, clock: () => now });
+      calls.length = 0;
+      expect(await two.setSessionData(session.handle, { c: 3 })).toBe(true);
+      expect(calls).toEqual(["getByHandle", "update"]);
+      expect(await two.getSessionData(session.handle)).toEqual({ c: 3 });
+      expect(await two.setSessionData("nope", { c: 4 })).toBe(false);
+
+      // Expired by the store's clock: no write, whichever path.
+      now += 3600_000;
+      expect(await one.setSessionData(session.handle, { d: 4 })).toBe(false);
+      expect(await two.setSessionClaims(session.handle, { d: 4 })).toBe(false);
+      now -= 3600_000;
+      expect(await one.getSessionData(session.handle)).toEqual({ c: 3 });
+    });
+
     it("a gone or unknown handle: data reads null, writes report false/null", async () => {
       const sessions = store();
       const { session } = await sessions.createSession(alice);
