@@ -133,7 +133,7 @@ describe("examples/koa-app's page in Chromium", () => {
 
     await page.getByRole("button", { name: "Log out", exact: true }).click();
     await expect.poll(() => status().textContent()).toBe("You are logged out.");
-    expect(await page.locator("#login-title").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#login-title").isVisible()).toBe(true);
     const me = await page.evaluate(async () => (await fetch("/users/me")).status);
     expect(me).toBe(401);
     await shot("05-logged-out");
@@ -226,7 +226,8 @@ describe("examples/koa-app's page in Chromium", () => {
     // Kept with the session, not the account: a new login starts from the default.
     await page.getByRole("button", { name: "Log out", exact: true }).click();
     await expect.poll(() => status().textContent()).toBe("You are logged out.");
-    expect(await page.locator("html").getAttribute("data-theme")).toBeNull();
+    // The status shows before the page has asked /users/me again and reset the theme.
+    await expect.poll(() => page.locator("html").getAttribute("data-theme")).toBeNull();
     await logIn(NEW_PASSWORD);
     await expect.poll(() => page.locator("#me-email").textContent()).toBe(EMAIL);
     const fresh = await page.evaluate(async () => (await fetch("/app/preferences")).json());
