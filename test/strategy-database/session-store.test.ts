@@ -34,6 +34,7 @@ for (const driver of ["postgresql", "sqlite", "mongodb"] satisfies DriverKind[])
       db = await openTestOrm(driver, mongo ? [MongoUser, MongoAccessToken] : [User, AccessToken]);
     },
     teardown: () => db.close(),
+    mergesInPlace: !mongo,
     tokens: () =>
       (mongo
         ? new MikroOrmAccessTokenDatabase(db.em(), MongoAccessToken)

@@ -165,6 +165,22 @@ export interface AccessTokenDatabase<AT extends AccessTokenProtocol<ID>, ID = AT
     fields: Pick<AccessTokenUpdate, "data" | "claims">,
     live?: { now: Date; maxLifetimeSeconds: number },
   ): Promise<boolean>;
+  /**
+   * Merges `patch` into the data of the live row (as {@link updateByHandle}'s `live`) whose
+   * `handle` is this one, in one write whose new value the database computes from the row
+   * itself, so concurrent merges of distinct keys all land: top-level keys only, a key set to
+   * null is deleted, any other value replaces the stored one whole. Written only if the
+   * merged data's JSON is at most `maxBytes` (measured as the database renders it, which may
+   * be longer than `JSON.stringify`). Resolves with the merged data, or null when nothing was
+   * written: no live row, over the bound, or a database or patch it cannot merge in place.
+   * The session store then falls back to a read and a write, which answers exactly.
+   */
+  mergeDataByHandle?(
+    handle: string,
+    patch: JsonObject,
+    maxBytes: number,
+    live: { now: Date; maxLifetimeSeconds: number },
+  ): Promise<JsonObject | null>;
 }
 
 /** Optional one-round-trip read of a token row with its user. */

@@ -11,6 +11,7 @@ import type {
 import { updateByHandle } from "./lib/by-handle.js";
 import { guard } from "./lib/errors.js";
 import { deleteExpired } from "./lib/expired.js";
+import { mergeDataByHandle } from "./lib/merge.js";
 import { type EntityModel, modelOf, type Row, toDbId } from "./lib/model.js";
 import { fromMongoJson, toMongoJson } from "./lib/mongo-json-keys.js";
 import { findMany, findOne, findTokenWithUser, insert, prop } from "./lib/store.js";
@@ -152,6 +153,24 @@ export class MikroOrmAccessTokenDatabase<
     if (fields.claims !== undefined) changes.claims = fields.claims;
     const { token } = this.#m;
     return guard(() => updateByHandle(this.#em, token, handle, this.#toStored(changes), live));
+  }
+
+  /**
+   * Merges `patch` into the session data of the live row whose handle is `handle` in one
+   * `UPDATE … RETURNING` that computes the merge from the row itself (PostgreSQL `jsonb`
+   * `||` and `-`; SQLite `json_set`/`json_remove` per top-level key) and bounds its size in
+   * the WHERE; the merged data, or null when nothing was written (also on MongoDB, where the
+   * session store reads then writes).
+   */
+  async mergeDataByHandle(
+    handle: string,
+    patch: JsonObject,
+    maxBytes: number,
+    live: { now: Date; maxLifetimeSeconds: number },
+  ): Promise<JsonObject | null> {
+    if (!isHandle(handle)) return null;
+    const { token } = this.#m;
+    return guard(() => mergeDataByHandle(this.#em, token, handle, patch, maxBytes, live));
   }
 
   /** Deletes one token (logout). */

@@ -12,5 +12,6 @@ const tokens = new MemoryAccessTokenDatabase(users);
 describeSessionStore({
   name: "memory",
   tokens: () => tokens,
+  mergesInPlace: true,
   createUser: async () => (await users.create(userCreateData(`${randomUUID()}@example.com`))).id,
 });

@@ -171,7 +171,19 @@ export class DatabaseSessionStore<ID, AT extends AccessTokenProtocol<ID> = Acces
   }
 
   async mergeSessionData(handle: string, patch: JsonObject): Promise<JsonObject | null> {
-    checkSessionJson(patch, "data", this.limits.maxDataBytes);
+    const checked = checkSessionJson(patch, "data", this.limits.maxDataBytes);
+    if (this.database.mergeDataByHandle && isHandle(handle)) {
+      const live = { now: new Date(this.#clock()), maxLifetimeSeconds: this.maxLifetimeSeconds };
+      const merged = await this.database.mergeDataByHandle(
+        handle,
+        checked,
+        this.limits.maxDataBytes,
+        live,
+      );
+      // Else no live row, over the bound as the database measures, or not mergeable there:
+      // the read and write below answer exactly.
+      if (merged) return merged;
+    }
     const at = await this.#byHandle(handle);
     if (!at || !this.#isLive(at)) return null;
     const data = mergeSessionJson(at.data ?? {}, patch, this.limits.maxDataBytes);

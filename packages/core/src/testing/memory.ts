@@ -13,6 +13,7 @@ import type {
   UserUpdateData,
 } from "../models.js";
 import { accessTokenExpiresAt, normalizeEmail } from "../models.js";
+import type { JsonObject } from "../session/session.js";
 
 /** A user as {@link MemoryUserDatabase} stores it: protocol fields plus any extras. */
 export type MemoryUser = UserProtocol<string> & Record<string, unknown>;
@@ -142,6 +143,28 @@ export class MemoryAccessTokenDatabase
       return true;
     }
     return false;
+  }
+
+  async mergeDataByHandle(
+    handle: string,
+    patch: JsonObject,
+    maxBytes: number,
+    live: { now: Date; maxLifetimeSeconds: number },
+  ): Promise<JsonObject | null> {
+    for (const [digest, at] of this.tokens) {
+      if (at.handle !== handle) continue;
+      if (!isLiveAt(at, live)) return null;
+      // Read, merged and written in one tick, as a database computes it in its UPDATE.
+      const merged: JsonObject = { ...at.data };
+      for (const [key, value] of Object.entries(patch)) {
+        if (value === null) delete merged[key];
+        else merged[key] = structuredClone(value);
+      }
+      if (Buffer.byteLength(JSON.stringify(merged)) > maxBytes) return null;
+      this.tokens.set(digest, { ...at, data: merged });
+      return structuredClone(merged);
+    }
+    return null;
   }
 
   async create(data: AccessTokenCreate<string>): Promise<AccessTokenProtocol<string>> {

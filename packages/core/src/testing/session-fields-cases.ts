@@ -248,5 +248,60 @@ export function sessionFieldsCases<ID>(fixture: AdapterFixture<ID>): Conformance
         assert.equal(await db.getByHandle?.(sessionIdFromDigest(hashToken("x"))), null);
       },
     },
+    {
+      name: "sessions: mergeDataByHandle (when implemented) merges top-level keys in place (null deletes, nested values replaced), live rows only, within the size bound",
+      async run() {
+        const db = fixture.tokens();
+        if (!db.mergeDataByHandle) return assert.equal(db.mergeDataByHandle, undefined);
+        const { user } = await create("merge@example.com");
+        const digest = hashToken(generateOpaqueToken());
+        const fields = { ...session(digest), data: { a: 1, nested: { x: 1, y: 2 }, gone: "g" } };
+        await db.create({
+          token: digest,
+          userId: user.id,
+          createdAt: new Date(Date.now() - 1000),
+          lifetimeSeconds: 3600,
+          ...fields,
+        });
+        const live = { now: new Date(), maxLifetimeSeconds: 7200 };
+        const patch: JsonObject = { nested: { x: null, z: [1, { n: null }] }, gone: null, ...DATA };
+        const merged = await db.mergeDataByHandle(fields.handle, patch, 64 * 1024, live);
+        // An adapter may decline (null: the session store then reads and writes); nothing changed then.
+        if (merged === null) {
+          assert.deepStrictEqual((await db.getByToken(digest))?.data, fields.data);
+          return;
+        }
+        const { none: _, ...rest } = DATA;
+        const want = { a: 1, nested: { x: null, z: [1, { n: null }] }, ...rest };
+        assert.deepStrictEqual(merged, want);
+        let read = await db.getByToken(digest);
+        assert.deepStrictEqual(read?.data, want);
+        assert.deepStrictEqual(read?.claims, CLAIMS);
+        assert.equal(read?.lifetimeSeconds, 3600);
+        assert.equal(read?.userAgent, fields.userAgent);
+
+        // Over the bound, expired, unknown: null, and nothing written.
+        const big = { big: "x".repeat(2000) };
+        assert.equal(await db.mergeDataByHandle(fields.handle, big, 1024, live), null);
+        const later = { now: new Date(Date.now() + 3600_000), maxLifetimeSeconds: 7200 };
+        assert.equal(await db.mergeDataByHandle(fields.handle, { b: 1 }, 64 * 1024, later), null);
+        const capped = { now: new Date(), maxLifetimeSeconds: 1 };
+        assert.equal(await db.mergeDataByHandle(fields.handle, { b: 1 }, 64 * 1024, capped), null);
+        for (const garbage of [sessionIdFromDigest(hashToken("x")), "", "a".repeat(10_000)]) {
+          assert.equal(await db.mergeDataByHandle(garbage, { b: 1 }, 64 * 1024, live), null);
+        }
+        read = await db.getByToken(digest);
+        assert.deepStrictEqual(read?.data, want);
+
+        // A row of an earlier release (no data yet) merges from empty.
+        const bare = await create("merge-bare@example.com", {
+          handle: sessionIdFromDigest(hashToken("bare")),
+        });
+        assert.deepStrictEqual(
+          await db.mergeDataByHandle(bare.at.handle as string, { k: "v", n: null }, 1024, live),
+          { k: "v" },
+        );
+      },
+    },
   ];
 }

@@ -23,6 +23,8 @@ export interface SessionStoreFixture {
   tokens(): Tokens;
   /** A new user; returns its id. */
   createUser(): Promise<string>;
+  /** True when the database merges data in place (`mergeDataByHandle`): concurrent merges all land. */
+  mergesInPlace?: boolean;
 }
 
 const START = Date.UTC(2026, 0, 1);
@@ -200,6 +202,41 @@ export function describeSessionStore(fixture: SessionStoreFixture): void {
       expect(await two.setSessionClaims(session.handle, { d: 4 })).toBe(false);
       now -= 3600_000;
       expect(await one.getSessionData(session.handle)).toEqual({ c: 3 });
+    });
+
+    it.runIf(fixture.mergesInPlace)(
+      "mergeSessionData is one round trip, computed by the database: 20 concurrent merges of distinct keys all land",
+      async () => {
+        const sessions = store();
+        const { session } = await sessions.createSession(alice, { data: { base: true } });
+        const live = { now: new Date(now), maxLifetimeSeconds: sessions.maxLifetimeSeconds };
+        const direct = fixture.tokens().mergeDataByHandle;
+        expect(direct).toBeDefined();
+        expect(
+          await direct?.call(fixture.tokens(), session.handle, { base: true }, 1024, live),
+        ).toEqual({ base: true });
+        const merges = Array.from({ length: 20 }, (_, i) =>
+          sessions.mergeSessionData(session.handle, { [`k${i}`]: i }),
+        );
+        const results = await Promise.all(merges);
+        for (const [i, result] of results.entries()) expect(result?.[`k${i}`]).toBe(i);
+        const want: Record<string, unknown> = { base: true };
+        for (let i = 0; i < 20; i++) want[`k${i}`] = i;
+        expect(await sessions.getSessionData(session.handle)).toEqual(want);
+      },
+    );
+
+    it("mergeSessionData: over the limit is SessionDataTooLargeError; a merge the database declines is read then written", async () => {
+      const sessions = store({ limits: { maxDataBytes: 100, maxClaimsBytes: 100 } });
+      const { session } = await sessions.createSession(alice, { data: { a: "x".repeat(60) } });
+      await expect(
+        sessions.mergeSessionData(session.handle, { b: "y".repeat(40) }),
+      ).rejects.toThrow(SessionDataTooLargeError);
+      expect(await sessions.getSessionData(session.handle)).toEqual({ a: "x".repeat(60) });
+      // A key a JSON path cannot name (SQLite declines it): still merged.
+      expect(await sessions.mergeSessionData(session.handle, { 'q"uote': 1, a: null })).toEqual({
+        'q"uote': 1,
+      });
     });
 
     it("a gone or unknown handle: data reads null, writes report false/null", async () => {
