@@ -114,6 +114,23 @@ describe.each<DriverKind>(["postgresql", "sqlite", "mongodb"])(
       });
     }
 
+    if (!mongo) {
+      it("session data by handle: get, set, set claims and merge are one query each (issue 14)", async () => {
+        const sessions = strategy().sessions;
+        const { session } = await sessions.createSession(user.id, { data: { a: 1 } });
+        const { handle } = session;
+        await sessions.getSessionData(handle); // warm: prepares the statement
+        const each = [
+          () => sessions.getSessionData(handle),
+          () => sessions.setSessionData(handle, { b: 2 }),
+          () => sessions.setSessionClaims(handle, { role: "x" }),
+          () => sessions.mergeSessionData(handle, { c: 3, b: null }),
+        ];
+        for (const op of each) expect((await db.captureQueries(op)).queries).toHaveLength(1);
+        expect(await sessions.getSessionData(handle)).toEqual({ c: 3 });
+      });
+    }
+
     it("ASVS 5.0 7.3.1: an idle-expired token reads as null and its row is deleted", async () => {
       const token = await strategy({ lifetimeSeconds: 60 }).writeToken(user);
       now += 60_000;
