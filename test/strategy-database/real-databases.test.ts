@@ -120,7 +120,7 @@ describe.each<DriverKind>(["postgresql", "sqlite", "mongodb"])(
         const { session } = await sessions.createSession(user.id, { data: { a: 1 } });
         const { handle } = session;
         await sessions.getSessionData(handle); // warm: prepares the statement
-        const each = [
+        const each: (() => Promise<unknown>)[] = [
           () => sessions.getSessionData(handle),
           () => sessions.setSessionData(handle, { b: 2 }),
           () => sessions.setSessionClaims(handle, { role: "x" }),
