@@ -55,10 +55,12 @@ const INTERNAL = [
   "MAX_TOKEN_LENGTH",
   "changesCredentials",
   "checkRateLimitRule",
+  "fromMongoJson",
   "isOpaqueTokenShape",
   "safeEqual",
   "secretKey",
   "serializeCookie",
+  "toMongoJson",
   "sessionIdFromDigest",
 ];
 

@@ -5,6 +5,7 @@
  */
 export { changesCredentials } from "./manager/user-input.js";
 export { checkRateLimitRule } from "./rate-limit/store.js";
+export { fromMongoJson, toMongoJson } from "./session/mongo-json-keys.js";
 export { isOpaqueTokenShape, safeEqual, sessionIdFromDigest } from "./tokens/opaque.js";
 export { secretKey } from "./tokens/signed.js";
 export { MAX_TOKEN_LENGTH } from "./transport/base.js";

@@ -8,12 +8,12 @@ import type {
   JsonObject,
   UserProtocol,
 } from "@tessera/core";
+import { fromMongoJson, toMongoJson } from "@tessera/core/internal";
 import { updateByHandle } from "./lib/by-handle.js";
 import { guard } from "./lib/errors.js";
 import { deleteExpired } from "./lib/expired.js";
 import { mergeDataByHandle } from "./lib/merge.js";
 import { type EntityModel, modelOf, type Row, toDbId } from "./lib/model.js";
-import { fromMongoJson, toMongoJson } from "./lib/mongo-json-keys.js";
 import { findMany, findOne, findTokenWithUser, insert, prop } from "./lib/store.js";
 import { type AdapterSettings, type MikroOrmAdapterOptions, settingsOf } from "./options.js";
 import type { EntityTarget, PlainUser, TokenUserOf, UserIdOf } from "./types.js";

@@ -9,13 +9,13 @@ import {
   type JsonObject,
   type UserProtocol,
 } from "@tessera/core";
+import { toMongoJson } from "@tessera/core/internal";
 import type { ClientSession, Collection, Filter } from "mongodb";
 import { findById } from "./batched-find.js";
 import { withFeature } from "./capabilities.js";
 import { runDriver } from "./driver-errors.js";
 import { deleteExpiredByScan, expiredFilter, liveFilter } from "./expired-tokens.js";
 import { ensureIndex, ensureTtlIndex, type MongoTtlIndexStatus } from "./indexes.js";
-import { toMongoJson } from "./json-keys.js";
 import type { MongoUserDatabase } from "./mongo-user-database.js";
 import {
   fromTokenDocument,

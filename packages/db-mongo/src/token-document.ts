@@ -1,6 +1,6 @@
 import type { AccessTokenProtocol, AccessTokenUpdate, JsonObject } from "@tessera/core";
+import { fromMongoJson, toMongoJson } from "@tessera/core/internal";
 import { idToString, type MongoStoredId } from "./ids.js";
-import { fromMongoJson, toMongoJson } from "./json-keys.js";
 
 /**
  * An access token as stored in MongoDB. `_id` is the token's SHA-256 digest, never the

@@ -1,7 +1,8 @@
 // MongoDB refuses field names that start with `$` (and FerretDB v1 ones with `.`), but a
 // session's data is the app's JSON: such keys are stored escaped, reversibly, as `~` and
 // percent-escapes; every other key is stored as it is, so the document stays readable.
-import type { JsonObject, JsonValue } from "@tessera/core";
+// Shared by both MongoDB adapters (db-mikroorm on MongoDB, db-mongo).
+import type { JsonObject, JsonValue } from "./session.js";
 
 const UNSAFE = /^[$~]|[.\0]/;
 const ESCAPED = /[%.$\0]/g;
@@ -24,7 +25,12 @@ function mapKeys(value: JsonValue, map: (key: string) => string): JsonValue {
   if (Array.isArray(value)) return value.map((item) => mapKeys(item, map));
   if (value === null || typeof value !== "object") return value;
   const out: JsonObject = {};
-  for (const [key, inner] of Object.entries(value)) out[map(key)] = mapKeys(inner, map);
+  for (const [key, inner] of Object.entries(value)) {
+    const mapped = map(key);
+    // A stored document is not trusted to be free of prototype keys.
+    if (mapped === "__proto__" || mapped === "constructor" || mapped === "prototype") continue;
+    out[mapped] = mapKeys(inner, map);
+  }
   return out;
 }
 
