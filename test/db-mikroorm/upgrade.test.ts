@@ -12,6 +12,7 @@ import { SqliteDriver } from "@mikro-orm/sql";
 import { generateOpaqueToken, hashToken, UserManager, type UserProtocol } from "@tessera/core";
 import { sessionIdFromDigest } from "@tessera/core/internal";
 import { DatabaseStrategy } from "@tessera/strategy-database";
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   AccessToken,
@@ -76,19 +77,32 @@ async function previousRelease(kind: "postgresql" | "sqlite") {
       schema: undefined,
     };
   }
-  const schema = `tessera_upgrade_${process.pid}_${randomBytes(4).toString("hex")}`;
+  // A database of its own, not a schema: MikroORM's schema diff reads the whole database,
+  // and the other test files' schemas in the shared one would show as tables to drop.
+  const dbName = `tessera_upgrade_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: process.env.POSTGRES_URL });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database "${dbName}"`);
+  const url = new URL(process.env.POSTGRES_URL as string);
+  url.pathname = `/${dbName}`;
+  const schema = "public";
   const orm = await MikroORM.init({
     driver: PostgreSqlDriver,
-    clientUrl: process.env.POSTGRES_URL,
-    schema,
+    clientUrl: url.toString(),
     entities: [User, AccessToken],
   } as Partial<Options> as Options);
   const run = (sql: string, params: unknown[] = []) => orm.em.getConnection().execute(sql, params);
   cleanups.push(async () => {
-    await run(`drop schema if exists "${schema}" cascade`);
     await orm.close(true);
+    await admin(`drop database if exists "${dbName}"`);
   });
-  await run(`create schema "${schema}"`);
   for (const sql of PREVIOUS_DDL.postgresql(schema)) await run(sql);
   await run(
     `insert into "${schema}"."user" values (?, 'old@example.com', 'hash', true, false, false)`,

@@ -32,16 +32,17 @@ interface Account {
 
 /**
  * Two runs per database. The normal user takes every route but the superuser-only
- * /users/{id}: as a superuser, Schemathesis would send the id /users/me answers to
- * DELETE /users/{id} and delete the account it runs as. The superuser takes /users/{id},
- * with /auth/register to make the users it reads, changes and deletes.
+ * /users/{id} and /users/{id}/sessions…: as a superuser, Schemathesis would send the id
+ * /users/me answers to DELETE /users/{id} and delete the account it runs as. The superuser
+ * takes those, with /auth/register to make the users it reads, changes and deletes.
  */
+const SUPERUSER_PATHS = "/users/\\{id\\}(/sessions(/\\{sessionId\\})?)?";
 const RUNS: { who: string; account: Account; select: string[] }[] = [
-  { who: "user", account: USER, select: ["--exclude-path-regex", "^/users/\\{id\\}$"] },
+  { who: "user", account: USER, select: ["--exclude-path-regex", `^${SUPERUSER_PATHS}$`] },
   {
     who: "superuser",
     account: ADMIN,
-    select: ["--include-path-regex", "^(/auth/register|/users/\\{id\\})$"],
+    select: ["--include-path-regex", `^(/auth/register|${SUPERUSER_PATHS})$`],
   },
 ];
 
