@@ -243,6 +243,22 @@ async function outageUnderLoad(
 }
 
 /** The checks every scenario shares, and its figures printed. */
+/** Every session from before the outage works again, without a new login (the data survived). */
+async function expectSessionsSurvive(
+  url: string,
+  run: Awaited<ReturnType<typeof outageUnderLoad>>,
+): Promise<void> {
+  const client = new Client(url);
+  for (const session of run.sessions.filter((s) => s.token)) {
+    const res = await client.send({
+      path: "/users/me",
+      headers: { authorization: `Bearer ${session.token}` },
+    });
+    expect(res.status).toBe(200);
+  }
+  client.close();
+}
+
 function judge(name: string, run: Awaited<ReturnType<typeof outageUnderLoad>>, errors: unknown[]) {
   const { samples, stopCalled, down, startCalled, up, recovered } = run;
   const before = samples.filter((s) => s.end < stopCalled);
@@ -334,15 +350,7 @@ describe("ASVS 5.0 16.5.2, 16.5.3: a backing service stopped under load -> coded
     const run = await outageUnderLoad(app.url, ["db", "jwt"], pg, "graceful");
     judge("postgresql", run, app.errors);
     // The data survived: every session from before works again, without a new login.
-    const client = new Client(app.url);
-    for (const session of run.sessions.filter((s) => s.token)) {
-      const res = await client.send({
-        path: "/users/me",
-        headers: { authorization: `Bearer ${session.token}` },
-      });
-      expect(res.status).toBe(200);
-    }
-    client.close();
+    await expectSessionsSurvive(app.url, run);
   }, 60_000);
 
   it("Redis: Redis sessions, a JWT denylist and the rate limiter's counters in Redis, reads and logins", async () => {
@@ -410,14 +418,6 @@ describe("ASVS 5.0 16.5.2, 16.5.3: a backing service stopped under load -> coded
     cleanup.push(() => app.close());
     const run = await outageUnderLoad(app.url, ["db", "jwt"], server, "crash");
     judge("mongo", run, app.errors);
-    const client = new Client(app.url);
-    for (const session of run.sessions.filter((s) => s.token)) {
-      const res = await client.send({
-        path: "/users/me",
-        headers: { authorization: `Bearer ${session.token}` },
-      });
-      expect(res.status).toBe(200);
-    }
-    client.close();
+    await expectSessionsSurvive(app.url, run);
   }, 60_000);
 });
