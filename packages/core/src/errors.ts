@@ -23,6 +23,8 @@ export const ErrorCode = {
   SESSION_DATA_TOO_LARGE: "SESSION_DATA_TOO_LARGE",
   INVALID_SESSION_DATA: "INVALID_SESSION_DATA",
   SESSION_NOT_SUPPORTED: "SESSION_NOT_SUPPORTED",
+  REFRESH_TOKEN_INVALID: "REFRESH_TOKEN_INVALID",
+  REFRESH_TOKEN_REUSED: "REFRESH_TOKEN_REUSED",
 } as const;
 
 /** Union of every {@link ErrorCode} value. */
@@ -202,6 +204,26 @@ export class InvalidSessionDataError extends TesseraError {
 export class SessionNotSupportedError extends TesseraError {
   constructor(message: string) {
     super(ErrorCode.SESSION_NOT_SUPPORTED, message);
+  }
+}
+
+/**
+ * A refresh token that is unknown, malformed, expired, revoked, or whose user is gone or
+ * inactive (`REFRESH_TOKEN_INVALID`, 401 over HTTP).
+ */
+export class RefreshTokenInvalidError extends TesseraError {
+  constructor(message = "The refresh token is invalid, expired or revoked") {
+    super(ErrorCode.REFRESH_TOKEN_INVALID, message);
+  }
+}
+
+/**
+ * A refresh token presented after its child had been used: copied, so its session was
+ * ended (`REFRESH_TOKEN_REUSED`, 401 over HTTP; SuperTokens' `TOKEN_THEFT_DETECTED`).
+ */
+export class RefreshTokenReusedError extends TesseraError {
+  constructor(message = "The refresh token was already rotated: its session has been ended") {
+    super(ErrorCode.REFRESH_TOKEN_REUSED, message);
   }
 }
 

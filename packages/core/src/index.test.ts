@@ -21,6 +21,8 @@ const PUBLIC = [
   "PASSWORD_REASONS",
   "PasswordHelper",
   "PasswordReasonCode",
+  "RefreshTokenInvalidError",
+  "RefreshTokenReusedError",
   "SESSION_DEVICE_LIMITS",
   "ServiceUnavailableError",
   "SessionDataTooLargeError",

@@ -1,4 +1,5 @@
 import type { UserProtocol, UserUpdate } from "../models.js";
+import type { Session } from "../session/session.js";
 
 /**
  * Lifecycle hooks of the user manager, in FastAPI Users' order and meaning. `context`
@@ -19,6 +20,12 @@ export interface UserManagerHooks<U extends UserProtocol<unknown>> {
   /** Throw to veto the deletion. */
   onBeforeDelete(user: U, context?: unknown): Promise<void> | void;
   onAfterDelete(user: U, context?: unknown): Promise<void> | void;
+  /**
+   * A refresh token was presented after its child had been used: it was copied, so the
+   * session has been ended (`REFRESH_TOKEN_REUSED`). Tell the user (a mail: "someone used
+   * your session from …"); `session` is the one that ended, with its device.
+   */
+  onTokenTheftDetected(user: U, session: Session<U["id"]>, context?: unknown): Promise<void> | void;
 }
 
 /** Keys of {@link UserManagerHooks}. */

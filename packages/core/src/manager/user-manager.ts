@@ -26,6 +26,7 @@ import {
   type PasswordLengthBounds,
   passwordLengthBounds,
 } from "../password/password-policy.js";
+import type { Session } from "../session/session.js";
 import type { UserChange } from "../strategy/base.js";
 import { AccountTokens } from "./account-tokens.js";
 import type { UserManagerHooks } from "./hooks.js";
@@ -372,5 +373,8 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   }
   async onAfterDelete(user: U, context?: unknown): Promise<void> {
     await this.options.hooks?.onAfterDelete?.(user, context);
+  }
+  async onTokenTheftDetected(user: U, session: Session<ID>, context?: unknown): Promise<void> {
+    await this.options.hooks?.onTokenTheftDetected?.(user, session as Session<U["id"]>, context);
   }
 }

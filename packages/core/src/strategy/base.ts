@@ -37,6 +37,20 @@ export interface DestroyAllTokensOptions {
   exceptToken?: string;
 }
 
+/**
+ * What a refresh-token strategy issues at login and at every refresh: a short-lived access
+ * token and the refresh token that replaces the one presented (RFC 6749 §5.1).
+ */
+export interface TokenPair {
+  accessToken: string;
+  /** Opaque; rotated on every use. */
+  refreshToken: string;
+  /** Seconds until the access token expires (`expires_in`). */
+  expiresIn: number;
+  /** Seconds until the refresh token expires unused (its idle expiry, within the absolute cap). */
+  refreshExpiresIn: number;
+}
+
 /** A session as its owner may see it: never the token, nor its digest. */
 export interface SessionInfo {
   /** Opaque, stable id of the session, safe to show and to send back to revoke it. */
@@ -89,6 +103,22 @@ export interface Strategy<U extends UserProtocol<ID>, ID = U["id"]> {
   ): Promise<{ user: U; session: Session<ID> } | null>;
   /** Issues a token for a new session of `user`, with a device, data and claims (a login). */
   writeSession?(user: U, options?: CreateSessionOptions): Promise<string>;
+  /**
+   * Refresh-token strategies: issues the token pair of a new session of `user` (a login).
+   * The HTTP layer prefers it to `writeSession` when present.
+   */
+  writeTokenPair?(user: U, options?: CreateSessionOptions): Promise<TokenPair>;
+  /**
+   * Refresh-token strategies: rotates `refreshToken` into a new pair for its session. Throws
+   * `RefreshTokenInvalidError` (unknown, expired, revoked; user gone or inactive) or
+   * `RefreshTokenReusedError` (a rotated token presented again: the session is ended and
+   * the manager's `onTokenTheftDetected` hook called with `context`).
+   */
+  refresh?(
+    refreshToken: string,
+    userManager: UserManager<U, ID>,
+    context?: unknown,
+  ): Promise<{ user: U; session: Session<ID>; tokens: TokenPair }>;
   /** The store of this strategy's sessions; absent for a JWT strategy without one. */
   readonly sessions?: SessionStore<ID>;
 }

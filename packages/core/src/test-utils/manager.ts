@@ -64,6 +64,7 @@ export function recordingHooks(): {
     onAfterResetPassword: record("onAfterResetPassword"),
     onBeforeDelete: record("onBeforeDelete"),
     onAfterDelete: record("onAfterDelete"),
+    onTokenTheftDetected: record("onTokenTheftDetected"),
   };
   return { hooks, calls, tokens };
 }

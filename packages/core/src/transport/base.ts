@@ -43,14 +43,34 @@ export interface TransportOpenAPI {
   logoutResponses: Record<string, Record<string, unknown>>;
 }
 
+/**
+ * The refresh token a login or a refresh hands out beside the access token (refresh-token
+ * strategies only), and where it may be sent back.
+ */
+export interface RefreshGrant {
+  refreshToken: string;
+  /** Seconds until the access token expires (`expires_in`). */
+  expiresIn: number;
+  /** Seconds until the refresh token expires unused (the refresh cookie's `Max-Age`). */
+  refreshExpiresIn: number;
+  /** The path of the refresh route: the refresh cookie is scoped to it (`Path`). */
+  refreshPath: string;
+}
+
 /** How a token travels. */
 export interface Transport {
   /** The token in the request, or null when absent or malformed. Never throws. */
   readToken(request: AuthRequest): string | null;
-  /** The response to a successful login carrying `token`. */
-  loginResponse(token: string): AuthResponse;
-  /** The response to a logout. */
-  logoutResponse(): AuthResponse;
+  /**
+   * The response to a successful login carrying `token`, and `refresh` when the strategy
+   * issues refresh tokens (also the response to a refresh).
+   */
+  loginResponse(token: string, refresh?: RefreshGrant): AuthResponse;
+  /**
+   * The response to a logout; `refreshPath` given, a refresh cookie scoped to it is cleared
+   * too (cookie transports).
+   */
+  logoutResponse(options?: { refreshPath?: string }): AuthResponse;
   /** What OpenAPI needs to describe it. */
   readonly openapi: TransportOpenAPI;
 }

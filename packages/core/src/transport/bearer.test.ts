@@ -78,3 +78,20 @@ describe("BearerTransport responses", () => {
     expect(transport.loginResponse("b").headers).not.toHaveProperty("x-extra");
   });
 });
+
+describe("BearerTransport with a refresh grant", () => {
+  it("adds refresh_token and expires_in to the RFC 6749 §5.1 body, access_token unchanged", () => {
+    const response = transport.loginResponse("acc", {
+      refreshToken: "ref",
+      expiresIn: 900,
+      refreshExpiresIn: 86_400,
+      refreshPath: "/auth/refresh/refresh",
+    });
+    expect(response).toEqual({
+      status: 200,
+      body: { access_token: "acc", token_type: "bearer", refresh_token: "ref", expires_in: 900 },
+      headers: { "cache-control": "no-store", pragma: "no-cache" },
+    });
+    expect(response.cookies).toBeUndefined();
+  });
+});

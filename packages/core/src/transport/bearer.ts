@@ -3,6 +3,7 @@ import {
   type AuthResponse,
   MAX_TOKEN_LENGTH,
   NO_STORE_HEADERS,
+  type RefreshGrant,
   type Transport,
   type TransportOpenAPI,
 } from "./base.js";
@@ -71,12 +72,18 @@ export class BearerTransport implements Transport {
     return B64TOKEN_RE.test(token) ? token : null;
   }
 
-  loginResponse(token: string): AuthResponse {
-    return {
-      status: 200,
-      body: { access_token: token, token_type: "bearer" },
-      headers: { ...NO_STORE_HEADERS },
-    };
+  /**
+   * `200 {"access_token", "token_type": "bearer"}`; with a refresh grant also
+   * `"refresh_token"` and `"expires_in"` (RFC 6749 §5.1: a client reading only
+   * `access_token`, as FastAPI Users' do, is unaffected).
+   */
+  loginResponse(token: string, refresh?: RefreshGrant): AuthResponse {
+    const body: Record<string, unknown> = { access_token: token, token_type: "bearer" };
+    if (refresh !== undefined) {
+      body.refresh_token = refresh.refreshToken;
+      body.expires_in = refresh.expiresIn;
+    }
+    return { status: 200, body, headers: { ...NO_STORE_HEADERS } };
   }
 
   logoutResponse(): AuthResponse {

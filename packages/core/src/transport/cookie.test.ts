@@ -266,3 +266,74 @@ describe("serializeCookie", () => {
     expect(() => serializeCookie(spec)).toThrow(TypeError);
   });
 });
+
+describe("CookieTransport refresh cookie (ASVS 5.0 7.2.4)", () => {
+  const grant = {
+    refreshToken: "rt.abc",
+    expiresIn: 900,
+    refreshExpiresIn: 1209600,
+    refreshPath: "/auth/refresh-cookie/refresh",
+  };
+
+  it("sets the access cookie as before and a refresh cookie scoped to the refresh route", () => {
+    const transport = new CookieTransport({ cookieName: "auth", cookieSameSite: "lax" });
+    const response = transport.loginResponse("acc", grant);
+    expect(response.status).toBe(204);
+    expect(response.cookies?.[0]).toMatchObject({ name: "auth", value: "acc", path: "/" });
+    // HttpOnly and SameSite=Strict whatever the access cookie's settings.
+    expect(response.cookies?.[1]).toEqual({
+      name: "auth_refresh",
+      value: "rt.abc",
+      path: "/auth/refresh-cookie/refresh",
+      maxAge: 1209600,
+      secure: true,
+      httpOnly: true,
+      sameSite: "strict",
+    });
+    expect(serializeCookie(response.cookies?.[1] as never)).toMatch(
+      /^auth_refresh=rt\.abc; Max-Age=1209600; Expires=.*; Path=\/auth\/refresh-cookie\/refresh; Secure; HttpOnly; SameSite=Strict$/,
+    );
+  });
+
+  it("stays HttpOnly when the access cookie is readable by scripts", () => {
+    const transport = new CookieTransport({ cookieHttpOnly: false });
+    expect(transport.loginResponse("acc", grant).cookies?.[1]?.httpOnly).toBe(true);
+  });
+
+  it("clears both cookies on logout when the refresh path is given", () => {
+    const transport = new CookieTransport({ cookieName: "auth" });
+    const cookies = transport.logoutResponse({ refreshPath: grant.refreshPath }).cookies;
+    expect(cookies?.map((c) => [c.name, c.value, c.maxAge, c.path])).toEqual([
+      ["auth", "", 0, "/"],
+      ["auth_refresh", "", 0, grant.refreshPath],
+    ]);
+    expect(transport.logoutResponse().cookies).toHaveLength(1);
+  });
+
+  it("reads the refresh token from its own cookie only", () => {
+    const transport = new CookieTransport({ cookieName: "auth" });
+    expect(transport.readRefreshToken(authRequest({}, { auth_refresh: "rt.x" }))).toBe("rt.x");
+    expect(transport.readRefreshToken(authRequest({}, { auth: "rt.x" }))).toBeNull();
+    expect(transport.readRefreshToken(authRequest({}, { auth_refresh: '"x"' }))).toBeNull();
+  });
+
+  it("names the refresh cookie __Secure- for a __Host- access cookie, and refuses bad names", () => {
+    expect(new CookieTransport({ cookieName: "__Host-auth" }).refreshCookieName).toBe(
+      "__Secure-auth_refresh",
+    );
+    expect(() => new CookieTransport({ refreshCookieName: "__Host-r" })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => new CookieTransport({ cookieName: "a", refreshCookieName: "a" })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => new CookieTransport({ refreshCookieName: "a b" })).toThrow(ConfigurationError);
+  });
+
+  it("refuses a refresh path that could add cookie attributes", () => {
+    const transport = new CookieTransport();
+    expect(() => transport.loginResponse("acc", { ...grant, refreshPath: "/a;Domain=x" })).toThrow(
+      ConfigurationError,
+    );
+  });
+});

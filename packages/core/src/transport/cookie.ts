@@ -5,6 +5,7 @@ import {
   type CookieSpec,
   MAX_TOKEN_LENGTH,
   NO_STORE_HEADERS,
+  type RefreshGrant,
   type Transport,
   type TransportOpenAPI,
 } from "./base.js";
@@ -25,6 +26,14 @@ export interface CookieTransportOptions {
   cookieHttpOnly?: boolean;
   /** @default "lax" */
   cookieSameSite?: "lax" | "strict" | "none";
+  /**
+   * Name of the refresh-token cookie (refresh-token strategies only). It is always
+   * `HttpOnly`, `SameSite=Strict`, `Secure` as `cookieSecure`, and scoped by `Path` to the
+   * refresh route, so no other request carries it.
+   * @default cookieName + "_refresh" (a `__Host-` prefix becomes `__Secure-`: a `__Host-`
+   * cookie must have `Path=/`)
+   */
+  refreshCookieName?: string;
 }
 
 // RFC 6265 §4.1.1: cookie-name is an RFC 2616 token.
@@ -61,6 +70,8 @@ export class CookieTransport implements Transport {
   readonly cookieSecure: boolean;
   readonly cookieHttpOnly: boolean;
   readonly cookieSameSite: "lax" | "strict" | "none";
+  /** Name of the refresh-token cookie (refresh-token strategies only). */
+  readonly refreshCookieName: string;
   readonly openapi: TransportOpenAPI;
 
   constructor(options: CookieTransportOptions = {}) {
@@ -71,6 +82,8 @@ export class CookieTransport implements Transport {
     this.cookieSecure = options.cookieSecure ?? true;
     this.cookieHttpOnly = options.cookieHttpOnly ?? true;
     this.cookieSameSite = options.cookieSameSite ?? "lax";
+    this.refreshCookieName =
+      options.refreshCookieName ?? `${this.cookieName.replace(/^__host-/i, "__Secure-")}_refresh`;
     this.validate();
     this.openapi = {
       schemeName: `APIKeyCookie_${this.cookieName}`,
@@ -86,6 +99,15 @@ export class CookieTransport implements Transport {
     };
     if (!COOKIE_NAME_RE.test(this.cookieName))
       fail(`invalid cookie name ${JSON.stringify(this.cookieName)}`);
+    if (!COOKIE_NAME_RE.test(this.refreshCookieName))
+      fail(`invalid refresh cookie name ${JSON.stringify(this.refreshCookieName)}`);
+    if (this.refreshCookieName === this.cookieName)
+      fail("refreshCookieName must differ from cookieName");
+    const refreshName = this.refreshCookieName.toLowerCase();
+    if (refreshName.startsWith("__host-"))
+      fail("the refresh cookie cannot be a __Host- cookie: it is scoped to the refresh path");
+    if (refreshName.startsWith("__secure-") && !this.cookieSecure)
+      fail("__Secure- cookies require cookieSecure");
     if (this.cookieName.length > MAX_COOKIE_BYTES - TOKEN_ROOM_BYTES)
       fail(`the cookie name leaves no room for a token in ${MAX_COOKIE_BYTES} bytes`);
     for (const [what, value] of [
@@ -129,6 +151,13 @@ export class CookieTransport implements Transport {
     return value;
   }
 
+  /** The refresh token in the refresh cookie; null when absent or malformed. */
+  readRefreshToken(request: AuthRequest): string | null {
+    const value = request.cookie(this.refreshCookieName);
+    if (!value || value.length > MAX_TOKEN_LENGTH || !COOKIE_VALUE_RE.test(value)) return null;
+    return value;
+  }
+
   // No browser sends more; a larger value was not set by us (and a token is bounded anyway).
   private maxValueBytes(): number {
     return Math.min(MAX_TOKEN_LENGTH, MAX_COOKIE_BYTES - this.cookieName.length);
@@ -152,21 +181,50 @@ export class CookieTransport implements Transport {
    * 204 with the token cookie. A token too large for a cookie throws `ConfigurationError`
    * (a strategy whose tokens grew past 4 KiB): a browser would drop it silently.
    */
-  loginResponse(token: string): AuthResponse {
+  loginResponse(token: string, refresh?: RefreshGrant): AuthResponse {
     if (token.length > this.maxValueBytes()) {
       throw new ConfigurationError(
         `CookieTransport: a ${token.length}-byte token does not fit in a ${MAX_COOKIE_BYTES}-byte cookie named ${this.cookieName}`,
       );
     }
-    return {
-      status: 204,
-      headers: { ...NO_STORE_HEADERS },
-      cookies: [this.cookie(token, this.cookieMaxAge)],
-    };
+    const cookies = [this.cookie(token, this.cookieMaxAge)];
+    if (refresh !== undefined) {
+      cookies.push(
+        this.refreshCookie(refresh.refreshToken, refresh.refreshPath, refresh.refreshExpiresIn),
+      );
+    }
+    return { status: 204, headers: { ...NO_STORE_HEADERS }, cookies };
   }
 
-  logoutResponse(): AuthResponse {
-    return { status: 204, headers: { ...NO_STORE_HEADERS }, cookies: [this.cookie("", 0)] };
+  /** 204 clearing the cookie, and the refresh cookie at `refreshPath` when given. */
+  logoutResponse(options: { refreshPath?: string } = {}): AuthResponse {
+    const cookies = [this.cookie("", 0)];
+    if (options.refreshPath !== undefined) {
+      cookies.push(this.refreshCookie("", options.refreshPath, 0));
+    }
+    return { status: 204, headers: { ...NO_STORE_HEADERS }, cookies };
+  }
+
+  /**
+   * The refresh cookie: `HttpOnly` and `SameSite=Strict` whatever the access cookie's
+   * settings, and only the refresh route's path (ASVS 5.0 7.2.4: the long-lived secret is
+   * sent nowhere else, and never to scripts).
+   */
+  private refreshCookie(value: string, path: string, maxAge: number): CookieSpec {
+    if (!COOKIE_PATH_RE.test(path) || path.length > MAX_COOKIE_ATTRIBUTE_BYTES) {
+      throw new ConfigurationError(`CookieTransport: invalid refresh path ${JSON.stringify(path)}`);
+    }
+    const spec: CookieSpec = {
+      name: this.refreshCookieName,
+      value,
+      path,
+      maxAge: Math.max(0, Math.floor(maxAge)),
+      secure: this.cookieSecure,
+      httpOnly: true,
+      sameSite: "strict",
+    };
+    if (this.cookieDomain !== undefined) spec.domain = this.cookieDomain;
+    return spec;
   }
 }
 
