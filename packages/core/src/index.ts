@@ -21,6 +21,8 @@ export {
   InvalidVerifyTokenError,
   isTesseraError,
   PasswordReasonCode,
+  RefreshTokenInvalidError,
+  RefreshTokenReusedError,
   ServiceUnavailableError,
   SessionDataTooLargeError,
   SessionNotSupportedError,
@@ -47,6 +49,7 @@ export {
   type AccessTokenCreate,
   type AccessTokenDatabase,
   type AccessTokenProtocol,
+  type AccessTokenRotation,
   type AccessTokenSessionFields,
   type AccessTokenUpdate,
   type AccessTokenWithUserReader,
@@ -88,6 +91,8 @@ export type {
   CreateSessionOptions,
   JsonObject,
   JsonValue,
+  RefreshRotation,
+  RefreshSessionStore,
   Session,
   SessionDevice,
   SessionStore,
@@ -96,6 +101,7 @@ export type {
   DestroyAllTokensOptions,
   SessionInfo,
   Strategy,
+  TokenPair,
   UserChange,
 } from "./strategy/base.js";
 export { generateOpaqueToken, hashToken } from "./tokens/opaque.js";
@@ -104,6 +110,7 @@ export type {
   AuthRequest,
   AuthResponse,
   CookieSpec,
+  RefreshGrant,
   Transport,
   TransportOpenAPI,
 } from "./transport/base.js";

@@ -100,6 +100,13 @@ export interface AccessTokenSessionFields {
   data?: JsonObject | null;
   /** Custom claims of the session. */
   claims?: JsonObject | null;
+  /**
+   * SHA-256 digest of the session's current refresh token (refresh-token sessions only;
+   * null or absent on every other row).
+   */
+  refreshDigest?: string | null;
+  /** SHA-256 digest of the current refresh token's parent, usable until its child is used. */
+  refreshParentDigest?: string | null;
 }
 
 /** An access token at rest. `token` is the SHA-256 digest, never the token itself. */
@@ -128,6 +135,18 @@ export interface AccessTokenUpdate {
   lastUsedAt?: Date;
   data?: JsonObject;
   claims?: JsonObject;
+}
+
+/** Input to `AccessTokenDatabase.rotateRefresh`: the write a refresh-token rotation makes. */
+export interface AccessTokenRotation {
+  /** The new current refresh digest (the child's). */
+  refreshDigest: string;
+  /** The new parent digest (the token just presented). */
+  refreshParentDigest: string;
+  /** The renewed lifetime (`createdAt + lifetimeSeconds` = the new idle expiry). */
+  lifetimeSeconds: number;
+  /** When the rotation happened (the session's last use). */
+  lastUsedAt: Date;
 }
 
 /**
@@ -181,6 +200,15 @@ export interface AccessTokenDatabase<AT extends AccessTokenProtocol<ID>, ID = AT
     maxBytes: number,
     live: { now: Date; maxLifetimeSeconds: number },
   ): Promise<JsonObject | null>;
+  /**
+   * Writes `rotation` (its four fields, no other) to the row `digest` only if its
+   * `refreshDigest` is still `expected`, in one conditional write (`UPDATE … WHERE token = ?
+   * AND refresh_digest = ?`, `updateOne({ _id, refresh_digest })`): resolves true when a row
+   * matched, false for an unknown or malformed digest, a row whose refresh digest is another
+   * one or none, which writes nothing. The refresh-token session store reads, decides, then
+   * rotates through this, so of concurrent rotations from one digest exactly one lands.
+   */
+  rotateRefresh?(digest: string, expected: string, rotation: AccessTokenRotation): Promise<boolean>;
 }
 
 /** Optional one-round-trip read of a token row with its user. */

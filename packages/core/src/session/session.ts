@@ -95,3 +95,50 @@ export interface SessionStore<ID = unknown> {
   /** Deletes every expired session; returns how many. Run it from a job. */
   deleteExpiredSessions(now?: Date): Promise<number>;
 }
+
+/**
+ * What {@link RefreshSessionStore.rotateRefreshToken} found, decided in one atomic step:
+ * - `rotated`: the presented refresh token was the session's current one; its child is
+ *   current now, the presented one its parent, and the idle expiry was renewed (never past
+ *   the absolute cap; `lastUsedAt` written).
+ * - `parent`: the presented token is the parent of a child that has not been used yet (a
+ *   lost response, two tabs refreshing at once): nothing was written; the same child is
+ *   handed out again (children are derived from their parent, so it is the same token).
+ * - `reused`: the session is live but the presented token is neither: a token used after
+ *   its child was used, i.e. copied. The session was deleted in the same step.
+ * - `invalid`: no live session under that key (unknown, expired, revoked).
+ */
+export type RefreshRotation<ID = unknown> =
+  | { outcome: "rotated" | "parent" | "reused"; session: Session<ID> }
+  | { outcome: "invalid" };
+
+/**
+ * A {@link SessionStore} whose sessions are refreshed with rotating refresh tokens
+ * (SuperTokens' model, `@tessera/strategy-jwt`'s `RefreshTokenStrategy`). The store keeps
+ * two SHA-256 digests per session, the current refresh token's and its parent's, never a
+ * token. A session is found by its `key` (the storage key the token embeds: a digest of a
+ * random value no client ever holds, never the handle nor a token).
+ */
+export interface RefreshSessionStore<ID = unknown> extends SessionStore<ID> {
+  /**
+   * Creates a session for `userId` whose current refresh token has digest `refreshDigest`
+   * (no parent). Resolves its storage key, to be embedded in the refresh token.
+   */
+  createRefreshSession(
+    userId: ID,
+    refreshDigest: string,
+    options?: CreateSessionOptions,
+  ): Promise<{ key: string; session: Session<ID> }>;
+  /**
+   * Rotates the refresh token of the live session `key` atomically (see
+   * {@link RefreshRotation}): `presented` is the digest of the token the client sent,
+   * `child` the digest of the token that replaces it. No interleaving of calls yields two
+   * live children: the write is conditional on the current digest still being `presented`.
+   */
+  rotateRefreshToken(key: string, presented: string, child: string): Promise<RefreshRotation<ID>>;
+  /**
+   * The live session `handle` names, read without renewal or any write; null when gone.
+   * Used to check an access token's session on every request (`checkDatabase`).
+   */
+  getSession(handle: string): Promise<Session<ID> | null>;
+}

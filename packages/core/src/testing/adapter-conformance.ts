@@ -6,6 +6,7 @@ import type {
   UserProtocol,
 } from "../models.js";
 import { accessTokenDatabaseCases } from "./access-token-database-cases.js";
+import { refreshCases } from "./refresh-cases.js";
 import { sessionFieldsCases } from "./session-fields-cases.js";
 import { userDatabaseCases } from "./user-database-cases.js";
 
@@ -32,8 +33,9 @@ export interface AdapterFixture<ID> {
   storedTokenValues(): Promise<string[]>;
   /**
    * False on a server that runs a filtered update as a read then a write (FerretDB v1, the
-   * harness's stand-in for mongod): the race case of compare-and-set cannot hold there and
-   * is skipped. MongoDB itself applies filter and update atomically per document.
+   * harness's stand-in for mongod): the race cases of compare-and-set and of
+   * `rotateRefresh` cannot hold there, and pin what does hold instead (the stored value is
+   * a winner's). MongoDB itself applies filter and update atomically per document.
    * @default true
    */
   atomicConditionalUpdates?: boolean;
@@ -86,6 +88,7 @@ export function describeAdapterConformance<ID>(
     describe("AccessTokenDatabase", () => {
       for (const c of accessTokenDatabaseCases(fixture)) it(c.name, () => c.run());
       for (const c of sessionFieldsCases(fixture)) it(c.name, () => c.run());
+      for (const c of refreshCases(fixture)) it(c.name, () => c.run());
     });
   });
 }

@@ -4,6 +4,7 @@ import type {
   AccessTokenCreate,
   AccessTokenDatabase,
   AccessTokenProtocol,
+  AccessTokenRotation,
   AccessTokenUpdate,
   AccessTokenWithUserReader,
   UserCreateData,
@@ -165,6 +166,25 @@ export class MemoryAccessTokenDatabase
       return structuredClone(merged);
     }
     return null;
+  }
+
+  async rotateRefresh(
+    digest: string,
+    expected: string,
+    rotation: AccessTokenRotation,
+  ): Promise<boolean> {
+    const at = this.tokens.get(digest);
+    // Checked and written in one tick, as a database checks the WHERE clause of its UPDATE.
+    if (!at || at.refreshDigest == null || at.refreshDigest !== expected) return false;
+    const { refreshDigest, refreshParentDigest, lifetimeSeconds, lastUsedAt } = rotation;
+    this.tokens.set(digest, {
+      ...at,
+      refreshDigest,
+      refreshParentDigest,
+      lifetimeSeconds,
+      lastUsedAt: new Date(lastUsedAt.getTime()),
+    });
+    return true;
   }
 
   async create(data: AccessTokenCreate<string>): Promise<AccessTokenProtocol<string>> {

@@ -87,7 +87,7 @@ export function sessionFieldsCases<ID>(fixture: AdapterFixture<ID>): Conformance
       },
     },
     {
-      name: "sessions: a row created with the four fields only reads as no handle, device, data, claims or last use",
+      name: "sessions: a row created with the four fields only reads as no handle, device, data, claims, last use or refresh digests",
       async run() {
         const { digest } = await create("bare@example.com");
         const db = fixture.tokens();
@@ -103,6 +103,8 @@ export function sessionFieldsCases<ID>(fixture: AdapterFixture<ID>): Conformance
             "userAgent",
             "data",
             "claims",
+            "refreshDigest",
+            "refreshParentDigest",
           ] as const) {
             assert.equal(none(read[key]), null, key);
           }
