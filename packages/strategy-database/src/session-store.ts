@@ -12,10 +12,11 @@ import {
   hashToken,
   type JsonObject,
   mergeSessionJson,
+  type RefreshRotation,
+  type RefreshSessionStore,
   type Session,
   type SessionLimits,
   SessionNotSupportedError,
-  type SessionStore,
   type UserProtocol,
 } from "@tessera/core";
 import { isOpaqueTokenShape, sessionIdFromDigest } from "@tessera/core/internal";
@@ -46,6 +47,13 @@ export interface DatabaseSessionStoreOptions<AT extends AccessTokenProtocol<ID>,
 // Handles are 32 base64url characters; anything else is looked up nowhere.
 const isHandle = (handle: unknown): handle is string =>
   typeof handle === "string" && handle.length > 0 && handle.length <= 64;
+// Keys and refresh digests are SHA-256 hex digests (64 characters).
+const isDigest = (digest: unknown): digest is string =>
+  typeof digest === "string" && /^[0-9a-f]{64}$/.test(digest);
+// How often a rotation reads again after a concurrent one won its conditional write. Each
+// lost write means the row moved on, and digests only move forward: the second read
+// already decides (parent, reused or invalid); the bound only guards against a broken adapter.
+const MAX_ROTATION_ATTEMPTS = 4;
 
 /**
  * Tessera's {@link SessionStore} over any `AccessTokenDatabase`: the session API for
@@ -58,9 +66,13 @@ const isHandle = (handle: unknown): handle is string =>
  * const valid = await sessions.validateSession(token); // Session | null
  * await sessions.mergeSessionData(session.handle, { theme: "dark" });
  * await sessions.invalidateUserSessions(user.id);
+ *
+ * It is also a {@link RefreshSessionStore} (`RefreshTokenStrategy`'s store): a refresh
+ * session is a row whose `token` is a key no client holds, with the digests of the current
+ * refresh token and its parent; rotation is one conditional write (`rotateRefresh`).
  */
 export class DatabaseSessionStore<ID, AT extends AccessTokenProtocol<ID> = AccessTokenProtocol<ID>>
-  implements SessionStore<ID>
+  implements RefreshSessionStore<ID>
 {
   readonly database: DatabaseSessionStoreOptions<AT, ID>["database"];
   readonly lifetimeSeconds: number;
@@ -92,7 +104,101 @@ export class DatabaseSessionStore<ID, AT extends AccessTokenProtocol<ID> = Acces
     userId: ID,
     options: CreateSessionOptions = {},
   ): Promise<{ token: string; session: Session<ID> }> {
-    const row: Partial<AT> = {};
+    const token = generateOpaqueToken();
+    const at = await this.#create(userId, hashToken(token), options, {});
+    return { token, session: this.toSession(at) };
+  }
+
+  /**
+   * Creates a refresh session: a row keyed by the digest of a random value that is never
+   * handed out (so the key is no access token of `validateSession`), holding `refreshDigest`,
+   * the digest of the session's first refresh token. Resolves the key, which the refresh
+   * token embeds.
+   */
+  async createRefreshSession(
+    userId: ID,
+    refreshDigest: string,
+    options: CreateSessionOptions = {},
+  ): Promise<{ key: string; session: Session<ID> }> {
+    if (!isDigest(refreshDigest)) {
+      throw new TypeError("createRefreshSession: refreshDigest must be a SHA-256 hex digest");
+    }
+    const key = hashToken(generateOpaqueToken());
+    const at = await this.#create(userId, key, options, { refreshDigest } as Partial<AT>);
+    return { key, session: this.toSession(at) };
+  }
+
+  /**
+   * Rotates the refresh token of session `key` (see `RefreshRotation`): reads the row, then
+   * - current digest `presented`: writes `child` as current and `presented` as parent with a
+   *   sliding renewal (never past the absolute cap) in one conditional write
+   *   (`rotateRefresh`, only while the current digest is still `presented`) → `rotated`; when
+   *   a concurrent rotation won that write, reads again and decides again;
+   * - parent `presented` and current `child` (the child not used yet) → `parent`, no write;
+   * - any other digest of a live refresh session → the session is deleted → `reused`;
+   * - no live refresh session (unknown, expired: deleted, or a row of another kind) → `invalid`.
+   */
+  async rotateRefreshToken(
+    key: string,
+    presented: string,
+    child: string,
+  ): Promise<RefreshRotation<ID>> {
+    const database = this.database;
+    if (!database.rotateRefresh) {
+      throw new SessionNotSupportedError(
+        "Refresh-token rotation needs an AccessTokenDatabase with rotateRefresh (db-mikroorm and db-mongo have it)",
+      );
+    }
+    if (!isDigest(key) || !isDigest(presented) || !isDigest(child)) return { outcome: "invalid" };
+    for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
+      const at = await database.getByToken(key);
+      if (!at || at.refreshDigest == null) return { outcome: "invalid" };
+      const now = this.#clock();
+      const created = at.createdAt.getTime();
+      const cap = created + this.maxLifetimeSeconds * 1000;
+      if (now >= Math.min(created + at.lifetimeSeconds * 1000, cap)) {
+        await database.delete(at);
+        return { outcome: "invalid" };
+      }
+      if (at.refreshDigest === presented) {
+        const target = Math.min(now + this.lifetimeSeconds * 1000, cap);
+        const rotation = {
+          refreshDigest: child,
+          refreshParentDigest: presented,
+          lifetimeSeconds: Math.max(at.lifetimeSeconds, Math.floor((target - created) / 1000)),
+          lastUsedAt: new Date(now),
+        };
+        if (await database.rotateRefresh(key, presented, rotation)) {
+          return { outcome: "rotated", session: this.toSession({ ...at, ...rotation }) };
+        }
+        continue; // a concurrent rotation won: what is the row now?
+      }
+      if (at.refreshParentDigest === presented && at.refreshDigest === child) {
+        return { outcome: "parent", session: this.toSession(at) };
+      }
+      // A token used after its child was used: copied. Digests only move forward, so no
+      // later write can make `presented` valid again: the delete needs no condition.
+      await database.delete(at);
+      return { outcome: "reused", session: this.toSession(at) };
+    }
+    throw new Error(
+      `rotateRefreshToken: the row changed under ${MAX_ROTATION_ATTEMPTS} reads in a row (an adapter whose rotateRefresh does not match on the current digest?)`,
+    );
+  }
+
+  /** The live session `handle` names, without renewal or any write; null when gone. */
+  async getSession(handle: string): Promise<Session<ID> | null> {
+    const at = await this.#byHandle(handle);
+    return at && this.#isLive(at) ? this.toSession(at) : null;
+  }
+
+  async #create(
+    userId: ID,
+    digest: string,
+    options: CreateSessionOptions,
+    extra: Partial<AT>,
+  ): Promise<AT> {
+    const row: Partial<AT> = { ...extra };
     if (options.data !== undefined) {
       row.data = checkSessionJson(options.data, "data", this.limits.maxDataBytes);
     }
@@ -102,9 +208,7 @@ export class DatabaseSessionStore<ID, AT extends AccessTokenProtocol<ID> = Acces
     const device = boundDevice(options.device);
     if (device.ipAddress !== null) row.ipAddress = device.ipAddress;
     if (device.userAgent !== null) row.userAgent = device.userAgent;
-    const token = generateOpaqueToken();
-    const digest = hashToken(token);
-    const at = await this.database.create({
+    return this.database.create({
       ...row,
       token: digest,
       userId,
@@ -112,7 +216,6 @@ export class DatabaseSessionStore<ID, AT extends AccessTokenProtocol<ID> = Acces
       lifetimeSeconds: Math.min(this.lifetimeSeconds, this.maxLifetimeSeconds),
       handle: sessionIdFromDigest(digest),
     });
-    return { token, session: this.toSession(at) };
   }
 
   async validateSession(token: string): Promise<Session<ID> | null> {
