@@ -39,6 +39,16 @@ export const HttpErrorCode = {
    * backend): a server configuration, not the client's mistake; the log names what to set.
    */
   SESSION_NOT_SUPPORTED: "SESSION_NOT_SUPPORTED",
+  /**
+   * 401 at `POST {prefix}/refresh`: the refresh token is unknown, malformed, expired or
+   * revoked, or its user is gone or inactive. Log in again.
+   */
+  REFRESH_TOKEN_INVALID: "REFRESH_TOKEN_INVALID",
+  /**
+   * 401 at `POST {prefix}/refresh`: the refresh token had already been rotated and its
+   * child used: it was copied, and its session has been ended (theft detection).
+   */
+  REFRESH_TOKEN_REUSED: "REFRESH_TOKEN_REUSED",
   /** 503: the database or Redis is unreachable; retry later. */
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   /** 500: a bug; details are logged, never sent. */

@@ -13,6 +13,7 @@ import {
 import { serializeCookie } from "@tessera/core/internal";
 import type { Context } from "koa";
 import { raise } from "./http-error.js";
+import { refreshPathOf } from "./routers/auth.js";
 
 /**
  * The response header a Bearer client receives its re-issued access token in, after
@@ -98,7 +99,10 @@ export class RequestSession<U extends UserProtocol<ID>, ID = U["id"]> {
     const store = strategy.sessions;
     if (store) {
       if (!(await store.setSessionClaims(this.handle, claims))) throw new UnauthorizedError();
-    } else if (canReissue(strategy)) {
+    }
+    // A refresh-token strategy does both: its store keeps the claims for the next refresh,
+    // and the access token in hand is re-issued with them.
+    if (canReissue(strategy)) {
       const token = await strategy.reissue(this.auth.token, claims);
       if (token === null) throw new UnauthorizedError();
       this.auth.token = token;
@@ -109,7 +113,7 @@ export class RequestSession<U extends UserProtocol<ID>, ID = U["id"]> {
         this.ctx.set(ACCESS_TOKEN_HEADER, token);
         this.ctx.set("Cache-Control", "no-store");
       }
-    } else {
+    } else if (!store) {
       throw new SessionNotSupportedError(
         `The "${backend.name}" backend's strategy can neither store claims (a session store) ` +
           "nor re-issue its tokens (JWTStrategy)",
@@ -140,7 +144,10 @@ export class RequestSession<U extends UserProtocol<ID>, ID = U["id"]> {
       }
     }
     if (backend.transport instanceof CookieTransport) {
-      this.writeCookies(backend.transport.logoutResponse().cookies);
+      const refreshPath = refreshPathOf(backend);
+      this.writeCookies(
+        backend.transport.logoutResponse(refreshPath === undefined ? {} : { refreshPath }).cookies,
+      );
     }
   }
 

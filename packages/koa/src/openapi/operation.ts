@@ -1,4 +1,4 @@
-import type { Transport } from "@tessera/core";
+import { CookieTransport, type Transport } from "@tessera/core";
 import type { RateLimiter } from "../rate-limit/limiter.js";
 import type { RouteError, RouteSpec } from "../route/spec.js";
 import { namedSchema, ref, type SchemaFacts, type SchemaSource } from "./json-schema.js";
@@ -79,8 +79,10 @@ export function describeRoute(
   if (spec.who === "anyone") {
     // Login CSRF: no token exists yet, so only Origin / Sec-Fetch-Site is checked.
     const transport = spec.backend ? context.transport(spec.backend) : undefined;
-    if (spec.csrf === "login" && transport && context.csrf?.applies(transport)) {
+    if (spec.csrf !== undefined && transport && context.csrf?.applies(transport)) {
       forbiddenCases = [csrfFailed(context.csrf)];
+      // The full check takes the double-submit token too: documented as for user routes.
+      if (spec.csrf === "cookie") csrf = context.csrf;
     }
   } else {
     security = context.security(spec.backends);
@@ -109,12 +111,16 @@ export function describeRoute(
   if ("transport" in response) {
     const backend = spec.who === "anyone" ? spec.backend : spec.backends?.[0];
     const transport = backend ? context.transport(backend) : undefined;
-    const described =
-      response.transport === "login"
-        ? transport?.openapi.loginResponses
-        : transport?.openapi.logoutResponses;
-    // The transport's objects are OpenAPI response objects by the Transport contract.
-    success = (described ?? {}) as unknown as Responses;
+    if (response.transport === "pair") {
+      success = pairResponses(transport);
+    } else {
+      const described =
+        response.transport === "login"
+          ? transport?.openapi.loginResponses
+          : transport?.openapi.logoutResponses;
+      // The transport's objects are OpenAPI response objects by the Transport contract.
+      success = (described ?? {}) as unknown as Responses;
+    }
   } else if (response.body === null) {
     success = { [response.status]: nullResponse(response.description) };
   } else if (response.body === undefined) {
@@ -170,4 +176,50 @@ export function describeRoute(
     };
   }
   return { operation, schemas };
+}
+
+/**
+ * A refresh-token backend's login and refresh answer: Bearer, the RFC 6749 §5.1 body with
+ * `refresh_token` and `expires_in`; a cookie, `204` setting the access and refresh cookies.
+ */
+function pairResponses(transport: Transport | undefined): Responses {
+  if (transport instanceof CookieTransport) {
+    return {
+      "204": {
+        description:
+          `Signed in: the access cookie \`${transport.cookieName}\` and the refresh cookie ` +
+          `\`${transport.refreshCookieName}\` (HttpOnly, SameSite=Strict, scoped to the refresh route) are set`,
+      },
+    } as Responses;
+  }
+  return {
+    "200": {
+      description: "Signed in: an access token and the refresh token that replaces the one sent",
+      headers: {
+        "Cache-Control": { description: "`no-store` (RFC 6749 §5.1)", schema: { type: "string" } },
+      },
+      content: {
+        "application/json": {
+          schema: {
+            type: "object",
+            additionalProperties: false,
+            required: ["access_token", "token_type", "refresh_token", "expires_in"],
+            properties: {
+              access_token: { type: "string", description: "A JWT; send it as `Bearer`" },
+              token_type: { type: "string", const: "bearer" },
+              refresh_token: {
+                type: "string",
+                description: "Opaque; send it once to `/refresh`: it is rotated on every use",
+              },
+              expires_in: {
+                type: "integer",
+                minimum: 1,
+                description: "Seconds until the access token expires",
+              },
+            },
+          },
+        },
+      },
+    },
+  } as unknown as Responses;
 }

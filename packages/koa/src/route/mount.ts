@@ -92,17 +92,19 @@ function routeMiddleware<U extends UserProtocol<ID>, ID>(
     bucket && rateLimiter
       ? (account: string | null) => rateLimiter.attempt(ctx, bucket.bucket, account, bucket.code)
       : async () => NOTHING_COUNTED;
-  const loginCsrf =
-    spec.who === "anyone" && spec.csrf === "login"
+  const csrfBackend =
+    spec.who === "anyone" && spec.csrf !== undefined
       ? deps.authenticator.backends.find((b) => b.name === spec.backend)
       : undefined;
-  const checksLoginCsrf = loginCsrf !== undefined && csrf?.applies(loginCsrf.transport) === true;
+  const checksCsrf = csrfBackend !== undefined && csrf?.applies(csrfBackend.transport) === true;
+  const csrfMode = { login: spec.who === "anyone" && spec.csrf === "login" };
   const required = spec.who === "anyone" ? null : requirements(spec);
 
   return async (ctx: Context) => {
     try {
       // Login CSRF: a cross-site form must not log the victim into the attacker's account.
-      if (checksLoginCsrf) csrf?.check(ctx, { login: true });
+      // A cookie refresh is a cookie-authenticated change: the full check.
+      if (checksCsrf) csrf?.check(ctx, csrfMode);
       let auth = null;
       let userManager = null;
       if (required) {

@@ -43,8 +43,10 @@ export type RouteResponse =
   /**
    * The transport's login or logout response (a token body, a cookie…): the handler
    * returns it, or writes it with `writeAuthResponse` itself when a hook must run after.
+   * `pair`: the login response of a refresh-token backend (RFC 6749 §5.1 with
+   * `refresh_token` and `expires_in`, or the access and refresh cookies).
    */
-  | { transport: "login" | "logout" };
+  | { transport: "login" | "logout" | "pair" };
 
 /** What a handler gets besides the Koa context. */
 export interface RouteCall<U extends UserProtocol<ID>, ID, B> {
@@ -100,11 +102,15 @@ interface RouteSpecBase<B> {
   links?: Record<string, LinkObject>;
 }
 
-/** A route anyone may call. `csrf: "login"` checks a cookie login's origin (login CSRF). */
+/**
+ * A route anyone may call. `csrf: "login"` checks a cookie login's origin (login CSRF);
+ * `csrf: "cookie"` applies the full check of a cookie-authenticated change (origin, or the
+ * double-submit token) to a route whose credential is another cookie (the refresh cookie).
+ */
 export interface PublicRouteSpec<U extends UserProtocol<ID>, ID, B> extends RouteSpecBase<B> {
   who: "anyone";
-  csrf?: "login";
-  /** The backend whose cookie login `csrf: "login"` protects. */
+  csrf?: "login" | "cookie";
+  /** The backend whose cookie `csrf` protects. */
   backend?: string;
   handler(ctx: Context, call: RouteCall<U, ID, B>): Promise<unknown>;
 }

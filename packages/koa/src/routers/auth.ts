@@ -10,7 +10,7 @@ import {
 } from "@tessera/core";
 import type { Context } from "koa";
 import { z } from "zod";
-import { writeAuthResponse } from "../context.js";
+import { authRequest, writeAuthResponse } from "../context.js";
 import type { CsrfProtection } from "../csrf.js";
 import { HttpErrorCode } from "../error-codes.js";
 import type { RouterOptions } from "../route/deps.js";
@@ -44,6 +44,13 @@ export interface AuthRouterOptions extends RouterOptions {
   /** Unverified users cannot log in (400 LOGIN_USER_NOT_VERIFIED) nor log out. @default false */
   requiresVerification?: boolean;
   /**
+   * Mount `POST /refresh` and answer logins with a token pair: the backend's strategy issues
+   * refresh tokens (`RefreshTokenStrategy`). Detected when `getStrategy` returns such a
+   * strategy without waiting (`getStrategy: () => strategy`); set it when yours is async.
+   * @default detected
+   */
+  refresh?: boolean;
+  /**
    * Cookie backends only: a login or logout posted by an HTML form (`Accept: text/html`)
    * answers `303` to this path (or to an allowed `next`) instead of `204`.
    * @default undefined (every client gets the API answers)
@@ -61,7 +68,40 @@ export const loginForm = z.object({
     .optional(),
 });
 
+/** The refresh grant (RFC 6749 §6): a Bearer client's body at `POST /refresh`. */
+export const refreshForm = z.object({
+  grant_type: z.string().regex(/^refresh_token$/),
+  refresh_token: z.string().min(1).max(8192),
+  scope: z.string().max(1024).optional(),
+});
+
 const NOT_VERIFIED = "The user is not verified (`requiresVerification`).";
+
+// The refresh route's full path per backend, for the refresh cookie's `Path` (a logout, or
+// `ctx.state.session.revoke()`, clears the cookie there).
+const refreshPaths = new WeakMap<object, string>();
+
+/** Where `backend`'s refresh cookie lives, when it has a refresh route. */
+export function refreshPathOf(backend: object): string | undefined {
+  return refreshPaths.get(backend);
+}
+
+/** Whether `backend` issues refresh tokens: the option, else its strategy as returned now. */
+function issuesRefreshTokens(
+  backend: AuthenticationBackend<never, never, Context>,
+  given?: boolean,
+) {
+  if (given !== undefined) return given;
+  try {
+    const strategy = backend.getStrategy(undefined as unknown as Context) as {
+      refresh?: unknown;
+      then?: unknown;
+    };
+    return typeof strategy?.then !== "function" && typeof strategy?.refresh === "function";
+  } catch {
+    return false;
+  }
+}
 
 /**
  * `POST /login`, `POST /logout` and `POST /logout-all` for one backend. Only this
@@ -92,7 +132,13 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
     });
   }
   const session = { who: "user", verified, backends: [name], tags: ["auth"] } as const;
-  return [
+  const pairs = issuesRefreshTokens(backend as never, options.refresh);
+  const refreshPath = `${options.prefix ?? ""}/refresh`;
+  if (pairs) refreshPaths.set(backend, refreshPath);
+  const cookie = backend.transport instanceof CookieTransport ? backend.transport : null;
+  const logoutResponse = () =>
+    backend.transport.logoutResponse(pairs && cookie ? { refreshPath } : {});
+  const routes: RouteSpec<U, ID>[] = [
     publicRoute<U, ID, z.output<typeof loginForm>>({
       method: "post",
       path: "/login",
@@ -108,7 +154,7 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
       // A throttled login answers the body of a failed one: only its status (429) and
       // Retry-After differ (ASVS 5.0 6.3.1, 6.3.8).
       rateLimit: { bucket: "login", code: HttpErrorCode.LOGIN_BAD_CREDENTIALS },
-      response: { transport: "login" },
+      response: { transport: pairs ? "pair" : "login" },
       ...(form ? { redirect: form.loginDescription } : {}),
       errors: badCredentials,
       async handler(ctx, { body, raw, userManager, attempt, fail }) {
@@ -127,10 +173,20 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
         if (verified && !user.isVerified) return refuse(HttpErrorCode.LOGIN_USER_NOT_VERIFIED);
         const strategy = await backend.getStrategy(ctx);
         // A session records where it was created from (issue 14).
-        const token = strategy.writeSession
-          ? await strategy.writeSession(user, { device: deviceOf(ctx) })
-          : await strategy.writeToken(user);
-        const response = backend.transport.loginResponse(token);
+        const device = { device: deviceOf(ctx) };
+        let response: AuthResponse;
+        if (pairs && strategy.writeTokenPair) {
+          const tokens = await strategy.writeTokenPair(user, device);
+          response = backend.transport.loginResponse(tokens.accessToken, {
+            ...tokens,
+            refreshPath,
+          });
+        } else {
+          const token = strategy.writeSession
+            ? await strategy.writeSession(user, device)
+            : await strategy.writeToken(user);
+          response = backend.transport.loginResponse(token);
+        }
         if (csrf?.applies(backend.transport) && backend.transport instanceof CookieTransport) {
           // The page's JS reads this cookie and echoes it in x-csrf-token.
           response.cookies = [...(response.cookies ?? []), csrf.cookieFor(backend.transport)];
@@ -157,7 +213,7 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
         let response: AuthResponse;
         if (strategy.sessions && session) {
           await strategy.sessions.invalidateSession(auth.user.id, session.handle);
-          response = backend.transport.logoutResponse();
+          response = logoutResponse();
         } else {
           response = await backend.logout(strategy, auth.user, auth.token);
         }
@@ -186,10 +242,74 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
         },
       ],
       async handler(_ctx, { auth }) {
-        return backend.logoutAll(auth.strategy, auth.user);
+        await auth.strategy.destroyAllTokens(auth.user);
+        return logoutResponse();
       },
     }),
   ];
+  if (pairs) routes.push(refreshRoute(backend, cookie, refreshPath));
+  return routes;
+}
+
+/**
+ * `POST /refresh`: rotates the refresh token into a new pair (RFC 6749 §6). Bearer clients
+ * send the form `grant_type=refresh_token&refresh_token=…`; cookie clients send the refresh
+ * cookie (scoped to this path) and are CSRF-checked as any cookie-authenticated change.
+ */
+function refreshRoute<U extends UserProtocol<ID>, ID>(
+  backend: AuthenticationBackend<U, ID, Context>,
+  cookie: CookieTransport | null,
+  refreshPath: string,
+): RouteSpec<U, ID> {
+  const { name } = backend;
+  return publicRoute<U, ID, z.output<typeof refreshForm> | undefined>({
+    method: "post",
+    path: "/refresh",
+    operationId: `auth:${name}.refresh`,
+    summary: `Refresh the access token (${name})`,
+    description: cookie
+      ? `Reads the refresh cookie \`${cookie.refreshCookieName}\` (sent only to this path), ` +
+        "rotates it and sets both cookies again. A refresh token is usable once: sending one " +
+        "whose successor was already used ends the session (`REFRESH_TOKEN_REUSED`)."
+      : "RFC 6749 §6 refresh grant: rotates the refresh token into a new pair. A refresh " +
+        "token is usable once: sending one whose successor was already used ends the session " +
+        "(`REFRESH_TOKEN_REUSED`).",
+    tags: ["auth"],
+    backend: name,
+    ...(cookie ? { csrf: "cookie" as const } : {}),
+    ...(cookie
+      ? {}
+      : { body: { type: "form" as const, schema: refreshForm, name: "RefreshTokenGrantForm" } }),
+    response: { transport: "pair" },
+    errors: [
+      {
+        status: 401,
+        code: HttpErrorCode.REFRESH_TOKEN_INVALID,
+        summary: "Unknown, expired or revoked refresh token, or an inactive user: log in again.",
+        on: [ErrorCode.REFRESH_TOKEN_INVALID],
+      },
+      {
+        status: 401,
+        code: HttpErrorCode.REFRESH_TOKEN_REUSED,
+        summary: "A refresh token already rotated: it was copied, and the session is ended.",
+        on: [ErrorCode.REFRESH_TOKEN_REUSED],
+      },
+    ],
+    async handler(ctx, { body, userManager, fail }) {
+      const token = cookie
+        ? cookie.readRefreshToken(authRequest(ctx))
+        : (body?.refresh_token ?? null);
+      if (token === null) return fail(HttpErrorCode.REFRESH_TOKEN_INVALID);
+      const strategy = await backend.getStrategy(ctx);
+      if (!strategy.refresh) {
+        throw new ConfigurationError(
+          `the "${name}" backend's strategy issues no refresh tokens (use RefreshTokenStrategy)`,
+        );
+      }
+      const { tokens } = await strategy.refresh(token, userManager, ctx);
+      return backend.transport.loginResponse(tokens.accessToken, { ...tokens, refreshPath });
+    },
+  });
 }
 
 /** The resolved `formRedirect` of a cookie backend, or null. */
