@@ -1,6 +1,8 @@
 // An access-token table of the release before issue 14 (its DDL as orm.schema.create() made
-// it), with a live session in it, upgraded by accessTokenSessionColumnsSql or by MikroORM's
-// own schema diff: the schema then matches the entities and the session survives.
+// it), or of issue 14's release (that plus accessTokenSessionColumnsSql), with a live session
+// in it, upgraded by the migration steps (accessTokenSessionColumnsSql, then
+// accessTokenRefreshColumnsSql of issue 15) or by MikroORM's own schema diff: the schema then
+// matches the entities, the session survives, and refresh sessions rotate.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,11 +13,12 @@ import { PostgreSqlDriver } from "@mikro-orm/postgresql";
 import { SqliteDriver } from "@mikro-orm/sql";
 import { generateOpaqueToken, hashToken, UserManager, type UserProtocol } from "@tessera/core";
 import { sessionIdFromDigest } from "@tessera/core/internal";
-import { DatabaseStrategy } from "@tessera/strategy-database";
+import { DatabaseSessionStore, DatabaseStrategy } from "@tessera/strategy-database";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   AccessToken,
+  accessTokenRefreshColumnsSql,
   accessTokenSessionColumnsSql,
   MikroOrmAccessTokenDatabase,
   MikroOrmUserDatabase,
@@ -46,8 +49,17 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A database of the previous release with one user and one live session; its token. */
-async function previousRelease(kind: "postgresql" | "sqlite") {
+/**
+ * The release a database comes from: before issue 14 (no session columns), or issue 14's
+ * (session columns, no refresh columns).
+ */
+type Release = "before-sessions" | "sessions";
+
+/** A database of an earlier release with one user and one live session; its token. */
+async function previousRelease(
+  kind: "postgresql" | "sqlite",
+  release: Release = "before-sessions",
+) {
   const token = generateOpaqueToken();
   const created = new Date(Date.now() - 60_000);
   if (kind === "sqlite") {
@@ -62,6 +74,12 @@ async function previousRelease(kind: "postgresql" | "sqlite") {
       created.getTime(),
       USER_ID,
     );
+    if (release === "sessions") {
+      for (const sql of accessTokenSessionColumnsSql("sqlite")) db.exec(sql);
+      db.prepare("update `access_token` set `handle` = ?").run(
+        sessionIdFromDigest(hashToken(token)),
+      );
+    }
     db.close();
     const orm = await MikroORM.init({
       driver: SqliteDriver,
@@ -113,6 +131,12 @@ async function previousRelease(kind: "postgresql" | "sqlite") {
     created,
     USER_ID,
   ]);
+  if (release === "sessions") {
+    for (const sql of accessTokenSessionColumnsSql("postgresql", { schema })) await run(sql);
+    await run(`update "${schema}"."access_token" set "handle" = ?`, [
+      sessionIdFromDigest(hashToken(token)),
+    ]);
+  }
   return { orm, token, run, schema };
 }
 
@@ -153,24 +177,57 @@ async function assertSessionSurvives(orm: MikroORM, token: string) {
   expect((await strategy.readSession(fresh, manager))?.session.claims).toEqual({ a: 1 });
 }
 
+/** Refresh sessions work on the upgraded table: create, rotate, the parent's grace, reuse. */
+async function assertRefreshRotates(orm: MikroORM) {
+  const sessions = new DatabaseSessionStore<string>({
+    database: new MikroOrmAccessTokenDatabase(orm.em.fork(), AccessToken) as never,
+  });
+  const first = hashToken(generateOpaqueToken());
+  const child = hashToken(generateOpaqueToken());
+  const { key, session } = await sessions.createRefreshSession(USER_ID, first);
+  expect((await sessions.rotateRefreshToken(key, first, child)).outcome).toBe("rotated");
+  expect((await sessions.rotateRefreshToken(key, first, child)).outcome).toBe("parent");
+  const grandchild = hashToken(generateOpaqueToken());
+  expect((await sessions.rotateRefreshToken(key, child, grandchild)).outcome).toBe("rotated");
+  expect((await sessions.rotateRefreshToken(key, first, child)).outcome).toBe("reused");
+  expect(await sessions.getSession(session.handle)).toBeNull();
+}
+
 describe.each(["postgresql", "sqlite"] as const)(
   "upgrade from the previous release on %s",
   (kind) => {
-    it("accessTokenSessionColumnsSql adds exactly the entity's columns; the old session survives", async () => {
+    it("accessTokenSessionColumnsSql then accessTokenRefreshColumnsSql add exactly the entity's columns; the old session survives", async () => {
       const { orm, token, run, schema } = await previousRelease(kind);
       expect(await orm.schema.getUpdateSchemaSQL()).toContain("handle");
       for (const sql of accessTokenSessionColumnsSql(kind, { schema })) await run(sql);
+      for (const sql of accessTokenRefreshColumnsSql(kind, { schema })) await run(sql);
       expect(await orm.schema.getUpdateSchemaSQL()).toBe("");
       await assertSessionSurvives(orm, token);
+      await assertRefreshRotates(orm);
     });
 
-    it("orm.schema.update() (what a generated migration holds) upgrades it as well", async () => {
-      const { orm, token } = await previousRelease(kind);
+    it("from issue 14's release, accessTokenRefreshColumnsSql is the whole step; its sessions still validate and refresh sessions rotate", async () => {
+      const { orm, token, run, schema } = await previousRelease(kind, "sessions");
       const diff = await orm.schema.getUpdateSchemaSQL();
-      expect(diff).not.toMatch(/drop|not null default/i);
-      await orm.schema.update();
+      expect(diff).toContain("refresh_digest");
+      expect(diff).not.toMatch(/handle|claims|drop/);
+      for (const sql of accessTokenRefreshColumnsSql(kind, { schema })) await run(sql);
       expect(await orm.schema.getUpdateSchemaSQL()).toBe("");
       await assertSessionSurvives(orm, token);
+      await assertRefreshRotates(orm);
     });
+
+    it.each<Release>(["before-sessions", "sessions"])(
+      "orm.schema.update() (what a generated migration holds) upgrades a database of the %s release as well",
+      async (release) => {
+        const { orm, token } = await previousRelease(kind, release);
+        const diff = await orm.schema.getUpdateSchemaSQL();
+        expect(diff).not.toMatch(/drop|not null default/i);
+        await orm.schema.update();
+        expect(await orm.schema.getUpdateSchemaSQL()).toBe("");
+        await assertSessionSurvives(orm, token);
+        await assertRefreshRotates(orm);
+      },
+    );
   },
 );

@@ -3,6 +3,7 @@ import type {
   AccessTokenCreate,
   AccessTokenDatabase,
   AccessTokenProtocol,
+  AccessTokenRotation,
   AccessTokenUpdate,
   AccessTokenWithUserReader,
   JsonObject,
@@ -14,6 +15,7 @@ import { guard } from "./lib/errors.js";
 import { deleteExpired } from "./lib/expired.js";
 import { mergeDataByHandle } from "./lib/merge.js";
 import { type EntityModel, modelOf, type Row, toDbId } from "./lib/model.js";
+import { rotateRefresh } from "./lib/rotate.js";
 import { findMany, findOne, findTokenWithUser, insert, prop } from "./lib/store.js";
 import { type AdapterSettings, type MikroOrmAdapterOptions, settingsOf } from "./options.js";
 import type { EntityTarget, PlainUser, TokenUserOf, UserIdOf } from "./types.js";
@@ -171,6 +173,23 @@ export class MikroOrmAccessTokenDatabase<
     if (!isHandle(handle)) return null;
     const { token } = this.#m;
     return guard(() => mergeDataByHandle(this.#em, token, handle, patch, maxBytes, live));
+  }
+
+  /**
+   * Writes a refresh-token rotation (the current and parent digests, the renewed lifetime,
+   * `lastUsedAt`) to the row `digest` only while its refresh digest is still `expected`: one
+   * `UPDATE … WHERE token = ? AND refresh_digest = ?` (on MongoDB an `updateOne`); true when
+   * a row matched. Of concurrent rotations from one digest exactly one matches.
+   */
+  async rotateRefresh(
+    digest: string,
+    expected: string,
+    rotation: AccessTokenRotation,
+  ): Promise<boolean> {
+    if (!isDigest(digest) || !isDigest(expected)) return false;
+    const { refreshDigest, refreshParentDigest, lifetimeSeconds, lastUsedAt } = rotation;
+    const changes = { refreshDigest, refreshParentDigest, lifetimeSeconds, lastUsedAt };
+    return guard(() => rotateRefresh(this.#em, this.#m.token, digest, expected, changes));
   }
 
   /** Deletes one token (logout). */

@@ -19,6 +19,7 @@ describe.each([
       "MongoUser",
       "User",
       "UserBase",
+      "accessTokenRefreshColumnsSql",
       "accessTokenSessionColumnsSql",
       "accessTokenUser",
       "withRequestEntityManager",

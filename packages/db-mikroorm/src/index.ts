@@ -11,6 +11,7 @@ export {
   MongoAccessToken,
 } from "./entities/access-token.js";
 export {
+  accessTokenRefreshColumnsSql,
   accessTokenSessionColumnsSql,
   type SessionColumnsTable,
 } from "./entities/session-columns.js";

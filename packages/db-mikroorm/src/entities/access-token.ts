@@ -6,9 +6,11 @@ import { MongoUser, User } from "./user.js";
 /**
  * The fields of an access token at rest, as an abstract MikroORM entity: `token` (the
  * SHA-256 digest, never the token itself; the primary key, so unique), `created_at` and
- * `lifetime_seconds`, and the nullable session fields `handle`, `last_used_at`,
- * `ip_address`, `user_agent`, `data` and `claims` (see {@link ACCESS_TOKEN_SESSION_COLUMNS}
- * to migrate a table of an earlier release). Extend it with a `user` relation made by {@link accessTokenUser}.
+ * `lifetime_seconds`, the nullable session fields `handle`, `last_used_at`, `ip_address`,
+ * `user_agent`, `data` and `claims`, and the nullable refresh-token digests
+ * `refresh_digest` and `refresh_parent_digest` (see `accessTokenSessionColumnsSql`
+ * and `accessTokenRefreshColumnsSql` to migrate a table of an earlier release).
+ * Extend it with a `user` relation made by {@link accessTokenUser}.
  *
  * @example
  * export const AppAccessToken = defineEntity({
@@ -41,6 +43,11 @@ export const AccessTokenBase = defineEntity({
     data: p.json<JsonObject>().nullable().fieldName("data"),
     /** The session's custom claims, stored as `data` is. */
     claims: p.json<JsonObject>().nullable().fieldName("claims"),
+    // The refresh-token fields (issue 15): null on every row but a refresh session's.
+    /** SHA-256 hex digest of the session's current refresh token. */
+    refreshDigest: p.string().length(64).nullable().fieldName("refresh_digest"),
+    /** SHA-256 hex digest of its parent, accepted until the current one is used. */
+    refreshParentDigest: p.string().length(64).nullable().fieldName("refresh_parent_digest"),
   },
 });
 

@@ -18,7 +18,7 @@ async function createSql(options: ConstructorParameters<typeof MikroORM>[0]): Pr
 }
 
 describe("schema", () => {
-  it("PostgreSQL: snake_case columns, unique email, token primary key, indexed user_id, cascade, nullable session columns (jsonb data and claims, indexed handle)", async () => {
+  it("PostgreSQL: snake_case columns, unique email, token primary key, indexed user_id, cascade, nullable session columns (jsonb data and claims, indexed handle) and refresh digests", async () => {
     const sql = await createSql({
       driver: PostgreSqlDriver,
       clientUrl: "postgresql://127.0.0.1:1/x",
@@ -34,6 +34,7 @@ describe("schema", () => {
         '"lifetime_seconds" int not null, "handle" varchar(64) null, ' +
         '"last_used_at" timestamptz null, "ip_address" varchar(64) null, ' +
         '"user_agent" varchar(512) null, "data" jsonb null, "claims" jsonb null, ' +
+        '"refresh_digest" varchar(64) null, "refresh_parent_digest" varchar(64) null, ' +
         '"user_id" uuid not null, primary key ("token"))',
     );
     expect(sql).toContain('create index "access_token_handle_index" on "access_token" ("handle")');
@@ -52,7 +53,9 @@ describe("schema", () => {
     expect(sql).toMatch(/create unique index `user_email_unique` on `user` \(`email`\)/);
     expect(sql).toMatch(/`token` text not null primary key|primary key \(`token`\)/);
     expect(sql).toMatch(/references `user` \(`id`\) on delete cascade/);
-    expect(sql).toContain("`data` json null, `claims` json null");
+    expect(sql).toContain(
+      "`data` json null, `claims` json null, `refresh_digest` text null, `refresh_parent_digest` text null",
+    );
     expect(sql).toMatch(
       /create index `access_token_user_id_index` on `access_token` \(`user_id`\)/,
     );

@@ -1,4 +1,7 @@
-/** Where the access-token table is, for {@link accessTokenSessionColumnsSql}. */
+/**
+ * Where the access-token table is, for {@link accessTokenSessionColumnsSql} and
+ * {@link accessTokenRefreshColumnsSql}.
+ */
 export interface SessionColumnsTable {
   /** @default "access_token" */
   table?: string;
@@ -12,7 +15,8 @@ export interface SessionColumnsTable {
  * names them (so `orm.schema.getUpdateSchemaSQL()` is empty afterwards). Existing rows keep
  * working: a null field reads as no data, no claims, an unknown device, and a row gets its
  * handle the next time its session is read. `migrator.create()` generates the same
- * statements from the entities; this is for migrations written by hand or another tool.
+ * statements from the entities; this is for migrations written by hand or another tool. The
+ * step after it is {@link accessTokenRefreshColumnsSql}.
  *
  * @example
  * export class Migration20261206 extends Migration {
@@ -25,11 +29,7 @@ export function accessTokenSessionColumnsSql(
   dialect: "postgresql" | "sqlite",
   where: SessionColumnsTable = {},
 ): string[] {
-  const tableName = where.table ?? "access_token";
-  const pg = dialect === "postgresql";
-  const q = (name: string) =>
-    pg ? `"${name.replaceAll('"', '""')}"` : `\`${name.replaceAll("`", "``")}\``;
-  const table = pg && where.schema ? `${q(where.schema)}.${q(tableName)}` : q(tableName);
+  const { pg, q, table, tableName } = target(dialect, where);
   const columns: [string, string, string][] = [
     ["handle", "varchar(64)", "text"],
     ["last_used_at", "timestamptz", "datetime"],
@@ -48,4 +48,40 @@ export function accessTokenSessionColumnsSql(
     ...columns.map(([name, , type]) => `alter table ${table} add column ${q(name)} ${type} null;`),
     index,
   ];
+}
+
+/**
+ * The SQL of the step after {@link accessTokenSessionColumnsSql} (issue 15): the two
+ * nullable refresh-token columns `refresh_digest` and `refresh_parent_digest`, typed as
+ * MikroORM types them (so `orm.schema.getUpdateSchemaSQL()` is empty afterwards). No index:
+ * a refresh session is found by its key (`token`, the primary key). Every existing row
+ * keeps working (null: no refresh token), and only refresh sessions ever set them.
+ *
+ * @example
+ * export class Migration20261215 extends Migration {
+ *   override async up() {
+ *     for (const sql of accessTokenRefreshColumnsSql("postgresql")) this.addSql(sql);
+ *   }
+ * }
+ */
+export function accessTokenRefreshColumnsSql(
+  dialect: "postgresql" | "sqlite",
+  where: SessionColumnsTable = {},
+): string[] {
+  const { pg, q, table } = target(dialect, where);
+  const columns = ["refresh_digest", "refresh_parent_digest"];
+  if (pg) {
+    const adds = columns.map((name) => `add column ${q(name)} varchar(64) null`).join(", ");
+    return [`alter table ${table} ${adds};`];
+  }
+  return columns.map((name) => `alter table ${table} add column ${q(name)} text null;`);
+}
+
+function target(dialect: "postgresql" | "sqlite", where: SessionColumnsTable) {
+  const tableName = where.table ?? "access_token";
+  const pg = dialect === "postgresql";
+  const q = (name: string) =>
+    pg ? `"${name.replaceAll('"', '""')}"` : `\`${name.replaceAll("`", "``")}\``;
+  const table = pg && where.schema ? `${q(where.schema)}.${q(tableName)}` : q(tableName);
+  return { pg, q, table, tableName };
 }

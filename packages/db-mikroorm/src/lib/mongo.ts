@@ -256,3 +256,25 @@ export async function mongoUpdateByHandle(
     },
   );
 }
+
+/**
+ * `$set`s `changes` on the one document matching `where` (both by property name, values
+ * in stored form): one `updateOne`, true when a document matched. The server applies filter
+ * and update atomically per document (FerretDB v1 reads then writes: not atomic there).
+ */
+export async function mongoUpdateWhere(
+  em: EntityManager,
+  model: EntityModel,
+  where: Row,
+  changes: Row,
+): Promise<boolean> {
+  const field = (name: string) => model.meta.properties[name]?.fieldNames[0] ?? name;
+  const filter: Row = {};
+  for (const [key, value] of Object.entries(where)) filter[field(key)] = value;
+  const set: Row = {};
+  for (const [key, value] of Object.entries(changes)) set[field(key)] = value;
+  const session = trx(em);
+  const collection = conn(em).getCollection(model.meta.class);
+  const result = await collection.updateOne(filter, { $set: set }, session ? { session } : {});
+  return result.matchedCount > 0;
+}
