@@ -2,6 +2,7 @@ import {
   type AccessTokenCreate,
   type AccessTokenDatabase,
   type AccessTokenProtocol,
+  type AccessTokenRotation,
   type AccessTokenUpdate,
   type AccessTokenWithUserReader,
   ConfigurationError,
@@ -271,6 +272,33 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
         },
       ),
     );
+  }
+
+  /**
+   * Writes a refresh-token rotation (current and parent digests, the renewed lifetime,
+   * `last_used_at`) to the row `digest` only while its `refresh_digest` is still `expected`:
+   * one `updateOne({ _id, refresh_digest }, { $set })`, true when it matched. MongoDB applies
+   * filter and update atomically per document, so of concurrent rotations from one digest
+   * exactly one matches (FerretDB v1 reads then writes: there several may, each writing the
+   * same child when the children are derived from the parent).
+   */
+  async rotateRefresh(
+    digest: string,
+    expected: string,
+    rotation: AccessTokenRotation,
+  ): Promise<boolean> {
+    if (!isDigest(digest) || !isDigest(expected)) return false;
+    const filter = { _id: digest, refresh_digest: expected };
+    const set = {
+      refresh_digest: rotation.refreshDigest,
+      refresh_parent_digest: rotation.refreshParentDigest,
+      lifetime_seconds: rotation.lifetimeSeconds,
+      last_used_at: new Date(rotation.lastUsedAt.getTime()),
+    };
+    const result = await runDriver(() =>
+      this.collection.updateOne(filter, { $set: set }, this.options()),
+    );
+    return result.matchedCount > 0;
   }
 
   /** Deletes one token (logout). */

@@ -73,13 +73,15 @@ describe("getByTokenWithUser where $lookup exists", () => {
         userId: userId.toHexString(),
         createdAt: tokenDoc.created_at,
         lifetimeSeconds: 600,
-        // A document of an earlier release: no session fields, read as null.
+        // A document of an earlier release: no session or refresh fields, read as null.
         handle: null,
         lastUsedAt: null,
         ipAddress: null,
         userAgent: null,
         data: null,
         claims: null,
+        refreshDigest: null,
+        refreshParentDigest: null,
       },
       user: expect.objectContaining({
         id: userId.toHexString(),

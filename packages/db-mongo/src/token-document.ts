@@ -29,9 +29,14 @@ export interface MongoAccessTokenDocument {
   data?: JsonObject | null;
   /** The session's custom claims, as a subdocument. */
   claims?: JsonObject | null;
+  // The refresh-token fields (issue 15): on refresh sessions only.
+  /** SHA-256 hex digest of the session's current refresh token. */
+  refresh_digest?: string | null;
+  /** SHA-256 hex digest of its parent, accepted until the current one is used. */
+  refresh_parent_digest?: string | null;
 }
 
-/** Field names of the session fields, by the core model's names. */
+/** Field names of the session and refresh-token fields, by the core model's names. */
 export const SESSION_FIELDS = {
   handle: "handle",
   lastUsedAt: "last_used_at",
@@ -39,6 +44,8 @@ export const SESSION_FIELDS = {
   userAgent: "user_agent",
   data: "data",
   claims: "claims",
+  refreshDigest: "refresh_digest",
+  refreshParentDigest: "refresh_parent_digest",
 } as const satisfies Record<string, keyof MongoAccessTokenDocument>;
 
 /** `$set` of an {@link AccessTokenUpdate}: the given fields only. */
@@ -64,6 +71,8 @@ export const fromTokenDocument = (doc: MongoAccessTokenDocument): AccessTokenPro
   userAgent: doc.user_agent ?? null,
   data: doc.data ? fromMongoJson(doc.data) : null,
   claims: doc.claims ? fromMongoJson(doc.claims) : null,
+  refreshDigest: doc.refresh_digest ?? null,
+  refreshParentDigest: doc.refresh_parent_digest ?? null,
 });
 
 // A digest is 64 hex digits; anything that is not a short string is no token at all.
