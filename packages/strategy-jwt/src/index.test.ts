@@ -10,7 +10,14 @@ describe.each([
     entry: "@tessera/strategy-jwt",
     file: "./index.ts",
     load: () => import("./index.js"),
-    names: ["JWT_SESSION_CLAIM", "JWTStrategy", "MemoryJwtRevocationStore"],
+    names: [
+      "AccessTokenCodec",
+      "JWT_SESSION_CLAIM",
+      "JWTStrategy",
+      "JwtKeySet",
+      "MemoryJwtRevocationStore",
+      "RefreshTokenStrategy",
+    ],
   },
   {
     entry: "@tessera/strategy-jwt/testing",

@@ -74,3 +74,72 @@ describe("JWTStrategy pins the algorithm (ASVS 9.1.1, 9.1.2)", () => {
     expect(await strategy.readToken(`${header}.${payload}.${zero}`, manager)).toBeNull();
   });
 });
+
+describe("JWTStrategy picks the verifying key by kid (ASVS 9.1.1, 9.1.3)", () => {
+  it("a token whose kid is unknown reads as null, even signed with a key of ours", async () => {
+    const { manager, strategy, addUser } = setup(keyPairOptions("ES256"));
+    const claims = claimsFor((await addUser()).id);
+    const { privateKey } = keyPair("ES256");
+    const unknown = await sign(claims, privateKey, { alg: "ES256", kid: "not-a-kid-of-ours" });
+    expect(await strategy.readToken(unknown, manager)).toBeNull();
+    // Control: the same token with the strategy's kid is accepted.
+    const known = await sign(claims, privateKey, { alg: "ES256", kid: strategy.keys.currentKid });
+    expect(await strategy.readToken(known, manager)).not.toBeNull();
+  });
+
+  it("a token whose kid names a key of another algorithm reads as null", async () => {
+    const { manager, strategy, addUser } = setup({
+      keys: [{ privateKey: keyPair("ES256").privateKey }, { secret: SECRET }],
+    });
+    const hmacKid = strategy.keys.kids[1];
+    const claims = claimsFor((await addUser()).id);
+    // HS256 signed with the secret but claiming the ES256 key's kid, and the reverse.
+    expect(
+      await strategy.readToken(
+        await sign(claims, undefined, { alg: "HS256", kid: strategy.keys.currentKid }),
+        manager,
+      ),
+    ).toBeNull();
+    expect(
+      await strategy.readToken(
+        await sign(claims, keyPair("ES256").privateKey, { alg: "ES256", kid: hmacKid }),
+        manager,
+      ),
+    ).toBeNull();
+    // Control: each with its own kid reads as its user.
+    expect(
+      await strategy.readToken(
+        await sign(claims, undefined, { alg: "HS256", kid: hmacKid }),
+        manager,
+      ),
+    ).not.toBeNull();
+  });
+
+  it("a token without kid (the previous release's) reads with the current key only", async () => {
+    const { manager, strategy, addUser } = setup({
+      keys: [{ privateKey: keyPair("ES256").privateKey }, { secret: SECRET }],
+    });
+    const claims = claimsFor((await addUser()).id);
+    // Signed with the previous HS256 secret, no kid: the current key is ES256, so refused.
+    expect(await strategy.readToken(await sign(claims), manager)).toBeNull();
+    const { privateKey } = keyPair("ES256");
+    expect(
+      await strategy.readToken(await sign(claims, privateKey, { alg: "ES256" }), manager),
+    ).not.toBeNull();
+  });
+
+  it.each(["jku", "x5u", "x5c"])(
+    "a token with a %s header reads as null, even signed by our key",
+    async (name) => {
+      const { manager, strategy, addUser } = setup();
+      const claims = claimsFor((await addUser()).id);
+      const value = name === "x5c" ? ["MIIB"] : "https://evil.example.com/keys";
+      const token = await sign(claims, undefined, {
+        alg: "HS256",
+        kid: strategy.keys.currentKid,
+        [name]: value,
+      });
+      expect(await strategy.readToken(token, manager)).toBeNull();
+    },
+  );
+});

@@ -1,8 +1,18 @@
 import { ConfigurationError, integerIdParser, type UserProtocol } from "@tessera/core";
+import type { MemoryUser } from "@tessera/core/testing";
 import { describe, expect, it } from "vitest";
 import { JWTStrategy } from "./jwt-strategy.js";
+import { JwtKeySet } from "./key-set.js";
 import type { JwtKeyPairAlgorithm } from "./keys.js";
-import { decode, keyPairOptions, SECRET, setup } from "./test-utils/fixtures.js";
+import {
+  claimsFor,
+  decode,
+  keyPair,
+  keyPairOptions,
+  SECRET,
+  setup,
+  sign,
+} from "./test-utils/fixtures.js";
 
 describe("JWTStrategy round trip", () => {
   it("HS256 by default: a written token reads back as its user (ASVS 9.1.1)", async () => {
@@ -10,7 +20,11 @@ describe("JWTStrategy round trip", () => {
     const user = await addUser();
     const token = await strategy.writeToken(user);
     expect(strategy.algorithm).toBe("HS256");
-    expect(decode(token).header).toEqual({ alg: "HS256", typ: "JWT" });
+    expect(decode(token).header).toEqual({
+      alg: "HS256",
+      kid: strategy.keys.currentKid,
+      typ: "JWT",
+    });
     expect(await strategy.readToken(token, manager)).toEqual(user);
   });
 
@@ -21,6 +35,7 @@ describe("JWTStrategy round trip", () => {
       const user = await addUser();
       const token = await strategy.writeToken(user);
       expect(decode(token).header.alg).toBe(algorithm);
+      expect(decode(token).header.kid).toBe(strategy.keys.currentKid);
       expect(await strategy.readToken(token, manager)).toEqual(user);
     },
   );
@@ -117,6 +132,76 @@ describe("JWTStrategy configuration", () => {
     ["an empty audience list", { secret: SECRET, audience: [] }],
     ["an empty audience", { secret: SECRET, audience: "" }],
     ["an empty issuer", { secret: SECRET, issuer: "" }],
+  ])("refuses %s at construction", (_name, options) => {
+    expect(() => new JWTStrategy(options as never)).toThrow(ConfigurationError);
+  });
+});
+
+describe("JWTStrategy with a key set (keys that rotate)", () => {
+  it("signs with the first key and writes its kid; reads tokens of every key (ASVS 9.1.1)", async () => {
+    const previous = keyPair("EdDSA");
+    const current = keyPair("ES256");
+    const oldStrategy = setup({ algorithm: "EdDSA", ...previous }).strategy;
+    const { strategy, manager, addUser } = setup({
+      keys: [{ privateKey: current.privateKey }, { publicKey: previous.publicKey }],
+    });
+    const user = await addUser();
+    const oldToken = await oldStrategy.writeToken(user);
+    const newToken = await strategy.writeToken(user);
+    expect(strategy.algorithm).toBe("ES256");
+    expect(decode(newToken).header).toEqual({
+      alg: "ES256",
+      kid: strategy.keys.currentKid,
+      typ: "JWT",
+    });
+    expect(strategy.keys.kids).toEqual([strategy.keys.currentKid, oldStrategy.keys.currentKid]);
+    expect(await strategy.readToken(oldToken, manager)).toEqual(user);
+    expect(await strategy.readToken(newToken, manager)).toEqual(user);
+    // Once the previous key is dropped, its tokens are refused; the current key's are not.
+    const dropped = new JWTStrategy<MemoryUser, string>({
+      keys: [{ privateKey: current.privateKey }],
+    });
+    expect(await dropped.readToken(oldToken, manager)).toBeNull();
+    expect(await dropped.readToken(newToken, manager)).toEqual(user);
+  });
+
+  it("an upgrade logs nobody out: a token of the previous release (no kid) still reads", async () => {
+    const { strategy, manager, addUser } = setup();
+    const user = await addUser();
+    const legacy = await sign(claimsFor(user.id));
+    expect(decode(legacy).header.kid).toBeUndefined();
+    expect(await strategy.readToken(legacy, manager)).toEqual(user);
+  });
+
+  it("reissue re-signs a previous key's token with the current key, same jti and exp", async () => {
+    const previous = keyPair("EdDSA");
+    const oldStrategy = setup({ algorithm: "EdDSA", ...previous }).strategy;
+    const { strategy, manager, addUser } = setup({
+      keys: [{ secret: SECRET }, { publicKey: previous.publicKey }],
+    });
+    const user = await addUser();
+    const oldToken = await oldStrategy.writeToken(user);
+    const reissued = (await strategy.reissue(oldToken, { role: "admin" })) as string;
+    expect(decode(reissued).header.kid).toBe(strategy.keys.currentKid);
+    expect(decode(reissued).payload.jti).toBe(decode(oldToken).payload.jti);
+    expect(decode(reissued).payload.exp).toBe(decode(oldToken).payload.exp);
+    expect(await strategy.readToken(reissued, manager)).toEqual(user);
+  });
+
+  it("takes a JwtKeySet as it is and exposes it as strategy.keys", () => {
+    const keys = new JwtKeySet([{ secret: SECRET }]);
+    expect(new JWTStrategy({ keys }).keys).toBe(keys);
+    // A secret or a key pair becomes a one-key set, so a JWKS route can publish any strategy.
+    const pair = new JWTStrategy(keyPairOptions("ES256"));
+    expect(pair.keys.publicJwks().keys).toHaveLength(1);
+    expect(new JWTStrategy({ secret: SECRET }).keys.publicJwks().keys).toEqual([]);
+  });
+
+  it.each([
+    ["keys and a secret", { keys: [{ secret: SECRET }], secret: SECRET }],
+    ["keys and algorithm", { keys: [{ secret: SECRET }], algorithm: "HS256" }],
+    ["keys and a key pair", { keys: [{ secret: SECRET }], ...keyPairOptions("ES256") }],
+    ["an empty key list", { keys: [] }],
   ])("refuses %s at construction", (_name, options) => {
     expect(() => new JWTStrategy(options as never)).toThrow(ConfigurationError);
   });

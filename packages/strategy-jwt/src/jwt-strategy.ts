@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   ConfigurationError,
@@ -8,6 +8,7 @@ import {
   type DestroyAllTokensOptions,
   InvalidIDError,
   type JsonObject,
+  type Secret,
   type Session,
   SessionNotSupportedError,
   type Strategy,
@@ -15,23 +16,21 @@ import {
   type UserManager,
   type UserProtocol,
 } from "@tessera/core";
-import { MAX_TOKEN_LENGTH } from "@tessera/core/internal";
-import { type JWTPayload, jwtVerify, SignJWT } from "jose";
-import { importHmacKey, importKeyPair, type JwtAlgorithm, type JwtKeys } from "./keys.js";
+import {
+  type AccessTokenClaims,
+  AccessTokenCodec,
+  type AccessTokenContent,
+  sessionHandle,
+} from "./codec.js";
+import { JwtKeySet } from "./key-set.js";
+import { importKeyPair, type JwtAlgorithm } from "./keys.js";
 import type { JwtKeyPairOptions, JwtStrategyOptions } from "./options.js";
 import type { JwtRevocationStore } from "./revocation/store.js";
-import { type CachedClaims, VerifiedTokenCache } from "./verified-cache.js";
 
-// Private claim: the issue time in milliseconds. `iat` has whole seconds only, so without
-// it a log-out-everywhere could not tell a token from earlier in the same second.
-const ISSUED_AT_MS = "iat_ms";
+export { JWT_SESSION_CLAIM } from "./codec.js";
+
 // 128 bits from the CSPRNG: enough that ids never collide (ASVS 5.0 7.2.3 floor).
 const JTI_BYTES = 16;
-/**
- * The claim that carries a session's custom claims (`Session.claims`): one object under one
- * name, so they can never shadow a registered claim (`sub`, `exp`…) nor ours.
- */
-export const JWT_SESSION_CLAIM = "ext";
 
 const NO_CLAIMS: JsonObject = Object.freeze({}) as JsonObject;
 const NO_DEVICE = Object.freeze({ ipAddress: null, userAgent: null });
@@ -39,18 +38,16 @@ const NO_DATA =
   "JWTStrategy keeps no server-side session data: sessions with data need a backend whose " +
   "strategy has a session store (DatabaseStrategy, RedisStrategy)";
 
-type VerifiedClaims = CachedClaims;
+type VerifiedClaims = AccessTokenClaims;
 
 const NO_USER: Promise<null> = Promise.resolve(null);
 
-/** Default bound of the verified-token cache: ~5 MB at most for typical tokens. */
-const DEFAULT_CACHE_SIZE = 10_000;
-
 /**
  * Stateless JWT access tokens (jose). HS256 with a ≥ 32-byte secret by default, or
- * RS256 / ES256 / EdDSA with a key pair; keys are imported once, at construction.
- * Verification pins the algorithm, requires `exp`, `sub`, `jti`, checks `aud` (and
- * `iss` when set); any bad token reads as `null`. Logout and log-out-everywhere work
+ * RS256 / ES256 / EdDSA with a key pair, or a {@link JwtKeySet} of keys that rotate; keys
+ * are imported once, at construction. Tokens carry the signing key's `kid`; verification
+ * picks the key by `kid` and pins its algorithm, requires `exp`, `sub`, `jti`, checks `aud`
+ * (and `iss` when set); any bad token reads as `null`. Logout and log-out-everywhere work
  * when a {@link JwtRevocationStore} is given, and are "not supported" otherwise.
  *
  * @example
@@ -62,7 +59,7 @@ const DEFAULT_CACHE_SIZE = 10_000;
  * const backend = new AuthenticationBackend({ name: "jwt", transport, getStrategy: () => strategy });
  */
 export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements Strategy<U, ID> {
-  /** The one algorithm tokens are signed with and accepted in. */
+  /** The algorithm new tokens are signed with (the current key's). */
   readonly algorithm: JwtAlgorithm;
   /** Token lifetime in seconds. */
   readonly lifetimeSeconds: number;
@@ -74,39 +71,36 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
   readonly revocationStore: JwtRevocationStore | undefined;
   /** Largest custom claims, in bytes of their JSON (they travel in every token). */
   readonly maxClaimsBytes: number;
-  private readonly keys: JwtKeys;
+  /**
+   * The signing keys (read-only): the current one signs, every one verifies. Publish its
+   * public keys with `@tessera/koa`'s `jwksRouter(strategy.keys)`.
+   */
+  readonly keys: JwtKeySet;
+  private readonly codec: AccessTokenCodec;
   private readonly stringifyId: (id: ID) => string;
-  private readonly clock: () => number;
-  private readonly cache: VerifiedTokenCache | undefined;
 
   constructor(options: JwtStrategyOptions<ID>) {
-    this.keys = importKeys(options);
+    this.keys = keySetOf(options);
     this.algorithm = this.keys.algorithm;
     this.lifetimeSeconds = options.lifetimeSeconds ?? 3600;
     if (!Number.isSafeInteger(this.lifetimeSeconds) || this.lifetimeSeconds <= 0) {
       fail(`lifetimeSeconds must be a positive integer (got ${this.lifetimeSeconds})`);
     }
-    const audience = options.audience ?? ["tessera:auth"];
-    this.audience = Object.freeze(typeof audience === "string" ? [audience] : [...audience]);
-    if (
-      this.audience.length === 0 ||
-      this.audience.some((a) => typeof a !== "string" || a === "")
-    ) {
-      fail("audience must be a non-empty string or a non-empty list of them");
-    }
-    this.issuer = options.issuer;
-    if (this.issuer !== undefined && (typeof this.issuer !== "string" || this.issuer === "")) {
-      fail("issuer must be a non-empty string when given");
-    }
+    this.codec = new AccessTokenCodec({
+      keys: this.keys,
+      ...(options.audience === undefined ? {} : { audience: options.audience }),
+      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.verifiedTokenCacheSize === undefined
+        ? {}
+        : { verifiedTokenCacheSize: options.verifiedTokenCacheSize }),
+      name: "JWTStrategy",
+    });
+    this.audience = this.codec.audience;
+    this.issuer = this.codec.issuer;
     this.revocationStore = options.revocationStore;
     const idParser = options.idParser;
     this.stringifyId = idParser ? (id) => idParser.stringify(id) : defaultStringify;
-    this.clock = options.clock ?? Date.now;
-    const cacheSize = options.verifiedTokenCacheSize ?? DEFAULT_CACHE_SIZE;
-    if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) {
-      fail(`verifiedTokenCacheSize must be a non-negative integer (got ${cacheSize})`);
-    }
-    this.cache = cacheSize > 0 ? new VerifiedTokenCache(cacheSize) : undefined;
     this.maxClaimsBytes = options.maxClaimsBytes ?? DEFAULT_SESSION_LIMITS.maxClaimsBytes;
     if (!Number.isSafeInteger(this.maxClaimsBytes) || this.maxClaimsBytes <= 0) {
       fail(`maxClaimsBytes must be a positive integer (got ${this.maxClaimsBytes})`);
@@ -155,7 +149,6 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
       sub: this.stringifyId(user.id),
       jti: randomBytes(JTI_BYTES).toString("base64url"),
       issuedAt: now,
-      iat,
       exp: iat + this.lifetimeSeconds,
       ...(ext ? { ext } : {}),
     });
@@ -175,7 +168,6 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
       sub: verified.sub,
       jti: verified.jti,
       issuedAt: verified.issuedAt,
-      iat: Math.floor(verified.issuedAt / 1000),
       exp: verified.exp,
       ...(ext ? { ext } : {}),
     });
@@ -195,25 +187,8 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     return Object.keys(checked).length > 0 ? checked : undefined;
   }
 
-  private sign(claims: {
-    sub: string;
-    jti: string;
-    issuedAt: number;
-    iat: number;
-    exp: number;
-    ext?: JsonObject;
-  }): Promise<string> {
-    const payload: JWTPayload = { [ISSUED_AT_MS]: claims.issuedAt };
-    if (claims.ext !== undefined) payload[JWT_SESSION_CLAIM] = claims.ext;
-    const jwt = new SignJWT(payload)
-      .setProtectedHeader({ alg: this.algorithm, typ: "JWT" })
-      .setSubject(claims.sub)
-      .setAudience([...this.audience])
-      .setIssuedAt(claims.iat)
-      .setExpirationTime(claims.exp)
-      .setJti(claims.jti);
-    if (this.issuer !== undefined) jwt.setIssuer(this.issuer);
-    return jwt.sign(this.keys.signKey);
+  private sign(content: AccessTokenContent): Promise<string> {
+    return this.codec.sign(content);
   }
 
   /** The user a valid, unrevoked token names, or null; rejects only when a backing service fails. */
@@ -292,64 +267,16 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
 
   /** The claims of a token verified before and not expired yet, if remembered. */
   private cached(token: unknown): VerifiedClaims | undefined {
-    if (typeof token !== "string" || this.cache === undefined) return undefined;
-    return this.cache.get(token, this.now());
+    return this.codec.cached(token);
   }
 
-  private async verify(token: unknown): Promise<VerifiedClaims | null> {
-    if (typeof token !== "string" || token === "" || token.length > MAX_TOKEN_LENGTH) return null;
-    const now = this.now();
-    const cached = this.cache?.get(token, now);
-    if (cached) return cached;
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, this.keys.verifyKey, {
-        algorithms: [this.algorithm],
-        audience: [...this.audience],
-        issuer: this.issuer,
-        requiredClaims: ["exp", "iat", "sub", "jti", ISSUED_AT_MS],
-        currentDate: new Date(now),
-      }));
-    } catch {
-      // Verification is computation on a key checked at construction, with no I/O:
-      // whatever it throws (JOSEError, TypeError on odd input) is about the token.
-      return null;
-    }
-    const { sub, jti, exp, [ISSUED_AT_MS]: issuedAt } = payload;
-    if (typeof sub !== "string" || sub === "" || typeof jti !== "string" || jti === "") return null;
-    if (
-      typeof exp !== "number" ||
-      typeof issuedAt !== "number" ||
-      !Number.isSafeInteger(issuedAt)
-    ) {
-      return null;
-    }
-    const ext = payload[JWT_SESSION_CLAIM];
-    let custom: JsonObject | undefined;
-    if (ext !== undefined) {
-      // Ours (the signature says so), but read as data: prototype keys dropped, frozen
-      // because the cache shares it between requests.
-      try {
-        custom = deepFreeze(checkSessionJson(ext, "claims", Number.POSITIVE_INFINITY));
-      } catch {
-        return null;
-      }
-    }
-    // The handle is hashed once per verification, not per request: the cache keeps it.
-    const handle = sessionHandle(jti);
-    const claims =
-      custom === undefined
-        ? { sub, jti, exp, issuedAt, handle }
-        : { sub, jti, exp, issuedAt, handle, ext: custom };
-    // A token with `nbf` is valid from a time on, a rule the cache does not replay: such
-    // tokens (never ours) are verified in full every time.
-    if (payload.nbf === undefined) this.cache?.set(token, claims);
-    return claims;
+  private verify(token: unknown): Promise<VerifiedClaims | null> {
+    return this.codec.verify(token);
   }
 
   // Whole milliseconds: issue times and cutoffs compare exactly, whatever the clock gives.
   private now(): number {
-    return Math.floor(this.clock());
+    return this.codec.now();
   }
 
   private requireStore(): JwtRevocationStore {
@@ -376,33 +303,48 @@ function sessionOf<ID>(claims: VerifiedClaims, userId: ID): Session<ID> {
   };
 }
 
-function sessionHandle(jti: string): string {
-  return createHash("sha256").update(`tessera:jwt-session:${jti}`).digest("base64url").slice(0, 32);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object") {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}
-
-function importKeys<ID>(options: JwtStrategyOptions<ID>): JwtKeys {
+function keySetOf<ID>(options: JwtStrategyOptions<ID>): JwtKeySet {
   // Presence by value, not `in`: `{ ...defaults, privateKey: undefined }` means "none".
-  const given = options as { secret?: unknown; privateKey?: unknown; publicKey?: unknown };
+  const given = options as {
+    secret?: unknown;
+    privateKey?: unknown;
+    publicKey?: unknown;
+    keys?: unknown;
+  };
+  if (given.keys !== undefined) {
+    const mixed = (["secret", "algorithm", "privateKey", "publicKey"] as const).filter(
+      (name) => (options as unknown as Record<string, unknown>)[name] !== undefined,
+    );
+    if (mixed.length > 0) {
+      fail(`keys is one way to give keys, ${mixed.join(", ")} another: give one form only`);
+    }
+    return JwtKeySet.from(options.keys as never);
+  }
   if (options.algorithm === undefined || options.algorithm === "HS256") {
     if (given.privateKey !== undefined || given.publicKey !== undefined) {
       fail("HS256 takes a secret, not privateKey/publicKey; set algorithm for a key pair");
     }
-    return importHmacKey(options.secret);
+    if (typeof given.secret !== "string" && !(given.secret instanceof Uint8Array)) {
+      fail("HS256 needs a secret (a string or Uint8Array of at least 32 bytes)");
+    }
+    return new JwtKeySet([{ secret: options.secret as Secret }]);
   }
   if (given.secret !== undefined) {
     fail(`${options.algorithm} takes privateKey and publicKey, not a secret`);
   }
   const pair = options as JwtKeyPairOptions<ID>;
-  return importKeyPair(pair.algorithm, pair.privateKey, pair.publicKey);
+  if (!Object.hasOwn(KEY_PAIR_ALGORITHMS, pair.algorithm)) {
+    fail(`unsupported algorithm ${String(pair.algorithm)}`);
+  }
+  // Checked as before (both halves, of one pair, fit for the algorithm); the key set then
+  // derives the kid from the public key.
+  importKeyPair(pair.algorithm, pair.privateKey, pair.publicKey);
+  return new JwtKeySet([
+    { algorithm: pair.algorithm, privateKey: pair.privateKey, publicKey: pair.publicKey },
+  ]);
 }
+
+const KEY_PAIR_ALGORITHMS = { RS256: true, ES256: true, EdDSA: true };
 
 function defaultStringify(id: unknown): string {
   if (typeof id === "string" || typeof id === "number" || typeof id === "bigint") return String(id);

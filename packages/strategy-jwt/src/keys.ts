@@ -1,4 +1,6 @@
 import {
+  createHash,
+  createHmac,
   createPrivateKey,
   createPublicKey,
   createSecretKey,
@@ -115,7 +117,8 @@ export function importKeyPair(
 function readKey(
   input: JwtKeyInput,
   kind: "private" | "public",
-  algorithm: JwtKeyPairAlgorithm,
+  algorithm: string,
+  owner = "JWTStrategy",
 ): KeyObject | CryptoKey {
   if (isCryptoKey(input)) return input;
   let key: KeyObject;
@@ -129,14 +132,14 @@ function readKey(
     } else throw new TypeError(`unsupported key input (${typeof input})`);
   } catch (error) {
     throw new ConfigurationError(
-      `JWTStrategy: cannot read ${kind}Key for ${algorithm}: ${(error as Error).message}`,
+      `${owner}: cannot read ${kind}Key for ${algorithm}: ${(error as Error).message}`,
     );
   }
   // A private key given as publicKey is fine: its public half is derived from it.
   if (kind === "public" && key.type === "private") return createPublicKey(key);
   if (key.type !== kind) {
     throw new ConfigurationError(
-      `JWTStrategy: ${kind}Key must be a ${kind} key, got a ${key.type} key`,
+      `${owner}: ${kind}Key must be a ${kind} key, got a ${key.type} key`,
     );
   }
   return key;
@@ -147,13 +150,14 @@ function toCryptoKey(
   kind: "private" | "public",
   algorithm: JwtKeyPairAlgorithm,
   profile: Profile,
+  owner = "JWTStrategy",
 ): CryptoKey {
   const usage = kind === "private" ? "sign" : "verify";
   let crypto: CryptoKey;
   try {
     crypto = isCryptoKey(key) ? key : key.toCryptoKey(profile.params, false, [usage]);
   } catch {
-    throw new ConfigurationError(`JWTStrategy: ${algorithm} needs ${profile.wanted} (${kind}Key)`);
+    throw new ConfigurationError(`${owner}: ${algorithm} needs ${profile.wanted} (${kind}Key)`);
   }
   if (
     crypto.type !== kind ||
@@ -161,7 +165,7 @@ function toCryptoKey(
     !crypto.usages.includes(usage)
   ) {
     throw new ConfigurationError(
-      `JWTStrategy: ${algorithm} needs ${profile.wanted} as a ${kind} key usable to ${usage} (${kind}Key)`,
+      `${owner}: ${algorithm} needs ${profile.wanted} as a ${kind} key usable to ${usage} (${kind}Key)`,
     );
   }
   return crypto;
@@ -169,4 +173,134 @@ function toCryptoKey(
 
 function isCryptoKey(value: unknown): value is CryptoKey {
   return (value as { [Symbol.toStringTag]?: string })?.[Symbol.toStringTag] === "CryptoKey";
+}
+
+/** An asymmetric key imported for a key set: the signing half when given, and the public half. */
+export interface ImportedAsymmetricKey {
+  algorithm: JwtKeyPairAlgorithm;
+  /** Absent for a verify-only key (a previous key whose private half is gone). */
+  signKey: CryptoKey | undefined;
+  verifyKey: CryptoKey;
+  /** The public key as a JWK (key material only: `kty`, `n`/`e` or `crv`/`x`/`y`). */
+  publicJwk: JWK;
+}
+
+const OWNER = "JwtKeySet";
+
+/**
+ * Imports one asymmetric key of a key set: a private key (its public half is derived), a
+ * public key (verify only), or both (they must be halves of one pair). The algorithm is
+ * `algorithm` when given, else the JWK's `alg`, else the one the key's type allows (RSA:
+ * RS256, P-256: ES256, Ed25519: EdDSA); the key must fit it, as {@link importKeyPair} checks.
+ */
+export function importAsymmetricKey(
+  privateKey: JwtKeyInput | undefined,
+  publicKey: JwtKeyInput | undefined,
+  algorithm?: JwtKeyPairAlgorithm,
+): ImportedAsymmetricKey {
+  if (algorithm !== undefined && !Object.hasOwn(PROFILES, algorithm)) {
+    throw new ConfigurationError(`${OWNER}: unsupported algorithm ${String(algorithm)}`);
+  }
+  if (privateKey === undefined && publicKey === undefined) {
+    throw new ConfigurationError(`${OWNER}: a key needs a privateKey, a publicKey or a secret`);
+  }
+  const label = algorithm ?? "a key set";
+  const priv = privateKey === undefined ? undefined : readKey(privateKey, "private", label, OWNER);
+  let pub: KeyObject | CryptoKey;
+  if (publicKey !== undefined) pub = readKey(publicKey, "public", label, OWNER);
+  else pub = createPublicKey(asKeyObject(priv as KeyObject | CryptoKey, "privateKey"));
+  // The public half as a KeyObject: its JWK is the thumbprint's input and what JWKS publishes.
+  const pubObject = asKeyObject(pub, "publicKey");
+  const wanted =
+    algorithm ?? jwkAlgorithm(privateKey) ?? jwkAlgorithm(publicKey) ?? algorithmOf(pubObject);
+  if (!Object.hasOwn(PROFILES, wanted)) {
+    throw new ConfigurationError(`${OWNER}: unsupported algorithm ${String(wanted)}`);
+  }
+  const profile = PROFILES[wanted];
+  if (priv instanceof KeyObject || priv?.extractable) {
+    const spki = (k: KeyObject) => k.export({ type: "spki", format: "der" });
+    if (!spki(createPublicKey(asKeyObject(priv, "privateKey"))).equals(spki(pubObject))) {
+      throw new ConfigurationError(
+        `${OWNER}: publicKey is not the public half of privateKey (${wanted})`,
+      );
+    }
+  }
+  return {
+    algorithm: wanted,
+    signKey: priv === undefined ? undefined : toCryptoKey(priv, "private", wanted, profile, OWNER),
+    verifyKey: toCryptoKey(pub, "public", wanted, profile, OWNER),
+    publicJwk: pubObject.export({ format: "jwk" }) as JWK,
+  };
+}
+
+/** `key` as a KeyObject; a CryptoKey must be extractable for that (public keys always are). */
+function asKeyObject(key: KeyObject | CryptoKey, name: string): KeyObject {
+  if (key instanceof KeyObject) return key;
+  if (!key.extractable) {
+    throw new ConfigurationError(
+      `${OWNER}: ${name} is a non-extractable CryptoKey, from which no public JWK can be read: ` +
+        "give its publicKey too (an extractable CryptoKey, a KeyObject, a PEM or a JWK)",
+    );
+  }
+  return KeyObject.from(key);
+}
+
+/** The `alg` a JWK input names, if any; one we do not support fails later, by name. */
+function jwkAlgorithm(input: JwtKeyInput | undefined): JwtKeyPairAlgorithm | undefined {
+  if (input === undefined || typeof input === "string" || input instanceof KeyObject) return;
+  if (isCryptoKey(input)) return;
+  const alg = (input as JWK).alg;
+  return typeof alg === "string" ? (alg as JwtKeyPairAlgorithm) : undefined;
+}
+
+/** The one algorithm of ours a key's type allows. */
+function algorithmOf(key: KeyObject): JwtKeyPairAlgorithm {
+  const type = key.asymmetricKeyType;
+  if (type === "rsa") return "RS256";
+  if (type === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1") return "ES256";
+  if (type === "ed25519") return "EdDSA";
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  throw new ConfigurationError(
+    `${OWNER}: no supported algorithm for a ${type}${curve ? ` (${curve})` : ""} key: ` +
+      "RS256 takes RSA, ES256 P-256, EdDSA Ed25519",
+  );
+}
+
+// RFC 7638 §3.2: the required members of each key type, in lexicographic order.
+const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = {
+  RSA: ["e", "kty", "n"],
+  EC: ["crv", "kty", "x", "y"],
+  OKP: ["crv", "kty", "x"],
+  oct: ["k", "kty"],
+};
+
+/**
+ * The RFC 7638 JWK thumbprint (SHA-256, base64url) of a public JWK: jose's
+ * `calculateJwkThumbprint`, computed synchronously so that a key set is built in a
+ * constructor (the tests compare the two).
+ */
+export function jwkThumbprint(jwk: JWK): string {
+  const members = jwk.kty === undefined ? undefined : THUMBPRINT_MEMBERS[jwk.kty];
+  if (members === undefined) {
+    throw new ConfigurationError(`${OWNER}: no thumbprint for a JWK of kty ${String(jwk.kty)}`);
+  }
+  const required: Record<string, unknown> = {};
+  for (const name of members) {
+    const value = (jwk as Record<string, unknown>)[name];
+    if (typeof value !== "string") {
+      throw new ConfigurationError(`${OWNER}: JWK member ${name} is missing`);
+    }
+    required[name] = value;
+  }
+  // Members in order, no whitespace: JSON.stringify of an object built in that order.
+  return createHash("sha256").update(JSON.stringify(required)).digest("base64url");
+}
+
+/**
+ * The `kid` of an HS256 secret: HMAC-SHA256 keyed with the secret over a fixed label,
+ * 128 bits of it in base64url. It names the secret without revealing it (a PRF output).
+ */
+export function hmacKid(secret: Secret): string {
+  const bytes = secretKey(secret, "JWTStrategy secret");
+  return createHmac("sha256", bytes).update("tessera:kid").digest("base64url").slice(0, 22);
 }

@@ -1,4 +1,5 @@
 import type { IdParser, Secret } from "@tessera/core";
+import type { JwtKeySetInput } from "./key-set.js";
 import type { JwtKeyInput, JwtKeyPairAlgorithm } from "./keys.js";
 import type { JwtRevocationStore } from "./revocation/store.js";
 
@@ -44,7 +45,7 @@ export interface JwtStrategyCommonOptions<ID> {
 }
 
 /**
- * HS256 options: one shared secret signs and verifies.
+ * HS256 options: one shared secret signs and verifies (its `kid` is derived from it).
  *
  * @example
  * new JWTStrategy({ secret: process.env.JWT_SECRET! });
@@ -54,6 +55,7 @@ export interface JwtHmacOptions<ID> extends JwtStrategyCommonOptions<ID> {
   algorithm?: "HS256";
   /** HMAC secret, at least 32 bytes (UTF-8 for text); shorter fails at construction. */
   secret: Secret;
+  keys?: undefined;
 }
 
 /**
@@ -69,7 +71,29 @@ export interface JwtKeyPairOptions<ID> extends JwtStrategyCommonOptions<ID> {
   privateKey: JwtKeyInput;
   /** Verification key (a private key is accepted: its public half is used). */
   publicKey: JwtKeyInput;
+  keys?: undefined;
 }
 
-/** Options of {@link JWTStrategy}: a secret for HS256, or a key pair. */
-export type JwtStrategyOptions<ID> = JwtHmacOptions<ID> | JwtKeyPairOptions<ID>;
+/**
+ * Key-set options: keys that rotate. The first key signs (its `kid` goes into every token's
+ * header), every key verifies the tokens whose `kid` names it; each key keeps its own
+ * algorithm. Neither `secret` nor `algorithm`/`privateKey`/`publicKey` may be given too.
+ *
+ * @example
+ * new JWTStrategy({ keys: [{ privateKey: newPem }, { publicKey: previousPublicPem }] });
+ * new JWTStrategy({ keys: JwtKeySet.fromJwks(readFileSync("jwks.private.json", "utf8")) });
+ */
+export interface JwtKeySetOptions<ID> extends JwtStrategyCommonOptions<ID> {
+  /** A {@link JwtKeySet}, or its keys (the first one is current). */
+  keys: JwtKeySetInput;
+  algorithm?: undefined;
+  secret?: undefined;
+  privateKey?: undefined;
+  publicKey?: undefined;
+}
+
+/** Options of {@link JWTStrategy}: a secret for HS256, a key pair, or a key set. */
+export type JwtStrategyOptions<ID> =
+  | JwtHmacOptions<ID>
+  | JwtKeyPairOptions<ID>
+  | JwtKeySetOptions<ID>;
