@@ -119,10 +119,8 @@ describe.each(TOPOLOGIES)("RedisStrategy readSession (%s)", (topology) => {
     expect(await trips(() => store.getSessionData(handle))).toEqual(["hmget"]);
     expect(await trips(() => store.setSessionData(handle, { b: 2 }))).toEqual(["evalsha"]);
     expect(await trips(() => store.setSessionClaims(handle, { c: 3 }))).toEqual(["evalsha"]);
-    expect(await trips(() => store.mergeSessionData(handle, { d: 4 }))).toEqual([
-      "hmget",
-      "evalsha",
-    ]);
+    // One script merges and writes (issue 14): no read before it.
+    expect(await trips(() => store.mergeSessionData(handle, { d: 4 }))).toEqual(["evalsha"]);
     // Another instance of the app has not seen the handle: it reads the pointer, once.
     const other = f.strategy({ redis: counted.client }).sessions;
     expect(await trips(() => other.getSessionData(handle))).toEqual(["get", "hmget"]);

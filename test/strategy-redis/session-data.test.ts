@@ -10,7 +10,15 @@ import {
 import { sessionIdFromDigest } from "@tessera/core/internal";
 import type { RedisClient } from "@tessera/strategy-redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectTo, fixture, handleKeyOf, keysUnder, MINUTE, TOPOLOGIES } from "./support.js";
+import {
+  connectTo,
+  countCalls,
+  fixture,
+  handleKeyOf,
+  keysUnder,
+  MINUTE,
+  TOPOLOGIES,
+} from "./support.js";
 
 describe.each(TOPOLOGIES)("RedisSessionStore data and claims (%s)", (topology) => {
   let redis: RedisClient;
@@ -48,7 +56,7 @@ describe.each(TOPOLOGIES)("RedisSessionStore data and claims (%s)", (topology) =
     expect(await store.getSessionData(session.handle)).toEqual({ a: 1 });
   });
 
-  it("concurrent merges all land: the compare-and-set retries instead of losing a write", async () => {
+  it("concurrent merges all land: one script merges and writes, so no write is lost", async () => {
     const f = fixture(redis);
     const store = f.store();
     const { session } = await store.createSession("u");
@@ -57,6 +65,136 @@ describe.each(TOPOLOGIES)("RedisSessionStore data and claims (%s)", (topology) =
     expect(await store.getSessionData(session.handle)).toEqual(
       Object.fromEntries(keys.map((k) => [k, k])),
     );
+  });
+
+  it("concurrent merges of distinct keys from several connections and processes all land", async () => {
+    const f = fixture(redis);
+    const { session } = await f.store().createSession("u", { data: { keep: true, gone: 1 } });
+    const others = await Promise.all([1, 2, 3].map(() => connectTo(topology)));
+    try {
+      // Each store is another process: it has not seen the handle and reads its pointer.
+      const stores = [f.store(), ...others.map((client) => f.store({ redis: client }))];
+      const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+      const results = await Promise.all(
+        keys.map((k, i) => stores[i % stores.length]?.mergeSessionData(session.handle, { [k]: i })),
+      );
+      expect(results.every((r) => r?.keep === true)).toBe(true);
+      await f.store().mergeSessionData(session.handle, { gone: null });
+      expect(await f.store().getSessionData(session.handle)).toEqual({
+        keep: true,
+        ...Object.fromEntries(keys.map((k, i) => [k, i])),
+      });
+    } finally {
+      for (const client of others) client.disconnect();
+    }
+  });
+
+  it("mergeSessionData is one round trip: one script, no read before it (two on a cold handle memo)", async () => {
+    const f = fixture(redis);
+    const counted = countCalls(redis);
+    const store = f.store({ redis: counted.client });
+    const { session } = await store.createSession("u", { data: { a: 1 } });
+    await store.mergeSessionData(session.handle, { warm: 1 }); // EVAL once where a node lacks it
+    counted.calls.length = 0;
+    expect(await store.mergeSessionData(session.handle, { b: 2, warm: null })).toEqual({
+      a: 1,
+      b: 2,
+    });
+    expect(counted.calls).toEqual(["evalsha"]);
+    // Over the bound and on a gone session: still one trip, nothing written.
+    counted.calls.length = 0;
+    await expect(
+      store.mergeSessionData(session.handle, { big: "x".repeat(16_370) }),
+    ).rejects.toThrow(SessionDataTooLargeError);
+    expect(counted.calls).toEqual(["evalsha"]);
+    // Another process (a cold memo) reads the handle's pointer first, once.
+    const other = f.store({ redis: counted.client });
+    counted.calls.length = 0;
+    await other.mergeSessionData(session.handle, { c: 3 });
+    expect(counted.calls).toEqual(["get", "evalsha"]);
+    counted.calls.length = 0;
+    await other.mergeSessionData(session.handle, { d: 4 });
+    expect(counted.calls).toEqual(["evalsha"]);
+  });
+
+  it("the merge's size bound is core's count, in bytes of the merged JSON, exactly", async () => {
+    const f = fixture(redis);
+    // {"a":1,"é":"xxx"} is 18 bytes (é is two), 17 characters.
+    const store = f.store({ limits: { maxDataBytes: 18 } });
+    const { token, session } = await store.createSession("u", { data: { a: 1 } });
+    const key = `${f.keys.prefix}${hashToken(token)}`;
+    expect(await store.mergeSessionData(session.handle, { é: "xxx" })).toEqual({ a: 1, é: "xxx" });
+    const stored = await redis.hget(key, "d");
+    await expect(store.mergeSessionData(session.handle, { é: "xxxx" })).rejects.toThrow(
+      SessionDataTooLargeError,
+    );
+    await expect(store.mergeSessionData(session.handle, { b: 0 })).rejects.toThrow(
+      SessionDataTooLargeError,
+    );
+    expect(await redis.hget(key, "d")).toBe(stored);
+    // A delete and a set in one patch count as the result: {"é":"xxx","b":2} is 18 bytes,
+    // {"é":"xxx","bb":2} 19.
+    await expect(store.mergeSessionData(session.handle, { a: null, bb: 2 })).rejects.toThrow(
+      SessionDataTooLargeError,
+    );
+    expect(await store.mergeSessionData(session.handle, { a: null, b: 2 })).toEqual({
+      é: "xxx",
+      b: 2,
+    });
+    // Everything deleted: the field goes, the data reads as {}.
+    // (The patch is bounded as data too, as core's mergeSessionJson bounds it.)
+    await store.mergeSessionData(session.handle, { é: null });
+    expect(await store.mergeSessionData(session.handle, { b: null })).toEqual({});
+    expect(await redis.hexists(key, "d")).toBe(0);
+    expect(await store.getSessionData(session.handle)).toEqual({});
+  });
+
+  it("values round-trip exactly through the script: quotes, slashes, escapes, Unicode, key order", async () => {
+    const f = fixture(redis);
+    const store = f.store();
+    const { session } = await store.createSession("u", { data: { first: 1 } });
+    const odd: JsonObject = {
+      'k"ey/\\': '</script> "q" \\ \u0000 ✓ 😀 \ud800',
+      "\u00e9": [[], {}, { "": [] }, -0.1, 1e21, 2 ** 53 - 1, false, null],
+      "10": "integer-like keys come first in a JS object",
+    };
+    const expected = { first: 1, ...odd };
+    expect(await store.mergeSessionData(session.handle, odd)).toEqual(expected);
+    expect(await store.getSessionData(session.handle)).toEqual(expected);
+    expect(await store.mergeSessionData(session.handle, { first: 2, last: 3 })).toEqual({
+      ...expected,
+      first: 2,
+      last: 3,
+    });
+    expect(Object.keys((await store.getSessionData(session.handle)) ?? {})).toEqual([
+      "10",
+      "first",
+      'k"ey/\\',
+      "\u00e9",
+      "last",
+    ]);
+  });
+
+  it("data stored as one JSON object (the format before) still reads, and its first merge rewrites it", async () => {
+    const f = fixture(redis);
+    const store = f.store();
+    const { token, session } = await store.createSession("u");
+    const key = `${f.keys.prefix}${hashToken(token)}`;
+    await redis.hset(key, "d", '{"a":1,"e":[],"n":9007199254740991}');
+    expect(await store.getSessionData(session.handle)).toEqual({ a: 1, e: [], n: 2 ** 53 - 1 });
+    expect(await store.mergeSessionData(session.handle, { b: 2, a: null })).toEqual({
+      e: [],
+      n: 2 ** 53 - 1,
+      b: 2,
+    });
+    expect(JSON.parse((await redis.hget(key, "d")) ?? "")).toEqual([
+      '"e"',
+      "[]",
+      '"n"',
+      "9007199254740991",
+      '"b"',
+      "2",
+    ]);
   });
 
   it("setSessionClaims: read with the session on the next validation, no extra trip", async () => {
@@ -77,12 +215,15 @@ describe.each(TOPOLOGIES)("RedisSessionStore data and claims (%s)", (topology) =
     await store.mergeSessionData(session.handle, { b: 1 });
     await store.setSessionClaims(session.handle, { c: 1 });
     expect(await redis.pttl(key)).toBeLessThanOrEqual(ttl);
+    const written = await redis.hget(key, "d");
     f.clock.advance(10 * MINUTE); // expired by the app's clock, though Redis still has it
     expect(await store.getSessionData(session.handle)).toBeNull();
     expect(await store.setSessionData(session.handle, { a: 2 })).toBe(false);
     expect(await store.mergeSessionData(session.handle, { a: 2 })).toBeNull();
     expect(await store.setSessionClaims(session.handle, { a: 2 })).toBe(false);
-    expect(await redis.hget(key, "d")).toBe('{"a":1,"b":1}');
+    expect(await redis.hget(key, "d")).toBe(written);
+    f.clock.advance(-10 * MINUTE);
+    expect(await store.getSessionData(session.handle)).toEqual({ a: 1, b: 1 });
   });
 
   it("data and claims over their limits are refused with SessionDataTooLargeError, nothing written", async () => {
@@ -149,6 +290,16 @@ describe.each(TOPOLOGIES)("RedisSessionStore data and claims (%s)", (topology) =
     expect(data).toEqual({});
     await redis.hset(`${f.keys.prefix}${hashToken(token)}`, "d", '{"\\u005f_proto__":{"p":1}}');
     expect(Object.keys((await store.getSessionData(session.handle)) ?? { x: 1 })).toEqual([]);
+    // In the current format too, and through the merge script (ASVS 5.0 15.3.6).
+    await redis.hset(
+      `${f.keys.prefix}${hashToken(token)}`,
+      "d",
+      JSON.stringify(['"__proto__"', '{"polluted":1}', '"\\u005f_proto__"', "{}", '"ok"', "1"]),
+    );
+    expect(await store.getSessionData(session.handle)).toEqual({ ok: 1 });
+    const merged = await store.mergeSessionData(session.handle, { v: 2 });
+    expect(merged).toEqual({ ok: 1, v: 2 });
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
     expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });

@@ -3,28 +3,36 @@ import {
   checkSessionJson,
   hashToken,
   type JsonObject,
-  mergeSessionJson,
+  type RefreshRotation,
+  type RefreshSessionStore,
   type Session,
-  type SessionStore,
+  SessionDataTooLargeError,
 } from "@tessera/core";
 import { isOpaqueTokenShape, sessionIdFromDigest } from "@tessera/core/internal";
 import type { RedisClient } from "./lib/scripts.js";
 import { SessionKeys, type StoredSession } from "./lib/session-keys.js";
 import {
   createStoredSession,
+  decodeData,
+  encodeData,
   expiryOf,
   INDEX_GRACE_MS,
   invalidateAll,
-  parseObject,
+  patchEntries,
   type SessionConfig,
+  sessionFrom,
   sessionOf,
 } from "./lib/session-record.js";
 import { type RedisSessionStoreOptions, resolveOptions } from "./options.js";
 
 // The fields a Session is made of, after u, c, l: peek puts them at FIELD's places.
 const SESSION_FIELDS = ["h", "a", "ip", "ua", "k"] as const;
-// A merge retried this often has met a writer on every try: give up rather than spin.
-const MERGE_ATTEMPTS = 16;
+// A merge of data in the format before this one rewrites it first; a merge that found the
+// old format this often has met a writer on every try: give up rather than spin.
+const MERGE_ATTEMPTS = 4;
+// What hashToken makes: a storage key and the refresh-token digests are nothing else, so
+// no presented string names a key of another kind (a handle pointer, an index).
+const DIGEST = /^[0-9a-f]{64}$/;
 
 // The config of each store, for the RedisStrategy built on it (so both share one
 // SessionKeys and its memo of handles) without making it public API.
@@ -44,6 +52,10 @@ export function sessionConfigOf<ID>(store: RedisSessionStore<ID>): SessionConfig
  * it works on a Cluster as on one server. Give it the options the strategy has (prefixes,
  * lifetimes), or take the strategy's own: `strategy.sessions`.
  *
+ * It is also core's `RefreshSessionStore`, the store of refresh-token sessions: a session
+ * hash keeps the digests of its current refresh token and of that token's parent, and a
+ * rotation is decided and written by one script on that one key.
+ *
  * @example
  * const sessions = new RedisSessionStore({ redis, parseUserId: Number });
  * const { token, session } = await sessions.createSession(42, { data: { theme: "dark" } });
@@ -51,7 +63,7 @@ export function sessionConfigOf<ID>(store: RedisSessionStore<ID>): SessionConfig
  * await sessions.mergeSessionData(session.handle, { theme: "light" });
  * await sessions.invalidateUserSessions(42); // log out everywhere
  */
-export class RedisSessionStore<ID = string> implements SessionStore<ID> {
+export class RedisSessionStore<ID = string> implements RefreshSessionStore<ID> {
   /** The ioredis client sessions live in. */
   readonly redis: RedisClient;
   private readonly config: SessionConfig;
@@ -76,7 +88,76 @@ export class RedisSessionStore<ID = string> implements SessionStore<ID> {
     userId: ID,
     options: CreateSessionOptions = {},
   ): Promise<{ token: string; session: Session<ID> }> {
-    return createStoredSession(this.config, userId, options, null);
+    return createStoredSession(this.config, userId, options, null).then(({ token, session }) => ({
+      token,
+      session,
+    }));
+  }
+
+  /**
+   * Creates a refresh-token session for `userId` whose current refresh token has digest
+   * `refreshDigest` (no parent). Resolves its storage key (the digest the session hash is
+   * stored under, of a random token nobody is given), which the refresh token embeds.
+   */
+  async createRefreshSession(
+    userId: ID,
+    refreshDigest: string,
+    options: CreateSessionOptions = {},
+  ): Promise<{ key: string; session: Session<ID> }> {
+    if (typeof refreshDigest !== "string" || !DIGEST.test(refreshDigest)) {
+      throw new TypeError("RedisSessionStore: refreshDigest must be a SHA-256 hex digest");
+    }
+    const created = await createStoredSession(this.config, userId, options, null, refreshDigest);
+    return { key: created.digest, session: created.session };
+  }
+
+  /**
+   * Rotates the refresh token of the live session `key` from `presented` to `child` (both
+   * digests), decided and written by one script on the session's key (one round trip, so
+   * concurrent calls are serialized by Redis): see core's `RefreshRotation`. A rotation
+   * renews the idle lifetime (never past the absolute cap) and records `lastUsedAt`. On
+   * "reused" the script has deleted the session; its index entry and handle pointer (other
+   * slots) go right after, as `invalidateSession` does. Anything not shaped like a digest,
+   * or a session that is no refresh-token session, is "invalid" (ASVS 5.0 10.4.5).
+   */
+  async rotateRefreshToken(
+    key: string,
+    presented: string,
+    child: string,
+  ): Promise<RefreshRotation<ID>> {
+    if (!isDigest(key) || !isDigest(presented) || !isDigest(child)) return { outcome: "invalid" };
+    const { keys, clock, lifetimeSeconds, maxLifetimeSeconds } = this.config;
+    const idleMs = Math.min(lifetimeSeconds, maxLifetimeSeconds) * 1000;
+    const rotated = await keys.rotateRefresh(
+      key,
+      presented,
+      child,
+      clock(),
+      idleMs,
+      maxLifetimeSeconds * 1000,
+    );
+    if (rotated === null) return { outcome: "invalid" };
+    const { outcome, stored } = rotated;
+    const handle = sessionIdFromDigest(key);
+    if (outcome === "reused") {
+      await Promise.all([keys.removeFromIndex(stored.userId, [key]), keys.dropHandles([handle])]);
+    } else {
+      keys.remember(handle, key);
+    }
+    const userId = this.idOf(stored);
+    if (userId === null) return { outcome: "invalid" };
+    return { outcome, session: sessionFrom(this.config, key, stored, userId) };
+  }
+
+  /**
+   * The live session `handle` names, read without renewal or any write (one HMGET; two on
+   * a handle this process has not seen, which first reads its pointer); null when gone.
+   */
+  async getSession(handle: string): Promise<Session<ID> | null> {
+    const found = await this.live(handle, ...SESSION_FIELDS);
+    if (found === null) return null;
+    const userId = this.idOf(found.stored);
+    return userId === null ? null : sessionFrom(this.config, found.digest, found.stored, userId);
   }
 
   /**
@@ -103,39 +184,39 @@ export class RedisSessionStore<ID = string> implements SessionStore<ID> {
   /** The session's data (`{}` when none was set); null when the session is gone. */
   async getSessionData(handle: string): Promise<JsonObject | null> {
     const found = await this.live(handle, "d");
-    return found === null ? null : parseObject(found.stored.reply[4]);
+    return found === null ? null : decodeData(found.stored.reply[4]);
   }
 
   /** Overwrites the session's data (checked against `limits.maxDataBytes`); false when gone. */
   async setSessionData(handle: string, data: JsonObject): Promise<boolean> {
-    const json = JSON.stringify(checkSessionJson(data, "data", this.config.limits.maxDataBytes));
-    return this.setField(handle, "d", json);
+    const checked = checkSessionJson(data, "data", this.config.limits.maxDataBytes);
+    return this.setField(handle, "d", encodeData(checked));
   }
 
   /**
-   * Merges `patch` into the data (a top-level `null` deletes the key), atomically: the merge
-   * runs here with core's mergeSessionJson, and a compare-and-set script writes it only if
-   * the data is unchanged since it was read, else reads and merges again.
+   * Merges `patch` into the data (a top-level `null` deletes the key), atomically and in
+   * one round trip (two on a handle this process has not seen, which first reads its
+   * pointer): a script sets and deletes the patch's top-level keys in the stored data and
+   * writes it only if the result is within `limits.maxDataBytes`, else throws
+   * SessionDataTooLargeError and writes nothing. Data is stored as JSON-encoded strings per
+   * top-level key, so the script never decodes the user's JSON (see scripts.ts).
    */
   async mergeSessionData(handle: string, patch: JsonObject): Promise<JsonObject | null> {
     const { keys, clock, limits, maxLifetimeSeconds } = this.config;
-    checkSessionJson(patch, "data", limits.maxDataBytes);
+    const entries = patchEntries(checkSessionJson(patch, "data", limits.maxDataBytes));
+    if (typeof handle !== "string" || handle === "") return null;
+    const digest = await keys.digestOfHandle(handle);
+    if (digest === null) return null;
+    const capMs = maxLifetimeSeconds * 1000;
     for (let attempt = 0; attempt < MERGE_ATTEMPTS; attempt++) {
-      const found = await this.live(handle, "d");
-      if (found === null) return null;
-      const previous = found.stored.reply[4];
-      const stored = typeof previous === "string" ? previous : null;
-      const merged = mergeSessionJson(parseObject(stored), patch, limits.maxDataBytes);
-      const json = JSON.stringify(merged);
-      const outcome = await keys.compareAndSetData(
-        found.digest,
-        stored,
-        json,
-        clock(),
-        maxLifetimeSeconds * 1000,
-      );
-      if (outcome === "set") return merged;
-      if (outcome === "gone") return null;
+      const merged = await keys.mergeData(digest, entries, clock(), capMs, limits.maxDataBytes);
+      if (merged.status === "merged") return decodeData(merged.data);
+      if (merged.status === "gone") return null;
+      if (merged.status === "too-large") {
+        throw new SessionDataTooLargeError("data", limits.maxDataBytes);
+      }
+      // Data as stored before this format: rewritten in this one (only if unchanged), then merged.
+      if (!(await this.rewriteOldData(handle, digest))) return null;
     }
     throw new Error(`RedisSessionStore: session data changed on each of ${MERGE_ATTEMPTS} merges`);
   }
@@ -206,16 +287,38 @@ export class RedisSessionStore<ID = string> implements SessionStore<ID> {
     }
   }
 
-  /** The digest and `u c l` + `field` of the live session `handle` names, or null. */
+  /**
+   * Rewrites data stored as one JSON object (the format before the current one) in the
+   * current format, if unchanged meanwhile; false when the session is gone.
+   */
+  private async rewriteOldData(handle: string, digest: string): Promise<boolean> {
+    const { keys, clock, maxLifetimeSeconds } = this.config;
+    const found = await this.live(handle, "d");
+    if (found === null) return false;
+    const previous = found.stored.reply[4];
+    if (typeof previous !== "string" || previous.startsWith("[")) return true;
+    const json = encodeData(decodeData(previous));
+    const now = clock();
+    const outcome = await keys.compareAndSetData(
+      digest,
+      previous,
+      json,
+      now,
+      maxLifetimeSeconds * 1000,
+    );
+    return outcome !== "gone";
+  }
+
+  /** The digest and `u c l` + `fields` of the live session `handle` names, or null. */
   private async live(
     handle: string,
-    field: string,
+    ...fields: string[]
   ): Promise<{ digest: string; stored: StoredSession } | null> {
     const { keys, clock, maxLifetimeSeconds } = this.config;
     if (typeof handle !== "string" || handle === "") return null;
     const digest = await keys.digestOfHandle(handle);
     if (digest === null) return null;
-    const stored = await keys.peek(digest, field);
+    const stored = await keys.peek(digest, ...fields);
     if (stored === null || clock() >= expiryOf(stored, maxLifetimeSeconds * 1000)) return null;
     return { digest, stored };
   }
@@ -227,4 +330,8 @@ export class RedisSessionStore<ID = string> implements SessionStore<ID> {
     if (digest === null) return false;
     return keys.setIfLive(digest, field, json, clock(), maxLifetimeSeconds * 1000);
   }
+}
+
+function isDigest(value: unknown): value is string {
+  return typeof value === "string" && DIGEST.test(value);
 }

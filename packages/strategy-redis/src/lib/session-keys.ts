@@ -4,9 +4,11 @@ import {
   DELETE_OWNED_SESSION,
   INDEX_ADD,
   INDEX_REMOVE_DEAD,
+  MERGE_DATA,
   READ_SESSION,
   REWRITE_SNAPSHOT,
   type RedisClient,
+  ROTATE_REFRESH,
   runScript,
   SET_FIELD_IF_LIVE,
   SET_HANDLE,
@@ -39,9 +41,23 @@ export interface NewSession {
   handle: string;
   ipAddress: string | null;
   userAgent: string | null;
+  /** The data as stored (see `encodeData`). */
   data: string | null;
   claims: string | null;
+  /** The digest of the first refresh token of a refresh-token session; null otherwise. */
+  refresh?: string | null;
 }
+
+/** What ROTATE_REFRESH decided, and the session as it now is (deleted when "reused"). */
+export interface RotatedSession {
+  outcome: "rotated" | "parent" | "reused";
+  stored: StoredSession;
+}
+
+/** What MERGE_DATA did: the merged data as stored, or why it wrote nothing. */
+export type MergedData =
+  | { status: "merged"; data: string }
+  | { status: "gone" | "old-format" | "too-large" };
 
 /** Where the fields of a Session sit in a reply read with {@link SessionKeys.read}(full). */
 export const FIELD = { handle: 4, lastUsedAt: 5, ipAddress: 6, userAgent: 7, claims: 8 } as const;
@@ -158,6 +174,50 @@ export class SessionKeys {
   }
 
   /**
+   * Merges `entries` (pairs of a JSON-encoded key and value, "" deleting the key) into the
+   * data of a session live at `now`, if the result fits `maxBytes`: one script, one trip.
+   */
+  async mergeData(
+    digest: string,
+    entries: readonly string[],
+    now: number,
+    capMs: number,
+    maxBytes: number,
+  ): Promise<MergedData> {
+    const key = this.sessionKey(digest);
+    const args = [now, capMs, maxBytes, ...entries];
+    const reply = await orUnavailable(runScript(this.redis, MERGE_DATA, [key], args));
+    const [status, data] = Array.isArray(reply) ? reply : [];
+    if (status === 1 && typeof data === "string") return { status: "merged", data };
+    if (status === -1) return { status: "old-format" };
+    if (status === -2) return { status: "too-large" };
+    return { status: "gone" };
+  }
+
+  /**
+   * Rotates the refresh token of session `digest` from `presented` to `child` (see
+   * ROTATE_REFRESH): null when there is no live refresh-token session under it.
+   */
+  async rotateRefresh(
+    digest: string,
+    presented: string,
+    child: string,
+    now: number,
+    idleMs: number,
+    capMs: number,
+  ): Promise<RotatedSession | null> {
+    const key = this.sessionKey(digest);
+    const args = [presented, child, now, idleMs, capMs];
+    const reply = await orUnavailable(runScript(this.redis, ROTATE_REFRESH, [key], args));
+    if (!Array.isArray(reply)) return null;
+    const [outcome, ...fields] = reply as unknown[];
+    const stored = toSession(fields);
+    if (stored === null) return null;
+    if (outcome !== "rotated" && outcome !== "parent" && outcome !== "reused") return null;
+    return { outcome, stored };
+  }
+
+  /**
    * The digest of `handle`: remembered, or read from its pointer; null when unknown
    * (expired with its cap, ended) or when the pointer names a digest `handle` is not the
    * handle of (an edited pointer opens nothing).
@@ -192,7 +252,7 @@ export class SessionKeys {
     const { userId, createdAt, lifetimeSeconds, snapshot, handle } = session;
     const args = [userId, createdAt, lifetimeSeconds, ttlMs, snapshot ?? "", handle];
     args.push(session.ipAddress ?? "", session.userAgent ?? "");
-    args.push(session.data ?? "", session.claims ?? "");
+    args.push(session.data ?? "", session.claims ?? "", session.refresh ?? "");
     await orUnavailable(runScript(this.redis, WRITE_SESSION, [this.sessionKey(digest)], args));
   }
 

@@ -28,16 +28,18 @@ export interface SessionConfig {
 }
 
 /**
- * Creates a session of `userId` and returns its token (never stored) and the Session.
- * Three keys, in an order where a failure leaves only harmless leftovers: the user's index
- * and the handle's pointer (dead entries are pruned or expire), then the session key.
+ * Creates a session of `userId` and returns its token (never stored), the digest it is
+ * stored under, and the Session. `refreshDigest` makes it a refresh-token session. Three
+ * keys, in an order where a failure leaves only harmless leftovers: the user's index and
+ * the handle's pointer (dead entries are pruned or expire), then the session key.
  */
 export async function createStoredSession<ID>(
   config: SessionConfig,
   userId: ID,
   options: CreateSessionOptions,
   snapshot: string | null,
-): Promise<{ token: string; session: Session<ID> }> {
+  refreshDigest: string | null = null,
+): Promise<{ token: string; digest: string; session: Session<ID> }> {
   const { keys, limits } = config;
   const data =
     options.data === undefined ? null : checkSessionJson(options.data, "data", limits.maxDataBytes);
@@ -68,8 +70,9 @@ export async function createStoredSession<ID>(
       handle,
       ipAddress: device.ipAddress,
       userAgent: device.userAgent,
-      data: data === null || isEmpty(data) ? null : JSON.stringify(data),
+      data: data === null || isEmpty(data) ? null : encodeData(data),
       claims: isEmpty(claims) ? null : JSON.stringify(claims),
+      refresh: refreshDigest,
     },
     lifetimeSeconds * 1000,
   );
@@ -84,7 +87,7 @@ export async function createStoredSession<ID>(
     device,
     claims,
   };
-  return { token, session };
+  return { token, digest, session };
 }
 
 /** Drops index entries whose session keys are gone (expired, deleted on read). */
@@ -125,13 +128,31 @@ export function sessionOf<ID>(
   stored: StoredSession,
   userId: ID,
 ): Session<ID> | Promise<Session<ID>> {
+  const storedHandle = stored.reply[FIELD.handle];
+  const session = sessionFrom(config, digest, stored, userId);
+  config.keys.remember(session.handle, digest);
+  if (typeof storedHandle === "string") return session;
+  const capMs = config.maxLifetimeSeconds * 1000;
+  const ttlMs = stored.createdAt + capMs - config.clock();
+  return Promise.all([
+    config.keys.pointHandle(session.handle, digest, ttlMs),
+    config.keys.setHandle(digest, session.handle),
+  ]).then(() => session);
+}
+
+/** The Session of a stored session read with all its fields, with no write and no memo. */
+export function sessionFrom<ID>(
+  config: SessionConfig,
+  digest: string,
+  stored: StoredSession,
+  userId: ID,
+): Session<ID> {
   const { reply } = stored;
   const storedHandle = reply[FIELD.handle];
-  const handle = typeof storedHandle === "string" ? storedHandle : sessionIdFromDigest(digest);
   const capMs = config.maxLifetimeSeconds * 1000;
   const lastUsed = Number(reply[FIELD.lastUsedAt] ?? Number.NaN);
-  const session: Session<ID> = {
-    handle,
+  return {
+    handle: typeof storedHandle === "string" ? storedHandle : sessionIdFromDigest(digest),
     userId,
     createdAt: new Date(stored.createdAt),
     expiresAt: new Date(
@@ -145,13 +166,6 @@ export function sessionOf<ID>(
     },
     claims: parseObject(reply[FIELD.claims]),
   };
-  config.keys.remember(handle, digest);
-  if (typeof storedHandle === "string") return session;
-  const ttlMs = stored.createdAt + capMs - config.clock();
-  return Promise.all([
-    config.keys.pointHandle(handle, digest, ttlMs),
-    config.keys.setHandle(digest, handle),
-  ]).then(() => session);
 }
 
 /** The expiry of a stored session by the reader's cap: min(idle, absolute). */
@@ -179,6 +193,56 @@ export function parseObject(value: unknown): JsonObject {
   } catch {
     return {};
   }
+}
+
+/**
+ * Data as stored in `d`: a JSON array of strings, alternately a JSON-encoded top-level key
+ * and its JSON-encoded value, so that MERGE_DATA merges by whole strings (see scripts.ts).
+ * `data` has passed checkSessionJson.
+ */
+export function encodeData(data: JsonObject): string {
+  const entries: string[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    entries.push(JSON.stringify(key), JSON.stringify(value));
+  }
+  return JSON.stringify(entries);
+}
+
+/**
+ * A patch as MERGE_DATA takes it: pairs of a JSON-encoded key and value, a `null` value
+ * (which deletes the key) as "". `patch` has passed checkSessionJson.
+ */
+export function patchEntries(patch: JsonObject): string[] {
+  const entries: string[] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    entries.push(JSON.stringify(key), value === null ? "" : JSON.stringify(value));
+  }
+  return entries;
+}
+
+/**
+ * Data as stored (`encodeData`'s format, or one JSON object as before it): `{}` when absent
+ * or not what Tessera writes, prototype keys dropped as `parseObject` drops them.
+ */
+export function decodeData(value: unknown): JsonObject {
+  if (typeof value !== "string" || !value.startsWith("[")) return parseObject(value);
+  let entries: unknown;
+  try {
+    entries = JSON.parse(value);
+  } catch {
+    return {};
+  }
+  if (!Array.isArray(entries) || entries.length % 2 !== 0) return {};
+  const parts: string[] = [];
+  for (let i = 0; i < entries.length; i += 2) {
+    const key = entries[i];
+    const inner = entries[i + 1];
+    if (typeof key !== "string" || typeof inner !== "string") return {};
+    parts.push(`${key}:${inner}`);
+  }
+  // One JSON object text, parsed once (with parseObject's guard against prototype keys);
+  // an entry that is not JSON makes it fail to parse, and the data reads as {}.
+  return parseObject(`{${parts.join(",")}}`);
 }
 
 function stringOrNull(value: unknown): string | null {
