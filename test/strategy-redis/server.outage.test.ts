@@ -1,7 +1,7 @@
 // A Redis outage answers ServiceUnavailableError fast (the HTTP layer's 503), and the same
 // client serves again once Redis is back. Runs on a private Redis from test/harness/control.ts:
 // stopping the shared one would fail every other Redis test file running in parallel.
-import { ServiceUnavailableError } from "@tessera/core";
+import { hashToken, ServiceUnavailableError } from "@tessera/core";
 import { recommendedRedisOptions } from "@tessera/strategy-redis";
 import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
 import { Redis } from "ioredis";
@@ -45,6 +45,8 @@ describe("RedisStrategy during a Redis outage", () => {
     expect((await strategy.readToken(token, f.manager))?.id).toBe(user.id);
     const handle = (await strategy.readSession(token, f.manager))?.session.handle ?? "";
     const store = strategy.sessions;
+    const digest = hashToken("first refresh secret");
+    const { key } = await store.createRefreshSession(user.id, digest);
 
     await server.stop("crash");
     const calls: (() => Promise<unknown>)[] = [
@@ -64,6 +66,9 @@ describe("RedisStrategy during a Redis outage", () => {
       () => store.invalidateSession(user.id, handle),
       () => store.invalidateUserSessions(user.id),
       () => store.listUserSessions(user.id),
+      () => store.createRefreshSession(user.id, digest),
+      () => store.rotateRefreshToken(key, digest, hashToken("child refresh secret")),
+      () => store.getSession(handle),
     ];
     for (const [i, call] of calls.entries()) {
       const { error, ms } = await timed(call);
