@@ -36,6 +36,13 @@ export {
 export type { RouterOptions } from "./route/deps.js";
 export { TesseraRouter } from "./route/router.js";
 export type { AuthRouterOptions } from "./routers/auth.js";
+export {
+  JWKS_PATH,
+  type JwksKey,
+  type JwksRouterOptions,
+  type JwksSource,
+  jwksRouter,
+} from "./routers/jwks.js";
 export type { SessionRead } from "./routers/sessions.js";
 export type { UsersRouterOptions } from "./routers/users.js";
 export {

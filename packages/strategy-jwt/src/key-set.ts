@@ -50,7 +50,7 @@ export type JwtKeySpec = JwtSecretKeySpec | JwtAsymmetricKeySpec;
 export type JwtKeySetInput = JwtKeySet | readonly JwtKeySpec[];
 
 /** A public JWK as a JWKS publishes it: key material, `kid`, `alg` and `use: "sig"`. */
-export type PublicJwk = JWK & { kid: string; alg: JwtKeyPairAlgorithm; use: "sig" };
+export type PublicJwk = JWK & { kty: string; kid: string; alg: JwtKeyPairAlgorithm; use: "sig" };
 
 /** A JWK Set (RFC 7517 §5) of public signing keys. */
 export interface PublicJwks {
