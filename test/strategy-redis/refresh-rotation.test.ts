@@ -13,6 +13,7 @@ import {
   type Fixture,
   fixture,
   MINUTE,
+  monitorCommands,
   TOPOLOGIES,
   watchWrites,
 } from "./support.js";
@@ -270,6 +271,25 @@ describe.each(TOPOLOGIES)("RedisSessionStore refresh-token rotation (%s)", (topo
     counted.calls.length = 0;
     expect((await present(store, key, secrets, 3)).outcome).toBe("reused");
     expect(counted.calls.filter((c) => c !== "eval").sort()).toEqual(["del", "evalsha", "zrem"]);
+  });
+
+  it("a rotation is one command as the server sees it (MONITOR), on every node", async () => {
+    const f = fixture(redis);
+    const store = f.store();
+    const first = await refreshSession(f, store);
+    await present(store, first.key, first.secrets, 0); // EVAL once where a node lacks it
+    const { key, secrets } = await refreshSession(f, store);
+    const monitor = await monitorCommands(redis, f.keys.root);
+    try {
+      await monitor.settle();
+      monitor.commands.length = 0;
+      expect((await present(store, key, secrets, 0)).outcome).toBe("rotated");
+      expect((await present(store, key, secrets, 0)).outcome).toBe("parent");
+      await monitor.settle();
+      expect(monitor.commands.map(([name]) => name)).toEqual(["evalsha", "evalsha"]);
+    } finally {
+      monitor.stop();
+    }
   });
 
   it("20 concurrent refreshes with the current token over 4 connections: one rotated, the rest parent, one chain (ASVS 5.0 10.4.5)", async () => {

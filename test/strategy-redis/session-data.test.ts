@@ -17,6 +17,7 @@ import {
   handleKeyOf,
   keysUnder,
   MINUTE,
+  monitorCommands,
   TOPOLOGIES,
 } from "./support.js";
 
@@ -115,6 +116,26 @@ describe.each(TOPOLOGIES)("RedisSessionStore data and claims (%s)", (topology) =
     counted.calls.length = 0;
     await other.mergeSessionData(session.handle, { d: 4 });
     expect(counted.calls).toEqual(["evalsha"]);
+  });
+
+  it("mergeSessionData is one command as the server sees it (MONITOR), on every node", async () => {
+    const f = fixture(redis);
+    const store = f.store();
+    const { session } = await store.createSession("u", { data: { a: 1 } });
+    await store.mergeSessionData(session.handle, { warm: 1 }); // EVAL once where a node lacks it
+    const monitor = await monitorCommands(redis, f.keys.root);
+    try {
+      await monitor.settle();
+      monitor.commands.length = 0;
+      expect(await store.mergeSessionData(session.handle, { b: [], warm: null })).toEqual({
+        a: 1,
+        b: [],
+      });
+      await monitor.settle();
+      expect(monitor.commands.map(([name]) => name)).toEqual(["evalsha"]);
+    } finally {
+      monitor.stop();
+    }
   });
 
   it("the merge's size bound is core's count, in bytes of the merged JSON, exactly", async () => {

@@ -206,3 +206,45 @@ export async function watchWrites(
     },
   };
 }
+
+/**
+ * Records, as every master sees them (MONITOR), the commands clients send that name
+ * something under `root` (this test's keys), not those a Lua script runs: round trips counted
+ * by the server, whatever the client library does. `settle` waits until every earlier
+ * command has been seen.
+ */
+export async function monitorCommands(
+  client: RedisClient,
+  root: string,
+): Promise<{ commands: string[][]; settle: () => Promise<void>; stop: () => void }> {
+  const commands: string[][] = [];
+  const marker = `${root}monitor-settle`;
+  const seen = new Set<number>();
+  const masters = mastersOf(client);
+  const monitors = await Promise.all(masters.map((node) => node.monitor()));
+  for (const [i, monitor] of monitors.entries()) {
+    monitor.on("error", () => {});
+    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+      if (source === "lua" || !args.some((arg) => arg.includes(root))) return;
+      if (args[1] === marker) seen.add(i);
+      else commands.push(args);
+    });
+  }
+  return {
+    commands,
+    settle: async () => {
+      seen.clear();
+      // Sent after the commands under test were answered, so each monitor sees it after them
+      // (ECHO names no key: every node runs it, where a GET would be MOVED and not shown).
+      await Promise.all(masters.map((node) => node.call("ECHO", marker)));
+      const deadline = Date.now() + 5000;
+      while (seen.size < masters.length) {
+        if (Date.now() > deadline) throw new Error("MONITOR did not see the marker");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+    stop: () => {
+      for (const monitor of monitors) monitor.disconnect();
+    },
+  };
+}
