@@ -10,6 +10,7 @@ const FILES = [
   "sessions",
   "session-object",
   "csrf",
+  "refresh",
 ];
 
 /**

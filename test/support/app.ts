@@ -2,10 +2,12 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { Router } from "@koa/router";
 import {
+  type AccessTokenProtocol,
   AuthenticationBackend,
   BearerTransport,
   CookieTransport,
   type PasswordPolicyOptions,
+  type RefreshSessionStore,
   type Strategy,
   type UserDatabase,
   UserManager,
@@ -20,13 +22,21 @@ import {
   type TesseraState,
   type UserSchemas,
 } from "@tessera/koa";
-import { DatabaseStrategy } from "@tessera/strategy-database";
+import { DatabaseSessionStore, DatabaseStrategy } from "@tessera/strategy-database";
 import {
   JWTStrategy,
+  JwtKeySet,
+  type JwtKeySetInput,
   type JwtStrategyOptions,
   MemoryJwtRevocationStore,
+  RefreshTokenStrategy,
 } from "@tessera/strategy-jwt";
-import { RedisStrategy, recommendedRedisOptions } from "@tessera/strategy-redis";
+import {
+  type RedisClient,
+  RedisSessionStore,
+  RedisStrategy,
+  recommendedRedisOptions,
+} from "@tessera/strategy-redis";
 import { Redis } from "ioredis";
 import Koa, { type Context } from "koa";
 import { openStore, type StoreKind, type StoreUser } from "./stores.js";
@@ -34,6 +44,7 @@ import { openStore, type StoreKind, type StoreUser } from "./stores.js";
 export const SECRET = "test-secret-of-at-least-thirty-two-bytes!!";
 export const VERIFY_SECRET = "verify-secret-of-at-least-thirty-two-bytes";
 export const RESET_SECRET = "reset-secret-of-at-least-thirty-two-bytes!";
+export const REFRESH_SECRET = "refresh-secret-of-at-least-thirty-two-bytes";
 
 const UNREACHED = { limit: 100_000, windowSeconds: 60 };
 /** Limits that no suite reaches: the limiter runs, nothing is refused. */
@@ -100,6 +111,30 @@ export interface AppOptions {
   sessionRoutes?: boolean;
   /** The cookie auth router's `formRedirect` (303 answers to HTML form posts). */
   formRedirect?: AuthRouterOptions["formRedirect"];
+  /**
+   * Adds `refresh` (Bearer) and `refresh-cookie` (cookie) backends on RefreshTokenStrategy
+   * (issue 15), mounted at `/auth/refresh` and `/auth/refresh-cookie`, their sessions in the
+   * app's store (`db`, the default) or in Redis (`redis`: `client` is the harness' single
+   * server or Cluster, keys under a prefix of this app's own).
+   */
+  refresh?: RefreshOptions;
+}
+
+/** Options of the refresh-token backends of the test app. */
+export interface RefreshOptions {
+  store?: "db" | "redis";
+  /** The Redis client for `store: "redis"` (single server or Cluster). */
+  client?: RedisClient;
+  accessTokenLifetimeSeconds?: number;
+  /** Idle lifetime of a refresh token. @default 3600 */
+  lifetimeSeconds?: number;
+  /** Absolute lifetime of a session. @default 30 days */
+  maxLifetimeSeconds?: number;
+  checkDatabase?: boolean;
+  /** The strategy's and the store's clock. */
+  clock?: () => number;
+  /** Signing keys of the access tokens. @default HS256 with {@link SECRET} */
+  keys?: JwtKeySetInput;
 }
 
 /** A running test app and what it exposes to tests. */
@@ -119,6 +154,8 @@ export interface TestApp {
   userManager: () => UserManager<StoreUser, string>;
   /** The Koa app, to read what is mounted. */
   koa: Koa;
+  /** The refresh-token backends' session store (with `refresh`). */
+  refreshSessions?: () => RefreshSessionStore<string>;
   close(): Promise<void>;
 }
 
@@ -197,6 +234,41 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
         name: "redis",
         transport: new BearerTransport({ tokenUrl: "auth/redis/login" }),
         getStrategy: () => redisStrategy,
+      }),
+    );
+  }
+  let refreshSessions: (() => RefreshSessionStore<string>) | undefined;
+  if (options.refresh) {
+    refreshSessions = refreshStore(options.refresh, store);
+    const refresh = options.refresh;
+    const keys = JwtKeySet.from(refresh.keys ?? [{ secret: SECRET }]);
+    const make = () =>
+      new RefreshTokenStrategy<StoreUser, string>({
+        sessions: (refreshSessions as () => RefreshSessionStore<string>)(),
+        keys,
+        refreshSecret: REFRESH_SECRET,
+        ...(refresh.accessTokenLifetimeSeconds === undefined
+          ? {}
+          : { accessTokenLifetimeSeconds: refresh.accessTokenLifetimeSeconds }),
+        ...(refresh.checkDatabase === undefined ? {} : { checkDatabase: refresh.checkDatabase }),
+        ...(refresh.clock === undefined ? {} : { clock: refresh.clock }),
+      }) as unknown as Strategy<StoreUser, string>;
+    // Redis clients are shared: one strategy. A database store is per request (an ORM fork).
+    const shared = refresh.store === "redis" ? make() : undefined;
+    const getStrategy = () => shared ?? make();
+    backends.push(
+      new AuthenticationBackend<StoreUser, string, Context>({
+        name: "refresh",
+        transport: new BearerTransport({ tokenUrl: "auth/refresh/login" }),
+        getStrategy,
+      }),
+      new AuthenticationBackend<StoreUser, string, Context>({
+        name: "refresh-cookie",
+        transport: new CookieTransport({
+          cookieName: "tessera_refresh_auth",
+          cookieSecure: false,
+        }),
+        getStrategy,
       }),
     );
   }
@@ -280,6 +352,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     tokenDigests: () => store.tokenDigests(),
     userCount: () => store.userCount(),
     ...(redis ? { redis } : {}),
+    ...(refreshSessions ? { refreshSessions } : {}),
     outbox,
     userManager,
     koa: app,
@@ -289,6 +362,36 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
         server.close((error) => (error ? reject(error) : resolve()));
       }).finally(() => redis?.client.disconnect()),
   };
+}
+
+/** The session store of the refresh-token backends, per request for a database. */
+function refreshStore(
+  options: RefreshOptions,
+  store: Awaited<ReturnType<typeof openStore>>,
+): () => RefreshSessionStore<string> {
+  const lifetimes = {
+    lifetimeSeconds: options.lifetimeSeconds ?? 3600,
+    ...(options.maxLifetimeSeconds === undefined
+      ? {}
+      : { maxLifetimeSeconds: options.maxLifetimeSeconds }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  };
+  if (options.store === "redis") {
+    if (!options.client) throw new Error("refresh.store redis needs refresh.client");
+    const prefix = `tessera-test:${randomBytes(6).toString("hex")}:`;
+    const sessions = new RedisSessionStore<string>({
+      redis: options.client,
+      prefix: `${prefix}refresh:`,
+      userIndexPrefix: `${prefix}refresh-user:`,
+      ...lifetimes,
+    });
+    return () => sessions;
+  }
+  return () =>
+    new DatabaseSessionStore<string, AccessTokenProtocol<string>>({
+      database: store.tokens(),
+      ...lifetimes,
+    });
 }
 
 /** The routes of `sessionRoutes`: what an app does with `ctx.state.session`. */
