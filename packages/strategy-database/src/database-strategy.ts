@@ -140,6 +140,9 @@ export class DatabaseStrategy<
     const except = options.exceptToken;
     if (except !== undefined && isOpaqueTokenShape(except)) {
       await this.database.deleteAllForUser(user.id, { exceptDigest: hashToken(except) });
+    } else if (options.exceptHandle !== undefined) {
+      // Another strategy's token whose session may live in this table (a shared one).
+      await this.sessions.invalidateUserSessions(user.id, { exceptHandle: options.exceptHandle });
     } else {
       await this.database.deleteAllForUser(user.id);
     }

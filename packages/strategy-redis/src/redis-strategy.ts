@@ -178,7 +178,13 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
    */
   async destroyAllTokens(user: U, options: DestroyAllTokensOptions = {}): Promise<void> {
     const keep = this.digestOf(options.exceptToken);
-    await invalidateAll(this.config, String(user.id), (digest) => digest === keep);
+    const handle = options.exceptHandle;
+    await invalidateAll(
+      this.config,
+      String(user.id),
+      (digest) =>
+        digest === keep || (handle !== undefined && sessionIdFromDigest(digest) === handle),
+    );
   }
 
   /**
@@ -190,7 +196,15 @@ export class RedisStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements 
   async onUserChanged(user: U, change: UserChange): Promise<void> {
     if (change.revokeSessions) {
       const keep = change.exceptToken;
-      await this.destroyAllTokens(user, keep === undefined ? {} : { exceptToken: keep });
+      await this.destroyAllTokens(
+        user,
+        keep === undefined
+          ? {}
+          : {
+              exceptToken: keep,
+              ...(change.exceptHandle === undefined ? {} : { exceptHandle: change.exceptHandle }),
+            },
+      );
       if (keep === undefined) return;
     }
     const option = this.snapshot;

@@ -65,6 +65,11 @@ export interface UpdateOptions extends CallOptions {
    * Without it a password change ends every session.
    */
   currentToken?: string;
+  /**
+   * With `currentToken`: the handle of its session (`ctx.state.session.handle`), so a
+   * strategy holding that session under another strategy's token keeps it too.
+   */
+  currentSessionHandle?: string;
 }
 
 /** Username/password pair of a login; `username` is the email. */

@@ -49,7 +49,12 @@ export async function notifyStrategies<U extends UserProtocol<ID>, ID>(
       try {
         await strategy.destroyAllTokens(
           user,
-          change.exceptToken === undefined ? undefined : { exceptToken: change.exceptToken },
+          change.exceptToken === undefined
+            ? undefined
+            : {
+                exceptToken: change.exceptToken,
+                ...(change.exceptHandle === undefined ? {} : { exceptHandle: change.exceptHandle }),
+              },
         );
       } catch (error) {
         if (!(error instanceof StrategyDestroyNotSupportedError)) throw error;

@@ -272,7 +272,9 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
         update,
         options.context,
         conditions,
-        options.currentToken,
+        options.currentToken === undefined
+          ? undefined
+          : { token: options.currentToken, handle: options.currentSessionHandle },
       );
     } catch (error) {
       if (error instanceof UserUpdateConflictError) throw new InvalidCurrentPasswordError();
@@ -304,7 +306,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     input: UserUpdate,
     context: unknown,
     conditions: UserUpdateConditions = {},
-    currentToken?: string,
+    current?: { token: string; handle: string | undefined },
   ): Promise<U> {
     const data: UserUpdateData = {};
     let emailChanged = false;
@@ -336,12 +338,16 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
         ? await this.userDb.update(user, data)
         : await this.userDb.update(user, data, conditions);
     let change = describeChange(user, data);
-    if (change.kind === "password" && currentToken !== undefined) {
+    if (change.kind === "password" && current !== undefined) {
       // The user changed their own password from a session: that session stays.
       change =
         this.options.logoutOtherSessionsOnPasswordChange === false
           ? { ...change, revokeSessions: false }
-          : { ...change, exceptToken: currentToken };
+          : {
+              ...change,
+              exceptToken: current.token,
+              ...(current.handle === undefined ? {} : { exceptHandle: current.handle }),
+            };
     }
     await this.notifySessions(updated, change, context);
     return updated;

@@ -26,6 +26,12 @@ export interface UserChange {
    * strategy's token: each strategy keeps it only if it is one of its own, for this user.
    */
   exceptToken?: string;
+  /**
+   * With `exceptToken`: the handle of that session, when the request had one. A strategy
+   * whose store holds that session although the token is another strategy's (two
+   * strategies sharing one table or Redis prefix) keeps it by its handle.
+   */
+  exceptHandle?: string;
 }
 
 /** Options of {@link Strategy.destroyAllTokens}. */
@@ -35,6 +41,12 @@ export interface DestroyAllTokensOptions {
    * destroyed; ignored when it is not one of this strategy's tokens for that user.
    */
   exceptToken?: string;
+  /**
+   * The handle of the session to keep (the request's `Session.handle`), for a strategy whose
+   * store holds it under another strategy's token (a shared table); ignored when not one of
+   * this strategy's sessions of that user.
+   */
+  exceptHandle?: string;
 }
 
 /**

@@ -148,6 +148,7 @@ export function usersRoutes<U extends UserProtocol<ID>, ID>(
           requireCurrentPassword,
           currentPassword: currentPassword(raw),
           currentToken: auth.token,
+          ...(auth.session ? { currentSessionHandle: auth.session.handle } : {}),
         });
         await guess?.refund();
         return read(updated);
@@ -183,7 +184,12 @@ export function usersRoutes<U extends UserProtocol<ID>, ID>(
         const updated = await userManager.update(updateInput(body), user, {
           safe: false,
           context: ctx,
-          ...(self ? { currentToken: auth.token } : {}),
+          ...(self
+            ? {
+                currentToken: auth.token,
+                ...(auth.session ? { currentSessionHandle: auth.session.handle } : {}),
+              }
+            : {}),
         });
         return read(updated);
       },
