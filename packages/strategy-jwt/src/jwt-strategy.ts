@@ -117,7 +117,7 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     userManager: UserManager<U, ID>,
   ): Promise<{ user: U; session: Session<ID> } | null> {
     // As readToken: on a cached token, one continuation on the user database's promise.
-    const cached = this.cached(token);
+    const cached = this.codec.cached(token);
     if (cached !== undefined) return this.withSession(cached, userManager);
     return this.verify(token).then((verified) =>
       verified === null ? null : this.withSession(verified, userManager),
@@ -195,7 +195,7 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
   readToken(token: string | null, userManager: UserManager<U, ID>): Promise<U | null> {
     // Not async: on a cached token (every request after the first) the answer is the user
     // database's own promise, with no promise or async frame of ours around it.
-    const claims = this.cached(token);
+    const claims = this.codec.cached(token);
     if (claims !== undefined) return this.userFor(claims, userManager);
     return this.verify(token).then((verified) =>
       verified === null ? null : this.userFor(verified, userManager),
@@ -263,11 +263,6 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     // A token issued in the cutoff's own millisecond is revoked (`<=`), so a login that
     // starts after this call must get a later one. Bounded: a stuck clock cannot hang us.
     for (let i = 0; i < 10 && this.now() <= cutoff; i++) await sleep(1);
-  }
-
-  /** The claims of a token verified before and not expired yet, if remembered. */
-  private cached(token: unknown): VerifiedClaims | undefined {
-    return this.codec.cached(token);
   }
 
   private verify(token: unknown): Promise<VerifiedClaims | null> {
