@@ -9,7 +9,8 @@ import {
 } from "@tessera/db-mikroorm";
 import { Tessera } from "@tessera/koa";
 import { DatabaseStrategy } from "@tessera/strategy-database";
-import { RedisStrategy, recommendedRedisOptions } from "@tessera/strategy-redis";
+import { JwtKeySet, RefreshTokenStrategy } from "@tessera/strategy-jwt";
+import { RedisSessionStore, RedisStrategy, recommendedRedisOptions } from "@tessera/strategy-redis";
 import { Redis } from "ioredis";
 import Koa, { type Context } from "koa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -63,8 +64,23 @@ beforeAll(async () => {
     transport: new BearerTransport({ tokenUrl: "auth/redis/login" }),
     getStrategy: () => redisStrategy,
   });
+  // Refresh-token sessions in Redis; users in PostgreSQL.
+  const refreshStrategy = new RefreshTokenStrategy<AppUser>({
+    sessions: new RedisSessionStore({
+      redis,
+      prefix: "outage:refresh:",
+      userIndexPrefix: "outage:refresh-user:",
+    }),
+    keys: new JwtKeySet([{ secret: SECRET }]),
+    refreshSecret: SECRET,
+  });
+  const refreshBackend = new AuthenticationBackend<AppUser, string, Context>({
+    name: "refresh",
+    transport: new BearerTransport({ tokenUrl: "auth/refresh/login" }),
+    getStrategy: () => refreshStrategy,
+  });
   const tessera = new Tessera<AppUser, string>({
-    backends: [db, redisBackend],
+    backends: [db, redisBackend, refreshBackend],
     getUserManager: () =>
       new UserManager<AppUser, string>({
         userDb: new MikroOrmUserDatabase(orm.em.fork(), User) as never,
@@ -76,6 +92,7 @@ beforeAll(async () => {
   app.silent = true;
   app.use(tessera.authRouter(db, { prefix: "/auth/db" }).routes());
   app.use(tessera.authRouter(redisBackend, { prefix: "/auth/redis" }).routes());
+  app.use(tessera.authRouter(refreshBackend, { prefix: "/auth/refresh" }).routes());
   app.use(tessera.registerRouter({ prefix: "/auth" }).routes());
   app.use(tessera.usersRouter({ prefix: "/users" }).routes());
   server = app.listen(0, "127.0.0.1");
@@ -156,5 +173,35 @@ describe("outages over HTTP: 503 with a code, fast; recovery without a restart",
     await redisServer.start();
     // This Redis keeps nothing on disk, so old sessions are gone; new logins work again.
     await eventually(login, 200);
+  });
+
+  it("Redis down: a refresh answers 503 fast while access tokens keep verifying with no store; then recovers", async () => {
+    await register(url, "refresh@example.com");
+    const login = () =>
+      request(`${url}/auth/refresh/login`, {
+        form: { username: "refresh@example.com", password: PASSWORD },
+      });
+    const pair = (await login()).body as { access_token: string; refresh_token: string };
+    const refresh = (token: string) =>
+      request(`${url}/auth/refresh/refresh`, {
+        form: { grant_type: "refresh_token", refresh_token: token },
+      });
+    const headers = { authorization: `Bearer ${pair.access_token}` };
+
+    await redisServer.stop("crash");
+    // The access token is a JWT verified with keys in memory: the outage does not touch it.
+    expect((await request(`${url}/users/me`, { headers })).status).toBe(200);
+    const { value, ms } = await timed(() => refresh(pair.refresh_token));
+    expect(value).toMatchObject({ status: 503, body: { detail: "SERVICE_UNAVAILABLE" } });
+    expect(ms).toBeLessThan(2000);
+
+    await redisServer.start();
+    // This Redis keeps nothing on disk: the session is gone, so its refresh token is invalid
+    // (never a theft alarm); a new login refreshes again.
+    await eventually(login, 200);
+    const lost = await refresh(pair.refresh_token);
+    expect(lost).toMatchObject({ status: 401, body: { detail: "REFRESH_TOKEN_INVALID" } });
+    const fresh = (await login()).body as { refresh_token: string };
+    expect((await refresh(fresh.refresh_token)).status).toBe(200);
   });
 });
