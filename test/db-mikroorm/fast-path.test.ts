@@ -2,6 +2,7 @@
 // measurement: em.fork() + two findOne = 0.08x bare Koa throughput, a raw pg join 0.32x).
 // Counted with MikroORM's own query logger: what the adapter sends, statement by statement.
 import { generateOpaqueToken, hashToken } from "@tessera/core";
+import { sessionIdFromDigest } from "@tessera/core/internal";
 import { userWithToken as createUserWithToken } from "@tessera/core/testing";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import {
@@ -199,6 +200,38 @@ describe("db-mikroorm/postgresql lookups of one event-loop turn share a statemen
       known[1]?.email,
       known[2]?.email,
     ]);
+  });
+
+  it("concurrent getByHandle calls (session data of many requests) are one statement, and each gets its own row", async () => {
+    const known = await usersWithTokens("batch-handle", 4);
+    const tokens = new MikroOrmAccessTokenDatabase(db.em(), AccessToken);
+    for (const k of known) {
+      const at = await tokens.getByToken(k.digest);
+      if (at) await tokens.update(at, { handle: sessionIdFromDigest(k.digest) });
+    }
+    const handles = [
+      sessionIdFromDigest(known[0]?.digest as string),
+      sessionIdFromDigest(hashToken(generateOpaqueToken())),
+      sessionIdFromDigest(known[1]?.digest as string),
+      sessionIdFromDigest(known[0]?.digest as string),
+      // Handles are base64url: one differing in case only is another handle.
+      sessionIdFromDigest(known[2]?.digest as string).toUpperCase(),
+      sessionIdFromDigest(known[3]?.digest as string),
+    ];
+    const { result, queries } = await db.captureQueries(() =>
+      Promise.all(handles.map((handle) => tokens.getByHandle(handle))),
+    );
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).toMatch(/= any\(/i);
+    expect(result.map((r) => r?.token ?? null)).toEqual([
+      known[0]?.digest,
+      null,
+      known[1]?.digest,
+      known[0]?.digest,
+      null,
+      known[3]?.digest,
+    ]);
+    expect(result[0]).not.toBe(result[3]);
   });
 
   it("a lone lookup sends the single-key statement", async () => {

@@ -1,4 +1,5 @@
 import { generateOpaqueToken, hashToken } from "@tessera/core";
+import { sessionIdFromDigest } from "@tessera/core/internal";
 import { userCreateData, userWithToken } from "@tessera/core/testing";
 import { type MongoIdType, MongoUserDatabase } from "@tessera/db-mongo";
 import { type CommandStartedEvent, ObjectId } from "mongodb";
@@ -120,6 +121,43 @@ describe.each<MongoIdType>(["objectId", "uuid"])(
       expect(sent).toHaveLength(1);
       expect(sorted(idsOf(sent[0] as CommandStartedEvent))).toEqual(
         sorted([ada.id, unknown, bob.id]),
+      );
+    });
+
+    it("concurrent getByHandle (session data of many requests; unknown, duplicate, another case): one find on handle with the distinct handles", async () => {
+      const { users, tokens, tokenCollection } = await adapters(idType);
+      const ada = await users.create(userCreateData("ada@example.com"));
+      const digests = [hashToken(generateOpaqueToken()), hashToken(generateOpaqueToken())];
+      for (const digest of digests) {
+        await tokens.create({
+          token: digest,
+          userId: ada.id,
+          createdAt: new Date(),
+          lifetimeSeconds: 60,
+          handle: sessionIdFromDigest(digest),
+        });
+      }
+      const [a, b] = digests.map(sessionIdFromDigest) as [string, string];
+      const unknown = sessionIdFromDigest(hashToken("unknown"));
+      // Handles are base64url: one differing in case only is another handle.
+      const asked = [a, unknown, b, a, b.toUpperCase()];
+      let found: ({ token: string } | null)[] = [];
+      const sent = await readsDuring(async () => {
+        found = await Promise.all(asked.map((handle) => tokens.getByHandle(handle)));
+      });
+      expect(found.map((row) => row?.token ?? null)).toEqual([
+        digests[0],
+        null,
+        digests[1],
+        digests[0],
+        null,
+      ]);
+      expect(found[0]).not.toBe(found[3]);
+      expect(sent).toHaveLength(1);
+      const [find] = sent as [CommandStartedEvent];
+      expect(find.command.find).toBe(tokenCollection.collectionName);
+      expect(sorted(find.command.filter.handle.$in)).toEqual(
+        sorted([a, unknown, b, b.toUpperCase()]),
       );
     });
 

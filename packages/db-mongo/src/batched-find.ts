@@ -1,4 +1,5 @@
-// Lookups by `_id` of concurrent requests share one `find({ _id: { $in } })` per collection,
+// Lookups by `_id` (or by another field of Tessera's own strings, a session handle) of
+// concurrent requests share one `find({ <field>: { $in } })` per collection and field,
 // through `dataloader` (as db-mikroorm's lookups do), one batch on the wire at a time, sent
 // from a timer. Why each choice, with its measurements: docs/packages/db-mongo.md, "Internals".
 import DataLoader from "dataloader";
@@ -32,9 +33,9 @@ interface Lane {
   failing: boolean;
 }
 
-// Per collection object: a collection carries its read preference, read concern and BSON
-// options, so only lookups that would read alike share a command.
-const lanes = new WeakMap<object, Lane>();
+// Per collection object and field: a collection carries its read preference, read concern
+// and BSON options, so only lookups that would read alike share a command.
+const lanes = new WeakMap<object, Map<string, Lane>>();
 
 const isObjectId = (value: unknown): value is ObjectId =>
   typeof value === "object" &&
@@ -70,18 +71,39 @@ export function findById<T extends Document>(
   id: BatchableId,
   session: ClientSession | undefined,
 ): Promise<WithId<T> | null> {
-  if (session) return collection.findOne({ _id: id } as Filter<T>, { session });
-  if (idKey(id) === null) return collection.findOne({ _id: id } as Filter<T>);
-  return laneOf(collection as unknown as Collection<Document>).loader.load(
-    id,
+  return findByField(collection, "_id", id, session);
+}
+
+/**
+ * The first document of `collection` whose `field` is `value`, or null: what
+ * `findOne({ [field]: value })` reads, batched as {@link findById} batches (one
+ * `find({ [field]: { $in } })` per turn and field). For fields holding values Tessera
+ * makes and compares as they are (a session handle); `_id` is {@link findById}.
+ */
+export function findByField<T extends Document>(
+  collection: Collection<T>,
+  field: string,
+  value: BatchableId,
+  session: ClientSession | undefined,
+): Promise<WithId<T> | null> {
+  const filter = { [field]: value } as Filter<T>;
+  if (session) return collection.findOne(filter, { session });
+  if (idKey(value) === null) return collection.findOne(filter);
+  return laneOf(collection as unknown as Collection<Document>, field).loader.load(
+    value,
   ) as Promise<WithId<T> | null>;
 }
 
-function laneOf(collection: Collection<Document>): Lane {
-  let lane = lanes.get(collection);
+function laneOf(collection: Collection<Document>, field: string): Lane {
+  let byField = lanes.get(collection);
+  if (!byField) {
+    byField = new Map();
+    lanes.set(collection, byField);
+  }
+  let lane = byField.get(field);
   if (!lane) {
     const created: Lane = {
-      loader: new DataLoader((ids) => send(collection, created, ids), {
+      loader: new DataLoader((ids) => send(collection, field, created, ids), {
         cache: false,
         maxBatchSize: MAX_BATCH,
         // dataloader closes a batch when it is full or handed here; it goes out from our timer.
@@ -96,7 +118,7 @@ function laneOf(collection: Collection<Document>): Lane {
       failing: false,
     };
     lane = created;
-    lanes.set(collection, lane);
+    byField.set(field, lane);
   }
   return lane;
 }
@@ -119,6 +141,7 @@ function schedule(lane: Lane): void {
 /** Sends one batch, holding a slot until it is answered or its lease runs out. */
 async function send(
   collection: Collection<Document>,
+  field: string,
   lane: Lane,
   ids: readonly BatchableId[],
 ): Promise<(Document | null)[]> {
@@ -135,7 +158,7 @@ async function send(
   const lease = setTimeout(release, SLOT_LEASE_MS);
   lease.unref();
   try {
-    const docs = await read(collection, ids);
+    const docs = await read(collection, field, ids);
     lane.failing = false;
     return docs;
   } catch (error) {
@@ -149,6 +172,7 @@ async function send(
 /** The document of each id (in the callers' order), read by one command. */
 async function read(
   collection: Collection<Document>,
+  field: string,
   ids: readonly BatchableId[],
 ): Promise<(Document | null)[]> {
   const keys = ids.map(idKey) as string[];
@@ -162,19 +186,21 @@ async function read(
   });
   const byKey = new Map<string, Document>();
   if (distinct.length === 1) {
-    const doc = await collection.findOne({ _id: distinct[0] } as Filter<Document>);
+    const doc = await collection.findOne({ [field]: distinct[0] } as Filter<Document>);
     if (doc) byKey.set(keys[0] as string, doc);
   } else {
     // `limit` and `batchSize` keep the whole answer in the find's first reply (the server's
-    // default first batch is 101 documents), with no cursor left open on the server.
+    // default first batch is 101 documents), with no cursor left open on the server. `_id`
+    // is unique; another field may not be, so there every match is read (no limit).
+    const unique = field === "_id";
     const docs = await collection
-      .find({ _id: { $in: distinct } } as Filter<Document>, {
-        limit: distinct.length,
+      .find({ [field]: { $in: distinct } } as Filter<Document>, {
+        ...(unique ? { limit: distinct.length } : {}),
         batchSize: distinct.length,
       })
       .toArray();
     for (const doc of docs) {
-      const key = idKey(doc._id);
+      const key = idKey(doc[field]);
       if (key !== null && !byKey.has(key)) byKey.set(key, doc);
     }
   }

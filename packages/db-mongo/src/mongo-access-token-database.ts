@@ -12,7 +12,7 @@ import {
 } from "@tessera/core";
 import { toMongoJson } from "@tessera/core/internal";
 import type { ClientSession, Collection, Filter } from "mongodb";
-import { findById } from "./batched-find.js";
+import { findByField, findById } from "./batched-find.js";
 import { withFeature } from "./capabilities.js";
 import { runDriver } from "./driver-errors.js";
 import { deleteExpiredByScan, expiredFilter, liveFilter } from "./expired-tokens.js";
@@ -221,10 +221,14 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
     return { ...accessToken, ...changes };
   }
 
-  /** The token row whose session handle is `handle` (indexed by `ensureIndexes`), or null. */
+  /**
+   * The token row whose session handle is `handle` (indexed by `ensureIndexes`), or null.
+   * Without a session, the lookups of one event-loop turn share one
+   * `find({ handle: { $in } })`, as `getByToken`'s do.
+   */
   async getByHandle(handle: string): Promise<AccessTokenProtocol<string> | null> {
     if (typeof handle !== "string" || handle.length === 0 || handle.length > 64) return null;
-    const doc = await runDriver(() => this.collection.findOne({ handle }, this.options()));
+    const doc = await runDriver(() => findByField(this.collection, "handle", handle, this.session));
     return doc ? fromTokenDocument(doc) : null;
   }
 

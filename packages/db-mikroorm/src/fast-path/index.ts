@@ -30,15 +30,20 @@ async function lookupRow(
   return (await pgRows(em, target, lookup.sql, [value], named))[0];
 }
 
-/** The row whose `prop` equals `value`, as a plain object; null when there is none. */
+/**
+ * The row whose `prop` equals `value`, as a plain object; null when there is none. With
+ * `exactText` (the column holds Tessera's own strings, compared as the exact text),
+ * concurrent lookups by a column other than the primary key are batched too.
+ */
 export async function fastFindOne(
   em: EntityManager,
   model: EntityModel,
   prop: EntityProperty,
   value: unknown,
   settings: AdapterSettings,
+  exactText = false,
 ): Promise<Row | null | NotTaken> {
-  const row = await lookupRow(em, rowLookup(em, model, prop), value, settings);
+  const row = await lookupRow(em, rowLookup(em, model, prop, exactText), value, settings);
   if (row === NOT_TAKEN) return row;
   return row ? plainFromRow(model, row) : null;
 }

@@ -90,9 +90,18 @@ function batchKeyOf(model: EntityModel): BatchKey | null {
   return null;
 }
 
-/** The row of `model` whose `prop` equals the value: every column, by their names. */
-export function rowLookup(em: EntityManager, model: EntityModel, prop: EntityProperty) {
-  return once(model, `one:${prop.name}`, () =>
+/**
+ * The row of `model` whose `prop` equals the value: every column, by their names. Lookups
+ * by primary key may be batched (see `batchKeyOf`); by another column only when `exactText`
+ * says its values are Tessera's own strings compared as the exact text (session handles).
+ */
+export function rowLookup(
+  em: EntityManager,
+  model: EntityModel,
+  prop: EntityProperty,
+  exactText = false,
+) {
+  return once(model, `one:${prop.name}:${exactText}`, () =>
     keyedLookup(
       model,
       {
@@ -102,8 +111,9 @@ export function rowLookup(em: EntityManager, model: EntityModel, prop: EntityPro
         from: tableOf(em, model),
         key: column(model, prop),
       },
-      // Lookups by primary key (the user of every request) may share a statement.
-      prop === model.pk ? batchKeyOf(model) : null,
+      // Lookups by primary key (the user of every request), and by a handle, may share a
+      // statement.
+      prop === model.pk ? batchKeyOf(model) : exactText ? String : null,
     ),
   );
 }

@@ -28,17 +28,22 @@ const PLAIN = { disableIdentityMap: true, filters: false } as const;
 const plainOptions = (populate: string[]) =>
   populate.length > 0 ? { ...PLAIN, populate: populate as never } : PLAIN;
 
-/** One row whose `prop` equals `value` (a database value), as a plain object. */
+/**
+ * One row whose `prop` equals `value` (a database value), as a plain object. `exactText`:
+ * the column holds Tessera's own strings (a session handle), so the fast path may batch
+ * concurrent lookups by it as it does lookups by primary key.
+ */
 export async function findOne(
   em: EntityManager,
   model: EntityModel,
   prop: EntityProperty,
   value: unknown,
   settings: AdapterSettings,
+  exactText = false,
 ): Promise<Row | null> {
   if (model.mongo) return mongoFindOne(em, model, prop, value);
   if (settings.fastPath) {
-    const row = await fastFindOne(em, model, prop, value, settings);
+    const row = await fastFindOne(em, model, prop, value, settings, exactText);
     if (row !== NOT_TAKEN) return row;
   }
   const options = plainOptions(model.lazy);
