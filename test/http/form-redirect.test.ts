@@ -114,6 +114,29 @@ describe("formRedirect on the cookie backend", () => {
     }
   });
 
+  it("a form logout whose cookie expired meanwhile still clears it and answers 303, not a JSON 401", async () => {
+    const cookie = authCookie(await formLogin()) ?? "";
+    // The session ends elsewhere (another tab, a timeout): the cookie no longer signs in.
+    const first = await request(`${app.url}/auth/cookie/logout`, {
+      method: "POST",
+      headers: { ...BROWSER(app.url), cookie },
+    });
+    expect(first.status).toBe(303);
+    const again = await request(`${app.url}/auth/cookie/logout?next=/app/bye`, {
+      method: "POST",
+      headers: { ...BROWSER(app.url), cookie },
+    });
+    expect(again.status).toBe(303);
+    expect(again.headers.get("location")).toBe("/app/bye");
+    expect(again.headers.get("set-cookie")).toMatch(/tessera_auth=; Max-Age=0/);
+    // An API client without a session still gets the API's 401.
+    const api = await request(`${app.url}/auth/cookie/logout`, {
+      method: "POST",
+      headers: { cookie, origin: app.url },
+    });
+    expect(api.status).toBe(401);
+  });
+
   it("a cross-site form is still refused (login CSRF): 403, no redirect", async () => {
     const res = await request(`${app.url}/auth/cookie/login`, {
       form: { username: "form@example.com", password: PASSWORD, next: "/app" },

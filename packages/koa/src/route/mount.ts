@@ -1,5 +1,10 @@
 import type { Layer } from "@koa/router";
-import { type AuthResponse, isTesseraError, type UserProtocol } from "@tessera/core";
+import {
+  type AuthResponse,
+  isTesseraError,
+  UnauthorizedError,
+  type UserProtocol,
+} from "@tessera/core";
 import type { Context, Middleware } from "koa";
 import { readFormBody, readJsonBody } from "../body.js";
 import { writeAuthResponse, writeJsonNull } from "../context.js";
@@ -108,8 +113,15 @@ function routeMiddleware<U extends UserProtocol<ID>, ID>(
       let auth = null;
       let userManager = null;
       if (required) {
-        ({ userManager, result: auth } = await deps.authenticate(ctx, required));
-        if (!auth) throw new HttpError(401, "Unauthorized");
+        try {
+          ({ userManager, result: auth } = await deps.authenticate(ctx, required));
+          if (!auth) throw new UnauthorizedError();
+        } catch (error) {
+          // Nobody signed in: a route may answer that itself (a browser form's logout).
+          if (error instanceof UnauthorizedError && spec.who !== "anyone" && spec.signedOut?.(ctx))
+            return;
+          throw error;
+        }
         // As currentUser() does, so hooks and the app's middleware after it see them.
         ctx.state.user = auth.user;
         ctx.state.auth = auth;

@@ -125,6 +125,11 @@ export interface AuthedRouteSpec<U extends UserProtocol<ID>, ID, B> extends Rout
   verified?: boolean;
   /** Only these backends authenticate it. @default every backend */
   backends?: readonly string[];
+  /**
+   * Called instead of answering 401 when no user is signed in: true when it answered
+   * itself (a browser form's logout with an expired cookie still clears it and redirects).
+   */
+  signedOut?(ctx: Context): boolean;
   handler(ctx: Context, call: AuthedRouteCall<U, ID, B>): Promise<unknown>;
 }
 

@@ -207,6 +207,18 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
       description: "Destroys the token this backend's transport carried.",
       response: { transport: "logout" },
       ...(form ? { redirect: form.logoutDescription } : {}),
+      // A browser form whose cookie expired meanwhile is logged out all the same: the
+      // cookies are cleared and the browser goes where a logout goes, not to a JSON 401.
+      ...(form
+        ? {
+            signedOut: (ctx: Context) => {
+              if (!isFormNavigation(ctx)) return false;
+              writeAuthResponse(ctx, logoutResponse());
+              seeOther(ctx, redirectTarget(ctx, undefined, form.logout, form.allowed));
+              return true;
+            },
+          }
+        : {}),
       async handler(ctx, { auth }) {
         const { strategy, session } = auth;
         // Through the session API where the strategy has one (issue 14).
