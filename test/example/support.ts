@@ -24,6 +24,7 @@ const APP_VARIABLES = [
   "MAIL_OUTBOX_DIR",
   "MAIL_FROM",
   "TESSERA_SKIP_INSTALL",
+  "ACCESS_TOKEN_LIFETIME_SECONDS",
 ];
 
 /** The environment of a fresh shell: no app variables, no npm/pnpm run-script variables. */

@@ -1,3 +1,4 @@
+import { jwksRouter } from "@tessera/koa";
 import { DatabaseStrategy } from "@tessera/strategy-database";
 import type { Redis } from "ioredis";
 import Koa from "koa";
@@ -11,6 +12,7 @@ import { pagesRouter } from "./pages.js";
 import { preferencesRouter } from "./preferences.js";
 import { openRedis } from "./redis.js";
 import { loadSecrets, type SecretSource } from "./secrets.js";
+import { loadSigningKeys } from "./signing-keys.js";
 
 /** A built app, not yet listening: `server.ts` listens, tests may too. */
 export interface ExampleApp {
@@ -21,6 +23,8 @@ export interface ExampleApp {
   redis: Redis | undefined;
   /** Where the master secret came from, and the file it is kept in. */
   secret: { source: SecretSource; file?: string | undefined };
+  /** Where the access tokens' signing keys came from (`DATA_DIR/jwks.json`). */
+  signingKeys: { source: Exclude<SecretSource, "env">; file: string };
   /** Stops the timers and closes the database, Redis and the mailer. */
   close(): Promise<void>;
 }
@@ -38,6 +42,8 @@ const CLEANUP_INTERVAL_MS = 3600_000;
  */
 export async function createApp(config: Config, log: Logger = console): Promise<ExampleApp> {
   const { secrets, source, file } = loadSecrets(config.secret, config.dataDir);
+  const signingKeys = loadSigningKeys(config.dataDir);
+  const { keys } = signingKeys;
   const store = await openStore(config.database, SESSION_LIFETIME.maxLifetimeSeconds);
   let redis: Redis | undefined;
   let auth: Auth;
@@ -45,7 +51,7 @@ export async function createApp(config: Config, log: Logger = console): Promise<
   try {
     redis = config.redisUrl ? await openRedis(config.redisUrl, log) : undefined;
     mailer = createMailer(config.mail, log);
-    auth = createAuth({ config, secrets, store, redis, mailer, log });
+    auth = createAuth({ config, secrets, keys, store, redis, mailer, log });
     if (config.admin) await ensureAdmin(auth.userManager(), config.admin, log);
   } catch (error) {
     mailer?.close();
@@ -62,6 +68,9 @@ export async function createApp(config: Config, log: Logger = console): Promise<
   for (const backend of auth.backends) {
     app.use(tessera.authRouter(backend, { prefix: `/auth/${backend.name}` }).routes());
   }
+  // The public half of the access tokens' keys, so other services verify them with any
+  // JOSE library (jose's createRemoteJWKSet). The private JWK Set stays in DATA_DIR.
+  app.use(jwksRouter(keys).routes());
   app.use(tessera.registerRouter({ prefix: "/auth" }).routes());
   app.use(tessera.verifyRouter({ prefix: "/auth" }).routes());
   app.use(tessera.resetPasswordRouter({ prefix: "/auth" }).routes());
@@ -96,6 +105,7 @@ export async function createApp(config: Config, log: Logger = console): Promise<
     auth,
     redis,
     secret: { source, file },
+    signingKeys: { source: signingKeys.source, file: signingKeys.file },
     async close() {
       clearInterval(cleanup);
       await auth.flushMail();

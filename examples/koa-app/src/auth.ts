@@ -6,8 +6,13 @@ import {
   UserManager,
 } from "@tessera/core";
 import { Tessera } from "@tessera/koa";
-import { DatabaseStrategy } from "@tessera/strategy-database";
-import { JWTStrategy, MemoryJwtRevocationStore } from "@tessera/strategy-jwt";
+import { DatabaseSessionStore, DatabaseStrategy } from "@tessera/strategy-database";
+import {
+  JWTStrategy,
+  type JwtKeySet,
+  MemoryJwtRevocationStore,
+  RefreshTokenStrategy,
+} from "@tessera/strategy-jwt";
 import { RedisStrategy } from "@tessera/strategy-redis";
 import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
 import { RedisRateLimitStore } from "@tessera/strategy-redis/rate-limit";
@@ -16,7 +21,7 @@ import type { Context } from "koa";
 import type { Config } from "./config.js";
 import type { Store, User } from "./db/index.js";
 import type { Logger } from "./logger.js";
-import { type Mailer, type Message, resetMessage, verifyMessage } from "./mail.js";
+import { type Mailer, type Message, resetMessage, theftMessage, verifyMessage } from "./mail.js";
 import type { Secrets } from "./secrets.js";
 
 /** Opaque sessions (database, Redis, cookie): idle and absolute lifetimes. */
@@ -35,7 +40,10 @@ type Backend = AuthenticationBackend<User, string, Context>;
 /** What {@link createAuth} builds: Tessera, its backends by route, and a user manager. */
 export interface Auth {
   tessera: Tessera<User, string>;
-  /** Mounted at `/auth/{name}`: cookie, jwt, db, and redis when Redis is configured. */
+  /**
+   * Mounted at `/auth/{name}`: cookie, jwt, db, refresh, refresh-cookie, and redis when
+   * Redis is configured.
+   */
   backends: Backend[];
   /** A user manager for a request (`ctx`) or for a start-up task. */
   userManager(ctx?: Context): UserManager<User, string>;
@@ -43,26 +51,34 @@ export interface Auth {
   flushMail(): Promise<void>;
 }
 
+/** The refresh-token backends' cookies: the access token, and the refresh token. */
+export const REFRESH_COOKIES = { access: "tessera_access", refresh: "tessera_refresh" };
+
 /**
- * The authentication of the app: four backends over three strategies, and the user rules
+ * The authentication of the app: six backends over four strategies, and the user rules
  * with mail hooks.
  *
- * | backend  | transport                  | strategy                                         |
- * | -------- | -------------------------- | ------------------------------------------------ |
- * | `cookie` | `tessera_auth` cookie       | database (the page at `/` uses it)               |
- * | `jwt`    | `Authorization: Bearer`    | JWT, revocable (Redis denylist, else in memory)  |
- * | `db`     | `Authorization: Bearer`    | database                                         |
- * | `redis`  | `Authorization: Bearer`    | Redis (only with `REDIS_URL`)                    |
+ * | backend          | transport                          | strategy                                        |
+ * | ---------------- | ---------------------------------- | ----------------------------------------------- |
+ * | `cookie`         | `tessera_auth` cookie              | database                                        |
+ * | `jwt`            | `Authorization: Bearer`            | JWT, revocable (Redis denylist, else in memory) |
+ * | `db`             | `Authorization: Bearer`            | database                                        |
+ * | `refresh`        | `Authorization: Bearer`            | refresh-token sessions (access JWT + refresh)   |
+ * | `refresh-cookie` | `tessera_access` + `tessera_refresh` cookies | refresh-token sessions (the page at `/` uses it) |
+ * | `redis`          | `Authorization: Bearer`            | Redis (only with `REDIS_URL`)                   |
+ *
+ * `keys` sign the refresh-token backends' access tokens (the first one signs, all verify).
  */
 export function createAuth(deps: {
   config: Config;
   secrets: Secrets;
+  keys: JwtKeySet;
   store: Store;
   redis: Redis | undefined;
   mailer: Mailer;
   log: Logger;
 }): Auth {
-  const { config, secrets, store, redis, mailer, log } = deps;
+  const { config, secrets, keys, store, redis, mailer, log } = deps;
 
   const jwt = new JWTStrategy<User, string>({
     secret: secrets.jwt,
@@ -76,6 +92,21 @@ export function createAuth(deps: {
   const database = (ctx: Context) =>
     new DatabaseStrategy<User>({ database: store.tokens(ctx), ...SESSION_LIFETIME });
 
+  // Refresh-token sessions (SuperTokens' model): a short-lived access JWT checked with no
+  // database read, and a refresh token rotated on every use, kept as a digest in the same
+  // access-token table as the database sessions (so one session list shows them all).
+  // The refresh token's lifetimes are the opaque sessions': a day idle, 30 days at most.
+  const refresh = (ctx: Context) =>
+    new RefreshTokenStrategy<User, string>({
+      sessions: new DatabaseSessionStore<string>({
+        database: store.tokens(ctx),
+        ...SESSION_LIFETIME,
+      }),
+      keys,
+      refreshSecret: secrets.refresh,
+      accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
+    }) as unknown as Strategy<User, string>;
+
   const backends: Backend[] = [
     new AuthenticationBackend({
       name: "cookie",
@@ -87,6 +118,23 @@ export function createAuth(deps: {
     }),
     new AuthenticationBackend({ name: "jwt", transport: bearer("jwt"), getStrategy: () => jwt }),
     new AuthenticationBackend({ name: "db", transport: bearer("db"), getStrategy: database }),
+    new AuthenticationBackend({
+      name: "refresh",
+      transport: bearer("refresh"),
+      getStrategy: refresh,
+    }),
+    new AuthenticationBackend({
+      name: "refresh-cookie",
+      transport: new CookieTransport({
+        cookieName: REFRESH_COOKIES.access,
+        refreshCookieName: REFRESH_COOKIES.refresh,
+        // The browser drops the access cookie when its token expires; the page then
+        // refreshes (the refresh cookie's own lifetime is the session's).
+        cookieMaxAge: config.accessTokenLifetimeSeconds,
+        cookieSecure: config.cookieSecure,
+      }),
+      getStrategy: refresh,
+    }),
   ];
   if (redis) {
     const strategy = new RedisStrategy<User, string>({ redis, ...SESSION_LIFETIME });
@@ -129,6 +177,12 @@ export function createAuth(deps: {
           send(verifyMessage(config.appUrl, user.email, token)),
         onAfterForgotPassword: (user, token) =>
           send(resetMessage(config.appUrl, user.email, token)),
+        // A rotated refresh token came back: it was copied. The session is already ended;
+        // tell its owner, with the device it was signed in from.
+        onTokenTheftDetected: (user, session) => {
+          log.warn(`refresh token reused: session ${session.handle} of ${user.id} ended`);
+          send(theftMessage(config.appUrl, user.email, session));
+        },
       },
     });
     return manager;

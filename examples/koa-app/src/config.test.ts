@@ -64,3 +64,19 @@ describe("rate limiting settings", () => {
     ]);
   });
 });
+
+describe("access-token lifetime", () => {
+  it("ACCESS_TOKEN_LIFETIME_SECONDS sets it, 900 by default; anything but 1 to 86400 whole seconds is refused", () => {
+    expect(loadConfig({}).accessTokenLifetimeSeconds).toBe(900);
+    expect(loadConfig({ ACCESS_TOKEN_LIFETIME_SECONDS: "" }).accessTokenLifetimeSeconds).toBe(900);
+    expect(loadConfig({ ACCESS_TOKEN_LIFETIME_SECONDS: "2" }).accessTokenLifetimeSeconds).toBe(2);
+    expect(loadConfig({ ACCESS_TOKEN_LIFETIME_SECONDS: "86400" }).accessTokenLifetimeSeconds).toBe(
+      86_400,
+    );
+    for (const bad of ["0", "-5", "1.5", "1e3", " 60", "15m", "86401", "abc"]) {
+      expect(() => loadConfig({ ACCESS_TOKEN_LIFETIME_SECONDS: bad }), bad).toThrow(
+        /^ACCESS_TOKEN_LIFETIME_SECONDS must be a whole number of seconds from 1 to 86400/,
+      );
+    }
+  });
+});

@@ -41,6 +41,12 @@ export interface Config {
    * X-Forwarded-For names the client, for rate limiting. @default none
    */
   trustedProxies: string[];
+  /**
+   * `ACCESS_TOKEN_LIFETIME_SECONDS`: how long an access token of the `refresh` and
+   * `refresh-cookie` backends is valid; the client refreshes it after that. 1 to 86400.
+   * @default 900 (15 minutes)
+   */
+  accessTokenLifetimeSeconds: number;
 }
 
 /** The app's own `data/` directory (beside `src/` and `dist/`). */
@@ -86,7 +92,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .split(",")
       .map((p) => p.trim())
       .filter(Boolean),
+    accessTokenLifetimeSeconds: parseAccessTokenLifetime(env.ACCESS_TOKEN_LIFETIME_SECONDS),
   };
+}
+
+/** The longest access-token lifetime: the refresh token's idle lifetime (a day). */
+export const MAX_ACCESS_TOKEN_LIFETIME_SECONDS = 86_400;
+
+function parseAccessTokenLifetime(value: string | undefined): number {
+  if (value === undefined || value === "") return 900;
+  const seconds = Number(value);
+  // Digits only: "1e3", "0x10" or " 60" are typos more often than intent.
+  if (!/^[0-9]+$/.test(value) || seconds < 1 || seconds > MAX_ACCESS_TOKEN_LIFETIME_SECONDS) {
+    throw new ConfigError(
+      `ACCESS_TOKEN_LIFETIME_SECONDS must be a whole number of seconds from 1 to ${MAX_ACCESS_TOKEN_LIFETIME_SECONDS}, not "${value}"`,
+    );
+  }
+  return seconds;
 }
 
 function parseRateLimit(value: string | undefined): boolean {

@@ -3,7 +3,7 @@ import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMailer, resetMessage, verifyMessage } from "./mail.js";
+import { createMailer, resetMessage, theftMessage, verifyMessage } from "./mail.js";
 
 const quiet = { info() {}, warn() {}, error() {} };
 let dir: string | undefined;
@@ -25,6 +25,31 @@ describe("mail", () => {
     expect(resetMessage("https://app.example.com", "a@example.com", "tok").html).toContain(
       'href="https://app.example.com/reset-password?token=tok"',
     );
+  });
+
+  it("tells the user of a reused refresh token: that session was ended, from which device (ASVS 5.0 6.3.5)", () => {
+    const session = {
+      createdAt: new Date("2026-12-01T08:30:00Z"),
+      device: { ipAddress: "203.0.113.7", userAgent: 'Evil/1.0 <script>alert("x")</script>' },
+    };
+    const mail = theftMessage("https://app.example.com", "ada@example.com", session);
+    expect(mail.to).toBe("ada@example.com");
+    expect(mail.subject).toBe("Someone used an old sign-in token of yours");
+    expect(mail.text).toContain(
+      "someone used an old sign-in token of yours; that session was ended",
+    );
+    expect(mail.text).toContain("From the address: 203.0.113.7");
+    expect(mail.text).toContain('With the browser or app: Evil/1.0 <script>alert("x")</script>');
+    expect(mail.text).toContain("Signed in: Tue, 01 Dec 2026 08:30:00 GMT");
+    expect(mail.text).toContain("https://app.example.com");
+    // The user agent is the client's choice: escaped in the HTML part.
+    expect(mail.html).toContain("Evil/1.0 &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+    expect(mail.html).not.toContain("<script>");
+    const unknown = theftMessage("http://localhost:8000", "a@example.com", {
+      createdAt: new Date(0),
+      device: { ipAddress: null, userAgent: null },
+    });
+    expect(unknown.text).toContain("From the address: unknown");
   });
 
   it("writes each message to the outbox as an .eml file when there is no SMTP_URL", async () => {

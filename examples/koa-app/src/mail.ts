@@ -83,6 +83,35 @@ export function resetMessage(appUrl: string, to: string, token: string): Message
   };
 }
 
+/** The session a reused refresh token belonged to, as the theft mail describes it. */
+export interface EndedSession {
+  createdAt: Date;
+  device: { ipAddress: string | null; userAgent: string | null };
+}
+
+/**
+ * The mail of `onTokenTheftDetected`: a refresh token was used again after it had been
+ * rotated, so it was copied, and the session it belonged to has been ended. Names the
+ * session's device so the user recognises (or not) the login.
+ */
+export function theftMessage(appUrl: string, to: string, session: EndedSession): Message {
+  const facts = [
+    `Signed in: ${session.createdAt.toUTCString()}`,
+    `From the address: ${session.device.ipAddress ?? "unknown"}`,
+    `With the browser or app: ${session.device.userAgent ?? "unknown"}`,
+  ];
+  const advice = `If you do not recognise this sign-in, change your password at ${appUrl} and log out everywhere.`;
+  return {
+    to,
+    subject: "Someone used an old sign-in token of yours",
+    text: `Hello,\n\nsomeone used an old sign-in token of yours; that session was ended, and whoever used it has to sign in again. The session was:\n\n${facts.map((f) => `  ${f}`).join("\n")}\n\nIf that was you, on this device, simply sign in again. ${advice}\n`,
+    html:
+      "<p>Hello,</p><p>Someone used an old sign-in token of yours; that session was ended, and whoever used it has to sign in again. The session was:</p>" +
+      `<ul>${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join("")}</ul>` +
+      `<p>If that was you, on this device, simply sign in again. ${escapeHtml(advice)}</p>`,
+  };
+}
+
 function page(intro: string, link: string, label: string, outro: string): string {
   return `<p>Hello,</p><p>${intro}</p><p><a href="${escapeHtml(link)}">${label}</a></p><p>${outro}</p>`;
 }

@@ -9,6 +9,8 @@ export interface Secrets {
   verify: string;
   reset: string;
   csrf: string;
+  /** Tags the refresh tokens of the `refresh` and `refresh-cookie` backends. */
+  refresh: string;
 }
 
 /** Where the secrets came from, for the start-up log. */
@@ -32,6 +34,7 @@ export function deriveSecrets(master: string): Secrets {
     verify: derive("verify"),
     reset: derive("reset"),
     csrf: derive("csrf"),
+    refresh: derive("refresh"),
   };
 }
 

@@ -48,6 +48,9 @@ if (example.secret.source === "env") {
     `koa-app: secrets   ${example.secret.source === "generated" ? "generated into" : "read from"} ${example.secret.file}; set TESSERA_SECRET in production`,
   );
 }
+console.info(
+  `koa-app: keys      ${example.signingKeys.source === "generated" ? "generated into" : "read from"} ${example.signingKeys.file} (access tokens of /auth/refresh*, public at /.well-known/jwks.json)`,
+);
 console.info(`koa-app: started in ${Math.round(performance.now() - started)} ms`);
 console.info(`koa-app: listening on ${config.appUrl}`);
 
