@@ -29,6 +29,7 @@ beforeAll(async () => {
   plain = await startApp({ docs: true });
   custom = await startApp({
     requiresVerification: true,
+    refresh: {},
     docs: { prefix: "/api", docsPath: "/reference", title: "Custom <API>", version: "2.0.0" },
     schemas: {
       create: userCreateSchema.extend({ first_name: z.string().max(100) }),
@@ -188,11 +189,19 @@ describe("GET /openapi.json", () => {
     for (const section of markdown.split(/^## /m)) {
       const router = /`tessera\.(\w+)\(/.exec(section)?.[1];
       if (!router) continue;
+      // The refresh-token sections describe the test app's refresh backends.
+      const refresh = /^Refresh-token backends, (Bearer|cookie)/.exec(section)?.[1];
+      const sectionPrefixes =
+        refresh === "Bearer"
+          ? ["/auth/refresh"]
+          : refresh === "cookie"
+            ? ["/auth/refresh-cookie"]
+            : (prefixes[router] ?? []);
       for (const row of section.matchAll(/^\| `(GET|POST|PATCH|DELETE) ([^`]+)` \|(.*)$/gm)) {
         const [, method, path = "", rest = ""] = row;
         const statuses = new Set(rest.match(/\b[1-5]\d\d\b/g));
         const rowCodes = (rest.match(/\b[A-Z][A-Z_]+[A-Z]\b/g) ?? []).filter((c) => known.has(c));
-        for (const prefix of prefixes[router] ?? []) {
+        for (const prefix of sectionPrefixes) {
           // The doc names the session parameter `{id}`; the route names it `{sessionId}`.
           const template = `${prefix}${path}`.replace(
             "/me/sessions/{id}",
@@ -215,8 +224,9 @@ describe("GET /openapi.json", () => {
         }
       }
     }
-    // 3 auth routes x 3 backends, register, 2 verify, 2 reset, 9 users routes.
-    expect(rows).toBe(23);
+    // 3 auth routes x 3 backends, register, 2 verify, 2 reset, 9 users routes, and login +
+    // refresh of the two refresh-token backends.
+    expect(rows).toBe(27);
   });
 
   it("shows the app's own user fields, as the wire carries them", async () => {
