@@ -25,6 +25,8 @@ export const ErrorCode = {
   SESSION_NOT_SUPPORTED: "SESSION_NOT_SUPPORTED",
   REFRESH_TOKEN_INVALID: "REFRESH_TOKEN_INVALID",
   REFRESH_TOKEN_REUSED: "REFRESH_TOKEN_REUSED",
+  OAUTH_ACCOUNT_ALREADY_LINKED: "OAUTH_ACCOUNT_ALREADY_LINKED",
+  OAUTH_NOT_SUPPORTED: "OAUTH_NOT_SUPPORTED",
 } as const;
 
 /** Union of every {@link ErrorCode} value. */
@@ -224,6 +226,23 @@ export class RefreshTokenInvalidError extends TesseraError {
 export class RefreshTokenReusedError extends TesseraError {
   constructor(message = "The refresh token was already rotated: its session has been ended") {
     super(ErrorCode.REFRESH_TOKEN_REUSED, message);
+  }
+}
+
+/**
+ * The provider account is linked to a user already (the unique `(oauthName, accountId)`
+ * index said so): an association cannot move it to another user.
+ */
+export class OAuthAccountAlreadyLinkedError extends TesseraError {
+  constructor(message = "This provider account is linked to a user already") {
+    super(ErrorCode.OAUTH_ACCOUNT_ALREADY_LINKED, message);
+  }
+}
+
+/** The user database keeps no OAuth accounts (it does not implement `OAuthAccountDatabase`). */
+export class OAuthNotSupportedError extends TesseraError {
+  constructor(message: string) {
+    super(ErrorCode.OAUTH_NOT_SUPPORTED, message);
   }
 }
 

@@ -20,6 +20,8 @@ const PUBLIC = [
   "MemoryRateLimitStore",
   "PASSWORD_REASONS",
   "PasswordHelper",
+  "OAuthAccountAlreadyLinkedError",
+  "OAuthNotSupportedError",
   "PasswordReasonCode",
   "RefreshTokenInvalidError",
   "RefreshTokenReusedError",

@@ -20,6 +20,8 @@ export {
   InvalidSessionDataError,
   InvalidVerifyTokenError,
   isTesseraError,
+  OAuthAccountAlreadyLinkedError,
+  OAuthNotSupportedError,
   PasswordReasonCode,
   RefreshTokenInvalidError,
   RefreshTokenReusedError,
@@ -63,6 +65,14 @@ export {
   type UserUpdateConditions,
   type UserUpdateData,
 } from "./models.js";
+export type {
+  OAuthAccount,
+  OAuthAccountCreate,
+  OAuthAccountDatabase,
+  OAuthAccountUpdate,
+  OAuthCallbackInput,
+  OAuthCallbackOptions,
+} from "./oauth/models.js";
 export {
   type Argon2Options,
   PasswordHelper,
