@@ -2,7 +2,8 @@
 //
 //   node --import ./ts-resolve.ts run.ts [--rounds 3] [--duration 15] [--warmup 3]
 //     [--connections 64] [--threads 2] [--users 1000] [--variants a,b] [--no-python]
-//     [--login-rounds 3] [--login-seconds 15] [--memory-requests 1000000]
+//     [--login-rounds 3] [--login-seconds 15] [--refresh-rounds 3] [--refresh-seconds 15]
+//     [--refresh-chains 64] [--memory-requests 1000000]
 //     [--memory-variants a,b] [--memory-seconds-max 0] [--out DIR] [--name latest]
 //     [--baseline FILE.json] [--render SAVED.json] [--compare REV] [--compare-variants a,b]
 //
@@ -10,7 +11,8 @@
 // the same users everywhere, then measures every variant in its own server process with wrk
 // in another, variants interleaved over the rounds (order rotated each round), each with a
 // warm-up; ratios are to bare Koa in the same round (lib/rounds.ts). Then the login-under-
-// load benchmark (lib/login-under-load.ts) and the memory soak (lib/memory-soak.ts). Writes
+// load benchmark (lib/login-under-load.ts), the refresh rate on PostgreSQL and Redis
+// (lib/refresh-rate.ts) and the memory soak (lib/memory-soak.ts). Writes
 // DIR/NAME.json, DIR/NAME.svg and, for the default output, the results section of
 // docs/benchmarks.md (lib/write-results.ts). `--render` writes those again from a saved run.
 // `--compare REV` also measures the variants at commit REV in the same rounds (lib/compare.ts).
@@ -23,6 +25,7 @@ import { memorySoak } from "./lib/memory-soak.ts";
 import { type BenchOptions, parseOptions } from "./lib/options.ts";
 import { machine, versions } from "./lib/provenance.ts";
 import { ensurePython } from "./lib/python.ts";
+import { refreshRate } from "./lib/refresh-rate.ts";
 import {
   type BenchResults,
   compareTable,
@@ -31,8 +34,11 @@ import {
   type MemoryResult,
   markdownTable,
   memoryTable,
+  type RefreshResult,
+  refreshTable,
   summarize,
   variantLabel,
+  verifyPathTable,
 } from "./lib/report.ts";
 import { alongside, runRounds } from "./lib/rounds.ts";
 import { seed } from "./lib/seed.ts";
@@ -80,6 +86,7 @@ async function main(opts: BenchOptions): Promise<void> {
     const summaries = summarize(variants, measurements);
 
     const login: LoginResult[] = [];
+    const refresh: RefreshResult[] = [];
     const memory: MemoryResult[] = [];
     const results: BenchResults = {
       startedAt: started.toISOString(),
@@ -94,10 +101,18 @@ async function main(opts: BenchOptions): Promise<void> {
         "wrk connections": opts.connections,
         "tokens per pool": opts.users,
         "mongo server": services.mongoKind,
+        ...(opts.refreshRounds > 0
+          ? {
+              "refresh rounds": opts.refreshRounds,
+              "refresh seconds": opts.refreshSeconds,
+              "refresh chains": opts.refreshChains,
+            }
+          : {}),
       },
       measurements,
       summaries,
       login,
+      ...(opts.refreshRounds > 0 ? { refresh } : {}),
       memory,
       ...(target
         ? {
@@ -112,13 +127,15 @@ async function main(opts: BenchOptions): Promise<void> {
     };
     console.log(markdownTable(summaries, undefined, (v) => variantLabel(v, results)));
     if (target) console.log(compareTable(summaries, measurements, (v) => variantLabel(v, results)));
+    const verifyPath = verifyPathTable(measurements);
+    if (verifyPath) console.log(verifyPath);
     // Saved after each phase, so a failure later keeps what was measured.
     const save = () => writeResults(results, opts.out, opts.name, opts.baseline);
     save();
 
+    const emailsFile = join(dir, "emails.txt");
+    writeFileSync(emailsFile, `${seeded.emails.join("\n")}\n`);
     if (opts.loginRounds > 0) {
-      const emailsFile = join(dir, "emails.txt");
-      writeFileSync(emailsFile, `${seeded.emails.join("\n")}\n`);
       login.push(
         ...(await loginUnderLoad(env, files.db as string, emailsFile, {
           rounds: opts.loginRounds,
@@ -127,6 +144,18 @@ async function main(opts: BenchOptions): Promise<void> {
         })),
       );
       console.log(loginTable(login));
+      save();
+    }
+    if (opts.refreshRounds > 0) {
+      refresh.push(
+        ...(await refreshRate(env, emailsFile, {
+          rounds: opts.refreshRounds,
+          seconds: opts.refreshSeconds,
+          warmup: opts.warmup,
+          chains: opts.refreshChains,
+        })),
+      );
+      console.log(refreshTable(refresh));
       save();
     }
     if (opts.memoryRequests > 0) {
@@ -151,7 +180,11 @@ async function main(opts: BenchOptions): Promise<void> {
 }
 
 const opts = parseOptions(process.argv.slice(2));
-if (opts.render) {
+if (opts.help) {
+  // The usage is this file's header comment.
+  const header = readFileSync(new URL(import.meta.url), "utf8").split("\nimport ")[0] as string;
+  console.log(header.replace(/^\/\/ ?/gm, ""));
+} else if (opts.render) {
   // Re-renders the markdown and the chart of a saved run (e.g. after a report change).
   const saved = JSON.parse(readFileSync(opts.render, "utf8")) as BenchResults;
   writeResults(saved, opts.out, opts.name, opts.baseline);

@@ -21,6 +21,12 @@ export interface BenchOptions {
   variants: Variant[];
   loginRounds: number;
   loginSeconds: number;
+  /** Rounds of the refresh-rate measurement (0: not run). */
+  refreshRounds: number;
+  /** Seconds of each store's measured refreshes. */
+  refreshSeconds: number;
+  /** Sessions refreshed in parallel, each a chain of rotations. */
+  refreshChains: number;
   memoryRequests: number;
   /** The variants of the memory soak (Tessera's among `variants`, or the chosen ones). */
   memoryVariants: Variant[];
@@ -39,6 +45,8 @@ export interface BenchOptions {
   compareVariants: Variant[];
   /** The command as typed, for the record. */
   command: string;
+  /** `--help`: print the usage (run.ts's header) and measure nothing. */
+  help: boolean;
 }
 
 /** The variants named in a comma-separated list (all of `pool` without one), in `pool`'s order. */
@@ -68,6 +76,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       "no-python": { type: "boolean", default: false },
       "login-rounds": { type: "string", default: "3" },
       "login-seconds": { type: "string", default: "15" },
+      "refresh-rounds": { type: "string", default: "3" },
+      "refresh-seconds": { type: "string", default: "15" },
+      "refresh-chains": { type: "string", default: "64" },
       "memory-requests": { type: "string", default: "1000000" },
       "memory-variants": { type: "string" },
       "memory-seconds-max": { type: "string", default: "0" },
@@ -77,6 +88,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       render: { type: "string" },
       compare: { type: "string" },
       "compare-variants": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
     },
   });
   // Paths on the command line are relative to where `pnpm run bench` was typed (pnpm runs
@@ -96,6 +108,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     variants,
     loginRounds: Number(o["login-rounds"]),
     loginSeconds: Number(o["login-seconds"]),
+    refreshRounds: Number(o["refresh-rounds"]),
+    refreshSeconds: Number(o["refresh-seconds"]),
+    refreshChains: Number(o["refresh-chains"]),
     memoryRequests: Number(o["memory-requests"]),
     memoryVariants: pickVariants(o["memory-variants"], tessera),
     memorySecondsMax: Number(o["memory-seconds-max"]),
@@ -111,6 +126,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     compareVariants: o.compare
       ? pickVariants(o["compare-variants"], o["compare-variants"] ? variants : tessera)
       : [],
+    help: o.help,
     command: `pnpm run bench${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`,
   };
 }

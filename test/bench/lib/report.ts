@@ -40,6 +40,31 @@ export interface LoginResult {
   loopDelay?: { idle: LoopDelay | null; loaded: LoopDelay | null };
 }
 
+/** One store's refresh-rate run in one round (lib/refresh-rate.ts). */
+export interface RefreshResult {
+  round: number;
+  /** `tessera-refresh-pg` or `tessera-refresh-redis`. */
+  variant: string;
+  /** Sessions refreshed in parallel, each a sequential chain of rotations. */
+  chains: number;
+  /** Refreshes answered 200 with a new pair inside the measured window. */
+  refreshes: number;
+  perSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Server CPU time (user + system) per refresh, µs. */
+  cpuUs: number;
+  /** Answers that were no new pair (and answers that returned the token sent). */
+  failures: number;
+  /** Chains ended by a 401 (invalid or reused refresh token): none in a sound run. */
+  deadChains: number;
+  loginFailures: number;
+  /** The failed answers by status and detail. */
+  details: Record<string, number>;
+}
+
 export interface MemoryResult {
   variant: string;
   requests: number;
@@ -67,6 +92,8 @@ export interface BenchResults {
   measurements: Measurement[];
   summaries: VariantSummary[];
   login: LoginResult[];
+  /** Refreshes per second on PostgreSQL and Redis (absent in runs saved before it existed). */
+  refresh?: RefreshResult[];
   memory: MemoryResult[];
   /** With `--compare`: the other commit, whose variants are the rows named `name@short`. */
   compare?: { rev: string; commit: string; short: string; subject: string };
@@ -186,6 +213,49 @@ export function loginTable(login: LoginResult[]): string {
     `| round | hashing | \`GET /users/me\` p50 / p99 ms, no logins | p50 / p99 ms, 50 concurrent logins | p99 ratio |${loopColumn ? " event-loop delay p99 ms, no logins / logins |" : ""} logins/s | login p50 / p99 ms | errors |`,
     `| ---: | --- | ---: | ---: | ---: |${loopColumn ? " ---: |" : ""} ---: | ---: | ---: |`,
     ...rows,
+  ].join("\n");
+}
+
+/**
+ * The refresh rate of each store: refreshes/s (median of the rounds, lowest–highest), the
+ * median p50 and p99 latency, the server's CPU per refresh, and every failure.
+ */
+export function refreshTable(refresh: RefreshResult[] | undefined): string {
+  if (!refresh || refresh.length === 0) return "(not run)";
+  const names = [...new Set(refresh.map((r) => r.variant))];
+  const rows = names.map((name) => {
+    const mine = refresh.filter((r) => r.variant === name);
+    const rates = mine.map((r) => r.perSecond);
+    const failed = mine.reduce((n, r) => n + r.failures + r.loginFailures, 0);
+    return `| ${name} | ${mine.length} | ${mine[0]?.chains} | **${Math.round(median(rates)).toLocaleString("en-US")}** (${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))}) | ${f(median(mine.map((r) => r.p50Ms)), 2)} | **${f(median(mine.map((r) => r.p99Ms)), 2)}** | ${f(median(mine.map((r) => r.cpuUs)), 0)} | ${failed} |`;
+  });
+  return [
+    "| store | rounds | chains | refreshes/s (min–max) | p50 ms | p99 ms | server CPU µs/refresh | errors |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows,
+  ].join("\n");
+}
+
+/**
+ * The refresh-token access path beside the JWT strategy's, per round (the same machine
+ * state): `tessera-refresh-memory` ÷ `tessera-jwt-memory` in req/s and in server CPU per
+ * request. Null when the run measured not both.
+ */
+export function verifyPathTable(measurements: Measurement[]): string | null {
+  const pairs = measurements.flatMap((m) => {
+    if (m.variant !== "tessera-refresh-memory") return [];
+    const jwt = measurements.find((o) => o.variant === "tessera-jwt-memory" && o.round === m.round);
+    return jwt
+      ? [{ rps: m.rps / jwt.rps, cpu: (m.cpuUs ?? Number.NaN) / (jwt.cpuUs ?? Number.NaN) }]
+      : [];
+  });
+  if (pairs.length === 0) return null;
+  const cell = (values: number[]) =>
+    `**${f(median(values))}** (${f(Math.min(...values))}–${f(Math.max(...values))})`;
+  return [
+    "| per round | req/s (min–max) | server CPU µs/req (min–max) |",
+    "| --- | ---: | ---: |",
+    `| tessera-refresh-memory ÷ tessera-jwt-memory | ${cell(pairs.map((p) => p.rps))} | ${cell(pairs.map((p) => p.cpu))} |`,
   ].join("\n");
 }
 

@@ -8,15 +8,17 @@ import { PostgreSqlDriver } from "@mikro-orm/postgresql";
 import { SqliteDriver } from "@mikro-orm/sql";
 import { generateOpaqueToken, hashToken, PasswordHelper } from "@tessera/core";
 import { sessionIdFromDigest } from "@tessera/core/internal";
-import { AccessToken, User } from "@tessera/db-mikroorm";
+import { AccessToken, MikroOrmAccessTokenDatabase, User } from "@tessera/db-mikroorm";
 import { TesseraSqliteDialect } from "@tessera/db-mikroorm/sqlite";
 import { MongoAccessTokenDatabase, MongoUserDatabase } from "@tessera/db-mongo";
+import { DatabaseSessionStore } from "@tessera/strategy-database";
 import { JWTStrategy } from "@tessera/strategy-jwt";
 import { RedisStrategy } from "@tessera/strategy-redis";
 import { Redis } from "ioredis";
 import { SignJWT } from "jose";
 import { MongoClient } from "mongodb";
 import pg from "pg";
+import { refreshStrategy } from "../servers/tessera-refresh.ts";
 import { JWT_SECRET, PASSWORD, SESSION_LIFETIME_SECONDS } from "./shared.ts";
 
 export interface BenchUser {
@@ -135,6 +137,7 @@ export async function seed(
     entities: [User, AccessToken],
   });
   await seedMikroOrm(pgOrm, users, dbTokens);
+  if (wanted.has("refresh")) pools.refresh = await seedRefresh(dir, pgOrm, users);
   await pgOrm.close();
   const sqliteFile = join(dir, "bench.sqlite");
   const sqliteOrm = await MikroORM.init({
@@ -167,6 +170,22 @@ export async function seed(
     pools.mongo = await seedMongo(dir, urls.mongoUrl, users, hashedPassword);
   }
   return { sqliteFile, pools, emails: users.map((u) => u.email), fastapiPostgresUrl };
+}
+
+/**
+ * RefreshTokenStrategy's access tokens, one per user: a real login's pair (its session in
+ * PostgreSQL, as DatabaseSessionStore keeps it), of which the pool keeps the access token.
+ */
+async function seedRefresh(dir: string, orm: MikroORM, users: BenchUser[]): Promise<string> {
+  const strategy = refreshStrategy(
+    new DatabaseSessionStore<string>({
+      database: new MikroOrmAccessTokenDatabase(orm.em.fork(), AccessToken) as never,
+      lifetimeSeconds: SESSION_LIFETIME_SECONDS,
+    }),
+  );
+  const tokens: string[] = [];
+  for (const u of users) tokens.push((await strategy.writeTokenPair(u)).accessToken);
+  return writePool(dir, "refresh", tokens.map(bearer));
 }
 
 /** Redis sessions with a user snapshot (the snapshot-off variant ignores it and reads PostgreSQL). */

@@ -3,6 +3,8 @@
 
 /** HS256 secret of every JWT variant (Tessera, koa-jwt, passport-jwt, FastAPI Users). */
 export const JWT_SECRET = "bench-secret-0123456789abcdef-0123456789abcdef";
+/** Tags and derives the refresh tokens of RefreshTokenStrategy (its access tokens use JWT_SECRET). */
+export const REFRESH_SECRET = "bench-refresh-secret-0123456789abcdef-0123456";
 /** The secret for Tessera's verify/reset tokens (unused on the benchmarked path). */
 export const MANAGER_SECRET = "bench-manager-secret-0123456789abcdef-012345";
 /** Lifetime of the seeded sessions: long enough that no renewal happens during a run. */

@@ -44,6 +44,12 @@ const fastapi = (mode: string, label: string, pool: string): Variant => ({
 export const VARIANTS: Variant[] = [
   node("koa", "bare Koa + @koa/router (ceiling)", "ceiling", "jwt"),
   node("tessera-jwt-memory", "Tessera JWT, user in process (verify path)", "tessera", "jwt"),
+  node(
+    "tessera-refresh-memory",
+    "Tessera refresh-token sessions, access token (sid, no store read), user in process",
+    "tessera",
+    "refresh",
+  ),
   node("tessera-jwt-pg", "Tessera JWT, user from PostgreSQL", "tessera", "jwt"),
   node("tessera-jwt-sqlite", "Tessera JWT, user from SQLite", "tessera", "jwt"),
   node("tessera-db-pg", "Tessera database, PostgreSQL (db-mikroorm)", "tessera", "db"),

@@ -13,7 +13,9 @@ import {
   loginTable,
   markdownTable,
   memoryTable,
+  refreshTable,
   variantLabel,
+  verifyPathTable,
 } from "./report.ts";
 
 const line = (record: Record<string, string | number>, sep: string) =>
@@ -37,14 +39,23 @@ export function resultsSection(results: BenchResults, name: string, baseline?: B
     markdownTable(results.summaries, baseline, (v) => variantLabel(v, results)),
     "",
     ...(results.compare ? compareSection(results) : []),
+    ...verifyPathSection(results),
     "### Login under load",
     "",
     loginTable(results.login),
     "",
+    ...(results.refresh ? ["### Refresh rate", "", refreshTable(results.refresh), ""] : []),
     "### Memory",
     "",
     memoryTable(results.memory),
   ].join("\n");
+}
+
+/** With both verify paths measured: the refresh-token access token beside the plain JWT. */
+function verifyPathSection(results: BenchResults): string[] {
+  const table = verifyPathTable(results.measurements);
+  if (table === null) return [];
+  return ["### Refresh-token access path against the JWT strategy's", "", table, ""];
 }
 
 /** With `--compare`: which commit, and each variant's ratio at it beside this checkout's. */

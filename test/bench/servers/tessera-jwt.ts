@@ -20,27 +20,31 @@ function jwtBackend(): Backend {
 
 export async function jwtApp(source: "postgresql" | "sqlite" | "memory"): Promise<Koa> {
   if (source === "memory") {
-    // Every user loaded once at start-up.
-    const users = new MemoryUserDatabase();
-    const client = new pg.Client({ connectionString: env("POSTGRES_URL") });
-    await client.connect();
-    const { rows } = await client.query(
-      `select id, email, hashed_password, is_active, is_superuser, is_verified from "user"`,
-    );
-    await client.end();
-    for (const r of rows) {
-      users.users.set(r.id, {
-        id: r.id,
-        email: r.email,
-        hashedPassword: r.hashed_password,
-        isActive: r.is_active,
-        isSuperuser: r.is_superuser,
-        isVerified: r.is_verified,
-      });
-    }
-    return tesseraApp({ backends: [jwtBackend()], userDb: users as never }).app;
+    return tesseraApp({ backends: [jwtBackend()], userDb: (await memoryUsers()) as never }).app;
   }
   const orm = await openOrm(source);
   const users = new MikroOrmUserDatabase(orm.em, User);
   return tesseraApp({ backends: [jwtBackend()], userDb: users as never }).app;
+}
+
+/** Every seeded user, read once from PostgreSQL into an in-process user database. */
+export async function memoryUsers(): Promise<MemoryUserDatabase> {
+  const users = new MemoryUserDatabase();
+  const client = new pg.Client({ connectionString: env("POSTGRES_URL") });
+  await client.connect();
+  const { rows } = await client.query(
+    `select id, email, hashed_password, is_active, is_superuser, is_verified from "user"`,
+  );
+  await client.end();
+  for (const r of rows) {
+    users.users.set(r.id, {
+      id: r.id,
+      email: r.email,
+      hashedPassword: r.hashed_password,
+      isActive: r.is_active,
+      isSuperuser: r.is_superuser,
+      isVerified: r.is_verified,
+    });
+  }
+  return users;
 }

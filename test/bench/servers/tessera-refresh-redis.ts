@@ -1,0 +1,3 @@
+import { refreshApp } from "./tessera-refresh.ts";
+
+export const build = () => refreshApp("redis");
