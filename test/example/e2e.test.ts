@@ -1,8 +1,10 @@
 // The example app's web page in a real browser: headless Chromium (Debian's, installed by
 // test/harness/ensure-binaries.sh) driven by playwright-core, through register -> verify
 // (the link from the outbox) -> log in -> who am I -> log out, a password reset, and the
-// sessions: the list with devices, ending another one, a preference kept in session data.
-// Screenshots go to test/output/e2e/. The app runs in-process, built from its config
+// sessions: the list with devices, ending another one, a preference kept in session data;
+// and the page's refresh-token login (issue 15): with a 2-second access token, the page
+// stays logged in past its expiry by refreshing, and shows the login form when the refresh
+// fails. Screenshots go to test/output/e2e/. The app runs in-process, built from its config
 // exactly as server.ts builds it.
 
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -13,13 +15,16 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
 import { loadConfig } from "../../examples/koa-app/src/config.js";
-import { Client } from "../support/client.js";
+import { Client, request } from "../support/client.js";
 import { freePort, root, waitForLink } from "./support.js";
 
 const SCREENSHOTS = join(root, "test", "output", "e2e");
 const EMAIL = "grace@example.com";
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a brand new passphrase";
+/** ACCESS_TOKEN_LIFETIME_SECONDS of the app: short, so the tests outlive access tokens. */
+const ACCESS_LIFETIME_SECONDS = 2;
+const REFRESH_PATH = "/auth/refresh-cookie/refresh";
 /** The User-Agent of a second session, logged in over HTTP as from another device. */
 const OTHER_DEVICE =
   "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
@@ -41,12 +46,18 @@ let page: Page;
 /** Console errors and uncaught exceptions of the page (a CSP violation shows up here). */
 const pageErrors: string[] = [];
 const seenMail = new Set<string>();
+/** Every answer of the page's refresh route, in order: its status. */
+const refreshes: number[] = [];
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), "koa-app-e2e-"));
   const port = await freePort();
-  const config = loadConfig({ PORT: String(port), DATA_DIR: join(dir, "data") });
+  const config = loadConfig({
+    PORT: String(port),
+    DATA_DIR: join(dir, "data"),
+    ACCESS_TOKEN_LIFETIME_SECONDS: String(ACCESS_LIFETIME_SECONDS),
+  });
   example = await createApp(config, log);
   server = example.app.listen(port);
   await new Promise((resolve) => server.once("listening", resolve));
@@ -76,6 +87,9 @@ beforeAll(async () => {
     }
   });
   page.on("pageerror", (error) => pageErrors.push(error.message));
+  page.on("response", (response) => {
+    if (new URL(response.url()).pathname === REFRESH_PATH) refreshes.push(response.status());
+  });
 });
 
 afterAll(async () => {
@@ -125,10 +139,21 @@ describe("examples/koa-app's page in Chromium", () => {
     await expect
       .poll(() => page.locator("#sessions li").allTextContents())
       .toEqual([expect.stringContaining("(this browser)")]);
-    // The session is the HttpOnly cookie, out of the page script's reach.
+    // The session is two HttpOnly cookies, out of the page script's reach: the access
+    // token's, and the refresh token's, which only the refresh route receives (ASVS 5.0 3.3.1).
     const cookies = await page.context().cookies();
-    expect(cookies.find((c) => c.name === "tessera_auth")).toMatchObject({ httpOnly: true });
-    expect(await page.evaluate("document.cookie")).not.toContain("tessera_auth");
+    expect(cookies.find((c) => c.name === "tessera_access")).toMatchObject({
+      httpOnly: true,
+      path: "/",
+    });
+    expect(cookies.find((c) => c.name === "tessera_refresh")).toMatchObject({
+      httpOnly: true,
+      sameSite: "Strict",
+      path: REFRESH_PATH,
+    });
+    const visible = (await page.evaluate("document.cookie")) as string;
+    expect(visible).not.toContain("tessera_access");
+    expect(visible).not.toContain("tessera_refresh");
     await shot("04-logged-in");
 
     await page.getByRole("button", { name: "Log out", exact: true }).click();
@@ -230,8 +255,76 @@ describe("examples/koa-app's page in Chromium", () => {
     await expect.poll(() => page.locator("html").getAttribute("data-theme")).toBeNull();
     await logIn(NEW_PASSWORD);
     await expect.poll(() => page.locator("#me-email").textContent()).toBe(EMAIL);
-    const fresh = await page.evaluate(async () => (await fetch("/app/preferences")).json());
-    expect(fresh).toEqual({ theme: "system" });
+    // Loaded from /app/preferences (the select is enabled once the saved choice is in).
+    await expect.poll(() => theme.isEnabled()).toBe(true);
+    expect(await theme.inputValue()).toBe("system");
+    expect(await page.locator("html").getAttribute("data-theme")).toBeNull();
+  });
+
+  it("stays logged in past the access token's expiry: a 401 makes the page refresh and retry", async () => {
+    // Logged in by the previous test.
+    await page.goto(url);
+    await expect.poll(() => page.locator("#me-email").textContent()).toBe(EMAIL);
+    const theme = page.getByLabel("Theme");
+    await expect.poll(() => theme.isEnabled()).toBe(true);
+    const before = refreshes.length;
+
+    // Past the access token's lifetime: the browser has dropped the access cookie.
+    await page.waitForTimeout((ACCESS_LIFETIME_SECONDS + 1) * 1000);
+    const names = (await page.context().cookies()).map((c) => c.name);
+    expect(names).not.toContain("tessera_access");
+    expect(names).toContain("tessera_refresh");
+
+    // Something that calls the API: the PUT answers 401, the page refreshes, the PUT again.
+    await theme.selectOption("light");
+    await expect.poll(() => status().textContent()).toBe("Theme saved for this session.");
+    expect(await page.locator("html").getAttribute("data-theme")).toBe("light");
+    // At least one refresh (a slow machine may outlive the new token too), every one a 204.
+    expect(refreshes.length).toBeGreaterThan(before);
+    expect(new Set(refreshes.slice(before))).toEqual(new Set([204]));
+    expect(await page.locator("#signed-out").isVisible()).toBe(false);
+    await shot("11-after-refresh");
+    const afterFirst = refreshes.length;
+
+    // Again, after a reload: who am I, the sessions and the theme fail together and share
+    // one refresh; the session (its data, its place in the list) is the same one.
+    await page.waitForTimeout((ACCESS_LIFETIME_SECONDS + 1) * 1000);
+    await page.reload();
+    await expect.poll(() => page.locator("#me-email").textContent()).toBe(EMAIL);
+    await expect.poll(() => theme.isEnabled()).toBe(true);
+    expect(await theme.inputValue()).toBe("light");
+    await expect
+      .poll(() => page.locator("#sessions li").allTextContents())
+      .toEqual([expect.stringContaining("(this browser)")]);
+    expect(refreshes.length).toBeGreaterThan(afterFirst);
+    expect(new Set(refreshes.slice(before))).toEqual(new Set([204]));
+    expect(await page.locator("#signed-out").isVisible()).toBe(false);
+  });
+
+  it("shows the login form when the refresh fails: the session was ended elsewhere", async () => {
+    await page.goto(url);
+    await expect.poll(() => page.locator("#me-email").textContent()).toBe(EMAIL);
+    // Log out everywhere from another device, with the Bearer refresh-token backend.
+    const other = await request(`${url}/auth/refresh/login`, {
+      form: { username: EMAIL, password: NEW_PASSWORD },
+    });
+    expect(other.status, other.text).toBe(200);
+    const bearer = (other.body as { access_token: string }).access_token;
+    const out = await request(`${url}/auth/refresh/logout-all`, { method: "POST", bearer });
+    expect(out.status, out.text).toBe(204);
+
+    // Once this browser's access token has expired, its refresh token is refused.
+    await page.waitForTimeout((ACCESS_LIFETIME_SECONDS + 1) * 1000);
+    const before = refreshes.length;
+    await page.reload();
+    await expect.poll(() => page.locator("#login-title").isVisible()).toBe(true);
+    expect(await page.locator("#signed-in").isVisible()).toBe(false);
+    expect(refreshes.slice(before)).toEqual([401]);
+    await shot("12-refresh-refused");
+
+    // And logging in again works as before.
+    await logIn(NEW_PASSWORD);
+    await expect.poll(() => page.locator("#me-email").textContent()).toBe(EMAIL);
   });
 
   it("serves the API docs (Swagger UI on /openapi.json) from the app itself", async () => {

@@ -1,5 +1,8 @@
 // The example's page: plain JavaScript against Tessera's JSON API, no framework, no build.
-// Logged-in state is the `tessera_auth` cookie (HttpOnly, so this script never sees it).
+// It signs in with the `refresh-cookie` backend: a short-lived access token in the
+// `tessera_access` cookie and a refresh token in `tessera_refresh`, sent only to
+// /auth/refresh-cookie/refresh (both HttpOnly, so this script never sees them). When the
+// access token has expired, an API call answers 401: the page refreshes and tries again.
 
 const statusEl = document.getElementById("status");
 
@@ -15,12 +18,44 @@ function cookie(name) {
   return found ? decodeURIComponent(found.slice(prefix.length)) : "";
 }
 
+/** The backend the page signs in with: routes under `/auth/refresh-cookie`. */
+const AUTH = "/auth/refresh-cookie";
+
 /**
- * fetch() for the API. Same-origin, so the browser sends the cookie and a
+ * fetch() for the API. Same-origin, so the browser sends the cookies and a
  * `Sec-Fetch-Site: same-origin` header that passes Tessera's CSRF check; the
  * double-submit header is sent too, for browsers without Fetch metadata.
+ *
+ * A 401 means the access token has expired (or the session has ended): the page asks for
+ * a new one once (`refresh()`) and, if it got one, sends the request again. Logging in
+ * and refreshing themselves are never retried.
  */
-async function api(method, path, { json, form } = {}) {
+async function api(method, path, options = {}) {
+  const res = await send(method, path, options);
+  if (res.status !== 401 || path.startsWith(`${AUTH}/login`) || path === `${AUTH}/refresh`) {
+    return res;
+  }
+  return (await refresh()) ? send(method, path, options) : res;
+}
+
+let refreshing = null;
+
+/**
+ * `POST /auth/refresh-cookie/refresh`: the browser sends the refresh cookie (its path is
+ * this route's only) and gets both cookies anew. One at a time: calls that fail together
+ * (the sessions and the theme load in parallel) share one refresh. True if it worked.
+ */
+function refresh() {
+  refreshing ??= send("POST", `${AUTH}/refresh`)
+    .then((res) => res.ok)
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
+
+async function send(method, path, { json, form } = {}) {
   const headers = { accept: "application/json" };
   const csrf = cookie("tessera_csrf");
   if (csrf) headers["x-csrf-token"] = csrf;
@@ -234,7 +269,7 @@ async function showPreferences() {
 
 function home() {
   onSubmit(document.getElementById("login-form"), async (data) => {
-    const res = await api("POST", "/auth/cookie/login", { form: data });
+    const res = await api("POST", `${AUTH}/login`, { form: data });
     if (!res.ok) return say(explain(res), "error");
     // The heading "You are logged in" takes the focus, and screen readers read it.
     say("");
@@ -287,13 +322,13 @@ function home() {
   });
 
   document.getElementById("logout").addEventListener("click", async () => {
-    const res = await api("POST", "/auth/cookie/logout");
+    const res = await api("POST", `${AUTH}/logout`);
     say(res.ok ? "You are logged out." : explain(res), res.ok ? "success" : "error");
     await showHome(true);
   });
 
   document.getElementById("logout-all").addEventListener("click", async () => {
-    const res = await api("POST", "/auth/cookie/logout-all");
+    const res = await api("POST", `${AUTH}/logout-all`);
     say(
       res.ok ? "You are logged out on every device." : explain(res),
       res.ok ? "success" : "error",
