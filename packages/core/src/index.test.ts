@@ -46,6 +46,7 @@ const PUBLIC = [
   "generateOpaqueToken",
   "hashToken",
   "integerIdParser",
+  "isOAuthAccountDatabase",
   "isTesseraError",
   "mergeSessionJson",
   "normalizeEmail",

@@ -65,13 +65,14 @@ export {
   type UserUpdateConditions,
   type UserUpdateData,
 } from "./models.js";
-export type {
-  OAuthAccount,
-  OAuthAccountCreate,
-  OAuthAccountDatabase,
-  OAuthAccountUpdate,
-  OAuthCallbackInput,
-  OAuthCallbackOptions,
+export {
+  isOAuthAccountDatabase,
+  type OAuthAccount,
+  type OAuthAccountCreate,
+  type OAuthAccountDatabase,
+  type OAuthAccountUpdate,
+  type OAuthCallbackInput,
+  type OAuthCallbackOptions,
 } from "./oauth/models.js";
 export {
   type Argon2Options,

@@ -4,7 +4,7 @@
  * `oauthCallback` receives. Provider tokens arrive here already encrypted by the OAuth flow
  * (`@tessera/oauth`): adapters store them as opaque strings.
  */
-import type { UserProtocol } from "../models.js";
+import type { UserDatabase, UserProtocol } from "../models.js";
 
 /** A provider account linked to a user, at rest. */
 export interface OAuthAccount {
@@ -37,18 +37,24 @@ export type OAuthAccountUpdate = Partial<
  * `add_oauth_account`, `update_oauth_account`), implemented by the user databases of
  * db-mikroorm (an `oauth_accounts` table / collection) and db-mongo (embedded in the user
  * document). `(oauthName, accountId)` is unique across all users: the database decides races.
+ * `accountEmail` is stored normalized (`normalizeEmail`), tokens exactly as given (opaque
+ * strings of up to 4 KiB), `expiresAt` as given (null or integer epoch seconds beyond 2038).
+ * Deleting a user deletes their links. `describeAdapterConformance` checks all of it.
  */
 export interface OAuthAccountDatabase<U extends UserProtocol<ID>, ID = U["id"]> {
   /** The user linked to this provider account, or null. */
   getByOAuthAccount(oauthName: string, accountId: string): Promise<U | null>;
-  /** The user's links, oldest first. */
+  /** The user's links, oldest first (an empty array when none). */
   listOAuthAccounts(user: U): Promise<OAuthAccount[]>;
   /**
    * Links a provider account to `user`. Throws `OAuthAccountAlreadyLinkedError` when that
    * `(oauthName, accountId)` is linked already (to anyone: the unique index decides).
    */
   addOAuthAccount(user: U, data: OAuthAccountCreate): Promise<OAuthAccount>;
-  /** Writes `data` to the user's link `account` (tokens refreshed at a login). */
+  /**
+   * Writes `data` to the user's link `account` (tokens refreshed at a login); fields absent
+   * from `data` are kept. Returns the link as stored.
+   */
   updateOAuthAccount(
     user: U,
     account: OAuthAccount,
@@ -62,7 +68,7 @@ export interface OAuthAccountDatabase<U extends UserProtocol<ID>, ID = U["id"]> 
 export interface OAuthCallbackInput {
   oauthName: string;
   accountId: string;
-  /** The provider's email for the account (normalized by the manager). */
+  /** The provider's email for the account (normalized by the manager and the adapter). */
   accountEmail: string;
   /**
    * The provider says the email is verified (OIDC `email_verified`, GitHub's verified
@@ -71,9 +77,12 @@ export interface OAuthCallbackInput {
   emailVerified: boolean;
   /** Encrypted by the flow. */
   accessToken: string;
-  /** Epoch seconds, when the provider said. */
+  /** When the access token expires, in epoch seconds; null or absent when the provider did not say. */
   expiresAt?: number | null;
-  /** Encrypted by the flow. */
+  /**
+   * Encrypted by the flow. Null or absent keeps the refresh token stored for the link: a
+   * provider that issues one only at first consent (Google) does not lose it at the next login.
+   */
   refreshToken?: string | null;
 }
 
@@ -91,3 +100,25 @@ export interface OAuthCallbackOptions {
   /** Passed to hooks (the HTTP context). */
   context?: unknown;
 }
+
+/**
+ * True when `db` keeps OAuth accounts (implements every {@link OAuthAccountDatabase} verb).
+ * `UserManager`'s OAuth methods use it and throw `OAuthNotSupportedError` otherwise.
+ *
+ * @example
+ * if (!isOAuthAccountDatabase(userDb)) throw new Error("configure OAuth accounts in the adapter");
+ */
+export function isOAuthAccountDatabase<U extends UserProtocol<ID>, ID = U["id"]>(
+  db: UserDatabase<U, ID>,
+): db is UserDatabase<U, ID> & OAuthAccountDatabase<U, ID> {
+  const candidate = db as Partial<Record<keyof OAuthAccountDatabase<U, ID>, unknown>>;
+  return OAUTH_ACCOUNT_DATABASE_VERBS.every((verb) => typeof candidate[verb] === "function");
+}
+
+const OAUTH_ACCOUNT_DATABASE_VERBS = [
+  "getByOAuthAccount",
+  "listOAuthAccounts",
+  "addOAuthAccount",
+  "updateOAuthAccount",
+  "removeOAuthAccount",
+] as const satisfies readonly (keyof OAuthAccountDatabase<UserProtocol<unknown>>)[];

@@ -6,6 +6,7 @@ import type {
   UserProtocol,
 } from "../models.js";
 import { accessTokenDatabaseCases } from "./access-token-database-cases.js";
+import { oauthAccountCases } from "./oauth-account-cases.js";
 import { refreshCases } from "./refresh-cases.js";
 import { sessionFieldsCases } from "./session-fields-cases.js";
 import { userDatabaseCases } from "./user-database-cases.js";
@@ -19,7 +20,7 @@ export interface AdapterFixture<ID> {
   name: string;
   /** Connects and creates the schema; called once. */
   setup(): Promise<void>;
-  /** Empties users and tokens; called before every test. */
+  /** Empties users, their OAuth accounts and tokens; called before every test. */
   reset(): Promise<void>;
   teardown(): Promise<void>;
   users(): UserDatabase<UserProtocol<ID>, ID>;
@@ -39,6 +40,14 @@ export interface AdapterFixture<ID> {
    * @default true
    */
   atomicConditionalUpdates?: boolean;
+  /**
+   * Whether the user database keeps OAuth accounts (`OAuthAccountDatabase`). By default it
+   * must: every OAuth case runs and fails on a database that does not implement the
+   * interface. An adapter without OAuth support says so with `false`, and one case then
+   * checks that its user database indeed implements none of it. Never a silent skip.
+   * @default true
+   */
+  oauth?: boolean;
   /** Name of an extra user field the fixture's user model has (optional). */
   extraField?: { key: string; value: unknown };
 }
@@ -84,6 +93,9 @@ export function describeAdapterConformance<ID>(
 
     describe("UserDatabase", () => {
       for (const c of userDatabaseCases(fixture)) it(c.name, () => c.run());
+    });
+    describe("OAuthAccountDatabase", () => {
+      for (const c of oauthAccountCases(fixture)) it(c.name, () => c.run());
     });
     describe("AccessTokenDatabase", () => {
       for (const c of accessTokenDatabaseCases(fixture)) it(c.name, () => c.run());

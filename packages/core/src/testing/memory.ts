@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { UserAlreadyExistsError, UserUpdateConflictError } from "../errors.js";
+import {
+  OAuthAccountAlreadyLinkedError,
+  UserAlreadyExistsError,
+  UserNotExistsError,
+  UserUpdateConflictError,
+} from "../errors.js";
 import type {
   AccessTokenCreate,
   AccessTokenDatabase,
@@ -14,6 +19,12 @@ import type {
   UserUpdateData,
 } from "../models.js";
 import { accessTokenExpiresAt, normalizeEmail } from "../models.js";
+import type {
+  OAuthAccount,
+  OAuthAccountCreate,
+  OAuthAccountDatabase,
+  OAuthAccountUpdate,
+} from "../oauth/models.js";
 import type { JsonObject } from "../session/session.js";
 
 /** A user as {@link MemoryUserDatabase} stores it: protocol fields plus any extras. */
@@ -23,11 +34,18 @@ export type MemoryUser = UserProtocol<string> & Record<string, unknown>;
  * In-process {@link UserDatabase} with UUID ids, for tests and prototypes. Not for
  * production: nothing is persisted and nothing is shared between processes. It is the
  * reference the adapter conformance suite is checked against: emails are stored
- * normalized and unique, and deleting a user cascades to its access tokens.
+ * normalized and unique, OAuth accounts unique by `(oauthName, accountId)`, and deleting
+ * a user cascades to its OAuth accounts and access tokens.
  */
-export class MemoryUserDatabase implements UserDatabase<MemoryUser, string> {
+export class MemoryUserDatabase
+  implements UserDatabase<MemoryUser, string>, OAuthAccountDatabase<MemoryUser, string>
+{
   readonly users = new Map<string, MemoryUser>();
+  /** OAuth accounts by link id, in creation order, with their user's id. */
+  readonly oauthAccounts = new Map<string, OAuthAccount & { userId: string }>();
   private readonly byEmail = new Map<string, string>();
+  /** Link id by `(oauthName, accountId)`: the unique index. */
+  private readonly byOAuthKey = new Map<string, string>();
   private readonly deleteListeners: ((user: MemoryUser) => void)[] = [];
 
   async get(id: string): Promise<MemoryUser | null> {
@@ -84,7 +102,71 @@ export class MemoryUserDatabase implements UserDatabase<MemoryUser, string> {
     if (!current) return;
     this.users.delete(user.id);
     this.byEmail.delete(current.email);
+    for (const [id, link] of this.oauthAccounts) {
+      if (link.userId !== current.id) continue;
+      this.oauthAccounts.delete(id);
+      this.byOAuthKey.delete(oauthKey(link.oauthName, link.accountId));
+    }
     for (const listener of this.deleteListeners) listener(current);
+  }
+
+  async getByOAuthAccount(oauthName: string, accountId: string): Promise<MemoryUser | null> {
+    const id = this.byOAuthKey.get(oauthKey(oauthName, accountId));
+    const link = id === undefined ? undefined : this.oauthAccounts.get(id);
+    return link ? this.get(link.userId) : null;
+  }
+
+  async listOAuthAccounts(user: MemoryUser): Promise<OAuthAccount[]> {
+    return [...this.oauthAccounts.values()]
+      .filter((link) => link.userId === user.id)
+      .map(withoutUserId);
+  }
+
+  async addOAuthAccount(user: MemoryUser, data: OAuthAccountCreate): Promise<OAuthAccount> {
+    const key = oauthKey(data.oauthName, data.accountId);
+    // The unique index decides, as a database would: check and insert in one tick.
+    if (this.byOAuthKey.has(key)) throw new OAuthAccountAlreadyLinkedError();
+    // As a foreign key would: no link to a user that is not (or no longer) stored.
+    if (!this.users.has(user.id)) throw new UserNotExistsError();
+    const link = {
+      id: randomUUID(),
+      oauthName: data.oauthName,
+      accountId: data.accountId,
+      accountEmail: normalizeEmail(data.accountEmail),
+      accessToken: data.accessToken,
+      expiresAt: data.expiresAt,
+      refreshToken: data.refreshToken,
+      userId: user.id,
+    };
+    this.oauthAccounts.set(link.id, link);
+    this.byOAuthKey.set(key, link.id);
+    return withoutUserId(link);
+  }
+
+  async updateOAuthAccount(
+    user: MemoryUser,
+    account: OAuthAccount,
+    data: OAuthAccountUpdate,
+  ): Promise<OAuthAccount> {
+    const changes: OAuthAccountUpdate = {};
+    if (data.accountEmail !== undefined) changes.accountEmail = normalizeEmail(data.accountEmail);
+    if (data.accessToken !== undefined) changes.accessToken = data.accessToken;
+    if (data.expiresAt !== undefined) changes.expiresAt = data.expiresAt;
+    if (data.refreshToken !== undefined) changes.refreshToken = data.refreshToken;
+    const current = this.oauthAccounts.get(account.id);
+    // As `update` does for a user that is gone: nothing stored, the merge returned.
+    if (!current || current.userId !== user.id) return { ...account, ...changes };
+    const next = { ...current, ...changes };
+    this.oauthAccounts.set(current.id, next);
+    return withoutUserId(next);
+  }
+
+  async removeOAuthAccount(user: MemoryUser, account: OAuthAccount): Promise<boolean> {
+    const current = this.oauthAccounts.get(account.id);
+    if (!current || current.userId !== user.id) return false;
+    this.oauthAccounts.delete(current.id);
+    this.byOAuthKey.delete(oauthKey(current.oauthName, current.accountId));
+    return true;
   }
 
   /**
@@ -227,6 +309,14 @@ export class MemoryAccessTokenDatabase
     }
     return count;
   }
+}
+
+// The unique index's key; JSON keeps ("a:b", "c") and ("a", "b:c") apart.
+const oauthKey = (oauthName: string, accountId: string): string =>
+  JSON.stringify([oauthName, accountId]);
+
+function withoutUserId({ userId: _, ...link }: OAuthAccount & { userId: string }): OAuthAccount {
+  return link;
 }
 
 // Live at `now`: neither its idle lifetime nor the absolute cap is over.
