@@ -51,6 +51,55 @@ async function bearerLogin(client: Client, backend: string, email: string, passw
   return (res.body as { access_token: string }).access_token;
 }
 
+/** An RFC 6749 §5.1 answer of the `refresh` backend's login and refresh. */
+export interface TokenPair {
+  access_token: string;
+  token_type: string;
+  refresh_token: string;
+  expires_in: number;
+}
+
+/**
+ * The `refresh` backend (refresh-token sessions, issue 15): login -> /users/me -> refresh
+ * (a new pair, the refresh token rotated) -> /users/me with the new access token; the
+ * access token's `kid` is the key published at /.well-known/jwks.json. Returns the last pair.
+ */
+export async function refreshBackend(
+  url: string,
+  email: string,
+  password = PASSWORD,
+): Promise<TokenPair> {
+  const client = new Client(url);
+  const login = await client.request("POST", "/auth/refresh/login", {
+    form: { username: email, password },
+  });
+  expect(login.status, JSON.stringify(login.body)).toBe(200);
+  const first = login.body as TokenPair;
+  expect(first).toMatchObject({ token_type: "bearer", expires_in: 900 });
+  expect(
+    (await client.request("GET", "/users/me", { bearer: first.access_token })).body,
+  ).toMatchObject({
+    email,
+  });
+  const rotated = await client.request("POST", "/auth/refresh/refresh", {
+    form: { grant_type: "refresh_token", refresh_token: first.refresh_token },
+  });
+  expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+  const second = rotated.body as TokenPair;
+  expect(second.refresh_token).not.toBe(first.refresh_token);
+  expect((await client.request("GET", "/users/me", { bearer: second.access_token })).status).toBe(
+    200,
+  );
+  const jwks = await client.request("GET", "/.well-known/jwks.json");
+  expect(jwks.status).toBe(200);
+  const header = JSON.parse(
+    Buffer.from(second.access_token.split(".")[0] ?? "", "base64url").toString("utf8"),
+  ) as { alg: string; kid: string };
+  expect(header.alg).toBe("ES256");
+  expect((jwks.body as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual([header.kid]);
+  return second;
+}
+
 /**
  * A Bearer backend: login -> /users/me -> logout -> 401; two more logins, a preference in
  * one session's data, the session list (database and Redis strategies), logout-all ->

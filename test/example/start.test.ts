@@ -16,6 +16,7 @@ import {
   bearerLogin,
   cookieBackend,
   NEW_PASSWORD,
+  refreshBackend,
   registerAndVerify,
   resetPassword,
 } from "./scenario.js";
@@ -61,6 +62,7 @@ async function useEveryBackend(app: Running, outboxDir: string, redis: boolean, 
   const backends = ["jwt", "db", ...(redis ? ["redis"] : [])];
   await apiDocs(app.url, ["cookie", ...backends]);
   for (const backend of backends) await bearerBackend(app.url, backend, email);
+  await refreshBackend(app.url, email);
   const redisLogin = await new Client(app.url, { cookieJar: true }).request(
     "POST",
     "/auth/redis/login",
@@ -93,6 +95,7 @@ describe("examples/koa-app, started as the README says", () => {
   const sqliteDataDir = tempDataDir();
   let jwtBeforeRestart = "";
   let dbBeforeRestart = "";
+  let refreshBeforeRestart = { access_token: "", refresh_token: "" };
 
   it(
     "SQLite (the default), `npm start` with its install step: every backend, verify, reset, the admin",
@@ -114,6 +117,10 @@ describe("examples/koa-app, started as the README says", () => {
       const secretFile = join(sqliteDataDir, "secret");
       expect(statSync(secretFile).mode & 0o777).toBe(0o600);
       await app.waitFor(`generated into ${secretFile}; set TESSERA_SECRET`);
+      // The access tokens' signing key too: a private JWK Set, generated once (issue 15).
+      const keysFile = join(sqliteDataDir, "jwks.json");
+      expect(statSync(keysFile).mode & 0o777).toBe(0o600);
+      await app.waitFor(`keys      generated into ${keysFile}`);
 
       const page = await request(app.url);
       expect(page.status).toBe(200);
@@ -133,6 +140,7 @@ describe("examples/koa-app, started as the README says", () => {
         email,
         NEW_PASSWORD,
       );
+      refreshBeforeRestart = await refreshBackend(app.url, email, NEW_PASSWORD);
       await app.stop();
     },
     START_TIMEOUT_MS + 60_000,
@@ -143,6 +151,8 @@ describe("examples/koa-app, started as the README says", () => {
     async () => {
       const secretFile = join(sqliteDataDir, "secret");
       const secret = readFileSync(secretFile, "utf8");
+      const keysFile = join(sqliteDataDir, "jwks.json");
+      const keys = readFileSync(keysFile, "utf8");
       const app = await npmStart(
         {
           PORT: String(await freePort()),
@@ -154,6 +164,8 @@ describe("examples/koa-app, started as the README says", () => {
       );
       expect(readFileSync(secretFile, "utf8")).toBe(secret);
       await app.waitFor(`read from ${secretFile}`);
+      expect(readFileSync(keysFile, "utf8")).toBe(keys);
+      await app.waitFor(`keys      read from ${keysFile}`);
       expect(app.output()).not.toContain("admin: created");
       const client = new Client(app.url, { cookieJar: true });
       // A JWT signed before the restart still verifies: the same secret was derived.
@@ -163,6 +175,16 @@ describe("examples/koa-app, started as the README says", () => {
       expect((await client.request("GET", "/users/me", { bearer: dbBeforeRestart })).status).toBe(
         200,
       );
+      // The refresh backend's access token verifies with the kept key, and its refresh
+      // session (in the database) rotates.
+      expect(
+        (await client.request("GET", "/users/me", { bearer: refreshBeforeRestart.access_token }))
+          .status,
+      ).toBe(200);
+      const rotated = await client.request("POST", "/auth/refresh/refresh", {
+        form: { grant_type: "refresh_token", refresh_token: refreshBeforeRestart.refresh_token },
+      });
+      expect(rotated.status, rotated.text).toBe(200);
       await bearerLogin(client, "jwt", ADMIN.email, ADMIN.password);
       await app.stop();
     },
