@@ -20,6 +20,7 @@ import {
   type UserUpdateConditions,
   type UserUpdateData,
 } from "../models.js";
+import type { OAuthAccount, OAuthCallbackInput, OAuthCallbackOptions } from "../oauth/models.js";
 import { PasswordHelper, type PasswordHelperProtocol } from "../password/password-helper.js";
 import {
   checkPassword,
@@ -30,6 +31,7 @@ import type { Session } from "../session/session.js";
 import type { UserChange } from "../strategy/base.js";
 import { AccountTokens } from "./account-tokens.js";
 import type { UserManagerHooks } from "./hooks.js";
+import * as oauth from "./oauth.js";
 import type { CallOptions, Credentials, UpdateOptions, UserManagerOptions } from "./options.js";
 import { describeChange, notifyStrategies, type StrategySource } from "./session-sync.js";
 import { changesCredentials, cleanInput } from "./user-input.js";
@@ -299,6 +301,74 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     await this.userDb.delete(user);
     await this.notifySessions(user, { kind: "delete", fields: [], revokeSessions: true }, context);
     await this.onAfterDelete(user, context);
+  }
+
+  /**
+   * Logs in with a provider account, as FastAPI Users' `oauth_callback` (the OAuth flow
+   * calls it after validating `state`, PKCE and the ID token; provider tokens arrive
+   * encrypted). Identities are `(oauthName, accountId)`, never the email (ASVS 5.0 6.8.1,
+   * 10.5.2):
+   *
+   * 1. An account linked already: its link gets this login's tokens and email (a missing
+   *    refresh token keeps the stored one) and its user is returned.
+   * 2. Else a user with the account's email (normalized): linked when `associateByEmail` is
+   *    on **and** `input.emailVerified`, then `onAfterUpdate(user, {})` (FastAPI Users calls
+   *    no hook there; a new way into an account is worth telling its owner). Otherwise
+   *    {@link UserAlreadyExistsError} (the router's `OAUTH_USER_ALREADY_EXISTS`): an address
+   *    the provider did not verify may be anyone's, and linking it would hand the account
+   *    to whoever typed it at the provider.
+   * 3. Else a new user with that email, linked, then `onAfterRegister`. Its password is
+   *    random, hashed with the manager's password helper and thrown away: password login
+   *    fails until a reset by mail sets one. `isVerified` is `isVerifiedByDefault &&
+   *    input.emailVerified`: verified means "this address reaches the user", and an address
+   *    the provider did not verify proves nothing of the sort, whatever the option says.
+   *
+   * Two first logins of one account at once make one user and one link: the database's
+   * unique indexes decide, the loser re-reads the winner's user (waiting up to ~1.3 s for
+   * its link; ~0.3 s before a refusal) and returns it; a user created but not linked is
+   * deleted again.
+   *
+   * The manager does not refuse inactive users: it returns them, and the router refuses
+   * them (`LOGIN_BAD_CREDENTIALS`, as FastAPI Users). A user created from an unverified
+   * provider email stays unverified; an app that must stop someone claiming an address
+   * first through a provider that does not verify emails should check `isVerified`.
+   * Throws {@link OAuthNotSupportedError} when the user database keeps no OAuth accounts.
+   */
+  async oauthCallback(input: OAuthCallbackInput, options: OAuthCallbackOptions = {}): Promise<U> {
+    return oauth.oauthCallback(this, input, options);
+  }
+
+  /**
+   * Links a provider account to the logged-in `user` (FastAPI Users'
+   * `oauth_associate_callback`), then `onAfterUpdate(user, {}, context)`. The provider's
+   * email need not be the user's nor verified: the user proved they control the account by
+   * logging in there. Linked to this user already: its tokens and email are refreshed.
+   * Linked to another user: {@link OAuthAccountAlreadyLinkedError}, nothing changes. Throws
+   * {@link OAuthNotSupportedError} when the user database keeps no OAuth accounts.
+   */
+  async oauthAssociateCallback(user: U, input: OAuthCallbackInput, context?: unknown): Promise<U> {
+    return oauth.oauthAssociateCallback(this, user, input, context);
+  }
+
+  /**
+   * The user's linked provider accounts, oldest first. Their tokens are as stored
+   * (encrypted by the flow): never send them to a client. Throws {@link OAuthNotSupportedError}
+   * when the user database keeps no OAuth accounts.
+   */
+  async listOAuthAccounts(user: U): Promise<OAuthAccount[]> {
+    return oauth.oauthDatabase(this.userDb).listOAuthAccounts(user);
+  }
+
+  /**
+   * Unlinks the user's provider account whose link `id` is given (`OAuthAccount.id`, not the
+   * provider's `accountId`, which is unique per provider only); false when the user has no
+   * such link. Then `onAfterUpdate(user, {}, context)`. The last link may go too (FastAPI
+   * Users has no unlink): every user has an email and a password hash, so "forgot password"
+   * is always a way back in, and refusing would keep a provider the user wants gone.
+   * Throws {@link OAuthNotSupportedError} when the user database keeps no OAuth accounts.
+   */
+  async removeOAuthAccount(user: U, id: string, context?: unknown): Promise<boolean> {
+    return oauth.removeOAuthAccount(this, user, id, context);
   }
 
   private async updateFields(
