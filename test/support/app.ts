@@ -118,6 +118,8 @@ export interface AppOptions {
    * server or Cluster, keys under a prefix of this app's own).
    */
   refresh?: RefreshOptions;
+  /** Mounts `tessera.jwksRouter(jwks)`. */
+  jwks?: readonly JwtKeySet[];
 }
 
 /** Options of the refresh-token backends of the test app. */
@@ -336,6 +338,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   }
   app.use(custom.routes());
   if (options.sessionRoutes) app.use(sessionRouter(tessera).routes());
+  if (options.jwks) app.use(tessera.jwksRouter(options.jwks).routes());
   if (options.docs) app.use(tessera.docsRouter(options.docs === true ? {} : options.docs).routes());
   const server = app.listen(0, "127.0.0.1");
   // Idle keep-alive sockets are closed by the client first: a server closing one as the

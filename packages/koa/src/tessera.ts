@@ -29,6 +29,7 @@ import { mountRoutes } from "./route/mount.js";
 import { TesseraRouter } from "./route/router.js";
 import type { RouteSpec } from "./route/spec.js";
 import { type AuthRouterOptions, authRoutes } from "./routers/auth.js";
+import { type JwksRouterOptions, type JwksSource, jwksRouter } from "./routers/jwks.js";
 import { registerRoutes } from "./routers/register.js";
 import { resetPasswordRoutes } from "./routers/reset.js";
 import { type UsersRouterOptions, usersRoutes } from "./routers/users.js";
@@ -232,6 +233,20 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
    */
   openapi(options: OpenAPIOptions = {}): OpenAPIDocument {
     return buildDocument(this.registry, this.backends, this.documentContext, options);
+  }
+
+  /**
+   * `GET /.well-known/jwks.json`: the public keys of `keys` (key sets, or strategies with
+   * one), as the standalone {@link jwksRouter}, and in this instance's OpenAPI document.
+   *
+   * @example
+   * app.use(tessera.jwksRouter([refreshStrategy.keys]).routes());
+   */
+  jwksRouter(
+    keys: JwksSource | readonly JwksSource[],
+    options: JwksRouterOptions = {},
+  ): TesseraRouter {
+    return this.registry.record(jwksRouter(keys, options));
   }
 
   /**

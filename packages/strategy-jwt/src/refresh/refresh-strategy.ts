@@ -176,24 +176,36 @@ export class RefreshTokenStrategy<U extends UserProtocol<ID>, ID = U["id"]>
    * from the token (handle = `sid`, claims = `ext`; `createdAt`/`expiresAt` are the access
    * token's); with it, from the store, and a session that ended refuses the token.
    */
-  async readSession(
+  readSession(
     token: string | null,
     userManager: UserManager<U, ID>,
   ): Promise<{ user: U; session: Session<ID> } | null> {
-    const claims = this.codec.cached(token) ?? (await this.codec.verify(token));
-    if (claims === null || claims.sid === undefined) return null;
+    // As JWTStrategy: on a cached token, one continuation on the user database's promise.
+    const cached = this.codec.cached(token);
+    if (cached !== undefined) return this.withSession(cached, userManager);
+    return this.codec
+      .verify(token)
+      .then((verified) => (verified === null ? null : this.withSession(verified, userManager)));
+  }
+
+  private withSession(
+    claims: AccessTokenClaims,
+    userManager: UserManager<U, ID>,
+  ): Promise<{ user: U; session: Session<ID> } | null> {
+    const sid = claims.sid;
+    if (sid === undefined) return NO_USER;
     if (!this.checkDatabase) {
-      const user = await this.userFor(claims, userManager);
-      return user === null ? null : { user, session: sessionOf(claims, claims.sid, user.id) };
+      return this.userFor(claims, userManager).then((user) =>
+        user === null ? null : { user, session: sessionOf(claims, sid, user.id) },
+      );
     }
-    const [session, user] = await Promise.all([
-      this.sessions.getSession(claims.sid),
-      this.userFor(claims, userManager),
-    ]);
-    if (session === null || user === null) return null;
-    // The session must be this user's: a `sid` is never trusted to name anyone else's.
-    if (this.stringifyId(session.userId) !== claims.sub) return null;
-    return { user, session };
+    return Promise.all([this.sessions.getSession(sid), this.userFor(claims, userManager)]).then(
+      ([session, user]) => {
+        // The session must be this user's: a `sid` is never trusted to name anyone else's.
+        if (session === null || user === null) return null;
+        return this.stringifyId(session.userId) === claims.sub ? { user, session } : null;
+      },
+    );
   }
 
   /**
