@@ -385,5 +385,54 @@ describe("refresh cookie (ASVS 5.0 7.2.4, 3.3.1)", () => {
       expect.arrayContaining(["204", "401", "403"]),
     );
     expect(JSON.stringify(doc.paths["/auth/refresh/login"])).toContain("refresh_token");
+    // A real refresh's body is what the document says: exactly the required keys, typed.
+    const schema = (
+      (bearer as { responses: Record<string, unknown> }).responses["200"] as {
+        content: {
+          "application/json": {
+            schema: { required: string[]; properties: Record<string, { type: string }> };
+          };
+        };
+      }
+    ).content["application/json"].schema;
+    const email = `d${Math.random().toString(36).slice(2)}@example.com`;
+    await register(app.url, email, PASSWORD);
+    const login = await request(`${app.url}/auth/refresh/login`, {
+      form: { username: email, password: PASSWORD },
+    });
+    const refreshed = await request(`${app.url}/auth/refresh/refresh`, {
+      form: {
+        grant_type: "refresh_token",
+        refresh_token: (login.body as { refresh_token: string }).refresh_token,
+      },
+    });
+    const body = refreshed.body as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual([...schema.required].sort());
+    for (const [key, value] of Object.entries(body)) {
+      const type = schema.properties[key]?.type;
+      expect(type === "integer" ? Number.isInteger(value) : typeof value === type, key).toBe(true);
+    }
+  });
+});
+
+describe("tessera.jwksRouter", () => {
+  it("serves the refresh backends' public keys and lists the route in the OpenAPI document", async () => {
+    const { generateKeyPairSync } = await import("node:crypto");
+    const { JwtKeySet } = await import("@tessera/strategy-jwt");
+    const { privateKey } = generateKeyPairSync("ed25519");
+    const keys = new JwtKeySet([{ privateKey }]);
+    const app = await startApp({ refresh: { keys }, docs: true, jwks: [keys] });
+    try {
+      const jwks = await request(`${app.url}/.well-known/jwks.json`);
+      expect((jwks.body as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual([
+        keys.currentKid,
+      ]);
+      const doc = (await request(`${app.url}/openapi.json`)).body as {
+        paths: Record<string, unknown>;
+      };
+      expect(doc.paths["/.well-known/jwks.json"]).toBeDefined();
+    } finally {
+      await app.close();
+    }
   });
 });

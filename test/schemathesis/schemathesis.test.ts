@@ -59,6 +59,9 @@ const PHASES = [
 
 let schemathesis: string[] = [];
 
+/** The refresh routes of the app's refresh-token backends (issue 15). */
+const REFRESH_ROUTES = ["POST /auth/refresh/refresh", "POST /auth/refresh-cookie/refresh"];
+
 beforeAll(async () => {
   schemathesis = await ensureSchemathesis((line) => console.log(`schemathesis: ${line}`));
   console.log(`schemathesis ${schemathesisVersion()}, seed ${SEED}`);
@@ -257,10 +260,14 @@ async function runSchemathesis(
         problems.push(`the ${phase} phase did not run (${result.phases[phase]})`);
       }
     }
-    // Every authenticated operation must have been reached with working credentials.
-    if (result.warnings.missing_auth) {
-      problems.push(`only 401/403 answers on: ${result.warnings.missing_auth.join(", ")}`);
-    }
+    // Every authenticated operation must have been reached with working credentials. A
+    // refresh is the exception by construction: it answers 2xx only to the one live refresh
+    // token of a session, rotated at each use, which no generated case holds
+    // (test/http/refresh.test.ts covers its 2xx answers and their schema).
+    const unreached = (result.warnings.missing_auth ?? []).filter(
+      (operation) => !REFRESH_ROUTES.includes(operation),
+    );
+    if (unreached.length > 0) problems.push(`only 401/403 answers on: ${unreached.join(", ")}`);
     if (result.auth.reauthBroke) problems.push("logging in again stopped working during the run");
     if (result.failures.length > 0) problems.push(formatFailures(result.failures));
     if (code !== 0 && problems.length === 0) {
