@@ -74,7 +74,7 @@ export async function oauthCallback<U extends UserProtocol<ID>, ID>(
       hashedPassword: await manager.passwordHelper.hash(manager.passwordHelper.generate()),
       isActive: true,
       isSuperuser: false,
-      isVerified: (options.isVerifiedByDefault ?? false) && input.emailVerified,
+      isVerified: options.isVerifiedByDefault === true && input.emailVerified === true,
     });
   } catch (error) {
     if (!(error instanceof UserAlreadyExistsError)) throw error;
