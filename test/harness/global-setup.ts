@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
+import { startOidcProvider } from "./oidc-provider.js";
 import { newRunDir, SERVICES_ROOT, servicesEnv, startServices, stopServices } from "./services.js";
 import { sweepRunSync, sweepStaleRuns } from "./sweep.js";
 import type { ServicesInfo } from "./types.js";
@@ -50,10 +51,22 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
     throw e;
   }
 
+  // The OIDC provider runs in this process (no binary, nothing to sweep: it dies with us).
+  const oidcStarted = performance.now();
+  let oidc: Awaited<ReturnType<typeof startOidcProvider>>;
+  try {
+    oidc = await startOidcProvider();
+  } catch (e) {
+    sweepRunSync(runDir);
+    throw e;
+  }
+  info.timings.oidc = Math.round(performance.now() - oidcStarted);
+
   provide("services", info);
+  provide("oidc", oidc.info);
   // Workers are forked after globalSetup and inherit process.env: code that is not vitest-aware
   // (package tests, example apps) finds the servers the usual way.
-  Object.assign(process.env, servicesEnv(info));
+  Object.assign(process.env, servicesEnv(info), { TESSERA_OIDC_ISSUER: oidc.info.issuer });
   const each = Object.entries(info.timings).map(([k, ms]) => `${k} ${ms} ms`);
   console.log(
     `tessera harness: services ready in ${info.startupMs} ms (${each.join(", ") || "all external"})`,
@@ -62,7 +75,7 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   return async () => {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    await stopServices(info);
+    await Promise.allSettled([stopServices(info), oidc.close()]);
     process.off("exit", onExit);
   };
 }

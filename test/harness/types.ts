@@ -86,8 +86,33 @@ export interface ServicesInfo {
   timings: Record<string, number>;
 }
 
+/** An account of the test OIDC provider (oidc-provider.ts). */
+export interface OidcTestAccount {
+  /** The OIDC `sub`. */
+  sub: string;
+  /** The id its GitHub-style API reports. */
+  githubId: number;
+  email: string | null;
+  emailVerified: boolean;
+}
+
+/** The suite's OpenID Connect provider (oidc-provider, in the vitest main process). */
+export interface OidcProviderInfo {
+  /** http://127.0.0.1:<port>: discovery at `${issuer}/.well-known/openid-configuration`. */
+  issuer: string;
+  port: number;
+  /** The confidential test client (client_secret_basic, PKCE required). */
+  clientId: string;
+  clientSecret: string;
+  /** Its GitHub-style (non-OIDC) surface: endpoints for `github({ endpoints })`. */
+  github: { authorization: string; token: string; api: string };
+  /** Log in with these usernames (any password). */
+  accounts: Record<string, OidcTestAccount>;
+}
+
 declare module "vitest" {
   export interface ProvidedContext {
     services: ServicesInfo;
+    oidc: OidcProviderInfo;
   }
 }

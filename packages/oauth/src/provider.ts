@@ -149,8 +149,10 @@ export function classifyProviderError(
   if (error instanceof client.ClientError && UNAVAILABLE_CODES.has(String(error.code))) {
     return new OAuthProviderUnavailableError(provider, { cause: error });
   }
+  const detail = (e: unknown) => (e instanceof Error ? e.message : String(e));
+  const inner = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
   return new OAuthInvalidResponseError(
-    `Invalid response from the provider ${provider}: ${error instanceof Error ? error.message : String(error)}`,
+    `Invalid response from the provider ${provider}: ${detail(error)}${inner ? ` (${detail(inner)})` : ""}`,
     { cause: error },
   );
 }
