@@ -1,4 +1,3 @@
-import { jwksRouter } from "@tessera/koa";
 import { DatabaseStrategy } from "@tessera/strategy-database";
 import type { Redis } from "ioredis";
 import Koa from "koa";
@@ -70,7 +69,7 @@ export async function createApp(config: Config, log: Logger = console): Promise<
   }
   // The public half of the access tokens' keys, so other services verify them with any
   // JOSE library (jose's createRemoteJWKSet). The private JWK Set stays in DATA_DIR.
-  app.use(jwksRouter(keys).routes());
+  app.use(tessera.jwksRouter(keys).routes());
   app.use(tessera.registerRouter({ prefix: "/auth" }).routes());
   app.use(tessera.verifyRouter({ prefix: "/auth" }).routes());
   app.use(tessera.resetPasswordRouter({ prefix: "/auth" }).routes());

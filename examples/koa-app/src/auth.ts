@@ -8,6 +8,7 @@ import {
 import { Tessera } from "@tessera/koa";
 import { DatabaseSessionStore, DatabaseStrategy } from "@tessera/strategy-database";
 import {
+  AccessTokenCodec,
   JWTStrategy,
   type JwtKeySet,
   MemoryJwtRevocationStore,
@@ -96,8 +97,11 @@ export function createAuth(deps: {
   // database read, and a refresh token rotated on every use, kept as a digest in the same
   // access-token table as the database sessions (so one session list shows them all).
   // The refresh token's lifetimes are the opaque sessions': a day idle, 30 days at most.
+  // Built once: the strategy below is per request (its store is), the verified-token cache not.
+  const codec = new AccessTokenCodec({ keys, audience: "tessera:access", name: "refresh" });
   const refresh = (ctx: Context) =>
     new RefreshTokenStrategy<User, string>({
+      codec,
       sessions: new DatabaseSessionStore<string>({
         database: store.tokens(ctx),
         ...SESSION_LIFETIME,

@@ -50,6 +50,14 @@ export interface RefreshTokenStrategyOptions<ID> {
   /** The access tokens' signing keys: the first signs, all verify (see {@link JwtKeySet}). */
   keys: JwtKeySetInput;
   /**
+   * A codec to share between strategies built per request (a request-scoped session store):
+   * its verified-token cache then lasts across requests. When given, it signs and verifies
+   * instead of one built from `keys`, `audience`, `issuer`, `clock` and
+   * `verifiedTokenCacheSize` (make it with the same values: `audience` defaults differ).
+   * @default one of this strategy's own
+   */
+  codec?: AccessTokenCodec;
+  /**
    * Secret(s) of at least 32 bytes that tag refresh tokens and derive their successors. A
    * list rotates them: the first tags new tokens, all are accepted.
    */
@@ -134,16 +142,18 @@ export class RefreshTokenStrategy<U extends UserProtocol<ID>, ID = U["id"]>
       );
     }
     this.checkDatabase = options.checkDatabase ?? false;
-    this.codec = new AccessTokenCodec({
-      keys: options.keys,
-      audience: options.audience ?? ["tessera:access"],
-      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
-      ...(options.clock === undefined ? {} : { clock: options.clock }),
-      ...(options.verifiedTokenCacheSize === undefined
-        ? {}
-        : { verifiedTokenCacheSize: options.verifiedTokenCacheSize }),
-      name: "RefreshTokenStrategy",
-    });
+    this.codec =
+      options.codec ??
+      new AccessTokenCodec({
+        keys: options.keys,
+        audience: options.audience ?? ["tessera:access"],
+        ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+        ...(options.verifiedTokenCacheSize === undefined
+          ? {}
+          : { verifiedTokenCacheSize: options.verifiedTokenCacheSize }),
+        name: "RefreshTokenStrategy",
+      });
     this.refreshTokens = new RefreshTokenCodec(options.refreshSecret);
     const idParser = options.idParser;
     this.stringifyId = idParser ? (id) => idParser.stringify(id) : defaultStringify;
