@@ -2,9 +2,14 @@
 // (FerretDB v1 when mongod is not installed), each run in its own database.
 import { describeAdapterConformance } from "@tessera/core/testing";
 import * as vitest from "vitest";
-import { MongoAccessToken, MongoUser } from "../../packages/db-mikroorm/src/index.js";
+import {
+  MongoAccessToken,
+  MongoOAuthAccount,
+  MongoUser,
+} from "../../packages/db-mikroorm/src/index.js";
 import {
   MongoAppAccessToken,
+  MongoAppOAuthAccount,
   MongoAppUser,
 } from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
 import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
@@ -20,6 +25,7 @@ describeAdapterConformance(
       idKind: "objectId",
       user: MongoUser,
       token: MongoAccessToken,
+      oauth: MongoOAuthAccount,
     }),
     atomicConditionalUpdates,
   },
@@ -34,6 +40,7 @@ describeAdapterConformance(
       idKind: "objectId",
       user: MongoAppUser,
       token: MongoAppAccessToken,
+      oauth: MongoAppOAuthAccount,
       extraField: { key: "firstName", value: "Ada" },
     }),
     atomicConditionalUpdates,
@@ -49,6 +56,7 @@ describeAdapterConformance(
       idKind: "objectId",
       user: MongoUser,
       token: MongoAccessToken,
+      oauth: MongoOAuthAccount,
       globalEm: true,
     }),
     atomicConditionalUpdates,

@@ -1,11 +1,13 @@
 // @tessera/db-mikroorm on PostgreSQL (@mikro-orm/postgresql), each run in its own schema.
 import { describeAdapterConformance } from "@tessera/core/testing";
 import * as vitest from "vitest";
-import { AccessToken, User } from "../../packages/db-mikroorm/src/index.js";
+import { AccessToken, OAuthAccount, User } from "../../packages/db-mikroorm/src/index.js";
 import {
   AppAccessToken,
+  AppOAuthAccount,
   AppUser,
   IntAccessToken,
+  IntOAuthAccount,
   IntUser,
 } from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
 import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
@@ -17,6 +19,7 @@ describeAdapterConformance(
     idKind: "uuid",
     user: User,
     token: AccessToken,
+    oauth: OAuthAccount,
   }),
   vitest,
 );
@@ -28,6 +31,7 @@ describeAdapterConformance(
     idKind: "uuid",
     user: AppUser,
     token: AppAccessToken,
+    oauth: AppOAuthAccount,
     extraField: { key: "firstName", value: "Ada" },
   }),
   vitest,
@@ -40,6 +44,7 @@ describeAdapterConformance(
     idKind: "integer",
     user: IntUser,
     token: IntAccessToken,
+    oauth: IntOAuthAccount,
   }),
   vitest,
 );
@@ -51,6 +56,7 @@ describeAdapterConformance(
     idKind: "uuid",
     user: User,
     token: AccessToken,
+    oauth: OAuthAccount,
     globalEm: true,
   }),
   vitest,
@@ -65,6 +71,7 @@ describeAdapterConformance(
     idKind: "uuid",
     user: User,
     token: AccessToken,
+    oauth: OAuthAccount,
     adapterOptions: { fastPath: false },
   }),
   vitest,
@@ -77,6 +84,7 @@ describeAdapterConformance(
     idKind: "integer",
     user: IntUser,
     token: IntAccessToken,
+    oauth: IntOAuthAccount,
     globalEm: true,
     adapterOptions: { fastPath: false },
   }),
@@ -91,6 +99,7 @@ describeAdapterConformance(
     idKind: "uuid",
     user: User,
     token: AccessToken,
+    oauth: OAuthAccount,
     adapterOptions: { preparedStatements: false },
   }),
   vitest,

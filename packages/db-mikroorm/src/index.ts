@@ -1,5 +1,5 @@
 /**
- * `@tessera/db-mikroorm`: Tessera's user and access-token adapters on MikroORM (v7),
+ * `@tessera/db-mikroorm`: Tessera's user (with OAuth accounts) and access-token adapters on MikroORM (v7),
  * tested on PostgreSQL, SQLite (node:sqlite) and MongoDB.
  */
 
@@ -11,12 +11,22 @@ export {
   MongoAccessToken,
 } from "./entities/access-token.js";
 export {
+  MongoOAuthAccount,
+  OAuthAccount,
+  OAuthAccountBase,
+  oauthAccountUser,
+} from "./entities/oauth-account.js";
+export { type OAuthAccountsTable, oauthAccountsTableSql } from "./entities/oauth-accounts-sql.js";
+export {
   accessTokenRefreshColumnsSql,
   accessTokenSessionColumnsSql,
   type SessionColumnsTable,
 } from "./entities/session-columns.js";
 export { MongoUser, User, UserBase } from "./entities/user.js";
-export type { MikroOrmAdapterOptions } from "./options.js";
+export type { MikroOrmAdapterOptions, MikroOrmUserDatabaseOptions } from "./options.js";
 export { withRequestEntityManager } from "./request-context.js";
 export type { EntityTarget, PlainUser, TokenUserOf, Unbranded, UserIdOf } from "./types.js";
-export { MikroOrmUserDatabase } from "./user-database.js";
+export {
+  MikroOrmUserDatabase,
+  type MikroOrmUserDatabaseConstructor,
+} from "./user-database.js";

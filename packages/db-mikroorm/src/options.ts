@@ -1,3 +1,5 @@
+import type { EntityTarget } from "./types.js";
+
 /**
  * Options of {@link MikroOrmUserDatabase} and {@link MikroOrmAccessTokenDatabase}: how their
  * per-request reads run on SQL drivers. MongoDB ignores them (its reads always go through
@@ -30,6 +32,22 @@ export interface MikroOrmAdapterOptions {
    * @default true
    */
   preparedStatements?: boolean;
+}
+
+/**
+ * Options of {@link MikroOrmUserDatabase}: the adapter options, and the entity of its OAuth
+ * account links.
+ *
+ * @example
+ * const users = new MikroOrmUserDatabase(em, User, { oauthAccount: OAuthAccount });
+ */
+export interface MikroOrmUserDatabaseOptions extends MikroOrmAdapterOptions {
+  /**
+   * The OAuth account entity (`OAuthAccount`, `MongoOAuthAccount`, or the app's own built on
+   * `OAuthAccountBase` with a `user` relation to this user entity): with it the database
+   * implements `OAuthAccountDatabase`; without it, it has none of its methods.
+   */
+  oauthAccount?: EntityTarget;
 }
 
 /** {@link MikroOrmAdapterOptions} with every default applied. */

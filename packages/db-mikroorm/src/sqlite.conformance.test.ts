@@ -4,8 +4,15 @@
 // read goes through MikroORM's connection.
 import { describeAdapterConformance } from "@tessera/core/testing";
 import * as vitest from "vitest";
-import { AccessToken, User } from "./index.js";
-import { AppAccessToken, AppUser, IntAccessToken, IntUser } from "./test-utils/app-entities.js";
+import { AccessToken, OAuthAccount, User } from "./index.js";
+import {
+  AppAccessToken,
+  AppOAuthAccount,
+  AppUser,
+  IntAccessToken,
+  IntOAuthAccount,
+  IntUser,
+} from "./test-utils/app-entities.js";
 import { mikroOrmFixture } from "./test-utils/fixture.js";
 
 describeAdapterConformance(
@@ -15,6 +22,7 @@ describeAdapterConformance(
     idKind: "uuid",
     user: User,
     token: AccessToken,
+    oauth: OAuthAccount,
   }),
   vitest,
 );
@@ -26,6 +34,7 @@ describeAdapterConformance(
     idKind: "uuid",
     user: AppUser,
     token: AppAccessToken,
+    oauth: AppOAuthAccount,
     extraField: { key: "firstName", value: "Ada" },
   }),
   vitest,
@@ -38,6 +47,7 @@ describeAdapterConformance(
     idKind: "integer",
     user: IntUser,
     token: IntAccessToken,
+    oauth: IntOAuthAccount,
   }),
   vitest,
 );
@@ -49,6 +59,7 @@ describeAdapterConformance(
     idKind: "uuid",
     user: User,
     token: AccessToken,
+    oauth: OAuthAccount,
     globalEm: true,
   }),
   vitest,
@@ -61,6 +72,7 @@ describeAdapterConformance(
     idKind: "uuid",
     user: User,
     token: AccessToken,
+    oauth: OAuthAccount,
     sqliteDialect: "mikro-orm",
   }),
   vitest,
@@ -75,6 +87,7 @@ describeAdapterConformance(
     idKind: "uuid",
     user: User,
     token: AccessToken,
+    oauth: OAuthAccount,
     adapterOptions: { fastPath: false },
   }),
   vitest,
@@ -87,6 +100,7 @@ describeAdapterConformance(
     idKind: "uuid",
     user: AppUser,
     token: AppAccessToken,
+    oauth: AppOAuthAccount,
     extraField: { key: "firstName", value: "Ada" },
     globalEm: true,
     adapterOptions: { fastPath: false },

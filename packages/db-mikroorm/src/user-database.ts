@@ -1,6 +1,7 @@
 import type { EntityManager, EntityProperty } from "@mikro-orm/core";
 import {
   normalizeEmail,
+  type OAuthAccountDatabase,
   type UserCreateData,
   type UserDatabase,
   type UserProtocol,
@@ -10,49 +11,37 @@ import {
 } from "@tessera/core";
 import { guard } from "./lib/errors.js";
 import { type EntityModel, modelOf, type Row, toDbId } from "./lib/model.js";
+import { MikroOrmOAuthAccounts, OAUTH_VERBS } from "./lib/oauth.js";
 import { findOne, insert, prop } from "./lib/store.js";
-import { type AdapterSettings, type MikroOrmAdapterOptions, settingsOf } from "./options.js";
+import { type AdapterSettings, type MikroOrmUserDatabaseOptions, settingsOf } from "./options.js";
 import type { EntityTarget, PlainUser, UserIdOf } from "./types.js";
 
-/**
- * Tessera's `UserDatabase` on MikroORM (PostgreSQL, SQLite, MongoDB, and any other driver
- * MikroORM supports), over a request-scoped EntityManager and a user entity built on
- * `UserBase`. Reads leave the unit of work alone and return plain objects: on the fast path
- * (the default on PostgreSQL and TesseraSqliteDialect) one precompiled statement, else
- * `em.findOne`. Writes go through `em.create` + `em.insert` / `em.nativeUpdate`, so entity
- * defaults and `onCreate` hooks apply and the unique email index decides races.
- *
- * Errors: a unique violation is `UserAlreadyExistsError`; an unreachable or timed-out
- * database is `ServiceUnavailableError` (the driver's error as `cause`). Ids that cannot
- * be ids of the entity (not a UUID, not a positive integer, not an ObjectId, objects such
- * as `{ $ne: null }`) read as null without a query.
- *
- * @example
- * const users = new MikroOrmUserDatabase(em.fork(), User);
- * const manager = new UserManager({ userDb: users, ... });
- * // behind PgBouncer in transaction mode (before 1.21):
- * new MikroOrmUserDatabase(em, User, { preparedStatements: false });
- */
-export class MikroOrmUserDatabase<
-  E extends object,
-  U extends UserProtocol<unknown> = PlainUser<E> & UserProtocol<UserIdOf<E>>,
-> implements UserDatabase<U, U["id"]>
+type DefaultUser<E> = PlainUser<E> & UserProtocol<UserIdOf<E>>;
+
+class UserDatabaseImpl<E extends object, U extends UserProtocol<unknown> = DefaultUser<E>>
+  implements UserDatabase<U, U["id"]>
 {
   readonly #em: EntityManager;
   readonly #entity: EntityTarget<E>;
   readonly #settings: AdapterSettings;
   #model?: EntityModel;
 
-  /**
-   * @param em the request's fork (see `withRequestEntityManager`), or the ORM's global `orm.em`
-   *   made once: no fork per request (see the package docs, "no fork at all")
-   * @param entity the user entity: `User`, `MongoUser`, or the app's own built on `UserBase`
-   * @param options the fast path and prepared statements (see {@link MikroOrmAdapterOptions})
-   */
-  constructor(em: EntityManager, entity: EntityTarget<E>, options?: MikroOrmAdapterOptions) {
+  constructor(em: EntityManager, entity: EntityTarget<E>, options?: MikroOrmUserDatabaseOptions) {
     this.#em = em;
     this.#entity = entity;
     this.#settings = settingsOf(options);
+    // The OAuth verbs exist only with an OAuth account entity: without one this database
+    // does not claim OAuthAccountDatabase, so a check for its methods tells the truth.
+    if (options?.oauthAccount) {
+      const links = new MikroOrmOAuthAccounts<U>(em, entity, options.oauthAccount);
+      for (const verb of OAUTH_VERBS) {
+        Object.defineProperty(this, verb, {
+          value: links[verb].bind(links),
+          configurable: true,
+          writable: true,
+        });
+      }
+    }
   }
 
   get #m(): EntityModel {
@@ -118,9 +107,9 @@ export class MikroOrmUserDatabase<
   }
 
   /**
-   * Deletes the user. SQL cascades to their tokens with the foreign key; MongoDB has none,
-   * so every relation to the user entity declared `deleteRule("cascade")` (as
-   * `accessTokenUser` does) is followed here.
+   * Deletes the user. SQL cascades to their tokens and OAuth account links with the foreign
+   * keys; MongoDB has none, so every relation to the user entity declared
+   * `deleteRule("cascade")` (as `accessTokenUser` and `oauthAccountUser` do) is followed here.
    */
   async delete(user: U): Promise<void> {
     const dbId = toDbId(this.#m, user.id);
@@ -144,6 +133,66 @@ export class MikroOrmUserDatabase<
     }
     return out;
   }
+}
+
+/**
+ * Tessera's `UserDatabase` on MikroORM (PostgreSQL, SQLite, MongoDB, and any other driver
+ * MikroORM supports), over a request-scoped EntityManager and a user entity built on
+ * `UserBase`. Reads leave the unit of work alone and return plain objects: on the fast path
+ * (the default on PostgreSQL and TesseraSqliteDialect) one precompiled statement, else
+ * `em.findOne`. Writes go through `em.create` + `em.insert` / `em.nativeUpdate`, so entity
+ * defaults and `onCreate` hooks apply and the unique email index decides races.
+ *
+ * With the `oauthAccount` option (an entity built on `OAuthAccountBase`: `OAuthAccount`,
+ * `MongoOAuthAccount`, or the app's own) it is also an `OAuthAccountDatabase`: links in the
+ * `oauth_accounts` table or collection, whose unique `(oauth_name, account_id)` index decides
+ * races (`OAuthAccountAlreadyLinkedError`), deleted with their user. Without it, it has no
+ * OAuth methods at all (not methods that throw), so `oauthCallback` sees it keeps no links.
+ *
+ * Errors: a unique violation is `UserAlreadyExistsError`; an unreachable or timed-out
+ * database is `ServiceUnavailableError` (the driver's error as `cause`). Ids that cannot
+ * be ids of the entity (not a UUID, not a positive integer, not an ObjectId, objects such
+ * as `{ $ne: null }`) read as null without a query.
+ *
+ * @example
+ * const users = new MikroOrmUserDatabase(em.fork(), User);
+ * const manager = new UserManager({ userDb: users, ... });
+ * // with OAuth accounts (the constructor's type says so: users.addOAuthAccount is there)
+ * const withLinks = new MikroOrmUserDatabase(em, User, { oauthAccount: OAuthAccount });
+ * // behind PgBouncer in transaction mode (before 1.21):
+ * new MikroOrmUserDatabase(em, User, { preparedStatements: false });
+ */
+export const MikroOrmUserDatabase = UserDatabaseImpl as MikroOrmUserDatabaseConstructor;
+
+/** An instance of {@link MikroOrmUserDatabase}: a `UserDatabase` for the entity `E`. */
+export interface MikroOrmUserDatabase<
+  E extends object,
+  U extends UserProtocol<unknown> = DefaultUser<E>,
+> extends UserDatabaseImpl<E, U> {}
+
+/**
+ * The constructor of {@link MikroOrmUserDatabase}: given `oauthAccount`, its instances are
+ * `OAuthAccountDatabase`s too.
+ */
+export interface MikroOrmUserDatabaseConstructor {
+  /**
+   * @param em the request's fork (see `withRequestEntityManager`), or the ORM's global `orm.em`
+   *   made once: no fork per request (see the package docs, "no fork at all")
+   * @param entity the user entity: `User`, `MongoUser`, or the app's own built on `UserBase`
+   * @param options the OAuth account entity, the fast path and prepared statements (see
+   *   {@link MikroOrmUserDatabaseOptions})
+   */
+  new <E extends object, U extends UserProtocol<unknown> = DefaultUser<E>>(
+    em: EntityManager,
+    entity: EntityTarget<E>,
+    options: MikroOrmUserDatabaseOptions & { oauthAccount: EntityTarget },
+  ): MikroOrmUserDatabase<E, U> & OAuthAccountDatabase<U, U["id"]>;
+  new <E extends object, U extends UserProtocol<unknown> = DefaultUser<E>>(
+    em: EntityManager,
+    entity: EntityTarget<E>,
+    options?: MikroOrmUserDatabaseOptions,
+  ): MikroOrmUserDatabase<E, U>;
+  readonly prototype: MikroOrmUserDatabase<object>;
 }
 
 type Cascade = { meta: EntityModel["meta"]; prop: EntityProperty };

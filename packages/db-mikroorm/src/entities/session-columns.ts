@@ -77,7 +77,8 @@ export function accessTokenRefreshColumnsSql(
   return columns.map((name) => `alter table ${table} add column ${q(name)} text null;`);
 }
 
-function target(dialect: "postgresql" | "sqlite", where: SessionColumnsTable) {
+/** The quoting and the qualified table name of a migration step. */
+export function target(dialect: "postgresql" | "sqlite", where: SessionColumnsTable) {
   const tableName = where.table ?? "access_token";
   const pg = dialect === "postgresql";
   const q = (name: string) =>

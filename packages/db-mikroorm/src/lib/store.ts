@@ -22,10 +22,10 @@ const where = (filter: Row) => filter as FilterQuery<object>;
 // Plain reads run on a throwaway fork (disableIdentityMap), so the caller's identity map stays
 // as it was and the global EntityManager works outside any context; and, as on the fast path
 // and MongoDB, they see every row by its key: no MikroORM filters.
-const PLAIN = { disableIdentityMap: true, filters: false } as const;
+export const PLAIN = { disableIdentityMap: true, filters: false } as const;
 
 /** The plain read's options: also loading lazy columns, which the fast path always reads. */
-const plainOptions = (populate: string[]) =>
+export const plainOptions = (populate: string[]) =>
   populate.length > 0 ? { ...PLAIN, populate: populate as never } : PLAIN;
 
 /**

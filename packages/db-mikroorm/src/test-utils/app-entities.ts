@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { defineEntity, p } from "@mikro-orm/core";
 import { AccessTokenBase, accessTokenUser } from "../entities/access-token.js";
+import { OAuthAccountBase, oauthAccountUser } from "../entities/oauth-account.js";
 import { UserBase } from "../entities/user.js";
 
 /** UUID ids (generated in the app) and an extra `firstName` column. */
@@ -24,6 +25,17 @@ export const AppAccessToken = defineEntity({
   tableName: "app_access_token",
   extends: AccessTokenBase,
   properties: { user: () => accessTokenUser(AppUser) },
+});
+
+/** OAuth links of AppUser. */
+export const AppOAuthAccount = defineEntity({
+  name: "AppOAuthAccount",
+  tableName: "app_oauth_accounts",
+  extends: OAuthAccountBase,
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    user: () => oauthAccountUser(AppUser),
+  },
 });
 
 /** A lazy column (`bio`): loaded by every adapter read all the same. */
@@ -62,6 +74,26 @@ export const IntAccessToken = defineEntity({
   properties: { user: () => accessTokenUser(IntUser) },
 });
 
+export const IntOAuthAccount = defineEntity({
+  name: "IntOAuthAccount",
+  tableName: "int_oauth_accounts",
+  extends: OAuthAccountBase,
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    user: () => oauthAccountUser(IntUser),
+  },
+});
+
+export const LazyOAuthAccount = defineEntity({
+  name: "LazyOAuthAccount",
+  tableName: "lazy_oauth_accounts",
+  extends: OAuthAccountBase,
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    user: () => oauthAccountUser(LazyUser),
+  },
+});
+
 /** MongoDB: ObjectId `_id` and an extra `firstName` field. */
 export const MongoAppUser = defineEntity({
   name: "MongoAppUser",
@@ -81,5 +113,16 @@ export const MongoAppAccessToken = defineEntity({
   properties: {
     token: p.string().primary().fieldName("_id"),
     user: () => accessTokenUser(MongoAppUser),
+  },
+});
+
+export const MongoAppOAuthAccount = defineEntity({
+  name: "MongoAppOAuthAccount",
+  tableName: "app_oauth_accounts",
+  extends: OAuthAccountBase,
+  properties: {
+    _id: p.type("ObjectId").primary(),
+    id: p.string().serializedPrimaryKey(),
+    user: () => oauthAccountUser(MongoAppUser),
   },
 });

@@ -54,6 +54,11 @@ export interface FixtureOptions {
   idKind: IdKind;
   user: EntityTarget;
   token: EntityTarget;
+  /**
+   * The OAuth account entity: the user database is then an `OAuthAccountDatabase` too, and
+   * the suite's OAuth cases run. Without it, it has no OAuth methods (the suite checks that).
+   */
+  oauth?: EntityTarget;
   extraField?: { key: string; value: unknown };
   /**
    * Hand the adapters the ORM's global EntityManager (`orm.em`, no fork), as an app may to
@@ -82,7 +87,7 @@ export function mikroOrmFixture(
     async setup() {
       db = await openTestOrm(
         options.driver,
-        [options.user, options.token],
+        [options.user, options.token, ...(options.oauth ? [options.oauth] : [])],
         {},
         {},
         options.sqliteDialect,
@@ -93,11 +98,15 @@ export function mikroOrmFixture(
     },
     async reset() {
       const em = open().em();
+      if (options.oauth) await em.nativeDelete(options.oauth as EntityName<object>, {});
       await em.nativeDelete(options.token as EntityName<object>, {});
       await em.nativeDelete(options.user as EntityName<object>, {});
     },
     users: () =>
-      new MikroOrmUserDatabase(emFor(open()), options.user, options.adapterOptions) as never,
+      new MikroOrmUserDatabase(emFor(open()), options.user, {
+        ...options.adapterOptions,
+        ...(options.oauth ? { oauthAccount: options.oauth } : {}),
+      }) as never,
     tokens: () =>
       new MikroOrmAccessTokenDatabase(
         emFor(open()),
@@ -108,6 +117,7 @@ export function mikroOrmFixture(
     malformedIds: malformedFor(options.idKind),
     storedTokenValues: () => storedTokenValues(open(), options.token),
     ...(options.extraField ? { extraField: options.extraField } : {}),
+    ...(options.oauth ? {} : { oauth: false }),
   };
 }
 
