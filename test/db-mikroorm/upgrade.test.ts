@@ -2,7 +2,8 @@
 // it), or of issue 14's release (that plus accessTokenSessionColumnsSql), with a live session
 // in it, upgraded by the migration steps (accessTokenSessionColumnsSql, then
 // accessTokenRefreshColumnsSql of issue 15) or by MikroORM's own schema diff: the schema then
-// matches the entities, the session survives, and refresh sessions rotate.
+// matches the entities, the session survives, and refresh sessions rotate. And a database of
+// issue 15's release gets issue 16's oauth_accounts table from oauthAccountsTableSql.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +23,8 @@ import {
   accessTokenSessionColumnsSql,
   MikroOrmAccessTokenDatabase,
   MikroOrmUserDatabase,
+  OAuthAccount,
+  oauthAccountsTableSql,
   User,
 } from "../../packages/db-mikroorm/src/index.js";
 import { TesseraSqliteDialect } from "../../packages/db-mikroorm/src/sqlite.js";
@@ -50,15 +53,16 @@ afterEach(async () => {
 });
 
 /**
- * The release a database comes from: before issue 14 (no session columns), or issue 14's
- * (session columns, no refresh columns).
+ * The release a database comes from: before issue 14 (no session columns), issue 14's
+ * (session columns, no refresh columns), or issue 15's (both; no oauth_accounts table).
  */
-type Release = "before-sessions" | "sessions";
+type Release = "before-sessions" | "sessions" | "refresh";
 
 /** A database of an earlier release with one user and one live session; its token. */
 async function previousRelease(
   kind: "postgresql" | "sqlite",
   release: Release = "before-sessions",
+  entities: object[] = [User, AccessToken],
 ) {
   const token = generateOpaqueToken();
   const created = new Date(Date.now() - 60_000);
@@ -74,18 +78,21 @@ async function previousRelease(
       created.getTime(),
       USER_ID,
     );
-    if (release === "sessions") {
+    if (release !== "before-sessions") {
       for (const sql of accessTokenSessionColumnsSql("sqlite")) db.exec(sql);
       db.prepare("update `access_token` set `handle` = ?").run(
         sessionIdFromDigest(hashToken(token)),
       );
+    }
+    if (release === "refresh") {
+      for (const sql of accessTokenRefreshColumnsSql("sqlite")) db.exec(sql);
     }
     db.close();
     const orm = await MikroORM.init({
       driver: SqliteDriver,
       dbName: file,
       driverOptions: new TesseraSqliteDialect(file),
-      entities: [User, AccessToken],
+      entities,
     } as Partial<Options> as Options);
     cleanups.push(() => orm.close(true));
     return {
@@ -114,7 +121,7 @@ async function previousRelease(
   const orm = await MikroORM.init({
     driver: PostgreSqlDriver,
     clientUrl: url.toString(),
-    entities: [User, AccessToken],
+    entities,
   } as Partial<Options> as Options);
   const run = (sql: string, params: unknown[] = []) => orm.em.getConnection().execute(sql, params);
   cleanups.push(async () => {
@@ -131,11 +138,14 @@ async function previousRelease(
     created,
     USER_ID,
   ]);
-  if (release === "sessions") {
+  if (release !== "before-sessions") {
     for (const sql of accessTokenSessionColumnsSql("postgresql", { schema })) await run(sql);
     await run(`update "${schema}"."access_token" set "handle" = ?`, [
       sessionIdFromDigest(hashToken(token)),
     ]);
+  }
+  if (release === "refresh") {
+    for (const sql of accessTokenRefreshColumnsSql("postgresql", { schema })) await run(sql);
   }
   return { orm, token, run, schema };
 }
@@ -215,6 +225,50 @@ describe.each(["postgresql", "sqlite"] as const)(
       expect(await orm.schema.getUpdateSchemaSQL()).toBe("");
       await assertSessionSurvives(orm, token);
       await assertRefreshRotates(orm);
+    });
+
+    it("from issue 15's release, oauthAccountsTableSql adds exactly the oauth_accounts table of OAuthAccount; links work on it, are unique and go with their user", async () => {
+      const entities = [User, AccessToken, OAuthAccount];
+      const { orm, token, run, schema } = await previousRelease(kind, "refresh", entities);
+      const diff = await orm.schema.getUpdateSchemaSQL();
+      expect(diff).toContain("oauth_accounts");
+      // Nothing else: no drop, and the access-token table is left as it is.
+      expect(diff).not.toMatch(/drop|(alter|create) table \S*access_token/i);
+      for (const sql of oauthAccountsTableSql(kind, { schema })) await run(sql);
+      expect(await orm.schema.getUpdateSchemaSQL()).toBe("");
+      await assertSessionSurvives(orm, token);
+      const users = () =>
+        new MikroOrmUserDatabase(orm.em.fork(), User, { oauthAccount: OAuthAccount });
+      const old = await users().get(USER_ID);
+      if (!old) throw new Error("the old user is gone");
+      const link = {
+        oauthName: "google",
+        accountId: "sub-1",
+        accountEmail: "old@example.com",
+        accessToken: "enc:a",
+        expiresAt: 4_102_444_800,
+        refreshToken: null,
+      };
+      const added = await users().addOAuthAccount(old, link);
+      expect(added).toEqual({ id: added.id, ...link });
+      expect((await users().getByOAuthAccount("google", "sub-1"))?.email).toBe("old@example.com");
+      await expect(users().addOAuthAccount(old, link)).rejects.toThrow(/linked/);
+      await users().delete(old);
+      expect(await orm.em.fork().count(OAuthAccount, {})).toBe(0);
+    });
+
+    it("orm.schema.update() adds the oauth_accounts table to a database of issue 15's release as well", async () => {
+      const { orm, token } = await previousRelease(kind, "refresh", [
+        User,
+        AccessToken,
+        OAuthAccount,
+      ]);
+      expect(await orm.schema.getUpdateSchemaSQL()).not.toMatch(
+        /drop|(alter|create) table \S*access_token/i,
+      );
+      await orm.schema.update();
+      expect(await orm.schema.getUpdateSchemaSQL()).toBe("");
+      await assertSessionSurvives(orm, token);
     });
 
     it.each<Release>(["before-sessions", "sessions"])(
