@@ -436,3 +436,40 @@ describe("tessera.jwksRouter", () => {
     }
   });
 });
+
+describe("refresh-token sessions across a key rotation (ASVS 5.0 9.1.3)", () => {
+  it("tokens signed by the previous key stay valid until they expire; new ones carry the new kid", async () => {
+    const { generateKeyPairSync } = await import("node:crypto");
+    const { JwtKeySet } = await import("@tessera/strategy-jwt");
+    const a = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+    const b = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+    const before = new JwtKeySet([{ privateKey: a }]);
+    const after = new JwtKeySet([{ privateKey: b }, { publicKey: a }]);
+    const email = `k${Math.random().toString(36).slice(2)}@example.com`;
+    let keys = before;
+    const app = await startApp({ refresh: { keys: () => keys } });
+    try {
+      await register(app.url, email, PASSWORD);
+      const login = await request(`${app.url}/auth/refresh/login`, {
+        form: { username: email, password: PASSWORD },
+      });
+      const old = (login.body as { access_token: string }).access_token;
+      expect(decodeProtectedHeader(old).kid).toBe(before.currentKid);
+      // Rotated: B signs, A still verifies.
+      keys = after;
+      expect((await request(`${app.url}/users/me`, { bearer: old })).status).toBe(200);
+      const fresh = await request(`${app.url}/auth/refresh/login`, {
+        form: { username: email, password: PASSWORD },
+      });
+      const token = (fresh.body as { access_token: string }).access_token;
+      expect(decodeProtectedHeader(token).kid).toBe(after.currentKid);
+      expect((await request(`${app.url}/users/me`, { bearer: token })).status).toBe(200);
+      // A dropped: its tokens are refused; B's are not.
+      keys = new JwtKeySet([{ privateKey: b }]);
+      expect((await request(`${app.url}/users/me`, { bearer: old })).status).toBe(401);
+      expect((await request(`${app.url}/users/me`, { bearer: token })).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});

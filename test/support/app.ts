@@ -135,8 +135,12 @@ export interface RefreshOptions {
   checkDatabase?: boolean;
   /** The strategy's and the store's clock. */
   clock?: () => number;
-  /** Signing keys of the access tokens. @default HS256 with {@link SECRET} */
-  keys?: JwtKeySetInput;
+  /**
+   * Signing keys of the access tokens, or a getter read at every request (the database
+   * store's strategy is built per request): a key rotation without a restart.
+   * @default HS256 with {@link SECRET}
+   */
+  keys?: JwtKeySetInput | (() => JwtKeySet);
 }
 
 /** A running test app and what it exposes to tests. */
@@ -243,11 +247,13 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   if (options.refresh) {
     refreshSessions = refreshStore(options.refresh, store);
     const refresh = options.refresh;
-    const keys = JwtKeySet.from(refresh.keys ?? [{ secret: SECRET }]);
+    const given = refresh.keys;
+    const fixed =
+      typeof given === "function" ? null : JwtKeySet.from(given ?? [{ secret: SECRET }]);
     const make = () =>
       new RefreshTokenStrategy<StoreUser, string>({
         sessions: (refreshSessions as () => RefreshSessionStore<string>)(),
-        keys,
+        keys: fixed ?? (given as () => JwtKeySet)(),
         refreshSecret: REFRESH_SECRET,
         ...(refresh.accessTokenLifetimeSeconds === undefined
           ? {}
