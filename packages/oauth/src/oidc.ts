@@ -24,8 +24,9 @@ export interface OidcProviderOptions extends OAuthProviderBaseOptions {
 
 /**
  * Any OpenID Connect provider, by discovery (openid-client): authorization code flow with
- * PKCE S256, `state` and `nonce`; the ID token is validated by openid-client (signature
- * through the issuer's JWKS, `iss`, `aud`, `exp`, `iat`, `nonce`). The email and
+ * PKCE S256, `state` and `nonce`; the ID token is validated by openid-client (`iss`, `aud`,
+ * `exp`, `iat`, `nonce`, and its signature through the issuer's JWKS: non-repudiation checks
+ * are turned on, which openid-client leaves off by default for the token endpoint's answer). The email and
  * `email_verified` come from the ID token, or from the userinfo endpoint when the ID token
  * has no email. Discovery runs on first use and is cached; a failed one is retried next time.
  *
@@ -59,7 +60,11 @@ class OidcProvider implements OAuthProvider {
   #configuration(): Promise<client.Configuration> {
     if (!this.#config) {
       const o = this.#options;
-      const execute = o.allowInsecureRequests ? [client.allowInsecureRequests] : [];
+      // openid-client skips the ID token's signature for tokens from the token endpoint (TLS
+      // vouches for the issuer, OIDC Core 3.1.3.7); the non-repudiation checks verify it
+      // through the issuer's JWKS anyway (fetched once, cached by openid-client).
+      const execute = [client.enableNonRepudiationChecks];
+      if (o.allowInsecureRequests) execute.push(client.allowInsecureRequests);
       this.#config = guarded(this.name, "discovery", () =>
         client.discovery(new URL(o.issuer), o.clientId, undefined, clientAuth(o), {
           execute,
