@@ -6,6 +6,10 @@
  * The JWT revocation store is in `@tessera/strategy-redis/jwt`.
  */
 export { recommendedClusterOptions, recommendedRedisOptions } from "./client-options.js";
+export {
+  RedisOAuthStateStore,
+  type RedisOAuthStateStoreOptions,
+} from "./oauth-state-store.js";
 export type { RedisClient, RedisSessionStoreOptions, RedisStrategyOptions } from "./options.js";
 export { RedisStrategy } from "./redis-strategy.js";
 export { RedisSessionStore } from "./session-store.js";
