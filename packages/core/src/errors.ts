@@ -27,6 +27,8 @@ export const ErrorCode = {
   REFRESH_TOKEN_REUSED: "REFRESH_TOKEN_REUSED",
   OAUTH_ACCOUNT_ALREADY_LINKED: "OAUTH_ACCOUNT_ALREADY_LINKED",
   OAUTH_NOT_SUPPORTED: "OAUTH_NOT_SUPPORTED",
+  PASSKEY_ALREADY_REGISTERED: "PASSKEY_ALREADY_REGISTERED",
+  MFA_NOT_SUPPORTED: "MFA_NOT_SUPPORTED",
 } as const;
 
 /** Union of every {@link ErrorCode} value. */
@@ -243,6 +245,20 @@ export class OAuthAccountAlreadyLinkedError extends TesseraError {
 export class OAuthNotSupportedError extends TesseraError {
   constructor(message: string) {
     super(ErrorCode.OAUTH_NOT_SUPPORTED, message);
+  }
+}
+
+/** A passkey whose credential id is registered already (to anyone). */
+export class PasskeyAlreadyRegisteredError extends TesseraError {
+  constructor(message = "This passkey is registered already") {
+    super(ErrorCode.PASSKEY_ALREADY_REGISTERED, message);
+  }
+}
+
+/** The user database keeps no second factors (it does not implement `MfaDatabase`). */
+export class MfaNotSupportedError extends TesseraError {
+  constructor(message: string) {
+    super(ErrorCode.MFA_NOT_SUPPORTED, message);
   }
 }
 
