@@ -6,7 +6,7 @@ import { signInAtProvider } from "../harness/oidc-browser.js";
 import { CALLBACK, cipher, flowOf, oidc, oidcOf, STATE_SECRET, signIn } from "./support.js";
 
 describe("OIDC provider by discovery, against oidc-provider", () => {
-  it("signs in end to end: verified email, tokens encrypted and decryptable (ASVS 5.0 10.2.1, 10.4.x)", async () => {
+  it("signs in end to end: verified email, tokens encrypted and decryptable (ASVS 5.0 10.1.2, 10.2.1, 10.5.2, 10.5.4, 11.3.3)", async () => {
     const flow = flowOf(oidcOf());
     const { begun, cookie, query } = await signIn(flow, { login: "alice" });
     const url = new URL(begun.authorizationUrl);
@@ -42,7 +42,7 @@ describe("OIDC provider by discovery, against oidc-provider", () => {
     });
   });
 
-  it("reports an unverified email as such (ASVS 5.0 10.5.x: only a verified email may associate)", async () => {
+  it("reports an unverified email as such (ASVS 5.0 6.8.1: only a verified email may associate)", async () => {
     const flow = flowOf(oidcOf());
     const { cookie, query } = await signIn(flow, { login: "bob" });
     const done = await flow.complete({ query, cookie });
@@ -85,7 +85,7 @@ describe("OIDC provider by discovery, against oidc-provider", () => {
     expect((await flow.complete(attacker)).profile.accountId).toBe("bob");
   });
 
-  it("refuses a tampered cookie, and the provider refuses a wrong PKCE verifier (ASVS 5.0 10.2.1)", async () => {
+  it("refuses a tampered cookie, and the provider refuses a wrong PKCE verifier (ASVS 5.0 10.1.2, 10.2.1)", async () => {
     const flow = flowOf(oidcOf());
     const first = await signIn(flow, { login: "alice" });
     const raw = Buffer.from(first.cookie, "base64url");
@@ -106,7 +106,7 @@ describe("OIDC provider by discovery, against oidc-provider", () => {
     ).rejects.toMatchObject({ code: "OAUTH_PROVIDER_ERROR", error: "invalid_grant" });
   });
 
-  it("the provider requires PKCE: an authorization request without code_challenge is refused", async () => {
+  it("the provider requires PKCE: an authorization request without code_challenge is refused (ASVS 5.0 10.4.6)", async () => {
     const flow = flowOf(oidcOf());
     const { authorizationUrl } = await flow.begin();
     const url = new URL(authorizationUrl);
@@ -130,6 +130,16 @@ describe("OIDC provider by discovery, against oidc-provider", () => {
     const error = await flow.complete({ query, cookie: otherNonce }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OAuthInvalidResponseError);
     expect(String((error as Error).message)).toMatch(/nonce/);
+  });
+
+  it("refuses a callback whose iss is another issuer: mix-up defence (RFC 9207, ASVS 5.0 10.2.2)", async () => {
+    const flow = flowOf(oidcOf());
+    const { cookie, query } = await signIn(flow, { login: "alice" });
+    expect(query.get("iss")).toBe(oidc().issuer);
+    query.set("iss", "https://attacker.example");
+    await expect(flow.complete({ query, cookie })).rejects.toBeInstanceOf(
+      OAuthInvalidResponseError,
+    );
   });
 
   it("turns error=access_denied in the callback into OAUTH_PROVIDER_ERROR", async () => {

@@ -4,8 +4,8 @@ import { OAuthTokenCipher } from "./cipher.js";
 
 const secret = (c: string) => c.repeat(32);
 
-// ASVS 5.0 11.3.2 (approved authenticated encryption, AES-GCM), 11.3.3 (protection against
-// modification), 13.3.4 / 11.2.x (key rotation by key id) for provider tokens at rest.
+// ASVS 5.0 11.3.2 (approved cipher and mode, AES-GCM), 11.3.3 (authenticated encryption:
+// modification is detected), 11.3.4 (a fresh IV per value) for provider tokens at rest.
 describe("OAuthTokenCipher", () => {
   it("round-trips and writes version and key id, a fresh IV each time", () => {
     const cipher = new OAuthTokenCipher([{ id: "k1", secret: secret("a") }]);

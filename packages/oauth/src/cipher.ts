@@ -16,8 +16,8 @@ export interface OAuthTokenKey {
 }
 
 /**
- * Encrypts provider tokens at rest (better-auth's `encryptOAuthTokens`; ASVS 5.0 10.4.x,
- * 11.3.x): AES-256-GCM with a random 96-bit IV per value. Values read
+ * Encrypts provider tokens at rest (better-auth's `encryptOAuthTokens`; ASVS 5.0 11.3.2,
+ * 11.3.3, 11.3.4): AES-256-GCM with a random 96-bit IV per value. Values read
  * `v1.<key id>.<base64url(IV ‖ ciphertext ‖ tag)>`; the version and key id are authenticated
  * as associated data. The first key encrypts, every key decrypts: to rotate, put a new key
  * first and keep the old ones until every stored token was rewritten (a login does that).

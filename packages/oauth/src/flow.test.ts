@@ -47,7 +47,7 @@ const flowOf = (provider: OAuthProvider, more: Partial<OAuthFlowOptions> = {}) =
 const stateOf = (url: string) => new URL(url).searchParams.get("state") as string;
 
 describe("OAuthFlow", () => {
-  it("begins with a __Host- cookie: Secure, HttpOnly, SameSite=Lax, Path=/, 10 minutes (ASVS 5.0 3.3.1, 10.1.2)", async () => {
+  it("begins with a __Host- cookie: Secure, HttpOnly, SameSite=Lax, Path=/, 10 minutes (ASVS 5.0 3.3.1, 3.3.2, 3.3.3, 3.3.4, 10.1.2)", async () => {
     const { provider } = recordingProvider();
     const { authorizationUrl, cookie } = await flowOf(provider).begin();
     expect(cookie).toMatchObject({

@@ -17,7 +17,7 @@ export interface OAuthFlowOptions {
   provider: OAuthProvider;
   /**
    * The login callback's absolute URL, registered at the provider. Fixed by configuration:
-   * never derived from the request's `Host` (ASVS 5.0 10.4.1).
+   * never derived from the request's `Host` (the provider matches it exactly, ASVS 5.0 10.4.1).
    */
   redirectUri: string;
   /** The associate callback's absolute URL. @default redirectUri */
