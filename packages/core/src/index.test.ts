@@ -48,6 +48,7 @@ const PUBLIC = [
   "generateOpaqueToken",
   "hashToken",
   "integerIdParser",
+  "isMfaDatabase",
   "isOAuthAccountDatabase",
   "isTesseraError",
   "mergeSessionJson",

@@ -41,7 +41,12 @@ export {
 } from "./errors.js";
 export { type IdParser, integerIdParser, objectIdStringParser, uuidIdParser } from "./id.js";
 export type { AccountTokenOptions } from "./manager/account-tokens.js";
-export type { UserManagerHookName, UserManagerHooks } from "./manager/hooks.js";
+export type {
+  SecurityEvent,
+  SecurityEventType,
+  UserManagerHookName,
+  UserManagerHooks,
+} from "./manager/hooks.js";
 export type {
   CallOptions,
   Credentials,
@@ -49,6 +54,14 @@ export type {
   UserManagerOptions,
 } from "./manager/options.js";
 export { UserManager } from "./manager/user-manager.js";
+export {
+  isMfaDatabase,
+  type MfaDatabase,
+  type MfaState,
+  type PasskeyCredential,
+  type RecoveryCode,
+  type TotpFactor,
+} from "./mfa/models.js";
 export {
   type AccessTokenCreate,
   type AccessTokenDatabase,

@@ -26,7 +26,33 @@ export interface UserManagerHooks<U extends UserProtocol<unknown>> {
    * your session from …"); `session` is the one that ended, with its device.
    */
   onTokenTheftDetected(user: U, session: Session<U["id"]>, context?: unknown): Promise<void> | void;
+  /**
+   * A second factor or passkey of the user changed or was used in a way the user should
+   * hear of (ASVS 5.0 6.3.6): send a mail, write an audit log. Called after the change is
+   * stored, with what changed in `event`.
+   */
+  onSecurityEvent(user: U, event: SecurityEvent, context?: unknown): Promise<void> | void;
 }
+
+/**
+ * What {@link UserManagerHooks.onSecurityEvent} is told, one variant per `type`:
+ * - `mfa_enabled`: a TOTP factor was confirmed with a first code.
+ * - `mfa_disabled`: the TOTP factor (and its recovery codes) was removed, after a code or
+ *   the password (`by`).
+ * - `recovery_code_used`: a recovery code was spent; `remaining` unused ones are left.
+ * - `recovery_codes_regenerated`: a new set of `count` codes replaced the old one.
+ * - `passkey_added` / `passkey_removed`: a WebAuthn credential, by its id and name.
+ */
+export type SecurityEvent =
+  | { type: "mfa_enabled"; factor: "totp" }
+  | { type: "mfa_disabled"; factor: "totp"; by: "code" | "password" }
+  | { type: "recovery_code_used"; remaining: number }
+  | { type: "recovery_codes_regenerated"; count: number }
+  | { type: "passkey_added"; credentialId: string; name: string }
+  | { type: "passkey_removed"; credentialId: string; name: string };
+
+/** The `type` of a {@link SecurityEvent}. */
+export type SecurityEventType = SecurityEvent["type"];
 
 /** Keys of {@link UserManagerHooks}. */
 export type UserManagerHookName = keyof UserManagerHooks<UserProtocol<unknown>>;

@@ -30,7 +30,7 @@ import {
 import type { Session } from "../session/session.js";
 import type { UserChange } from "../strategy/base.js";
 import { AccountTokens } from "./account-tokens.js";
-import type { UserManagerHooks } from "./hooks.js";
+import type { SecurityEvent, UserManagerHooks } from "./hooks.js";
 import * as oauth from "./oauth.js";
 import type { CallOptions, Credentials, UpdateOptions, UserManagerOptions } from "./options.js";
 import { describeChange, notifyStrategies, type StrategySource } from "./session-sync.js";
@@ -452,5 +452,9 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   }
   async onTokenTheftDetected(user: U, session: Session<ID>, context?: unknown): Promise<void> {
     await this.options.hooks?.onTokenTheftDetected?.(user, session as Session<U["id"]>, context);
+  }
+  /** Second-factor and passkey events (`@tessera/mfa`, `@tessera/passkeys` call it). */
+  async onSecurityEvent(user: U, event: SecurityEvent, context?: unknown): Promise<void> {
+    await this.options.hooks?.onSecurityEvent?.(user, event, context);
   }
 }

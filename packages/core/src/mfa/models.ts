@@ -50,7 +50,10 @@ export interface MfaState {
 /**
  * Storage of second factors and passkeys, implemented by the user databases of db-mikroorm
  * (tables / a collection) and db-mongo (embedded), and the in-memory adapter. User ids are
- * the app's; every method on an unknown user id behaves as for a user with nothing stored.
+ * the app's; every read and conditional write on an unknown user id behaves as for a user
+ * with nothing stored (empty state, `false`). A write for a user that is not stored
+ * (`setTotp`, `setRecoveryCodes`, `addPasskey`) stores nothing readable: it resolves, or
+ * rejects with `UserNotExistsError` as a foreign key would. Deleting a user deletes all of it.
  */
 export interface MfaDatabase<ID = unknown> {
   /** The user's TOTP factor and recovery codes (one round trip). */
@@ -88,4 +91,29 @@ export interface MfaDatabase<ID = unknown> {
   ): Promise<boolean>;
   /** Removes the user's passkey; false when it is not one of theirs. */
   removePasskey(userId: ID, credentialId: string): Promise<boolean>;
+}
+
+const MFA_DATABASE_VERBS = [
+  "getMfa",
+  "setTotp",
+  "advanceTotpStep",
+  "setRecoveryCodes",
+  "useRecoveryCode",
+  "listPasskeys",
+  "getPasskey",
+  "addPasskey",
+  "updatePasskeyCounter",
+  "removePasskey",
+] as const satisfies readonly (keyof MfaDatabase)[];
+
+/**
+ * True when the user database also keeps second factors and passkeys ({@link MfaDatabase}):
+ * it has every one of its methods.
+ *
+ * @example
+ * if (!isMfaDatabase(userDb)) throw new MfaNotSupportedError("configure MFA in the adapter");
+ */
+export function isMfaDatabase<T extends object, ID = unknown>(db: T): db is T & MfaDatabase<ID> {
+  const candidate = db as Partial<Record<keyof MfaDatabase, unknown>>;
+  return MFA_DATABASE_VERBS.every((verb) => typeof candidate[verb] === "function");
 }

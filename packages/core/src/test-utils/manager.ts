@@ -65,6 +65,7 @@ export function recordingHooks(): {
     onBeforeDelete: record("onBeforeDelete"),
     onAfterDelete: record("onAfterDelete"),
     onTokenTheftDetected: record("onTokenTheftDetected"),
+    onSecurityEvent: record("onSecurityEvent"),
   };
   return { hooks, calls, tokens };
 }

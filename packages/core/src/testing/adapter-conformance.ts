@@ -6,6 +6,7 @@ import type {
   UserProtocol,
 } from "../models.js";
 import { accessTokenDatabaseCases } from "./access-token-database-cases.js";
+import { mfaCases } from "./mfa-cases.js";
 import { oauthAccountCases } from "./oauth-account-cases.js";
 import { refreshCases } from "./refresh-cases.js";
 import { sessionFieldsCases } from "./session-fields-cases.js";
@@ -20,7 +21,7 @@ export interface AdapterFixture<ID> {
   name: string;
   /** Connects and creates the schema; called once. */
   setup(): Promise<void>;
-  /** Empties users, their OAuth accounts and tokens; called before every test. */
+  /** Empties users, their OAuth accounts, second factors, passkeys and tokens; called before every test. */
   reset(): Promise<void>;
   teardown(): Promise<void>;
   users(): UserDatabase<UserProtocol<ID>, ID>;
@@ -48,6 +49,14 @@ export interface AdapterFixture<ID> {
    * @default true
    */
   oauth?: boolean;
+  /**
+   * Whether the user database keeps second factors and passkeys (`MfaDatabase`). By default
+   * it must: every MFA case runs and fails on a database that does not implement the
+   * interface. An adapter without MFA support says so with `false`, and one case then checks
+   * that its user database indeed implements none of it. Never a silent skip.
+   * @default true
+   */
+  mfa?: boolean;
   /** Name of an extra user field the fixture's user model has (optional). */
   extraField?: { key: string; value: unknown };
 }
@@ -96,6 +105,9 @@ export function describeAdapterConformance<ID>(
     });
     describe("OAuthAccountDatabase", () => {
       for (const c of oauthAccountCases(fixture)) it(c.name, () => c.run());
+    });
+    describe("MfaDatabase", () => {
+      for (const c of mfaCases(fixture)) it(c.name, () => c.run());
     });
     describe("AccessTokenDatabase", () => {
       for (const c of accessTokenDatabaseCases(fixture)) it(c.name, () => c.run());

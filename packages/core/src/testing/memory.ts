@@ -1,10 +1,18 @@
 import { randomUUID } from "node:crypto";
 import {
   OAuthAccountAlreadyLinkedError,
+  PasskeyAlreadyRegisteredError,
   UserAlreadyExistsError,
   UserNotExistsError,
   UserUpdateConflictError,
 } from "../errors.js";
+import type {
+  MfaDatabase,
+  MfaState,
+  PasskeyCredential,
+  RecoveryCode,
+  TotpFactor,
+} from "../mfa/models.js";
 import type {
   AccessTokenCreate,
   AccessTokenDatabase,
@@ -34,11 +42,15 @@ export type MemoryUser = UserProtocol<string> & Record<string, unknown>;
  * In-process {@link UserDatabase} with UUID ids, for tests and prototypes. Not for
  * production: nothing is persisted and nothing is shared between processes. It is the
  * reference the adapter conformance suite is checked against: emails are stored
- * normalized and unique, OAuth accounts unique by `(oauthName, accountId)`, and deleting
- * a user cascades to its OAuth accounts and access tokens.
+ * normalized and unique, OAuth accounts unique by `(oauthName, accountId)`, passkeys unique
+ * by credential id across users, every once-only MFA write conditional, and deleting a user
+ * cascades to its OAuth accounts, second factors, passkeys and access tokens.
  */
 export class MemoryUserDatabase
-  implements UserDatabase<MemoryUser, string>, OAuthAccountDatabase<MemoryUser, string>
+  implements
+    UserDatabase<MemoryUser, string>,
+    OAuthAccountDatabase<MemoryUser, string>,
+    MfaDatabase<string>
 {
   readonly users = new Map<string, MemoryUser>();
   /** OAuth accounts by link id, in creation order, with their user's id. */
@@ -47,6 +59,10 @@ export class MemoryUserDatabase
   /** Link id by `(oauthName, accountId)`: the unique index. */
   private readonly byOAuthKey = new Map<string, string>();
   private readonly deleteListeners: ((user: MemoryUser) => void)[] = [];
+  /** Second factors by user id, as stored (the TOTP secret as the caller encrypted it). */
+  readonly mfa = new Map<string, { totp: TotpFactor | null; recoveryCodes: RecoveryCode[] }>();
+  /** Passkeys by credential id (the unique index), in registration order, with their owner. */
+  readonly passkeys = new Map<string, { userId: string; credential: PasskeyCredential }>();
 
   async get(id: string): Promise<MemoryUser | null> {
     const user = this.users.get(id);
@@ -107,6 +123,9 @@ export class MemoryUserDatabase
       this.oauthAccounts.delete(id);
       this.byOAuthKey.delete(oauthKey(link.oauthName, link.accountId));
     }
+    this.mfa.delete(current.id);
+    for (const [id, entry] of this.passkeys)
+      if (entry.userId === current.id) this.passkeys.delete(id);
     for (const listener of this.deleteListeners) listener(current);
   }
 
@@ -167,6 +186,91 @@ export class MemoryUserDatabase
     this.oauthAccounts.delete(current.id);
     this.byOAuthKey.delete(oauthKey(current.oauthName, current.accountId));
     return true;
+  }
+
+  async getMfa(userId: string): Promise<MfaState> {
+    const entry = this.mfa.get(userId);
+    return {
+      totp: entry?.totp ? copyTotp(entry.totp) : null,
+      recoveryCodes: (entry?.recoveryCodes ?? []).map(copyRecoveryCode),
+    };
+  }
+
+  async setTotp(userId: string, totp: TotpFactor | null): Promise<void> {
+    // As a foreign key would: nothing stored for a user that is not (or no longer) stored.
+    if (!this.users.has(userId)) return;
+    const entry = this.mfaEntry(userId);
+    entry.totp = totp ? copyTotp(totp) : null;
+  }
+
+  async advanceTotpStep(userId: string, step: number): Promise<boolean> {
+    const totp = this.mfa.get(userId)?.totp;
+    // Checked and written in one tick, as a database checks the WHERE clause of its UPDATE.
+    if (!totp || totp.lastStep >= step) return false;
+    totp.lastStep = step;
+    return true;
+  }
+
+  async setRecoveryCodes(userId: string, hashes: readonly string[]): Promise<void> {
+    if (!this.users.has(userId)) return;
+    this.mfaEntry(userId).recoveryCodes = hashes.map((hash) => ({ hash, usedAt: null }));
+  }
+
+  async useRecoveryCode(userId: string, hash: string, at: Date): Promise<boolean> {
+    const code = this.mfa.get(userId)?.recoveryCodes.find((c) => c.hash === hash);
+    // Checked and written in one tick, as a database checks the WHERE clause of its UPDATE.
+    if (!code || code.usedAt !== null) return false;
+    code.usedAt = new Date(at.getTime());
+    return true;
+  }
+
+  async listPasskeys(userId: string): Promise<PasskeyCredential[]> {
+    return [...this.passkeys.values()]
+      .filter((entry) => entry.userId === userId)
+      .map((entry) => copyPasskey(entry.credential));
+  }
+
+  async getPasskey(
+    credentialId: string,
+  ): Promise<{ userId: string; credential: PasskeyCredential } | null> {
+    const entry = this.passkeys.get(credentialId);
+    return entry ? { userId: entry.userId, credential: copyPasskey(entry.credential) } : null;
+  }
+
+  async addPasskey(userId: string, credential: PasskeyCredential): Promise<void> {
+    // The unique index decides, as a database would: check and insert in one tick.
+    if (this.passkeys.has(credential.id)) throw new PasskeyAlreadyRegisteredError();
+    if (!this.users.has(userId)) throw new UserNotExistsError();
+    this.passkeys.set(credential.id, { userId, credential: copyPasskey(credential) });
+  }
+
+  async updatePasskeyCounter(
+    credentialId: string,
+    expectedCounter: number,
+    counter: number,
+    at: Date,
+  ): Promise<boolean> {
+    const entry = this.passkeys.get(credentialId);
+    // Checked and written in one tick, as a database checks the WHERE clause of its UPDATE.
+    if (!entry || entry.credential.counter !== expectedCounter) return false;
+    entry.credential = { ...entry.credential, counter, lastUsedAt: new Date(at.getTime()) };
+    return true;
+  }
+
+  async removePasskey(userId: string, credentialId: string): Promise<boolean> {
+    const entry = this.passkeys.get(credentialId);
+    if (!entry || entry.userId !== userId) return false;
+    this.passkeys.delete(credentialId);
+    return true;
+  }
+
+  private mfaEntry(userId: string): { totp: TotpFactor | null; recoveryCodes: RecoveryCode[] } {
+    let entry = this.mfa.get(userId);
+    if (!entry) {
+      entry = { totp: null, recoveryCodes: [] };
+      this.mfa.set(userId, entry);
+    }
+    return entry;
   }
 
   /**
@@ -318,6 +422,24 @@ const oauthKey = (oauthName: string, accountId: string): string =>
 function withoutUserId({ userId: _, ...link }: OAuthAccount & { userId: string }): OAuthAccount {
   return link;
 }
+
+// Second-factor rows are copied in and out too, dates included.
+const copyDate = (date: Date | null): Date | null => (date ? new Date(date.getTime()) : null);
+const copyTotp = (totp: TotpFactor): TotpFactor => ({
+  secret: totp.secret,
+  confirmedAt: copyDate(totp.confirmedAt),
+  lastStep: totp.lastStep,
+});
+const copyRecoveryCode = (code: RecoveryCode): RecoveryCode => ({
+  hash: code.hash,
+  usedAt: copyDate(code.usedAt),
+});
+const copyPasskey = (credential: PasskeyCredential): PasskeyCredential => ({
+  ...credential,
+  transports: [...credential.transports],
+  createdAt: new Date(credential.createdAt.getTime()),
+  lastUsedAt: copyDate(credential.lastUsedAt),
+});
 
 // Live at `now`: neither its idle lifetime nor the absolute cap is over.
 function isLiveAt(
