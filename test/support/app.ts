@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Router } from "@koa/router";
 import {
@@ -19,6 +20,7 @@ import {
   type DocsRouterOptions,
   type RateLimitOptions,
   Tessera,
+  type TesseraRouter,
   type TesseraState,
   type UserSchemas,
 } from "@tessera/koa";
@@ -50,10 +52,14 @@ const UNREACHED = { limit: 100_000, windowSeconds: 60 };
 /** Limits that no suite reaches: the limiter runs, nothing is refused. */
 const UNREACHABLE_RATE_LIMITS: RateLimitOptions = {
   routes: Object.fromEntries(
-    ["login", "register", "forgotPassword", "requestVerifyToken", "resetPassword"].map((r) => [
-      r,
-      { account: UNREACHED, client: UNREACHED },
-    ]),
+    [
+      "login",
+      "register",
+      "forgotPassword",
+      "requestVerifyToken",
+      "resetPassword",
+      "oauthCallback",
+    ].map((r) => [r, { account: UNREACHED, client: UNREACHED }]),
   ),
 };
 
@@ -120,6 +126,20 @@ export interface AppOptions {
   refresh?: RefreshOptions;
   /** Mounts `tessera.jwksRouter(jwks)`. */
   jwks?: readonly JwtKeySet[];
+  /**
+   * Mounts OAuth routers (issue 16): called once the app's URL is known (the flows' fixed
+   * redirect URIs need it), with the instance and the backends by name; its routers are
+   * mounted after the users router.
+   */
+  oauth?: (setup: OAuthSetup) => readonly TesseraRouter[];
+}
+
+/** What {@link AppOptions.oauth} is given. */
+export interface OAuthSetup {
+  /** The app's base URL (`http://127.0.0.1:<port>`). */
+  url: string;
+  tessera: Tessera<StoreUser, string>;
+  backends: Record<string, AuthenticationBackend<StoreUser, string, Context>>;
 }
 
 /** Options of the refresh-token backends of the test app. */
@@ -345,15 +365,25 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   app.use(custom.routes());
   if (options.sessionRoutes) app.use(sessionRouter(tessera).routes());
   if (options.jwks) app.use(tessera.jwksRouter(options.jwks).routes());
-  if (options.docs) app.use(tessera.docsRouter(options.docs === true ? {} : options.docs).routes());
-  const server = app.listen(0, "127.0.0.1");
+  // Listening before the app is complete: OAuth flows need the app's URL (their redirect
+  // URIs are fixed by configuration); requests are served once the app is attached.
+  const server = createServer();
   // Idle keep-alive sockets are closed by the client first: a server closing one as the
   // client reuses it resets a request, which under load tests looks like a server failure.
   server.keepAliveTimeout = 60_000;
+  server.listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", resolve));
   const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  if (options.oauth) {
+    const byName = Object.fromEntries(backends.map((b) => [b.name, b]));
+    for (const router of options.oauth({ url, tessera, backends: byName }))
+      app.use(router.routes());
+  }
+  if (options.docs) app.use(tessera.docsRouter(options.docs === true ? {} : options.docs).routes());
+  server.on("request", app.callback());
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     store: store.kind,
     get userDb() {
       return store.users();

@@ -24,7 +24,7 @@ export const HttpErrorCode = {
   CSRF_FAILED: "CSRF_FAILED",
   /**
    * 429 (with `Retry-After`): too many attempts at `/register`, `/forgot-password`,
-   * `/request-verify-token` or `/reset-password`. A throttled login answers 429 with
+   * `/request-verify-token`, `/reset-password` or an OAuth callback. A throttled login answers 429 with
    * `LOGIN_BAD_CREDENTIALS`, the body of a failed one.
    */
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
@@ -49,6 +49,42 @@ export const HttpErrorCode = {
    * child used: it was copied, and its session has been ended (theft detection).
    */
   REFRESH_TOKEN_REUSED: "REFRESH_TOKEN_REUSED",
+  /**
+   * 400 at an OAuth callback (FastAPI Users' code): the `state` cannot be trusted — no state
+   * cookie, a tampered or expired one, a state of another browser, provider or user, or one
+   * used already.
+   */
+  OAUTH_INVALID_STATE: "OAUTH_INVALID_STATE",
+  /** 400 at an OAuth callback (FastAPI Users' code): the provider gave no email. */
+  OAUTH_NOT_AVAILABLE_EMAIL: "OAUTH_NOT_AVAILABLE_EMAIL",
+  /**
+   * 400 at an OAuth login callback (FastAPI Users' code): a user has the provider account's
+   * email and it may not be associated (`associateByEmail` off, or the email unverified).
+   */
+  OAUTH_USER_ALREADY_EXISTS: "OAUTH_USER_ALREADY_EXISTS",
+  /**
+   * 400 at an OAuth login callback: a first login with an email the provider does not say
+   * is verified creates no user (`createUserFromUnverifiedEmail`; account pre-hijacking).
+   */
+  OAUTH_EMAIL_NOT_VERIFIED: "OAUTH_EMAIL_NOT_VERIFIED",
+  /** 400 at an OAuth associate callback: the provider account is linked to another user. */
+  OAUTH_ACCOUNT_ALREADY_LINKED: "OAUTH_ACCOUNT_ALREADY_LINKED",
+  /** 400 at an OAuth callback: the user cancelled at the provider (`error=access_denied`). */
+  OAUTH_ACCESS_DENIED: "OAUTH_ACCESS_DENIED",
+  /** 400 at an OAuth callback: the provider answered another OAuth error (`invalid_grant`…). */
+  OAUTH_PROVIDER_ERROR: "OAUTH_PROVIDER_ERROR",
+  /**
+   * 400 at an OAuth callback: the provider's answer failed validation (ID token signature,
+   * issuer, audience, nonce, expiry).
+   */
+  OAUTH_INVALID_RESPONSE: "OAUTH_INVALID_RESPONSE",
+  /** 400 at an OAuth `/authorize`: a `scopes` value that is no RFC 6749 scope token, or too many. */
+  OAUTH_INVALID_SCOPE: "OAUTH_INVALID_SCOPE",
+  /**
+   * 503 (with `Retry-After`) at an OAuth route: the provider cannot be reached, timed out, or
+   * answered garbage or a 5xx.
+   */
+  OAUTH_PROVIDER_UNAVAILABLE: "OAUTH_PROVIDER_UNAVAILABLE",
   /** 503: the database or Redis is unreachable; retry later. */
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   /** 500: a bug; details are logged, never sent. */

@@ -43,6 +43,14 @@ export {
   type JwksSource,
   jwksRouter,
 } from "./routers/jwks.js";
+export type {
+  OAuthAccountRead,
+  OAuthAccountsRouterOptions,
+  OAuthAssociateRouterOptions,
+  OAuthFlowLike,
+  OAuthRoutePurpose,
+  OAuthRouterOptions,
+} from "./routers/oauth.js";
 export type { SessionRead } from "./routers/sessions.js";
 export type { UsersRouterOptions } from "./routers/users.js";
 export {

@@ -30,6 +30,15 @@ import { TesseraRouter } from "./route/router.js";
 import type { RouteSpec } from "./route/spec.js";
 import { type AuthRouterOptions, authRoutes } from "./routers/auth.js";
 import { type JwksRouterOptions, type JwksSource, jwksRouter } from "./routers/jwks.js";
+import {
+  type OAuthAccountsRouterOptions,
+  type OAuthAssociateRouterOptions,
+  type OAuthFlowLike,
+  type OAuthRouterOptions,
+  oauthAccountRoutes,
+  oauthAssociateRoutes,
+  oauthRoutes,
+} from "./routers/oauth.js";
 import { registerRoutes } from "./routers/register.js";
 import { resetPasswordRoutes } from "./routers/reset.js";
 import { type UsersRouterOptions, usersRoutes } from "./routers/users.js";
@@ -222,6 +231,54 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
   usersRouter(options: UsersRouterOptions = {}): TesseraRouter {
     const update = this.schemas.update ?? userUpdateSchema;
     return this.router(usersRoutes(update, this.deps.read, options, this.backends), options);
+  }
+
+  /**
+   * `GET /authorize` and `GET /callback`: sign in with an OAuth2 / OpenID Connect provider
+   * (FastAPI Users' `get_oauth_router`), logged in through `backend` as its `/login` does.
+   * `flow` is `@tessera/oauth`'s `OAuthFlow` (an optional peer dependency); its
+   * `redirectUri` must be this router's `/callback`.
+   *
+   * @example
+   * const flow = new OAuthFlow({ provider: google({ clientId, clientSecret }),
+   *   redirectUri: "https://app.example.com/auth/google/callback", stateSecret, tokenCipher });
+   * app.use(tessera.oauthRouter(flow, cookieBackend, { prefix: "/auth/google" }).routes());
+   */
+  oauthRouter(
+    flow: OAuthFlowLike,
+    backend: AuthenticationBackend<U, ID, Context>,
+    options: OAuthRouterOptions = {},
+  ): TesseraRouter {
+    return this.router(
+      oauthRoutes(flow, backend, options, this.deps.csrf, this.deps.device),
+      options,
+    );
+  }
+
+  /**
+   * `GET /authorize` and `GET /callback` for a signed-in user: link a provider account
+   * (FastAPI Users' `get_oauth_associate_router`); the callback answers the user. The flow's
+   * `associateRedirectUri` must be this router's `/callback`.
+   *
+   * @example
+   * app.use(tessera.oauthAssociateRouter(flow, { prefix: "/auth/associate/google" }).routes());
+   */
+  oauthAssociateRouter(
+    flow: OAuthFlowLike,
+    options: OAuthAssociateRouterOptions = {},
+  ): TesseraRouter {
+    return this.router(oauthAssociateRoutes<U, ID>(flow, this.deps.read, options), options);
+  }
+
+  /**
+   * `GET /me/oauth-accounts` (the user's linked provider accounts, never their tokens) and
+   * `DELETE /me/oauth-accounts/{accountId}`; mount it beside the users router.
+   *
+   * @example
+   * app.use(tessera.oauthAccountsRouter({ prefix: "/users" }).routes());
+   */
+  oauthAccountsRouter(options: OAuthAccountsRouterOptions = {}): TesseraRouter {
+    return this.router(oauthAccountRoutes<U, ID>(options), options);
   }
 
   /**

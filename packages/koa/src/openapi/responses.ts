@@ -147,7 +147,12 @@ export function withCommon(responses: Responses, options: { body: boolean }): Re
     out["422"] = validationFailed();
   }
   out["500"] = internalError();
-  out["503"] = serviceUnavailable();
+  // A route's own 503 (an OAuth provider down) is listed beside the common one.
+  const own = out["503"]?.content?.["application/json"]?.examples;
+  const common = serviceUnavailable();
+  const examples = common.content?.["application/json"]?.examples;
+  if (own && examples) Object.assign(examples, own);
+  out["503"] = common;
   return out;
 }
 

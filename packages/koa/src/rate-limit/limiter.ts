@@ -21,6 +21,7 @@ const KEY_NAMES: Record<RateLimitedRoute, string> = {
   forgotPassword: "forgot-password",
   requestVerifyToken: "request-verify-token",
   resetPassword: "reset-password",
+  oauthCallback: "oauth-callback",
 };
 
 interface Counted {

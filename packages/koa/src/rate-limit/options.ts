@@ -7,7 +7,8 @@ export type RateLimitedRoute =
   | "register"
   | "forgotPassword"
   | "requestVerifyToken"
-  | "resetPassword";
+  | "resetPassword"
+  | "oauthCallback";
 
 /**
  * The limits of one route: per account (the normalized email, or a reset token's user)
@@ -75,7 +76,8 @@ export interface RateLimitOptions {
  * The default limits. Login: 5 attempts per account per minute (a refill every 12 s, no
  * lockout, so nobody can lock an account out for longer than that), 20 per client address
  * per minute with backoff up to 15 minutes for an address that keeps trying; a successful
- * login gives its attempt back. Mail-sending routes: 3 per account per 15 minutes.
+ * login gives its attempt back. Mail-sending routes: 3 per account per 15 minutes. OAuth
+ * callbacks: 20 per client address per minute, with the login's backoff.
  */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitedRoute, Required<RouteRateLimit>>> =
   Object.freeze({
@@ -98,5 +100,12 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitedRoute, Required<Rou
     resetPassword: {
       account: { limit: 5, windowSeconds: 900 },
       client: { limit: 10, windowSeconds: 60 },
+    },
+    // Every OAuth callback (login and associate, every provider) of one client address: a
+    // person signs in a few times a minute at most; each callback costs a request to the
+    // provider. No account scope: the account is known only after that request.
+    oauthCallback: {
+      account: false,
+      client: { limit: 20, windowSeconds: 60, maxBlockSeconds: 900 },
     },
   });

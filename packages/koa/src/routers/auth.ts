@@ -87,7 +87,7 @@ export function refreshPathOf(backend: object): string | undefined {
 }
 
 /** Whether `backend` issues refresh tokens: the option, else its strategy as returned now. */
-function issuesRefreshTokens(
+export function issuesRefreshTokens(
   backend: AuthenticationBackend<never, never, Context>,
   given?: boolean,
 ) {
