@@ -5,6 +5,7 @@ import {
   MongoAccessTokenDatabase,
   type MongoAccessTokenDocument,
   type MongoIdType,
+  type MongoOAuthAccountKeyDocument,
   MongoUserDatabase,
   type MongoUserDocument,
 } from "@tessera/db-mongo";
@@ -13,22 +14,29 @@ import { inject } from "vitest";
 
 /**
  * db-mongo's two adapters wired as its docs show, on the collections `names` of `db`: the
- * users adapter knows the tokens collection (deleting a user deletes their tokens), the
- * tokens adapter reads users through it. No index is created.
+ * users adapter knows the tokens collection (deleting a user deletes their tokens) and the
+ * OAuth account keys, the tokens adapter reads users through it. No index is created.
  */
 export function mongoAdapters(
   db: Db,
   idType: MongoIdType | undefined,
-  names = { users: "users", tokens: "access_tokens" },
+  names: { users: string; tokens: string; oauthKeys?: string } = {
+    users: "users",
+    tokens: "access_tokens",
+  },
 ) {
   const userCollection = db.collection<MongoUserDocument>(names.users);
   const tokenCollection = db.collection<MongoAccessTokenDocument>(names.tokens);
+  const oauthKeyCollection = db.collection<MongoOAuthAccountKeyDocument>(
+    names.oauthKeys ?? "oauth_account_keys",
+  );
   const users = new MongoUserDatabase(userCollection, {
     ...(idType ? { idType } : {}),
     accessTokenCollection: tokenCollection,
+    oauthAccountKeyCollection: oauthKeyCollection,
   });
   const tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
-  return { userCollection, tokenCollection, users, tokens };
+  return { userCollection, tokenCollection, oauthKeyCollection, users, tokens };
 }
 
 /**
@@ -44,7 +52,10 @@ export function mongoFixture(
   if (!url) throw new Error("MONGODB_URL is not set: run through vitest (the harness sets it)");
   const client = new MongoClient(url, fastFailClientOptions);
   const db = client.db(`tessera_conf_${idType.toLowerCase()}_${randomBytes(6).toString("hex")}`);
-  const { userCollection, tokenCollection, users, tokens } = mongoAdapters(db, idType);
+  const { userCollection, tokenCollection, oauthKeyCollection, users, tokens } = mongoAdapters(
+    db,
+    idType,
+  );
   return {
     name: `db-mongo/${idType}`,
     setup: async () => {
@@ -54,6 +65,7 @@ export function mongoFixture(
     reset: async () => {
       await userCollection.deleteMany({});
       await tokenCollection.deleteMany({});
+      await oauthKeyCollection.deleteMany({});
     },
     teardown: async () => {
       await db.dropDatabase();

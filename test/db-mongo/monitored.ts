@@ -26,7 +26,11 @@ export function monitoredMongo(name: string) {
   /** Users and tokens adapters on collections of their own, indexes created. */
   async function adapters(idType: MongoIdType) {
     const n = ++collections;
-    const adapters = mongoAdapters(db, idType, { users: `users_${n}`, tokens: `tokens_${n}` });
+    const adapters = mongoAdapters(db, idType, {
+      users: `users_${n}`,
+      tokens: `tokens_${n}`,
+      oauthKeys: `oauth_keys_${n}`,
+    });
     await adapters.users.ensureIndexes();
     return adapters;
   }

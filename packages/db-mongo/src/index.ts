@@ -1,5 +1,5 @@
 /**
- * `@tessera/db-mongo`: Tessera's user and access-token adapters on the native `mongodb`
+ * `@tessera/db-mongo`: Tessera's user (with OAuth accounts) and access-token adapters on the native `mongodb`
  * driver (a peer dependency), for MongoDB and MongoDB-protocol servers such as FerretDB.
  */
 export { fastFailClientOptions } from "./client-options.js";
@@ -13,5 +13,9 @@ export {
   type MongoAccessTokenWithUser,
 } from "./mongo-access-token-database.js";
 export { MongoUserDatabase, type MongoUserDatabaseOptions } from "./mongo-user-database.js";
+export type {
+  MongoOAuthAccountDocument,
+  MongoOAuthAccountKeyDocument,
+} from "./oauth-accounts.js";
 export type { MongoAccessTokenDocument } from "./token-document.js";
 export type { MongoUser, MongoUserDocument } from "./user-document.js";

@@ -24,30 +24,47 @@ const isIndexConflict = (error: unknown) => {
 };
 
 /**
- * Creates a unique ascending index on `field` and checks that a unique index on `field`
- * exists afterwards: FerretDB v1 answers OK to a createIndex that conflicts with an existing
- * non-unique index of the same name, and then nothing would stop duplicates.
+ * Creates a unique ascending index on `keys` (one field, or several: a compound index) and
+ * checks that a unique index on exactly those keys exists afterwards: FerretDB v1 answers OK
+ * to a createIndex that conflicts with an existing non-unique index of the same name, and
+ * then nothing would stop duplicates. With `partial`, only documents matching it are indexed;
+ * a server that does not implement partial indexes gets the index without it.
  */
 export async function ensureUniqueIndex<T extends Document>(
   collection: Collection<T>,
-  field: string,
+  keys: Record<string, 1>,
   name: string,
+  partial?: Document,
 ): Promise<void> {
+  const create = (partialFilterExpression?: Document) =>
+    runDriver(() =>
+      collection.createIndex(keys, {
+        unique: true,
+        name,
+        ...(partialFilterExpression ? { partialFilterExpression } : {}),
+      }),
+    );
   try {
-    await runDriver(() => collection.createIndex({ [field]: 1 }, { unique: true, name }));
+    try {
+      await create(partial);
+    } catch (error) {
+      if (!partial || !isNotImplementedError(error)) throw error;
+      await create();
+    }
   } catch (error) {
-    // An index on the field under another name or with other options: fine if it is
+    // An index on the keys under another name or with other options: fine if it is
     // unique (an app's own `email_1`), which the check below decides.
     if (!isIndexConflict(error)) throw error;
   }
+  const wanted = Object.keys(keys).join(",");
   const indexes = await runDriver(() => collection.listIndexes().toArray());
-  const unique = indexes.some((index) => {
-    const keys = Object.keys((index.key ?? {}) as object);
-    return keys.length === 1 && keys[0] === field && index.unique === true;
-  });
+  const unique = indexes.some(
+    (index) =>
+      Object.keys((index.key ?? {}) as object).join(",") === wanted && index.unique === true,
+  );
   if (!unique) {
     throw new ConfigurationError(
-      `${collection.namespace}: an index on "${field}" exists but is not unique; ` +
+      `${collection.namespace}: an index on "${wanted}" exists but is not unique; ` +
         "drop it and call ensureIndexes() again",
     );
   }

@@ -5,6 +5,7 @@ import {
   type UserUpdateData,
 } from "@tessera/core";
 import { idToString, type MongoStoredId } from "./ids.js";
+import type { MongoOAuthAccountDocument } from "./oauth-accounts.js";
 
 /**
  * A user as stored in MongoDB: snake_case protocol fields, plus any extra fields of the app
@@ -22,6 +23,8 @@ export interface MongoUserDocument {
   is_active: boolean;
   is_superuser: boolean;
   is_verified: boolean;
+  /** The user's OAuth links, oldest first (absent until the first link). */
+  oauth_accounts?: MongoOAuthAccountDocument[];
   /** The app's extra fields, under the names it gave them. */
   [field: string]: unknown;
 }
@@ -49,9 +52,11 @@ type ModelKey = keyof typeof STORED_NAMES;
 const isModelKey = (key: string): key is ModelKey => Object.hasOwn(STORED_NAMES, key);
 
 // An extra field may not shadow a protocol field under its stored name (an `is_superuser`
-// extra would bypass the manager's safe mode, which drops only `isSuperuser`), nor be `_id`
-// or `id`, nor be something MongoDB reads as an operator or a path.
-const RESERVED = new Set<string>(["_id", "id", ...Object.values(STORED_NAMES)]);
+// extra would bypass the manager's safe mode, which drops only `isSuperuser`), nor be `_id`,
+// `id` or `oauth_accounts` (the OAuth links, written by the OAuth verbs only: a profile
+// update must never write links or provider tokens), nor be something MongoDB reads as an
+// operator or a path.
+const RESERVED = new Set<string>(["_id", "id", "oauth_accounts", ...Object.values(STORED_NAMES)]);
 const isStorableExtra = (key: string) =>
   !RESERVED.has(key) && !key.startsWith("$") && !key.includes(".") && !key.includes("\0");
 
@@ -72,9 +77,22 @@ export function toDocumentFields(data: UserUpdateData): Record<string, unknown> 
   return fields;
 }
 
-/** The app's user for a stored document: `_id` becomes the string `id`, fields camelCase. */
+/**
+ * The app's user for a stored document: `_id` becomes the string `id`, fields camelCase.
+ * The OAuth links (`oauth_accounts`, with their encrypted tokens) are not part of the user:
+ * `listOAuthAccounts` reads them.
+ */
 export function fromUserDocument<U extends UserProtocol<string>>(doc: MongoUserDocument): U {
-  const { _id, email, hashed_password, is_active, is_superuser, is_verified, ...extra } = doc;
+  const {
+    _id,
+    email,
+    hashed_password,
+    is_active,
+    is_superuser,
+    is_verified,
+    oauth_accounts: _links,
+    ...extra
+  } = doc;
   return {
     ...extra,
     id: idToString(_id),
