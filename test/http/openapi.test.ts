@@ -12,8 +12,10 @@ import {
   userCreateSchema,
   userUpdateSchema,
 } from "@tessera/koa";
+import { OAuthFlow } from "@tessera/oauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { cipher, oidcOf, STATE_SECRET } from "../oauth/support.js";
 import { startApp, type TestApp } from "../support/app.js";
 import { bearerMode, register, request } from "../support/client.js";
 import type { StoreUser } from "../support/stores.js";
@@ -30,6 +32,25 @@ beforeAll(async () => {
   custom = await startApp({
     requiresVerification: true,
     refresh: {},
+    // Sign in with a provider (issue 16): a cookie backend's router with redirectTo, the
+    // associate router and the linked-accounts routes.
+    oauth: ({ url, tessera, backends }) => {
+      const flow = new OAuthFlow({
+        provider: oidcOf(),
+        redirectUri: `${url}/auth/idp/callback`,
+        associateRedirectUri: `${url}/auth/associate/idp/callback`,
+        stateSecret: STATE_SECRET,
+        tokenCipher: cipher,
+      });
+      return [
+        tessera.oauthRouter(flow, backends.cookie as NonNullable<typeof backends.cookie>, {
+          prefix: "/auth/idp",
+          redirectTo: "/welcome",
+        }),
+        tessera.oauthAssociateRouter(flow, { prefix: "/auth/associate/idp" }),
+        tessera.oauthAccountsRouter({ prefix: "/users" }),
+      ];
+    },
     docs: { prefix: "/api", docsPath: "/reference", title: "Custom <API>", version: "2.0.0" },
     schemas: {
       create: userCreateSchema.extend({ first_name: z.string().max(100) }),
@@ -183,6 +204,9 @@ describe("GET /openapi.json", () => {
       verifyRouter: ["/auth"],
       resetPasswordRouter: ["/auth"],
       usersRouter: ["/users"],
+      oauthRouter: ["/auth/idp"],
+      oauthAssociateRouter: ["/auth/associate/idp"],
+      oauthAccountsRouter: ["/users"],
     };
     const known = new Set<string>(Object.values(HttpErrorCode));
     let rows = 0;
@@ -224,9 +248,9 @@ describe("GET /openapi.json", () => {
         }
       }
     }
-    // 3 auth routes x 3 backends, register, 2 verify, 2 reset, 9 users routes, and login +
-    // refresh of the two refresh-token backends.
-    expect(rows).toBe(27);
+    // 3 auth routes x 3 backends, register, 2 verify, 2 reset, 9 users routes, login +
+    // refresh of the two refresh-token backends, and 2 routes of each OAuth router.
+    expect(rows).toBe(33);
   });
 
   it("shows the app's own user fields, as the wire carries them", async () => {

@@ -11,7 +11,12 @@ const FILES = [
   "session-object",
   "csrf",
   "refresh",
+  "oauth",
 ];
+
+// Files a store cannot run yet, with the reason: db-mongo's OAuth accounts (issue 16) are
+// not in yet, so test/support/stores.ts gives the mongo store none.
+const NOT_YET: Record<string, readonly string[]> = { oauth: ["mongo"] };
 
 /**
  * Runs the HTTP suite (the files in FILES) on another store: sets `TESSERA_HTTP_STORE`,
@@ -20,7 +25,7 @@ const FILES = [
  */
 export function runHttpSuiteOn(store: string): void {
   process.env.TESSERA_HTTP_STORE = store;
-  for (const file of FILES) {
+  for (const file of FILES.filter((f) => !NOT_YET[f]?.includes(store))) {
     describe(`[${store}] test/http/${file}`, async () => {
       await import(`./${file}.test.ts`);
     });

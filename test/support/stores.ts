@@ -17,7 +17,11 @@ import {
   type MongoUserDocument,
 } from "@tessera/db-mongo";
 import { MongoClient } from "mongodb";
-import { AppAccessToken, AppUser } from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
+import {
+  AppAccessToken,
+  AppOAuthAccount,
+  AppUser,
+} from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
 import { openTestOrm, type TestOrm } from "../../packages/db-mikroorm/src/test-utils/orm.js";
 
 /** The user every store hands out: the protocol plus an app's own fields. */
@@ -65,7 +69,7 @@ function memoryStore(): TestStore {
 let orm: TestOrm | undefined;
 
 async function postgresStore(): Promise<TestStore> {
-  orm ??= await openTestOrm("postgresql", [AppUser, AppAccessToken]);
+  orm ??= await openTestOrm("postgresql", [AppUser, AppAccessToken, AppOAuthAccount]);
   const o = orm;
   // Raw statements name the test's own schema: the connection's search_path does not.
   const schema = String(o.orm.config.get("schema"));
@@ -73,7 +77,10 @@ async function postgresStore(): Promise<TestStore> {
     kind: "mikroorm-postgresql",
     idParser: uuidIdParser,
     users: () =>
-      new MikroOrmUserDatabase(o.em(), AppUser) as unknown as UserDatabase<StoreUser, string>,
+      // With OAuth accounts (issue 16), as an app offering "Sign in with…" configures it.
+      new MikroOrmUserDatabase(o.em(), AppUser, {
+        oauthAccount: AppOAuthAccount,
+      }) as unknown as UserDatabase<StoreUser, string>,
     tokens: () => new MikroOrmAccessTokenDatabase(o.em(), AppAccessToken) as unknown as Tokens,
     tokenDigests: async () =>
       (
