@@ -236,7 +236,10 @@ export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
     data: OAuthAccountUpdate,
   ): Promise<OAuthAccount> {
     const _id = this.ids.toStored(user.id);
-    if (_id === null) return { ...account, ...data } as OAuthAccount;
+    if (_id === null) {
+      const merged = { ...account, ...data } as OAuthAccount;
+      return { ...merged, accountEmail: normalizeEmail(merged.accountEmail) };
+    }
     return this.oauthVerbs().update(_id, account, data);
   }
 

@@ -7,6 +7,7 @@ import {
   type EntityName,
   type EntityProperty,
   type FilterQuery,
+  ForeignKeyConstraintViolationException,
   LoadStrategy,
   Reference,
   wrap,
@@ -18,12 +19,13 @@ import {
   type OAuthAccountCreate,
   type OAuthAccountDatabase,
   type OAuthAccountUpdate,
+  UserNotExistsError,
   type UserProtocol,
 } from "@tessera/core";
 import type { EntityTarget } from "../types.js";
 import { translate } from "./errors.js";
 import { type EntityModel, modelOf, plainFromEntity, type Row, toDbId } from "./model.js";
-import { findMany, insert, plainOptions, prop } from "./store.js";
+import { findMany, findOne, insert, plainOptions, prop } from "./store.js";
 
 interface Models {
   link: EntityModel;
@@ -35,6 +37,8 @@ interface Models {
 // PostgreSQL text cannot hold U+0000. Such lookups answer null without a query.
 const isKey = (value: unknown, max: number): value is string =>
   typeof value === "string" && value.length > 0 && value.length <= max && !value.includes("\0");
+
+const FAST_OFF = { fastPath: false, preparedStatements: false } as const;
 
 const UPDATABLE = ["accountEmail", "accessToken", "expiresAt", "refreshToken"] as const;
 
@@ -95,7 +99,16 @@ export class MikroOrmOAuthAccounts<U extends UserProtocol<unknown>>
   async addOAuthAccount(owner: U, data: OAuthAccountCreate): Promise<OAuthAccount> {
     const { link, user, relation } = this.#m;
     const userId = toDbId(user, owner.id);
-    if (userId === undefined) throw new TypeError("addOAuthAccount: not a user id");
+    if (userId === undefined) throw new UserNotExistsError();
+    // As a foreign key does on SQL: no link to a user that is not stored. MongoDB has none,
+    // so the user is read first (a user deleted right after leaves a link its delete missed
+    // only in that window; the link names no user and getByOAuthAccount reads it as null).
+    if (
+      user.mongo &&
+      !(await this.#guard(() => findOne(this.#em, user, user.pk, userId, FAST_OFF)))
+    ) {
+      throw new UserNotExistsError();
+    }
     const row: Row = {
       oauthName: data.oauthName,
       accountId: data.accountId,
@@ -159,6 +172,7 @@ export class MikroOrmOAuthAccounts<U extends UserProtocol<unknown>>
     try {
       return await op();
     } catch (error) {
+      if (error instanceof ForeignKeyConstraintViolationException) throw new UserNotExistsError();
       return translate(error, () => new OAuthAccountAlreadyLinkedError());
     }
   }

@@ -7,6 +7,7 @@ import {
   isOAuthAccountDatabase,
   OAuthAccountAlreadyLinkedError,
   type OAuthAccountCreate,
+  UserNotExistsError,
   type UserProtocol,
 } from "@tessera/core";
 import { userCreateData } from "@tessera/core/testing";
@@ -227,6 +228,18 @@ export function describeMikroOrmOAuthAccounts(kind: DriverKind): void {
       expect((await users().getByOAuthAccount("oidc", "stays"))?.id).toEqual(two.id);
       // The provider account is free again.
       await users().addOAuthAccount(two, link("gone-1"));
+    });
+
+    it("a link to a user that is not stored is refused with UserNotExistsError (a foreign key on SQL; a read on MongoDB)", async () => {
+      const owner = await users().create(userCreateData("ghost@example.com"));
+      await users().delete(owner);
+      await expect(users().addOAuthAccount(owner, link("ghost"))).rejects.toBeInstanceOf(
+        UserNotExistsError,
+      );
+      await expect(
+        users().addOAuthAccount({ ...owner, id: "not-an-id" }, link("ghost")),
+      ).rejects.toBeInstanceOf(UserNotExistsError);
+      expect(await count()).toBe(0);
     });
 
     it("garbage keys and ids answer null / [] / false without a driver error", async () => {
