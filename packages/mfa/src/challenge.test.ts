@@ -242,6 +242,82 @@ describe("MfaChallenges", () => {
   });
 });
 
+describe("MfaChallenges, enrol purpose (policy requires a factor the user lacks)", () => {
+  async function fresh() {
+    const s = await setup();
+    const store = new MemoryMfaChallengeStore({ now: () => s.clock.now });
+    const challenges = new MfaChallenges({
+      userManager: s.userManager,
+      factors: s.factors,
+      keyring: s.keyring,
+      store,
+      now: () => s.clock.now,
+    });
+    return { ...s, challenges };
+  }
+
+  it("beginEnrolment gives a secret; completeEnrolment with its first code logs in once and returns recovery codes", async () => {
+    const { challenges, user, clock, factors, events } = await fresh();
+    const { token } = challenges.issue(user, "jwt", { purpose: "enrol" });
+    const { secret, uri } = await challenges.beginEnrolment(token, { backend: "jwt" });
+    expect(uri).toMatch(/^otpauth:\/\/totp\//);
+    const code = totpAtStep(secret, stepAt(clock.now));
+    const done = await challenges.completeEnrolment(token, code, { backend: "jwt" });
+    expect(done.user.id).toBe(user.id);
+    expect(done.recoveryCodes).toHaveLength(10);
+    expect(await factors.isEnabled(user)).toBe(true);
+    expect(events.map((e) => e.event.type)).toEqual(["mfa_enabled"]);
+    await expect(challenges.beginEnrolment(token, { backend: "jwt" })).rejects.toSatisfy(
+      failsWith(MfaErrorCode.MFA_TOKEN_USED),
+    );
+  });
+
+  it("purposes do not mix: an enrol token cannot complete a login with a code, nor a verify token enrol", async () => {
+    const { challenges, user } = await fresh();
+    const enrol = challenges.issue(user, "jwt", { purpose: "enrol" }).token;
+    const verify = challenges.issue(user, "jwt").token;
+    await expect(
+      challenges.complete(enrol, { code: "123456" }, { backend: "jwt" }),
+    ).rejects.toSatisfy(failsWith(MfaErrorCode.MFA_TOKEN_INVALID));
+    await expect(challenges.beginEnrolment(verify, { backend: "jwt" })).rejects.toSatisfy(
+      failsWith(MfaErrorCode.MFA_TOKEN_INVALID),
+    );
+    await expect(
+      challenges.completeEnrolment(verify, "123456", { backend: "jwt" }),
+    ).rejects.toSatisfy(failsWith(MfaErrorCode.MFA_TOKEN_INVALID));
+  });
+
+  it("wrong first codes count; the 5th kills the challenge", async () => {
+    const { challenges, user, clock } = await fresh();
+    const { token } = challenges.issue(user, "jwt", { purpose: "enrol" });
+    const { secret } = await challenges.beginEnrolment(token, { backend: "jwt" });
+    const right = totpAtStep(secret, stepAt(clock.now));
+    const wrong = right === "000000" ? "000001" : "000000";
+    for (let left = 4; left >= 0; left--) {
+      const error = await challenges
+        .completeEnrolment(token, wrong, { backend: "jwt" })
+        .catch((e) => e);
+      expect(error.attemptsLeft).toBe(left);
+    }
+    await expect(challenges.completeEnrolment(token, right, { backend: "jwt" })).rejects.toSatisfy(
+      failsWith(MfaErrorCode.MFA_TOKEN_USED),
+    );
+  });
+
+  it("completeEnrolment before beginEnrolment -> MFA_NOT_ENROLLING, the challenge stays usable", async () => {
+    const { challenges, user, clock } = await fresh();
+    const { token } = challenges.issue(user, "jwt", { purpose: "enrol" });
+    await expect(
+      challenges.completeEnrolment(token, "123456", { backend: "jwt" }),
+    ).rejects.toSatisfy(failsWith(MfaErrorCode.MFA_NOT_ENROLLING));
+    const { secret } = await challenges.beginEnrolment(token, { backend: "jwt" });
+    const done = await challenges.completeEnrolment(token, totpAtStep(secret, stepAt(clock.now)), {
+      backend: "jwt",
+    });
+    expect(done.user.id).toBe(user.id);
+  });
+});
+
 describe("MemoryMfaChallengeStore", () => {
   it("consumes once, counts failures, and forgets both after their TTL", async () => {
     const clock = { now: 0 };

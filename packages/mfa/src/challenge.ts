@@ -3,7 +3,7 @@ import type { UserManager, UserProtocol } from "@tessera/core";
 import type { MfaChallengeStore } from "./challenge-store.js";
 import { MfaCodeInvalidError, MfaError, MfaErrorCode } from "./errors.js";
 import type { MfaKeyring } from "./keyring.js";
-import type { TotpFactorService } from "./totp.js";
+import type { TotpEnrolment, TotpFactorService } from "./totp.js";
 
 /** Options of {@link MfaChallenges}. */
 export interface MfaChallengesOptions<U extends UserProtocol<ID>, ID> {
@@ -25,6 +25,13 @@ export interface MfaChallengesOptions<U extends UserProtocol<ID>, ID> {
 /** What completes a login challenge: a TOTP code, or a recovery code. */
 export type MfaProof = { code: string } | { recoveryCode: string };
 
+/**
+ * What a challenge is for: `verify` (the user has a factor: complete it with a code) or
+ * `enrol` (the policy requires a factor the user lacks: enrol one, and its confirmation
+ * completes the login).
+ */
+export type MfaChallengePurpose = "verify" | "enrol";
+
 /** A challenge issued: the token for the client and when it expires. */
 export interface MfaChallenge {
   /** Opaque, sealed (AES-256-GCM), carrying 128 random bits: the `mfa_token`. */
@@ -41,6 +48,8 @@ interface Payload {
   b: string;
   /** Expiry, epoch milliseconds. */
   e: number;
+  /** The purpose. */
+  p: MfaChallengePurpose;
 }
 
 /**
@@ -75,14 +84,19 @@ export class MfaChallenges<U extends UserProtocol<ID>, ID = U["id"]> {
     this.#now = options.now ?? Date.now;
   }
 
-  /** A new challenge for `user`, to be completed through the backend named `backend`. */
-  issue(user: U, backend: string): MfaChallenge {
+  /**
+   * A new challenge for `user`, to be completed through the backend named `backend`: with a
+   * code ({@link complete}; the default purpose), or, for `purpose: "enrol"`, by enrolling a
+   * factor ({@link beginEnrolment}, then {@link completeEnrolment}).
+   */
+  issue(user: U, backend: string, options: { purpose?: MfaChallengePurpose } = {}): MfaChallenge {
     const expiresAt = this.#now() + this.#ttl * 1000;
     const payload: Payload = {
       i: randomBytes(16).toString("base64url"),
       s: String(user.id),
       b: backend,
       e: expiresAt,
+      p: options.purpose ?? "verify",
     };
     return {
       token: this.#keyring.sealChallenge(JSON.stringify(payload)),
@@ -102,17 +116,7 @@ export class MfaChallenges<U extends UserProtocol<ID>, ID = U["id"]> {
     proof: MfaProof,
     options: { backend: string; context?: unknown },
   ): Promise<U> {
-    const payload = this.#open(token);
-    if (payload.b !== options.backend) {
-      throw new MfaError(MfaErrorCode.MFA_TOKEN_INVALID, "The MFA token is another backend's");
-    }
-    const left = payload.e - this.#now();
-    if (left <= 0) throw new MfaError(MfaErrorCode.MFA_TOKEN_EXPIRED, "The MFA token expired");
-    const ttl = Math.ceil(left / 1000);
-    if (await this.#store.isConsumed(payload.i)) {
-      throw new MfaError(MfaErrorCode.MFA_TOKEN_USED, "The MFA token was used");
-    }
-    const user = await this.#user(payload.s);
+    const { payload, ttl, user } = await this.#live(token, options.backend, "verify");
     const accepted =
       "recoveryCode" in proof
         ? await this.#factors.useRecoveryCode(user, proof.recoveryCode, options.context)
@@ -129,6 +133,64 @@ export class MfaChallenges<U extends UserProtocol<ID>, ID = U["id"]> {
     return user;
   }
 
+  /**
+   * For an `enrol` challenge: starts the enrolment of its user (a new pending secret and its
+   * `otpauth://` URI, as `TotpFactorService.enrol`). May be called again (a new secret
+   * replaces the pending one); does not use the challenge up. Throws as {@link complete}.
+   */
+  async beginEnrolment(token: unknown, options: { backend: string }): Promise<TotpEnrolment> {
+    const { user } = await this.#live(token, options.backend, "enrol");
+    return this.#factors.enrol(user);
+  }
+
+  /**
+   * For an `enrol` challenge: confirms the pending enrolment with a first code and completes
+   * the login: the user and the recovery codes to show once. A wrong code counts as in
+   * {@link complete}. Throws as {@link complete}, or `MFA_NOT_ENROLLING` before
+   * {@link beginEnrolment}.
+   */
+  async completeEnrolment(
+    token: unknown,
+    code: string,
+    options: { backend: string; context?: unknown },
+  ): Promise<{ user: U; recoveryCodes: string[] }> {
+    const { payload, ttl, user } = await this.#live(token, options.backend, "enrol");
+    let recoveryCodes: string[];
+    try {
+      ({ recoveryCodes } = await this.#factors.confirm(user, code, options.context));
+    } catch (error) {
+      if (!(error instanceof MfaCodeInvalidError)) throw error;
+      const failures = await this.#store.addFailure(payload.i, ttl);
+      if (failures >= this.#max) await this.#store.consume(payload.i, ttl);
+      throw new MfaCodeInvalidError(Math.max(0, this.#max - failures));
+    }
+    if (!(await this.#store.consume(payload.i, ttl))) {
+      throw new MfaError(MfaErrorCode.MFA_TOKEN_USED, "The MFA token was used");
+    }
+    return { user, recoveryCodes };
+  }
+
+  /** The token's payload, seconds left and user, if it is valid, live, unused, for this backend and purpose. */
+  async #live(
+    token: unknown,
+    backend: string,
+    purpose: MfaChallengePurpose,
+  ): Promise<{ payload: Payload; ttl: number; user: U }> {
+    const payload = this.#open(token);
+    if (payload.b !== backend) {
+      throw new MfaError(MfaErrorCode.MFA_TOKEN_INVALID, "The MFA token is another backend's");
+    }
+    if (payload.p !== purpose) {
+      throw new MfaError(MfaErrorCode.MFA_TOKEN_INVALID, `The MFA token is not for ${purpose}`);
+    }
+    const left = payload.e - this.#now();
+    if (left <= 0) throw new MfaError(MfaErrorCode.MFA_TOKEN_EXPIRED, "The MFA token expired");
+    if (await this.#store.isConsumed(payload.i)) {
+      throw new MfaError(MfaErrorCode.MFA_TOKEN_USED, "The MFA token was used");
+    }
+    return { payload, ttl: Math.ceil(left / 1000), user: await this.#user(payload.s) };
+  }
+
   #open(token: unknown): Payload {
     if (typeof token !== "string" || token.length > 1024) {
       throw new MfaError(MfaErrorCode.MFA_TOKEN_INVALID, "Invalid MFA token");
@@ -139,7 +201,8 @@ export class MfaChallenges<U extends UserProtocol<ID>, ID = U["id"]> {
         typeof payload.i === "string" &&
         typeof payload.s === "string" &&
         typeof payload.b === "string" &&
-        typeof payload.e === "number"
+        typeof payload.e === "number" &&
+        (payload.p === "verify" || payload.p === "enrol")
       ) {
         return payload;
       }

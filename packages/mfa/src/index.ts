@@ -7,6 +7,7 @@
  */
 export {
   type MfaChallenge,
+  type MfaChallengePurpose,
   MfaChallenges,
   type MfaChallengesOptions,
   type MfaProof,

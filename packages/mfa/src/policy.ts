@@ -7,10 +7,12 @@ export type MfaRequirement = "none" | "superusers" | "everyone";
  * What the login route does after a correct password:
  * - `session`: log in as before (no factor, and the policy does not require one);
  * - `challenge`: no session; issue a challenge (`400 LOGIN_MFA_REQUIRED` with `mfa_token`);
- * - `enrolment_required`: no session; the policy requires a factor the user does not have
- *   (`400 LOGIN_MFA_ENROLMENT_REQUIRED`): an administrator enrols it, or the app offers an
- *   enrolment flow of its own. A user who has a factor always gets a challenge, whatever
- *   the policy.
+ * - `enrolment_required`: no session; the policy requires a factor the user does not have:
+ *   issue an `enrol` challenge (`400 {"detail": "LOGIN_MFA_ENROLMENT_REQUIRED", "mfa_token": …}`),
+ *   with which the client enrols TOTP (`MfaChallenges.beginEnrolment`) and confirms it with a
+ *   first code (`completeEnrolment`), which logs in. Until then the password alone opens
+ *   nothing but that enrolment (whoever has the password can enrol: the only factor the
+ *   account had). A user who has a factor always gets a `verify` challenge, whatever the policy.
  */
 export type MfaLoginStep = "session" | "challenge" | "enrolment_required";
 
