@@ -1,3 +1,4 @@
+import { MemoryUserDatabase } from "@tessera/core/testing";
 import { describe, expect, it } from "vitest";
 import { MemoryChallengeStore } from "./challenge-store.js";
 import {
@@ -9,31 +10,22 @@ import {
   PasskeyVerificationError,
 } from "./errors.js";
 import { SoftwareAuthenticator } from "./test-utils/authenticator.js";
-import {
-  alice,
-  bob,
-  makeService,
-  ORIGIN,
-  RP_ID,
-  registerPasskey,
-  SECRET,
-} from "./test-utils/fixture.js";
-import { MemoryPasskeys } from "./test-utils/memory-passkeys.js";
+import { makeService, ORIGIN, RP_ID, registerPasskey, SECRET } from "./test-utils/fixture.js";
 
 /** A registered authenticator and a fresh login ceremony's options. */
 async function setUp(
   options: Parameters<typeof makeService>[0] = {},
   authenticator = new SoftwareAuthenticator(),
 ) {
-  const fixture = makeService(options);
-  await registerPasskey(fixture.service, alice, authenticator);
+  const fixture = await makeService(options);
+  await registerPasskey(fixture.service, fixture.alice, authenticator);
   const credentialId = authenticator.credentialIds[0] as string;
   return { ...fixture, authenticator, credentialId };
 }
 
 describe("passkey login (discoverable, no username)", () => {
   it("register, then log in: the user is found from the credential alone", async () => {
-    const { service, db, authenticator, credentialId, clock } = await setUp();
+    const { service, db, authenticator, credentialId, clock, alice } = await setUp();
     const { challengeId, options } = await service.authenticationOptions();
     expect(options).toMatchObject({
       rpId: RP_ID,
@@ -58,7 +50,7 @@ describe("passkey login (discoverable, no username)", () => {
   });
 
   it("logs in with a synced passkey whose counter stays 0, every time", async () => {
-    const { service, db, authenticator, credentialId } = await setUp(
+    const { service, db, authenticator, credentialId, alice } = await setUp(
       {},
       new SoftwareAuthenticator({ counts: false }),
     );
@@ -107,7 +99,8 @@ describe("passkey login (discoverable, no username)", () => {
     const { challengeId, options } = await service.authenticationOptions();
     const genuine = authenticator.login(options, { origin: ORIGIN });
     const other = new SoftwareAuthenticator();
-    await registerPasskey(makeService().service, alice, other);
+    const elsewhere = await makeService();
+    await registerPasskey(elsewhere.service, elsewhere.alice, other);
     const forged = other.login(options, { origin: ORIGIN });
     const response = {
       ...genuine,
@@ -119,11 +112,11 @@ describe("passkey login (discoverable, no username)", () => {
   });
 
   it("ASVS 5.0 6.3.7: refuses an assertion without user verification when it is required", async () => {
-    const fixture = makeService();
+    const fixture = await makeService();
     const device = new SoftwareAuthenticator({ userVerified: false });
     await registerPasskey(
-      makeService({ userVerification: "preferred", database: fixture.db }).service,
-      alice,
+      (await makeService({ userVerification: "preferred", db: fixture.db })).service,
+      fixture.alice,
       device,
     );
     const { challengeId, options } = await fixture.service.authenticationOptions();
@@ -171,7 +164,7 @@ describe("passkey login (discoverable, no username)", () => {
     });
 
     it("a challenge lives 5 minutes by default", async () => {
-      const { service, authenticator, clock } = await setUp();
+      const { service, authenticator, clock, alice } = await setUp();
       const fresh = await service.authenticationOptions();
       const stale = await service.authenticationOptions();
       clock.now += 299_000;
@@ -210,7 +203,7 @@ describe("passkey login (discoverable, no username)", () => {
     });
 
     it("a registration challenge does not log in", async () => {
-      const { service, authenticator } = await setUp();
+      const { service, authenticator, alice } = await setUp();
       const { challengeId, options } = await service.registrationOptions(alice);
       const response = authenticator.login(
         { challenge: options.challenge, rpId: RP_ID },
@@ -276,10 +269,10 @@ describe("passkey login (discoverable, no username)", () => {
     it("two concurrent logins of a device and its clone, both read the counter first: the conditional write lets one in", async () => {
       // Both requests are held until both have read the stored counter, so neither sees
       // the other's write: only the conditional update can tell them apart.
-      const db = new MemoryPasskeys();
+      const db = new MemoryUserDatabase();
       let waiting: (() => void) | null = null;
       let reads = 0;
-      const racing = Object.assign(Object.create(db) as MemoryPasskeys, {
+      const racing = Object.assign(Object.create(db) as MemoryUserDatabase, {
         async getPasskey(id: string) {
           const found = await db.getPasskey(id);
           reads += 1;
@@ -288,7 +281,7 @@ describe("passkey login (discoverable, no username)", () => {
           return found;
         },
       });
-      const { service } = makeService({ database: racing });
+      const { service, alice } = await makeService({ db, database: racing });
       const authenticator = new SoftwareAuthenticator();
       await registerPasskey(service, alice, authenticator);
       const clone = authenticator.clone();
@@ -307,7 +300,7 @@ describe("passkey login (discoverable, no username)", () => {
     });
 
     it("a login that lost the write to a lower counter still goes on with its higher one", async () => {
-      const { service, db, authenticator, credentialId } = await setUp();
+      const { service, db, authenticator, credentialId, alice } = await setUp();
       const { challengeId, options } = await service.authenticationOptions();
       const response = authenticator.login(options, { origin: ORIGIN, counter: 3 });
       // Another login (counter 2) writes between this one's read and its write.
@@ -328,7 +321,7 @@ describe("passkey login (discoverable, no username)", () => {
   });
 
   it("refuses an unknown credential (removed, or never registered here)", async () => {
-    const { service, authenticator, credentialId } = await setUp();
+    const { service, authenticator, credentialId, alice } = await setUp();
     expect(await service.removePasskey(alice, credentialId)).toBe(true);
     const { challengeId, options } = await service.authenticationOptions();
     await expect(
@@ -343,11 +336,11 @@ describe("passkey login (discoverable, no username)", () => {
     ["no user handle", null],
     ["a handle made with another secret", "other-secret"],
   ])("refuses a credential presented with %s", async (_, which) => {
-    const { service, authenticator } = await setUp();
+    const { service, authenticator, alice, bob } = await setUp();
     let userHandle: string | null = null;
     if (which === "bob") userHandle = (await service.registrationOptions(bob)).options.user.id;
     if (which === "other-secret") {
-      const other = makeService({ userHandleSecret: `x${SECRET}` }).service;
+      const other = (await makeService({ userHandleSecret: `x${SECRET}` })).service;
       userHandle = (await other.registrationOptions(alice)).options.user.id;
     }
     const { challengeId, options } = await service.authenticationOptions();
@@ -358,8 +351,8 @@ describe("passkey login (discoverable, no username)", () => {
   });
 
   it("keeps logging in passkeys made before a user-handle secret rotation", async () => {
-    const { db, authenticator } = await setUp();
-    const { service } = makeService({ database: db, userHandleSecret: [`new-${SECRET}`, SECRET] });
+    const { db, authenticator, alice } = await setUp();
+    const { service } = await makeService({ db, userHandleSecret: [`new-${SECRET}`, SECRET] });
     const { challengeId, options } = await service.authenticationOptions();
     await expect(
       service.verifyAuthentication(authenticator.login(options, { origin: ORIGIN }), {
@@ -402,7 +395,7 @@ describe("passkey login (discoverable, no username)", () => {
 
 describe("listing and removing passkeys", () => {
   it("ASVS 5.0 6.5.6: a user removes their own passkey, not another user's", async () => {
-    const { service, credentialId } = await setUp();
+    const { service, credentialId, alice, bob } = await setUp();
     const bobs = new SoftwareAuthenticator();
     await registerPasskey(service, bob, bobs);
     expect(await service.removePasskey(bob, credentialId)).toBe(false);
@@ -415,7 +408,7 @@ describe("listing and removing passkeys", () => {
   });
 
   it("lists oldest first with the last use", async () => {
-    const { service, clock, authenticator } = await setUp();
+    const { service, clock, authenticator, alice } = await setUp();
     clock.now += 1000;
     await registerPasskey(service, alice, new SoftwareAuthenticator(), "Key");
     const { challengeId, options } = await service.authenticationOptions();

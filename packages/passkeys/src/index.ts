@@ -5,7 +5,7 @@
  * challenges wait in a {@link ChallengeStore}, single-use and short-lived.
  */
 export { type ChallengeStore, MemoryChallengeStore } from "./challenge-store.js";
-export type { PasskeyDatabase, StoredPasskey } from "./database.js";
+export type { PasskeyDatabase } from "./database.js";
 export {
   isPasskeyError,
   PasskeyChallengeError,
@@ -21,6 +21,7 @@ export type { PasskeyServiceOptions, PasskeyUser, PasskeyUserVerification } from
 export {
   MAX_PASSKEY_NAME_LENGTH,
   type PasskeyAuthenticationStart,
+  type PasskeyEventSink,
   type PasskeyLogin,
   type PasskeyRegistrationStart,
   PasskeyService,

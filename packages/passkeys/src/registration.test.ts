@@ -2,11 +2,11 @@ import { PasskeyAlreadyRegisteredError } from "@tessera/core";
 import { describe, expect, it } from "vitest";
 import { PasskeyChallengeError, PasskeyVerificationError } from "./errors.js";
 import { SoftwareAuthenticator } from "./test-utils/authenticator.js";
-import { alice, bob, makeService, ORIGIN, RP_ID, registerPasskey } from "./test-utils/fixture.js";
+import { makeService, ORIGIN, RP_ID, registerPasskey } from "./test-utils/fixture.js";
 
 describe("passkey registration", () => {
   it("asks for a discoverable credential with an opaque user handle, user verification and no attestation", async () => {
-    const { service } = makeService();
+    const { service, alice, bob } = await makeService();
     const { challengeId, options } = await service.registrationOptions(alice);
     expect(options.rp).toEqual({ id: RP_ID, name: "Example" });
     expect(options.authenticatorSelection).toMatchObject({
@@ -29,7 +29,7 @@ describe("passkey registration", () => {
   });
 
   it("ASVS 5.0 6.7.2: each challenge is random, at least 64 bits, never repeated", async () => {
-    const { service } = makeService();
+    const { service, alice } = await makeService();
     const seen = new Set<string>();
     for (let i = 0; i < 50; i++) {
       const { options } = await service.registrationOptions(alice);
@@ -40,7 +40,7 @@ describe("passkey registration", () => {
   });
 
   it("verifies a real attestation and stores the credential, listed without its key", async () => {
-    const { service, db } = makeService();
+    const { service, db, alice, bob } = await makeService();
     const authenticator = new SoftwareAuthenticator({ backedUp: true });
     const summary = await registerPasskey(service, alice, authenticator, "  Phone  ");
     const [id] = authenticator.credentialIds;
@@ -67,7 +67,7 @@ describe("passkey registration", () => {
   });
 
   it("excludes the user's registered passkeys, so one authenticator is not registered twice", async () => {
-    const { service } = makeService();
+    const { service, alice } = await makeService();
     const authenticator = new SoftwareAuthenticator();
     await registerPasskey(service, alice, authenticator);
     const { options } = await service.registrationOptions(alice);
@@ -78,7 +78,7 @@ describe("passkey registration", () => {
   });
 
   it("names default to Passkey and are cut at 64 characters", async () => {
-    const { service } = makeService();
+    const { service, alice } = await makeService();
     expect((await registerPasskey(service, alice, new SoftwareAuthenticator(), "   ")).name).toBe(
       "Passkey",
     );
@@ -88,9 +88,9 @@ describe("passkey registration", () => {
   });
 
   it("refuses a credential id registered already, to another user: PasskeyAlreadyRegisteredError", async () => {
-    const { service, db } = makeService();
+    const { service, db, alice, bob } = await makeService();
     await registerPasskey(service, alice, new SoftwareAuthenticator());
-    const [aliceId] = [...db.byId.keys()];
+    const [aliceId] = [...db.passkeys.keys()];
     const { challengeId, options } = await service.registrationOptions(bob);
     const forged = new SoftwareAuthenticator().register(options, {
       origin: ORIGIN,
@@ -117,7 +117,7 @@ describe("passkey registration", () => {
     ],
     ["an assertion's type", { origin: ORIGIN, type: "webauthn.get" }, /type/i],
   ])("ASVS 5.0 6.3.7: refuses %s with PasskeyVerificationError", async (_, bend, reason) => {
-    const { service, db } = makeService();
+    const { service, db, alice } = await makeService();
     const { challengeId, options } = await service.registrationOptions(alice);
     const response = new SoftwareAuthenticator().register(options, bend);
     const error = await service
@@ -125,11 +125,11 @@ describe("passkey registration", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PasskeyVerificationError);
     expect(String((error as Error).message)).toMatch(reason);
-    expect(db.byId.size).toBe(0);
+    expect(db.passkeys.size).toBe(0);
   });
 
   it("refuses an authenticator that did not verify the user when verification is required", async () => {
-    const { service } = makeService();
+    const { service, alice } = await makeService();
     const { challengeId, options } = await service.registrationOptions(alice);
     const response = new SoftwareAuthenticator({ userVerified: false }).register(options, {
       origin: ORIGIN,
@@ -140,7 +140,7 @@ describe("passkey registration", () => {
   });
 
   it("accepts it when verification is only preferred", async () => {
-    const { service } = makeService({ userVerification: "preferred" });
+    const { service, alice } = await makeService({ userVerification: "preferred" });
     const summary = await registerPasskey(
       service,
       alice,
@@ -150,17 +150,17 @@ describe("passkey registration", () => {
   });
 
   it("refuses a credential the client says is not discoverable (credProps.rk false)", async () => {
-    const { service, db } = makeService();
+    const { service, db, alice } = await makeService();
     const { challengeId, options } = await service.registrationOptions(alice);
     const response = new SoftwareAuthenticator().register(options, { origin: ORIGIN, rk: false });
     await expect(service.verifyRegistration(alice, response, { challengeId })).rejects.toThrow(
       /non-discoverable/,
     );
-    expect(db.byId.size).toBe(0);
+    expect(db.passkeys.size).toBe(0);
   });
 
   it("accepts each configured origin", async () => {
-    const { service } = makeService();
+    const { service, alice } = await makeService();
     const { challengeId, options } = await service.registrationOptions(alice);
     const response = new SoftwareAuthenticator().register(options, {
       origin: "https://login.example.test",
@@ -174,7 +174,7 @@ describe("passkey registration", () => {
 
   describe("ASVS 5.0 6.7.2: the challenge is single-use and bound to its user and purpose", () => {
     it("a challenge issued to alice does not register a passkey for bob", async () => {
-      const { service } = makeService();
+      const { service, alice, bob } = await makeService();
       const { challengeId, options } = await service.registrationOptions(alice);
       const response = new SoftwareAuthenticator().register(options, { origin: ORIGIN });
       await expect(
@@ -187,7 +187,7 @@ describe("passkey registration", () => {
     });
 
     it("a response is accepted once", async () => {
-      const { service } = makeService();
+      const { service, alice } = await makeService();
       const { challengeId, options } = await service.registrationOptions(alice);
       const response = new SoftwareAuthenticator().register(options, { origin: ORIGIN });
       await service.verifyRegistration(alice, response, { challengeId });
@@ -197,7 +197,7 @@ describe("passkey registration", () => {
     });
 
     it("a login challenge does not register", async () => {
-      const { service } = makeService();
+      const { service, alice } = await makeService();
       const login = await service.authenticationOptions();
       const { options } = await service.registrationOptions(alice);
       const response = new SoftwareAuthenticator().register(
@@ -210,7 +210,7 @@ describe("passkey registration", () => {
     });
 
     it("an expired challenge is refused", async () => {
-      const { service, clock } = makeService();
+      const { service, clock, alice } = await makeService();
       const { challengeId, options } = await service.registrationOptions(alice);
       const response = new SoftwareAuthenticator().register(options, { origin: ORIGIN });
       clock.now += 300_000;
@@ -224,7 +224,7 @@ describe("passkey registration", () => {
       ["malformed", "../x"],
       ["not a string", 42],
     ])("a %s challenge id is refused", async (_, challengeId) => {
-      const { service } = makeService();
+      const { service, alice } = await makeService();
       const { options } = await service.registrationOptions(alice);
       const response = new SoftwareAuthenticator().register(options, { origin: ORIGIN });
       await expect(

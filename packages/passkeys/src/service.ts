@@ -9,8 +9,9 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from "@simplewebauthn/server";
+import type { PasskeyCredential, SecurityEvent } from "@tessera/core";
 import { type ChallengeStore, MemoryChallengeStore } from "./challenge-store.js";
-import type { PasskeyDatabase, StoredPasskey } from "./database.js";
+import type { PasskeyDatabase } from "./database.js";
 import {
   PasskeyChallengeError,
   PasskeyCounterError,
@@ -60,6 +61,14 @@ export interface PasskeyLogin<ID = unknown> {
   userVerified: boolean;
 }
 
+/**
+ * Who hears that a passkey was added or removed (ASVS 5.0 6.3.6): a `UserManager`, whose
+ * `onSecurityEvent` runs the app's hook. Given per call, as managers are built per request.
+ */
+export interface PasskeyEventSink<U> {
+  onSecurityEvent(user: U, event: SecurityEvent, context?: unknown): Promise<void> | void;
+}
+
 interface ChallengeRecord {
   purpose: "register" | "login";
   challenge: string;
@@ -71,6 +80,9 @@ interface ChallengeRecord {
 // WebAuthn caps credential ids at 1023 bytes: 1364 base64url characters.
 const CREDENTIAL_ID = /^[A-Za-z0-9_-]{1,1364}$/;
 const COUNTER_RETRIES = 3;
+// EdDSA, ES256, RS256: what authenticators make. Not the library's default on a runtime
+// with post-quantum support, which puts ML-DSA-44 (experimental in Node) first.
+const ALGORITHMS = [-8, -7, -257];
 
 /**
  * Passkeys (WebAuthn discoverable credentials) for Tessera users, framework-neutral: a
@@ -146,6 +158,7 @@ export class PasskeyService<ID = unknown> {
         userVerification: this.#uv,
       },
       extensions: { credProps: true },
+      supportedAlgorithmIDs: ALGORITHMS,
     });
     const challengeId = await this.#issue({
       purpose: "register",
@@ -160,10 +173,15 @@ export class PasskeyService<ID = unknown> {
    * Throws `PasskeyChallengeError`, `PasskeyVerificationError`, or core's
    * `PasskeyAlreadyRegisteredError` for a credential id registered already.
    */
-  async verifyRegistration(
-    user: PasskeyUser<ID>,
+  async verifyRegistration<U extends PasskeyUser<ID>>(
+    user: U,
     response: RegistrationResponseJSON,
-    options: { challengeId: string; name?: string },
+    options: {
+      challengeId: string;
+      name?: string;
+      events?: PasskeyEventSink<U>;
+      context?: unknown;
+    },
   ): Promise<PasskeySummary> {
     const record = await this.#take(options.challengeId, "register");
     if (!this.#handles.matches(this.#key(user.id), record.user ?? "")) {
@@ -177,6 +195,7 @@ export class PasskeyService<ID = unknown> {
         expectedRPID: this.#rpId,
         expectedType: "webauthn.create",
         requireUserPresence: true,
+        supportedAlgorithmIDs: ALGORITHMS,
         requireUserVerification: this.#uv === "required",
       }),
     );
@@ -188,7 +207,7 @@ export class PasskeyService<ID = unknown> {
     }
     const info = verified.registrationInfo;
     const now = this.#now();
-    const stored: StoredPasskey = {
+    const stored: PasskeyCredential = {
       id: info.credential.id,
       publicKey: Buffer.from(info.credential.publicKey).toString("base64url"),
       counter: info.credential.counter,
@@ -199,6 +218,11 @@ export class PasskeyService<ID = unknown> {
       lastUsedAt: null,
     };
     await this.#db.addPasskey(user.id, stored);
+    await options.events?.onSecurityEvent(
+      user,
+      { type: "passkey_added", credentialId: stored.id, name: stored.name },
+      options.context,
+    );
     return summary(stored);
   }
 
@@ -274,10 +298,25 @@ export class PasskeyService<ID = unknown> {
     return (await this.#db.listPasskeys(user.id)).map(summary);
   }
 
-  /** Removes one of the user's passkeys (ASVS 5.0 6.5.6); false when it is not theirs. */
-  async removePasskey(user: PasskeyUser<ID>, credentialId: string): Promise<boolean> {
+  /**
+   * Removes one of the user's passkeys (ASVS 5.0 6.5.6) and tells `events`; false when it
+   * is not one of theirs (a 404 for the route, whoever's it is).
+   */
+  async removePasskey<U extends PasskeyUser<ID>>(
+    user: U,
+    credentialId: string,
+    options: { events?: PasskeyEventSink<U>; context?: unknown } = {},
+  ): Promise<boolean> {
     if (typeof credentialId !== "string" || !CREDENTIAL_ID.test(credentialId)) return false;
-    return this.#db.removePasskey(user.id, credentialId);
+    const passkey = (await this.#db.listPasskeys(user.id)).find((p) => p.id === credentialId);
+    if (passkey === undefined || !(await this.#db.removePasskey(user.id, credentialId)))
+      return false;
+    await options.events?.onSecurityEvent(
+      user,
+      { type: "passkey_removed", credentialId, name: passkey.name },
+      options.context,
+    );
+    return true;
   }
 
   async #issue(record: Omit<ChallengeRecord, "expiresAt">): Promise<string> {
@@ -348,7 +387,7 @@ function passkeyName(name: string | undefined): string {
   return trimmed === "" ? "Passkey" : trimmed;
 }
 
-function summary(passkey: StoredPasskey): PasskeySummary {
+function summary(passkey: PasskeyCredential): PasskeySummary {
   return {
     id: passkey.id,
     name: passkey.name,
