@@ -11,6 +11,7 @@ describe.each([
     file: "./index.ts",
     load: () => import("./index.js"),
     names: [
+      "RedisChallengeStore",
       "RedisOAuthStateStore",
       "RedisSessionStore",
       "RedisStrategy",

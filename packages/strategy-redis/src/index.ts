@@ -11,6 +11,7 @@ export {
   type RedisOAuthStateStoreOptions,
 } from "./oauth-state-store.js";
 export type { RedisClient, RedisSessionStoreOptions, RedisStrategyOptions } from "./options.js";
+export { RedisChallengeStore, type RedisChallengeStoreOptions } from "./passkey-challenge-store.js";
 export { RedisStrategy } from "./redis-strategy.js";
 export { RedisSessionStore } from "./session-store.js";
 export { isUserSnapshot, type UserSnapshotOption } from "./snapshot.js";
