@@ -217,6 +217,14 @@ describe("MfaChallenges", () => {
     }
   });
 
+  it("rateLimitKey: the per-account key of the token's user, the same as the factors'; null for garbage", async () => {
+    const { challenges, factors, user } = await login();
+    const { token } = challenges.issue(user, "jwt");
+    expect(challenges.rateLimitKey(token)).toBe(factors.rateLimitKey(user));
+    expect(challenges.rateLimitKey("garbage")).toBeNull();
+    expect(challenges.rateLimitKey(undefined)).toBeNull();
+  });
+
   it("a user deleted or deactivated since the password step -> MFA_TOKEN_INVALID", async () => {
     const { challenges, user, code, userManager } = await login();
     const { token } = challenges.issue(user, "jwt");

@@ -105,6 +105,19 @@ export class MfaChallenges<U extends UserProtocol<ID>, ID = U["id"]> {
   }
 
   /**
+   * The per-account rate-limit key of the challenge's user (as `factors.rateLimitKey`), for
+   * the HTTP layer to limit `POST /login/mfa` before checking the code; null for a token that
+   * is not one of ours (limit that by address). Checks only the seal, not expiry or use.
+   */
+  rateLimitKey(token: unknown): string | null {
+    try {
+      return `mfa:${this.#open(token).s}`;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
    * Completes the challenge `token` with a code: the user, once. Throws `MfaError` with
    * `MFA_TOKEN_INVALID` (malformed, forged, another backend's, user gone or inactive),
    * `MFA_TOKEN_EXPIRED`, `MFA_TOKEN_USED` (used, or dead after too many wrong codes), or
