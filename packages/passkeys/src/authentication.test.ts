@@ -234,10 +234,10 @@ describe("passkey login (discoverable, no username)", () => {
     });
 
     it.each([
-      ["equal", 5],
-      ["lower", 3],
-      ["back to 0", 0],
-    ])("refuses a counter %s to the stored one", async (_, counter) => {
+      ["equal to", 5],
+      ["lower than", 3],
+      ["back at 0 after", 0],
+    ])("refuses a counter %s the stored one", async (_, counter) => {
       const { service, authenticator } = await setUp();
       const first = await service.authenticationOptions();
       await service.verifyAuthentication(

@@ -206,6 +206,9 @@ export class PasskeyService<ID = unknown> {
       throw new PasskeyVerificationError("The authenticator made a non-discoverable credential");
     }
     const info = verified.registrationInfo;
+    if (!CREDENTIAL_ID.test(info.credential.id)) {
+      throw new PasskeyVerificationError("The credential id is longer than WebAuthn allows");
+    }
     const now = this.#now();
     const stored: PasskeyCredential = {
       id: info.credential.id,
