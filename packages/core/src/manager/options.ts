@@ -32,6 +32,13 @@ export interface UserManagerOptions<U extends UserProtocol<ID>, ID> extends Acco
    */
   logoutOtherSessionsOnPasswordChange?: boolean;
   /**
+   * A change of a second factor (TOTP enabled or disabled, recovery codes regenerated, a
+   * passkey added or removed) ends the user's other sessions, keeping the one that made it
+   * (ASVS 5.0 7.4.3). `false` keeps them all.
+   * @default true
+   */
+  logoutOtherSessionsOnFactorChange?: boolean;
+  /**
    * The app's authentication backends. Their strategies hear of every change made
    * through this manager: a password change or reset, a deactivation and a deletion end
    * the user's sessions everywhere. `@tessera/koa` attaches its backends by itself.

@@ -129,3 +129,53 @@ describe("UserManager tells strategies of user changes", () => {
     expect(seen).toEqual([context]);
   });
 });
+
+describe("a change of a second factor ends the other sessions (ASVS 5.0 7.4.3)", () => {
+  it("keeps the session that made it, by token and handle; ends every session without one", async () => {
+    const seen: UserChange[] = [];
+    const strategy: Strategy<MemoryUser, string> = {
+      readToken: async () => null,
+      writeToken: async () => "t",
+      destroyToken: async () => {},
+      destroyAllTokens: async () => {},
+      onUserChanged: async (_user, change) => {
+        seen.push(change);
+      },
+    };
+    const { manager, user } = await setup(source("a", strategy));
+    await manager.onSecurityEvent(user, { type: "mfa_enabled", factor: "totp" }, undefined, {
+      token: "current",
+      handle: "h1",
+    });
+    await manager.onSecurityEvent(user, {
+      type: "passkey_removed",
+      credentialId: "c",
+      name: "Laptop",
+    });
+    expect(seen).toEqual([
+      {
+        kind: "factor",
+        fields: [],
+        revokeSessions: true,
+        exceptToken: "current",
+        exceptHandle: "h1",
+      },
+      { kind: "factor", fields: [], revokeSessions: true },
+    ]);
+  });
+
+  it("a recovery code used at a login ends nothing; the option turns it off", async () => {
+    const a = recorder();
+    const { manager, user } = await setup(source("a", a.strategy));
+    await manager.onSecurityEvent(user, { type: "recovery_code_used", remaining: 3 });
+    expect(a.events).toEqual([]);
+    const { manager: keeping } = makeManager({
+      backends: [source("a", a.strategy)],
+      logoutOtherSessionsOnFactorChange: false,
+    });
+    await keeping.onSecurityEvent(user, { type: "mfa_disabled", factor: "totp", by: "code" });
+    expect(a.events).toEqual([]);
+    await manager.onSecurityEvent(user, { type: "recovery_codes_regenerated", count: 10 });
+    expect(a.events).toEqual(["destroyAll:s@example.com"]);
+  });
+});

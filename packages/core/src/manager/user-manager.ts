@@ -38,6 +38,15 @@ import { changesCredentials, cleanInput } from "./user-input.js";
 
 let sharedHelper: PasswordHelper | undefined;
 
+// The events that change how the user authenticates (not a mere use of a factor).
+const FACTOR_CHANGES: ReadonlySet<SecurityEvent["type"]> = new Set([
+  "mfa_enabled",
+  "mfa_disabled",
+  "recovery_codes_regenerated",
+  "passkey_added",
+  "passkey_removed",
+]);
+
 /**
  * Owns every user rule: registration, login, verification, password reset, updates
  * and deletion, with FastAPI Users' semantics. Cheap to construct, so it can be made
@@ -453,8 +462,35 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   async onTokenTheftDetected(user: U, session: Session<ID>, context?: unknown): Promise<void> {
     await this.options.hooks?.onTokenTheftDetected?.(user, session as Session<U["id"]>, context);
   }
-  /** Second-factor and passkey events (`@tessera/mfa`, `@tessera/passkeys` call it). */
-  async onSecurityEvent(user: U, event: SecurityEvent, context?: unknown): Promise<void> {
+  /**
+   * Second-factor and passkey events (`@tessera/mfa`, `@tessera/passkeys` call it): the hook
+   * runs, and a change of a factor ends the user's other sessions, keeping `current` (the
+   * session that made it: its token, and its handle when known) — ASVS 5.0 7.4.3. Without
+   * `current` every session ends (a change made by an administrator or a script).
+   * `recovery_code_used` ends nothing: it is a login, not a change.
+   */
+  async onSecurityEvent(
+    user: U,
+    event: SecurityEvent,
+    context?: unknown,
+    current?: { token: string; handle?: string },
+  ): Promise<void> {
+    if (
+      FACTOR_CHANGES.has(event.type) &&
+      this.options.logoutOtherSessionsOnFactorChange !== false
+    ) {
+      await this.notifySessions(
+        user,
+        {
+          kind: "factor",
+          fields: [],
+          revokeSessions: true,
+          ...(current === undefined ? {} : { exceptToken: current.token }),
+          ...(current?.handle === undefined ? {} : { exceptHandle: current.handle }),
+        },
+        context,
+      );
+    }
     await this.options.hooks?.onSecurityEvent?.(user, event, context);
   }
 }

@@ -16,7 +16,7 @@ export { StrategyDestroyNotSupportedError } from "../errors.js";
  * snapshots refreshes them.
  */
 export interface UserChange {
-  kind: "update" | "password" | "deactivate" | "delete";
+  kind: "update" | "password" | "deactivate" | "delete" | "factor";
   /** Model fields that changed (camelCase, e.g. `email`, `isActive`). */
   fields: readonly string[];
   revokeSessions: boolean;
