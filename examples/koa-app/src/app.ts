@@ -7,6 +7,7 @@ import type { Config } from "./config.js";
 import { openStore, type Store } from "./db/index.js";
 import type { Logger } from "./logger.js";
 import { createMailer, type Mailer } from "./mail.js";
+import { callbackLanding, createOAuth, type OAuthSetup, oauthRouters } from "./oauth.js";
 import { pagesRouter } from "./pages.js";
 import { preferencesRouter } from "./preferences.js";
 import { openRedis } from "./redis.js";
@@ -20,6 +21,8 @@ export interface ExampleApp {
   store: Store;
   auth: Auth;
   redis: Redis | undefined;
+  /** The "Sign in with …" providers and their flows (none unless `OAUTH_*` is set). */
+  oauth: OAuthSetup;
   /** Where the master secret came from, and the file it is kept in. */
   secret: { source: SecretSource; file?: string | undefined };
   /** Where the access tokens' signing keys came from (`DATA_DIR/jwks.json`). */
@@ -46,11 +49,13 @@ export async function createApp(config: Config, log: Logger = console): Promise<
   const store = await openStore(config.database, SESSION_LIFETIME.maxLifetimeSeconds);
   let redis: Redis | undefined;
   let auth: Auth;
+  let oauth: OAuthSetup;
   let mailer: Mailer | undefined;
   try {
     redis = config.redisUrl ? await openRedis(config.redisUrl, log) : undefined;
     mailer = createMailer(config.mail, log);
     auth = createAuth({ config, secrets, keys, store, redis, mailer, log });
+    oauth = createOAuth({ config, secrets, redis });
     if (config.admin) await ensureAdmin(auth.userManager(), config.admin, log);
   } catch (error) {
     mailer?.close();
@@ -67,6 +72,12 @@ export async function createApp(config: Config, log: Logger = console): Promise<
   for (const backend of auth.backends) {
     app.use(tessera.authRouter(backend, { prefix: `/auth/${backend.name}` }).routes());
   }
+  // "Sign in with …": after the auth routers (the refresh cookie's path comes from the
+  // page backend's). The callback logs in with the page's own backend, as its login form.
+  const pageBackend = auth.backends.find((b) => b.name === "refresh-cookie");
+  if (!pageBackend) throw new Error("the page's refresh-cookie backend is missing");
+  app.use(callbackLanding(oauth));
+  for (const router of oauthRouters(tessera, pageBackend, oauth)) app.use(router.routes());
   // The public half of the access tokens' keys, so other services verify them with any
   // JOSE library (jose's createRemoteJWKSet). The private JWK Set stays in DATA_DIR.
   app.use(tessera.jwksRouter(keys).routes());
@@ -103,6 +114,7 @@ export async function createApp(config: Config, log: Logger = console): Promise<
     store,
     auth,
     redis,
+    oauth,
     secret: { source, file },
     signingKeys: { source: signingKeys.source, file: signingKeys.file },
     async close() {

@@ -47,7 +47,30 @@ export interface Config {
    * @default 900 (15 minutes)
    */
   accessTokenLifetimeSeconds: number;
+  /**
+   * "Sign in with …" providers: one OpenID Connect provider per `OAUTH_<NAME>_ISSUER` +
+   * `OAUTH_<NAME>_CLIENT_ID` + `OAUTH_<NAME>_CLIENT_SECRET`, and GitHub with
+   * `OAUTH_GITHUB_CLIENT_ID` + `OAUTH_GITHUB_CLIENT_SECRET`. Sorted by name. @default none
+   */
+  oauth: OAuthProviderConfig[];
 }
+
+/** One configured sign-in provider. Its callbacks are `{APP_URL}/auth/[associate/]{name}/callback`. */
+export type OAuthProviderConfig =
+  | {
+      kind: "oidc";
+      /** `<NAME>` lower-cased, `_` as `-`: the routes' `{name}` and the stored `oauth_name`. */
+      name: string;
+      /** What the page's buttons say: "Sign in with {label}". */
+      label: string;
+      /** Discovery at `{issuer}/.well-known/openid-configuration`. */
+      issuer: string;
+      clientId: string;
+      clientSecret: string;
+      /** An `http:` issuer, allowed on loopback only (development, tests). */
+      insecure: boolean;
+    }
+  | { kind: "github"; name: "github"; label: "GitHub"; clientId: string; clientSecret: string };
 
 /** The app's own `data/` directory (beside `src/` and `dist/`). */
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL("../data", import.meta.url));
@@ -93,7 +116,114 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((p) => p.trim())
       .filter(Boolean),
     accessTokenLifetimeSeconds: parseAccessTokenLifetime(env.ACCESS_TOKEN_LIFETIME_SECONDS),
+    oauth: parseOAuth(env),
   };
+}
+
+/**
+ * Route names a provider may not take: `/auth/{name}` of a backend (its `/login` is there)
+ * and the associate routes' `/auth/associate`.
+ */
+const RESERVED_PROVIDER_NAMES = new Set([
+  "cookie",
+  "jwt",
+  "db",
+  "refresh",
+  "refresh-cookie",
+  "redis",
+  "associate",
+]);
+
+/** Labels of well-known providers; any other name is capitalized ("my-idp" → "My Idp"). */
+const KNOWN_LABELS: Record<string, string> = {
+  google: "Google",
+  microsoft: "Microsoft",
+  github: "GitHub",
+  gitlab: "GitLab",
+  okta: "Okta",
+  auth0: "Auth0",
+  keycloak: "Keycloak",
+};
+
+const OAUTH_VARIABLE = /^OAUTH_([A-Z0-9_]+?)_(ISSUER|CLIENT_ID|CLIENT_SECRET)$/;
+
+function parseOAuth(env: NodeJS.ProcessEnv): OAuthProviderConfig[] {
+  // Every OAUTH_<NAME>_<PART> that is set, grouped by name: a part set alone is a mistake.
+  const parts = new Map<string, { ISSUER?: string; CLIENT_ID?: string; CLIENT_SECRET?: string }>();
+  for (const [key, value] of Object.entries(env)) {
+    const match = OAUTH_VARIABLE.exec(key);
+    if (!match?.[1] || !match[2] || !value) continue;
+    const entry = parts.get(match[1]) ?? {};
+    entry[match[2] as "ISSUER"] = value;
+    parts.set(match[1], entry);
+  }
+  const providers: OAuthProviderConfig[] = [];
+  for (const [upper, part] of [...parts].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const prefix = `OAUTH_${upper}`;
+    const missing = (["ISSUER", "CLIENT_ID", "CLIENT_SECRET"] as const)
+      .filter((p) => !part[p] && !(upper === "GITHUB" && p === "ISSUER"))
+      .map((p) => `${prefix}_${p}`);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `sign-in provider ${upper.toLowerCase()}: set ${missing.join(" and ")} too, or unset ${prefix}_*`,
+      );
+    }
+    const clientId = part.CLIENT_ID as string;
+    const clientSecret = part.CLIENT_SECRET as string;
+    if (upper === "GITHUB") {
+      if (part.ISSUER) {
+        throw new ConfigError(
+          "OAUTH_GITHUB_ISSUER: GitHub is not an OpenID Connect provider; set only OAUTH_GITHUB_CLIENT_ID and OAUTH_GITHUB_CLIENT_SECRET",
+        );
+      }
+      providers.push({ kind: "github", name: "github", label: "GitHub", clientId, clientSecret });
+      continue;
+    }
+    const name = upper.toLowerCase().replaceAll("_", "-");
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name) || name.length > 50) {
+      throw new ConfigError(`${prefix}_*: the provider name must be letters, digits and _`);
+    }
+    if (RESERVED_PROVIDER_NAMES.has(name)) {
+      throw new ConfigError(
+        `${prefix}_*: "${name}" is taken by the app's own /auth/${name} routes; name the provider otherwise`,
+      );
+    }
+    const issuer = parseIssuer(`${prefix}_ISSUER`, part.ISSUER as string);
+    providers.push({
+      kind: "oidc",
+      name,
+      label: KNOWN_LABELS[name] ?? labelOf(name),
+      // As written: discovery checks that the provider names itself exactly so.
+      issuer: part.ISSUER as string,
+      clientId,
+      clientSecret,
+      insecure: issuer.protocol === "http:",
+    });
+  }
+  return providers;
+}
+
+const labelOf = (name: string) =>
+  name
+    .split("-")
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(" ");
+
+/** An issuer URL: https, or http on this machine only (tokens would travel in clear). */
+function parseIssuer(variable: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(
+      `${variable} must be the issuer's URL, such as https://accounts.google.com`,
+    );
+  }
+  if (url.protocol === "https:") return url;
+  if (url.protocol === "http:" && LOOPBACK.has(url.hostname)) return url;
+  throw new ConfigError(
+    `${variable} must be an https:// URL (http:// only on localhost or 127.0.0.1), not ${value}`,
+  );
 }
 
 /** The longest access-token lifetime: the refresh token's idle lifetime (a day). */

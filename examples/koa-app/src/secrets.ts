@@ -11,6 +11,10 @@ export interface Secrets {
   csrf: string;
   /** Tags the refresh tokens of the `refresh` and `refresh-cookie` backends. */
   refresh: string;
+  /** Seals the OAuth `state` cookie of the "Sign in with …" flows. */
+  oauthState: string;
+  /** Encrypts the providers' access and refresh tokens kept in `oauth_accounts`. */
+  oauthTokens: string;
 }
 
 /** Where the secrets came from, for the start-up log. */
@@ -35,6 +39,8 @@ export function deriveSecrets(master: string): Secrets {
     reset: derive("reset"),
     csrf: derive("csrf"),
     refresh: derive("refresh"),
+    oauthState: derive("oauth-state"),
+    oauthTokens: derive("oauth-tokens"),
   };
 }
 

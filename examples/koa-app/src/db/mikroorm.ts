@@ -4,14 +4,18 @@ import {
   AccessToken,
   MikroOrmAccessTokenDatabase,
   MikroOrmUserDatabase,
+  OAuthAccount,
   User,
   withRequestEntityManager,
 } from "@tessera/db-mikroorm";
 import type { Context } from "koa";
 import type { Store } from "./store.js";
 
-/** The entities of the SQL stores: Tessera's `User` (UUID ids) and `AccessToken`. */
-export const entities = [User, AccessToken];
+/**
+ * The entities of the SQL stores: Tessera's `User` (UUID ids), `AccessToken`, and
+ * `OAuthAccount` (the `oauth_accounts` table: the users' "Sign in with …" links).
+ */
+export const entities = [User, AccessToken, OAuthAccount];
 
 /**
  * A {@link Store} on a MikroORM SQL database (SQLite, PostgreSQL). Creates the tables on
@@ -32,7 +36,8 @@ export async function mikroOrmStore(orm: MikroORM, kind: "sqlite" | "postgresql"
         ctx.state.em = fork;
         return next();
       }),
-    users: (ctx) => new MikroOrmUserDatabase(em(ctx), User),
+    // With the OAuth account entity, the user database keeps the users' provider links.
+    users: (ctx) => new MikroOrmUserDatabase(em(ctx), User, { oauthAccount: OAuthAccount }),
     tokens: (ctx) => new MikroOrmAccessTokenDatabase(em(ctx), AccessToken),
     close: () => orm.close(),
   };

@@ -3,6 +3,7 @@ import {
   fastFailClientOptions,
   MongoAccessTokenDatabase,
   type MongoAccessTokenDocument,
+  type MongoOAuthAccountKeyDocument,
   MongoUserDatabase,
   type MongoUserDocument,
 } from "@tessera/db-mongo";
@@ -27,6 +28,9 @@ export async function openMongo(
   const tokenCollection = db.collection<MongoAccessTokenDocument>("access_tokens");
   const users = new MongoUserDatabase<User>(db.collection<MongoUserDocument>("users"), {
     accessTokenCollection: tokenCollection,
+    // The users' "Sign in with …" links live in their documents; one key per provider
+    // account in this collection decides who holds it (unique, even on FerretDB v1).
+    oauthAccountKeyCollection: db.collection<MongoOAuthAccountKeyDocument>("oauth_account_keys"),
   });
   const tokens = new MongoAccessTokenDatabase<User>(tokenCollection, { users });
   await users.ensureIndexes();
