@@ -28,6 +28,7 @@ export {
   RECOVERY_CODE_BITS,
 } from "./recovery-codes.js";
 export {
+  type CurrentSession,
   type DisableProof,
   type TotpEnrolment,
   TotpFactorService,

@@ -65,6 +65,16 @@ export interface TotpStatus {
 export type DisableProof = { code: string } | { password: string };
 
 /**
+ * The session that makes a change (its token, and its handle when the strategy has one):
+ * passed on to `UserManager.onSecurityEvent`, which ends the user's *other* sessions and keeps
+ * this one (ASVS 5.0 7.4.3). Without it every session of the user ends.
+ */
+export interface CurrentSession {
+  token: string;
+  handle?: string;
+}
+
+/**
  * TOTP (RFC 6238, on `otpauth`) and recovery codes for one user at a time, framework-neutral.
  *
  * - **Secrets** come from the CSPRNG (160 bits; ASVS 5.0 6.5.3) and are stored encrypted with
@@ -157,9 +167,15 @@ export class TotpFactorService<U extends UserProtocol<ID>, ID = U["id"]> {
   /**
    * Confirms a pending enrolment with a first code: the factor is on, a set of recovery codes
    * is made and returned (show them once: only their hashes are stored), `mfa_enabled` is
-   * emitted. Throws `MFA_NOT_ENROLLING`, `MFA_ALREADY_ENABLED` or `MFA_CODE_INVALID`.
+   * emitted (`current`, the session making the change, is kept while the others end).
+   * Throws `MFA_NOT_ENROLLING`, `MFA_ALREADY_ENABLED` or `MFA_CODE_INVALID`.
    */
-  async confirm(user: U, code: string, context?: unknown): Promise<{ recoveryCodes: string[] }> {
+  async confirm(
+    user: U,
+    code: string,
+    context?: unknown,
+    current?: CurrentSession,
+  ): Promise<{ recoveryCodes: string[] }> {
     const { totp } = await this.#db.getMfa(user.id);
     if (!totp) throw new MfaError(MfaErrorCode.MFA_NOT_ENROLLING, "No TOTP enrolment pending");
     if (totp.confirmedAt) {
@@ -179,7 +195,12 @@ export class TotpFactorService<U extends UserProtocol<ID>, ID = U["id"]> {
       lastStep: step,
     });
     const recoveryCodes = await this.#newRecoveryCodes(user);
-    await this.#manager.onSecurityEvent(user, { type: "mfa_enabled", factor: "totp" }, context);
+    await this.#manager.onSecurityEvent(
+      user,
+      { type: "mfa_enabled", factor: "totp" },
+      context,
+      current,
+    );
     return { recoveryCodes };
   }
 
@@ -201,7 +222,12 @@ export class TotpFactorService<U extends UserProtocol<ID>, ID = U["id"]> {
    * (ASVS 5.0 6.5.6); emits `mfa_disabled`. Throws `MFA_NOT_ENABLED`, `MFA_CODE_INVALID`, or
    * core's `InvalidCurrentPasswordError` for a wrong password.
    */
-  async disable(user: U, proof: DisableProof, context?: unknown): Promise<void> {
+  async disable(
+    user: U,
+    proof: DisableProof,
+    context?: unknown,
+    current?: CurrentSession,
+  ): Promise<void> {
     if (!(await this.isEnabled(user))) {
       throw new MfaError(MfaErrorCode.MFA_NOT_ENABLED, "TOTP is not enabled");
     }
@@ -223,14 +249,21 @@ export class TotpFactorService<U extends UserProtocol<ID>, ID = U["id"]> {
       user,
       { type: "mfa_disabled", factor: "totp", by },
       context,
+      current,
     );
   }
 
   /**
    * A new set of recovery codes after a current TOTP code; the old set stops working.
-   * Emits `recovery_codes_regenerated`. Throws `MFA_NOT_ENABLED` or `MFA_CODE_INVALID`.
+   * Emits `recovery_codes_regenerated` (other sessions than `current` end).
+   * Throws `MFA_NOT_ENABLED` or `MFA_CODE_INVALID`.
    */
-  async regenerateRecoveryCodes(user: U, code: string, context?: unknown): Promise<string[]> {
+  async regenerateRecoveryCodes(
+    user: U,
+    code: string,
+    context?: unknown,
+    current?: CurrentSession,
+  ): Promise<string[]> {
     if (!(await this.isEnabled(user))) {
       throw new MfaError(MfaErrorCode.MFA_NOT_ENABLED, "TOTP is not enabled");
     }
@@ -240,6 +273,7 @@ export class TotpFactorService<U extends UserProtocol<ID>, ID = U["id"]> {
       user,
       { type: "recovery_codes_regenerated", count: codes.length },
       context,
+      current,
     );
     return codes;
   }
