@@ -14,10 +14,6 @@ const FILES = [
   "oauth",
 ];
 
-// Files a store cannot run yet, with the reason: db-mongo's OAuth accounts (issue 16) are
-// not in yet, so test/support/stores.ts gives the mongo store none.
-const NOT_YET: Record<string, readonly string[]> = { oauth: ["mongo"] };
-
 /**
  * Runs the HTTP suite (the files in FILES) on another store: sets `TESSERA_HTTP_STORE`,
  * then imports each HTTP test file inside its own suite, so each file's hooks stay
@@ -25,7 +21,7 @@ const NOT_YET: Record<string, readonly string[]> = { oauth: ["mongo"] };
  */
 export function runHttpSuiteOn(store: string): void {
   process.env.TESSERA_HTTP_STORE = store;
-  for (const file of FILES.filter((f) => !NOT_YET[f]?.includes(store))) {
+  for (const file of FILES) {
     describe(`[${store}] test/http/${file}`, async () => {
       await import(`./${file}.test.ts`);
     });

@@ -16,7 +16,7 @@ import {
   MongoUserDatabase,
   type MongoUserDocument,
 } from "@tessera/db-mongo";
-import { MongoClient } from "mongodb";
+import { type Collection, MongoClient } from "mongodb";
 import {
   AppAccessToken,
   AppOAuthAccount,
@@ -114,6 +114,7 @@ let mongo:
       client: MongoClient;
       users: MongoUserDatabase<StoreUser>;
       tokens: MongoAccessTokenDatabase<StoreUser>;
+      oauthAccountKeys: Collection;
     }
   | undefined;
 
@@ -125,13 +126,16 @@ async function mongoStore(): Promise<TestStore> {
     const client = await new MongoClient(url, { serverSelectionTimeoutMS: 5000 }).connect();
     const db = client.db(`tessera_http_${process.pid}_${randomBytes(3).toString("hex")}`);
     const accessTokens = db.collection("access_tokens");
+    const oauthAccountKeys = db.collection("oauth_account_keys");
     const users = new MongoUserDatabase<StoreUser>(db.collection<MongoUserDocument>("users"), {
       accessTokenCollection: accessTokens as never,
+      // With OAuth accounts (issue 16), as an app offering "Sign in with…" configures it.
+      oauthAccountKeyCollection: oauthAccountKeys as never,
     });
     const tokens = new MongoAccessTokenDatabase<StoreUser>(accessTokens as never, { users });
     await users.ensureIndexes();
     await tokens.ensureIndexes();
-    mongo = { client, users, tokens };
+    mongo = { client, users, tokens, oauthAccountKeys };
   }
   const m = mongo;
   return {
@@ -145,6 +149,7 @@ async function mongoStore(): Promise<TestStore> {
     reset: async () => {
       await m.tokens.collection.deleteMany({});
       await m.users.collection.deleteMany({});
+      await m.oauthAccountKeys.deleteMany({});
     },
   };
 }
