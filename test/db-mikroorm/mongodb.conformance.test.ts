@@ -4,17 +4,23 @@ import { describeAdapterConformance } from "@tessera/core/testing";
 import * as vitest from "vitest";
 import {
   MongoAccessToken,
+  MongoMfaRecoveryCode,
+  MongoMfaTotp,
   MongoOAuthAccount,
+  MongoPasskey,
   MongoUser,
 } from "../../packages/db-mikroorm/src/index.js";
 import {
   MongoAppAccessToken,
+  MongoAppMfa,
   MongoAppOAuthAccount,
   MongoAppUser,
 } from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
 import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
 
 // FerretDB v1 reads then writes a filtered update: compare-and-set races only hold on mongod.
+const MONGO_MFA = { totp: MongoMfaTotp, recoveryCode: MongoMfaRecoveryCode, passkey: MongoPasskey };
+
 const atomicConditionalUpdates = vitest.inject("services")?.mongo.kind !== "ferretdb";
 
 describeAdapterConformance(
@@ -26,6 +32,7 @@ describeAdapterConformance(
       user: MongoUser,
       token: MongoAccessToken,
       oauth: MongoOAuthAccount,
+      mfa: MONGO_MFA,
     }),
     atomicConditionalUpdates,
   },
@@ -41,6 +48,7 @@ describeAdapterConformance(
       user: MongoAppUser,
       token: MongoAppAccessToken,
       oauth: MongoAppOAuthAccount,
+      mfa: MongoAppMfa,
       extraField: { key: "firstName", value: "Ada" },
     }),
     atomicConditionalUpdates,
@@ -57,6 +65,7 @@ describeAdapterConformance(
       user: MongoUser,
       token: MongoAccessToken,
       oauth: MongoOAuthAccount,
+      mfa: MONGO_MFA,
       globalEm: true,
     }),
     atomicConditionalUpdates,

@@ -1,16 +1,27 @@
 // @tessera/db-mikroorm on PostgreSQL (@mikro-orm/postgresql), each run in its own schema.
 import { describeAdapterConformance } from "@tessera/core/testing";
 import * as vitest from "vitest";
-import { AccessToken, OAuthAccount, User } from "../../packages/db-mikroorm/src/index.js";
+import {
+  AccessToken,
+  MfaRecoveryCode,
+  MfaTotp,
+  OAuthAccount,
+  Passkey,
+  User,
+} from "../../packages/db-mikroorm/src/index.js";
 import {
   AppAccessToken,
+  AppMfa,
   AppOAuthAccount,
   AppUser,
   IntAccessToken,
+  IntMfa,
   IntOAuthAccount,
   IntUser,
 } from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
 import { mikroOrmFixture } from "../../packages/db-mikroorm/src/test-utils/fixture.js";
+
+const SQL_MFA = { totp: MfaTotp, recoveryCode: MfaRecoveryCode, passkey: Passkey };
 
 describeAdapterConformance(
   mikroOrmFixture({
@@ -20,6 +31,7 @@ describeAdapterConformance(
     user: User,
     token: AccessToken,
     oauth: OAuthAccount,
+    mfa: SQL_MFA,
   }),
   vitest,
 );
@@ -32,6 +44,7 @@ describeAdapterConformance(
     user: AppUser,
     token: AppAccessToken,
     oauth: AppOAuthAccount,
+    mfa: AppMfa,
     extraField: { key: "firstName", value: "Ada" },
   }),
   vitest,
@@ -45,6 +58,7 @@ describeAdapterConformance(
     user: IntUser,
     token: IntAccessToken,
     oauth: IntOAuthAccount,
+    mfa: IntMfa,
   }),
   vitest,
 );
@@ -57,6 +71,7 @@ describeAdapterConformance(
     user: User,
     token: AccessToken,
     oauth: OAuthAccount,
+    mfa: SQL_MFA,
     globalEm: true,
   }),
   vitest,
@@ -72,6 +87,7 @@ describeAdapterConformance(
     user: User,
     token: AccessToken,
     oauth: OAuthAccount,
+    mfa: SQL_MFA,
     adapterOptions: { fastPath: false },
   }),
   vitest,
@@ -85,6 +101,7 @@ describeAdapterConformance(
     user: IntUser,
     token: IntAccessToken,
     oauth: IntOAuthAccount,
+    mfa: IntMfa,
     globalEm: true,
     adapterOptions: { fastPath: false },
   }),
@@ -100,6 +117,7 @@ describeAdapterConformance(
     user: User,
     token: AccessToken,
     oauth: OAuthAccount,
+    mfa: SQL_MFA,
     adapterOptions: { preparedStatements: false },
   }),
   vitest,

@@ -1,5 +1,5 @@
 /**
- * `@tessera/db-mikroorm`: Tessera's user (with OAuth accounts) and access-token adapters on MikroORM (v7),
+ * `@tessera/db-mikroorm`: Tessera's user (with OAuth accounts, second factors and passkeys) and access-token adapters on MikroORM (v7),
  * tested on PostgreSQL, SQLite (node:sqlite) and MongoDB.
  */
 
@@ -10,6 +10,19 @@ export {
   accessTokenUser,
   MongoAccessToken,
 } from "./entities/access-token.js";
+export {
+  MfaRecoveryCode,
+  MfaRecoveryCodeBase,
+  MfaTotp,
+  MfaTotpBase,
+  MongoMfaRecoveryCode,
+  MongoMfaTotp,
+  MongoPasskey,
+  mfaUser,
+  Passkey,
+  PasskeyBase,
+} from "./entities/mfa.js";
+export { type MfaTablesTarget, mfaTablesSql } from "./entities/mfa-sql.js";
 export {
   MongoOAuthAccount,
   OAuthAccount,
@@ -23,7 +36,11 @@ export {
   type SessionColumnsTable,
 } from "./entities/session-columns.js";
 export { MongoUser, User, UserBase } from "./entities/user.js";
-export type { MikroOrmAdapterOptions, MikroOrmUserDatabaseOptions } from "./options.js";
+export type {
+  MikroOrmAdapterOptions,
+  MikroOrmMfaEntities,
+  MikroOrmUserDatabaseOptions,
+} from "./options.js";
 export { withRequestEntityManager } from "./request-context.js";
 export type { EntityTarget, PlainUser, TokenUserOf, Unbranded, UserIdOf } from "./types.js";
 export {

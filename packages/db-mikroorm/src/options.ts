@@ -48,6 +48,31 @@ export interface MikroOrmUserDatabaseOptions extends MikroOrmAdapterOptions {
    * implements `OAuthAccountDatabase`; without it, it has none of its methods.
    */
   oauthAccount?: EntityTarget;
+  /**
+   * The entities of second factors and passkeys (issue 17): with them the database
+   * implements `MfaDatabase`; without them, it has none of its methods.
+   */
+  mfa?: MikroOrmMfaEntities;
+}
+
+/**
+ * The three entities of `MfaDatabase`, each with a `user` relation to the user entity (see
+ * `mfaUser`): `MfaTotp`, `MfaRecoveryCode`, `Passkey` on SQL; `MongoMfaTotp`,
+ * `MongoMfaRecoveryCode`, `MongoPasskey` on MongoDB; or the app's own built on
+ * `MfaTotpBase`, `MfaRecoveryCodeBase`, `PasskeyBase`.
+ *
+ * @example
+ * new MikroOrmUserDatabase(em, User, {
+ *   mfa: { totp: MfaTotp, recoveryCode: MfaRecoveryCode, passkey: Passkey },
+ * });
+ */
+export interface MikroOrmMfaEntities {
+  /** One row per user with a TOTP factor (built on `MfaTotpBase`). */
+  totp: EntityTarget;
+  /** One row per recovery code (built on `MfaRecoveryCodeBase`, ids in insert order). */
+  recoveryCode: EntityTarget;
+  /** One row per passkey, keyed by credential id (built on `PasskeyBase`). */
+  passkey: EntityTarget;
 }
 
 /** {@link MikroOrmAdapterOptions} with every default applied. */

@@ -4,16 +4,20 @@
 // read goes through MikroORM's connection.
 import { describeAdapterConformance } from "@tessera/core/testing";
 import * as vitest from "vitest";
-import { AccessToken, OAuthAccount, User } from "./index.js";
+import { AccessToken, MfaRecoveryCode, MfaTotp, OAuthAccount, Passkey, User } from "./index.js";
 import {
   AppAccessToken,
+  AppMfa,
   AppOAuthAccount,
   AppUser,
   IntAccessToken,
+  IntMfa,
   IntOAuthAccount,
   IntUser,
 } from "./test-utils/app-entities.js";
 import { mikroOrmFixture } from "./test-utils/fixture.js";
+
+const SQL_MFA = { totp: MfaTotp, recoveryCode: MfaRecoveryCode, passkey: Passkey };
 
 describeAdapterConformance(
   mikroOrmFixture({
@@ -23,6 +27,7 @@ describeAdapterConformance(
     user: User,
     token: AccessToken,
     oauth: OAuthAccount,
+    mfa: SQL_MFA,
   }),
   vitest,
 );
@@ -35,6 +40,7 @@ describeAdapterConformance(
     user: AppUser,
     token: AppAccessToken,
     oauth: AppOAuthAccount,
+    mfa: AppMfa,
     extraField: { key: "firstName", value: "Ada" },
   }),
   vitest,
@@ -48,6 +54,7 @@ describeAdapterConformance(
     user: IntUser,
     token: IntAccessToken,
     oauth: IntOAuthAccount,
+    mfa: IntMfa,
   }),
   vitest,
 );
@@ -60,6 +67,7 @@ describeAdapterConformance(
     user: User,
     token: AccessToken,
     oauth: OAuthAccount,
+    mfa: SQL_MFA,
     globalEm: true,
   }),
   vitest,
@@ -73,6 +81,7 @@ describeAdapterConformance(
     user: User,
     token: AccessToken,
     oauth: OAuthAccount,
+    mfa: SQL_MFA,
     sqliteDialect: "mikro-orm",
   }),
   vitest,
@@ -88,6 +97,7 @@ describeAdapterConformance(
     user: User,
     token: AccessToken,
     oauth: OAuthAccount,
+    mfa: SQL_MFA,
     adapterOptions: { fastPath: false },
   }),
   vitest,
@@ -101,6 +111,7 @@ describeAdapterConformance(
     user: AppUser,
     token: AppAccessToken,
     oauth: AppOAuthAccount,
+    mfa: AppMfa,
     extraField: { key: "firstName", value: "Ada" },
     globalEm: true,
     adapterOptions: { fastPath: false },

@@ -1,5 +1,6 @@
 import type { EntityManager, EntityProperty } from "@mikro-orm/core";
 import {
+  type MfaDatabase,
   normalizeEmail,
   type OAuthAccountDatabase,
   type UserCreateData,
@@ -10,10 +11,16 @@ import {
   type UserUpdateData,
 } from "@tessera/core";
 import { guard } from "./lib/errors.js";
+import { MFA_VERBS, MikroOrmMfa } from "./lib/mfa.js";
 import { type EntityModel, modelOf, type Row, toDbId } from "./lib/model.js";
 import { MikroOrmOAuthAccounts, OAUTH_VERBS } from "./lib/oauth.js";
 import { findOne, insert, prop } from "./lib/store.js";
-import { type AdapterSettings, type MikroOrmUserDatabaseOptions, settingsOf } from "./options.js";
+import {
+  type AdapterSettings,
+  type MikroOrmMfaEntities,
+  type MikroOrmUserDatabaseOptions,
+  settingsOf,
+} from "./options.js";
 import type { EntityTarget, PlainUser, UserIdOf } from "./types.js";
 
 type DefaultUser<E> = PlainUser<E> & UserProtocol<UserIdOf<E>>;
@@ -37,6 +44,17 @@ class UserDatabaseImpl<E extends object, U extends UserProtocol<unknown> = Defau
       for (const verb of OAUTH_VERBS) {
         Object.defineProperty(this, verb, {
           value: links[verb].bind(links),
+          configurable: true,
+          writable: true,
+        });
+      }
+    }
+    // Likewise the MFA verbs exist only with the MFA entities (isMfaDatabase tells the truth).
+    if (options?.mfa) {
+      const mfa = new MikroOrmMfa<U["id"]>(em, entity, options.mfa);
+      for (const verb of MFA_VERBS) {
+        Object.defineProperty(this, verb, {
+          value: mfa[verb].bind(mfa),
           configurable: true,
           writable: true,
         });
@@ -107,9 +125,10 @@ class UserDatabaseImpl<E extends object, U extends UserProtocol<unknown> = Defau
   }
 
   /**
-   * Deletes the user. SQL cascades to their tokens and OAuth account links with the foreign
-   * keys; MongoDB has none, so every relation to the user entity declared
-   * `deleteRule("cascade")` (as `accessTokenUser` and `oauthAccountUser` do) is followed here.
+   * Deletes the user. SQL cascades to their tokens, OAuth account links, second factors and
+   * passkeys with the foreign keys; MongoDB has none, so every relation to the user entity
+   * declared `deleteRule("cascade")` (as `accessTokenUser`, `oauthAccountUser` and `mfaUser`
+   * do) is followed here.
    */
   async delete(user: U): Promise<void> {
     const dbId = toDbId(this.#m, user.id);
@@ -149,6 +168,13 @@ class UserDatabaseImpl<E extends object, U extends UserProtocol<unknown> = Defau
  * races (`OAuthAccountAlreadyLinkedError`), deleted with their user. Without it, it has no
  * OAuth methods at all (not methods that throw), so `oauthCallback` sees it keeps no links.
  *
+ * With the `mfa` option (the TOTP, recovery code and passkey entities: `MfaTotp`,
+ * `MfaRecoveryCode`, `Passkey`, their `Mongo…` twins, or the app's own) it is also an
+ * `MfaDatabase`: every once-only write (a TOTP step, a recovery code, a passkey counter) is
+ * one conditional `UPDATE … WHERE`, the credential id is the passkeys' primary key (so
+ * unique across users: `PasskeyAlreadyRegisteredError`), and all of it goes with the user.
+ * Without it, `isMfaDatabase` is false.
+ *
  * Errors: a unique violation is `UserAlreadyExistsError`; an unreachable or timed-out
  * database is `ServiceUnavailableError` (the driver's error as `cause`). Ids that cannot
  * be ids of the entity (not a UUID, not a positive integer, not an ObjectId, objects such
@@ -172,9 +198,32 @@ export interface MikroOrmUserDatabase<
 
 /**
  * The constructor of {@link MikroOrmUserDatabase}: given `oauthAccount`, its instances are
- * `OAuthAccountDatabase`s too.
+ * `OAuthAccountDatabase`s too; given `mfa`, `MfaDatabase`s.
  */
 export interface MikroOrmUserDatabaseConstructor {
+  /**
+   * @param em the request's fork, or the ORM's global `orm.em`
+   * @param entity the user entity
+   * @param options with the OAuth account entity and the MFA entities
+   */
+  new <E extends object, U extends UserProtocol<unknown> = DefaultUser<E>>(
+    em: EntityManager,
+    entity: EntityTarget<E>,
+    options: MikroOrmUserDatabaseOptions & {
+      oauthAccount: EntityTarget;
+      mfa: MikroOrmMfaEntities;
+    },
+  ): MikroOrmUserDatabase<E, U> & OAuthAccountDatabase<U, U["id"]> & MfaDatabase<U["id"]>;
+  /**
+   * @param em the request's fork, or the ORM's global `orm.em`
+   * @param entity the user entity
+   * @param options with the MFA entities (see {@link MikroOrmUserDatabaseOptions})
+   */
+  new <E extends object, U extends UserProtocol<unknown> = DefaultUser<E>>(
+    em: EntityManager,
+    entity: EntityTarget<E>,
+    options: MikroOrmUserDatabaseOptions & { mfa: MikroOrmMfaEntities },
+  ): MikroOrmUserDatabase<E, U> & MfaDatabase<U["id"]>;
   /**
    * @param em the request's fork (see `withRequestEntityManager`), or the ORM's global `orm.em`
    *   made once: no fork per request (see the package docs, "no fork at all")

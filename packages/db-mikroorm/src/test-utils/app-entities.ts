@@ -3,8 +3,10 @@
 import { randomUUID } from "node:crypto";
 import { defineEntity, p } from "@mikro-orm/core";
 import { AccessTokenBase, accessTokenUser } from "../entities/access-token.js";
+import { MfaRecoveryCodeBase, MfaTotpBase, mfaUser, PasskeyBase } from "../entities/mfa.js";
 import { OAuthAccountBase, oauthAccountUser } from "../entities/oauth-account.js";
 import { UserBase } from "../entities/user.js";
+import type { EntityTarget } from "../types.js";
 
 /** UUID ids (generated in the app) and an extra `firstName` column. */
 export const AppUser = defineEntity({
@@ -126,3 +128,71 @@ export const MongoAppOAuthAccount = defineEntity({
     user: () => oauthAccountUser(MongoAppUser),
   },
 });
+
+/** The MFA entities of an app's user on SQL: built on the bases, as docs/packages/db-mikroorm.md shows. */
+function sqlMfa<const U extends EntityTarget>(prefix: string, user: () => U) {
+  return {
+    totp: defineEntity({
+      name: `${prefix}MfaTotp`,
+      tableName: `${prefix.toLowerCase()}_mfa_totp`,
+      extends: MfaTotpBase,
+      properties: { user: () => mfaUser(user()).primary() },
+    }),
+    recoveryCode: defineEntity({
+      name: `${prefix}MfaRecoveryCode`,
+      tableName: `${prefix.toLowerCase()}_mfa_recovery_codes`,
+      extends: MfaRecoveryCodeBase,
+      properties: {
+        id: p.integer().primary().autoincrement(),
+        user: () => mfaUser(user()),
+      },
+    }),
+    passkey: defineEntity({
+      name: `${prefix}Passkey`,
+      tableName: `${prefix.toLowerCase()}_passkeys`,
+      extends: PasskeyBase,
+      properties: {
+        credentialId: p.text().primary().fieldName("id"),
+        user: () => mfaUser(user()),
+      },
+    }),
+  };
+}
+
+/** Second factors and passkeys of AppUser. */
+export const AppMfa = sqlMfa("App", () => AppUser);
+/** Second factors and passkeys of IntUser (integer user ids). */
+export const IntMfa = sqlMfa("Int", () => IntUser);
+
+/** Second factors and passkeys of MongoAppUser. */
+export const MongoAppMfa = {
+  totp: defineEntity({
+    name: "MongoAppMfaTotp",
+    tableName: "app_mfa_totp",
+    extends: MfaTotpBase,
+    properties: {
+      _id: p.type("ObjectId").primary(),
+      id: p.string().serializedPrimaryKey(),
+      user: () => mfaUser(MongoAppUser).unique(),
+    },
+  }),
+  recoveryCode: defineEntity({
+    name: "MongoAppMfaRecoveryCode",
+    tableName: "app_mfa_recovery_codes",
+    extends: MfaRecoveryCodeBase,
+    properties: {
+      _id: p.type("ObjectId").primary(),
+      id: p.string().serializedPrimaryKey(),
+      user: () => mfaUser(MongoAppUser),
+    },
+  }),
+  passkey: defineEntity({
+    name: "MongoAppPasskey",
+    tableName: "app_passkeys",
+    extends: PasskeyBase,
+    properties: {
+      credentialId: p.text().primary().fieldName("_id"),
+      user: () => mfaUser(MongoAppUser),
+    },
+  }),
+};

@@ -4,7 +4,7 @@ import type { AdapterFixture } from "@tessera/core/testing";
 import { MikroOrmAccessTokenDatabase } from "../access-token-database.js";
 import { tableOf } from "../fast-path/statements.js";
 import { modelOf } from "../lib/model.js";
-import type { MikroOrmAdapterOptions } from "../options.js";
+import type { MikroOrmAdapterOptions, MikroOrmMfaEntities } from "../options.js";
 import type { EntityTarget } from "../types.js";
 import { MikroOrmUserDatabase } from "../user-database.js";
 import { type DriverKind, openTestOrm, type SqliteDialectKind, type TestOrm } from "./orm.js";
@@ -59,6 +59,11 @@ export interface FixtureOptions {
    * the suite's OAuth cases run. Without it, it has no OAuth methods (the suite checks that).
    */
   oauth?: EntityTarget;
+  /**
+   * The MFA entities: the user database is then an `MfaDatabase` too, and the suite's MFA
+   * cases run. Without them, it has no MFA methods (the suite checks that).
+   */
+  mfa?: MikroOrmMfaEntities;
   extraField?: { key: string; value: unknown };
   /**
    * Hand the adapters the ORM's global EntityManager (`orm.em`, no fork), as an app may to
@@ -87,7 +92,12 @@ export function mikroOrmFixture(
     async setup() {
       db = await openTestOrm(
         options.driver,
-        [options.user, options.token, ...(options.oauth ? [options.oauth] : [])],
+        [
+          options.user,
+          options.token,
+          ...(options.oauth ? [options.oauth] : []),
+          ...(options.mfa ? [options.mfa.totp, options.mfa.recoveryCode, options.mfa.passkey] : []),
+        ],
         {},
         {},
         options.sqliteDialect,
@@ -99,6 +109,10 @@ export function mikroOrmFixture(
     async reset() {
       const em = open().em();
       if (options.oauth) await em.nativeDelete(options.oauth as EntityName<object>, {});
+      if (options.mfa) {
+        for (const entity of Object.values(options.mfa))
+          await em.nativeDelete(entity as EntityName<object>, {});
+      }
       await em.nativeDelete(options.token as EntityName<object>, {});
       await em.nativeDelete(options.user as EntityName<object>, {});
     },
@@ -106,6 +120,7 @@ export function mikroOrmFixture(
       new MikroOrmUserDatabase(emFor(open()), options.user, {
         ...options.adapterOptions,
         ...(options.oauth ? { oauthAccount: options.oauth } : {}),
+        ...(options.mfa ? { mfa: options.mfa } : {}),
       }) as never,
     tokens: () =>
       new MikroOrmAccessTokenDatabase(
@@ -118,6 +133,7 @@ export function mikroOrmFixture(
     storedTokenValues: () => storedTokenValues(open(), options.token),
     ...(options.extraField ? { extraField: options.extraField } : {}),
     ...(options.oauth ? {} : { oauth: false }),
+    ...(options.mfa ? {} : { mfa: false }),
   };
 }
 
