@@ -88,6 +88,16 @@ const MESSAGES = {
     "This reset link is invalid, expired or already used. Ask for a new one.",
   CSRF_FAILED: "The request was refused as cross-site. Reload the page and try again.",
   SERVICE_UNAVAILABLE: "The service is unavailable right now. Try again in a moment.",
+  OAUTH_ACCESS_DENIED: "You cancelled the sign-in at the provider.",
+  OAUTH_INVALID_STATE: "This sign-in expired or was started in another browser. Try again.",
+  OAUTH_EMAIL_NOT_VERIFIED:
+    "The provider does not say your email is verified, so no account was made from it. Verify it there, or register here.",
+  OAUTH_USER_ALREADY_EXISTS:
+    "An account with this email exists already. Log in with your password, then link the provider.",
+  OAUTH_NOT_AVAILABLE_EMAIL: "The provider did not tell us your email, which an account needs.",
+  OAUTH_ACCOUNT_ALREADY_LINKED: "This provider account is linked to another user already.",
+  OAUTH_PROVIDER_UNAVAILABLE: "The provider cannot be reached right now. Try again in a moment.",
+  Unauthorized: "Your session had ended: log in, then link the account again.",
 };
 
 /** A sentence for an API error body: `{"detail": "CODE"}`, `{"detail": {code, reason}}` or a 422 list. */
@@ -137,6 +147,7 @@ async function showHome(focus) {
   document.getElementById("signed-out").hidden = signedIn;
   if (!signedIn) {
     applyTheme("system");
+    await showSignInButtons();
     if (focus) document.getElementById("login-title").focus();
     return;
   }
@@ -146,8 +157,130 @@ async function showHome(focus) {
   document.getElementById("me-verified").textContent = user.is_verified ? "Yes" : "Not yet";
   document.getElementById("me-superuser").textContent = user.is_superuser ? "Yes" : "No";
   document.getElementById("verify-hint").hidden = user.is_verified;
-  await Promise.all([showSessions(), showPreferences()]);
+  await Promise.all([showSessions(), showPreferences(), showLinkedAccounts()]);
   if (focus) document.getElementById("me-title").focus();
+}
+
+// --- "Sign in with …" (src/oauth.ts) ----------------------------------------------------
+
+/** The configured providers, `[{ name, label }]`: read once. */
+let providers = null;
+
+async function loadProviders() {
+  if (providers) return providers;
+  const res = await send("GET", "/app/oauth-providers");
+  providers = res.ok ? res.data : [];
+  return providers;
+}
+
+/**
+ * Goes to the provider: `/authorize` answers its URL and sets the state cookie that binds
+ * the sign-in to this browser; the provider sends the browser back to the callback, which
+ * lands on this page.
+ */
+async function goToProvider(authorizePath) {
+  const res = await api("GET", authorizePath);
+  if (!res.ok) return say(explain(res), "error");
+  location.href = res.data.authorization_url;
+}
+
+const labelOf = (name) => providers?.find((p) => p.name === name)?.label ?? name;
+
+async function showSignInButtons() {
+  const list = await loadProviders();
+  const box = document.getElementById("oauth-buttons");
+  box.replaceChildren(
+    ...list.map(({ name, label }) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary";
+      button.textContent = `Sign in with ${label}`;
+      button.addEventListener("click", () =>
+        goToProvider(`/auth/${encodeURIComponent(name)}/authorize`).catch(() =>
+          say("The server could not be reached.", "error"),
+        ),
+      );
+      return button;
+    }),
+  );
+  document.getElementById("oauth-sign-in").hidden = list.length === 0;
+}
+
+async function showLinkedAccounts() {
+  const list = await loadProviders();
+  const section = document.getElementById("linked-section");
+  section.hidden = list.length === 0;
+  if (list.length === 0) return;
+  const res = await api("GET", "/users/me/oauth-accounts");
+  const accounts = res.ok ? res.data : [];
+  const items = document.getElementById("oauth-accounts");
+  items.replaceChildren(
+    ...accounts.map((account) => {
+      const item = document.createElement("li");
+      item.className = "session oauth-account";
+      const title = document.createElement("strong");
+      title.textContent = labelOf(account.oauth_name);
+      const email = document.createElement("span");
+      email.className = "session-facts";
+      email.textContent = account.account_email;
+      const unlink = document.createElement("button");
+      unlink.type = "button";
+      unlink.className = "link";
+      unlink.textContent = "Unlink";
+      unlink.setAttribute(
+        "aria-label",
+        `Unlink ${labelOf(account.oauth_name)} (${account.account_email})`,
+      );
+      unlink.addEventListener("click", async () => {
+        const done = await api(
+          "DELETE",
+          `/users/me/oauth-accounts/${encodeURIComponent(account.id)}`,
+        );
+        say(
+          done.ok ? `${labelOf(account.oauth_name)} unlinked.` : explain(done),
+          done.ok ? "success" : "error",
+        );
+        await showLinkedAccounts();
+      });
+      item.append(title, email, unlink);
+      return item;
+    }),
+  );
+  if (accounts.length === 0) {
+    const none = document.createElement("li");
+    none.className = "hint";
+    none.textContent = "None yet.";
+    items.append(none);
+  }
+  document.getElementById("oauth-link-buttons").replaceChildren(
+    ...list.map(({ name, label }) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary";
+      button.textContent = `Link ${label}`;
+      button.addEventListener("click", () =>
+        goToProvider(`/auth/associate/${encodeURIComponent(name)}/authorize`).catch(() =>
+          say("The server could not be reached.", "error"),
+        ),
+      );
+      return button;
+    }),
+  );
+}
+
+/** What the callback told this page (`?oauth_error=CODE`, `?linked=name`), said once. */
+async function sayOAuthOutcome() {
+  const params = new URLSearchParams(location.search);
+  const error = params.get("oauth_error");
+  const linked = params.get("linked");
+  if (error === null && linked === null) return;
+  history.replaceState(null, "", location.pathname);
+  await loadProviders();
+  if (error !== null) {
+    say(MESSAGES[error] ?? `The sign-in did not work (${error}).`, "error");
+  } else {
+    say(`${labelOf(linked)} is linked to your account.`, "success");
+  }
 }
 
 /** "Chrome on Linux" from a User-Agent header; the header itself is shown beside it. */
@@ -336,7 +469,9 @@ function home() {
     await showHome(true);
   });
 
-  showHome(false).catch(() => say("The server could not be reached.", "error"));
+  sayOAuthOutcome()
+    .then(() => showHome(false))
+    .catch(() => say("The server could not be reached.", "error"));
 }
 
 // --- /verify?token=… -----------------------------------------------------------------
