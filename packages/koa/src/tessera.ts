@@ -237,7 +237,8 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
    * `GET /authorize` and `GET /callback`: sign in with an OAuth2 / OpenID Connect provider
    * (FastAPI Users' `get_oauth_router`), logged in through `backend` as its `/login` does.
    * `flow` is `@tessera/oauth`'s `OAuthFlow` (an optional peer dependency); its
-   * `redirectUri` must be this router's `/callback`.
+   * `redirectUri` is this router's `/callback` (or a front-end page that calls it with the
+   * query it received).
    *
    * @example
    * const flow = new OAuthFlow({ provider: google({ clientId, clientSecret }),
@@ -258,7 +259,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
   /**
    * `GET /authorize` and `GET /callback` for a signed-in user: link a provider account
    * (FastAPI Users' `get_oauth_associate_router`); the callback answers the user. The flow's
-   * `associateRedirectUri` must be this router's `/callback`.
+   * `associateRedirectUri` is this router's `/callback` (or a front-end page that calls it).
    *
    * @example
    * app.use(tessera.oauthAssociateRouter(flow, { prefix: "/auth/associate/google" }).routes());

@@ -277,18 +277,6 @@ function scopesOf(ctx: Context): string[] | undefined | null {
   return scopes;
 }
 
-/** The redirect URI must lead to this router's callback: the configuration is checked once. */
-function checkRedirect(flow: OAuthFlowLike, purpose: OAuthRoutePurpose, prefix = ""): void {
-  const path = new URL(flow.redirectUri(purpose)).pathname;
-  const expected = `${prefix}/callback`;
-  if (!path.endsWith(expected)) {
-    throw new ConfigurationError(
-      `OAuth ${purpose} router of "${flow.provider.name}": the flow's ${purpose === "login" ? "redirectUri" : "associateRedirectUri"} ` +
-        `(${flow.redirectUri(purpose)}) must be this router's callback, ending in ${expected}`,
-    );
-  }
-}
-
 /** `GET /authorize` for a purpose: the authorization URL, and the sealed state cookie. */
 function authorizeRoute<U extends UserProtocol<ID>, ID>(
   flow: OAuthFlowLike,
@@ -405,7 +393,6 @@ export function oauthRoutes<U extends UserProtocol<ID>, ID>(
   deviceOf: (ctx: Context) => SessionDevice,
 ): RouteSpec<U, ID>[] {
   const name = flow.provider.name;
-  checkRedirect(flow, "login", options.prefix);
   const cookie = backend.transport instanceof CookieTransport ? backend.transport : null;
   let redirectTo: string | undefined;
   if (options.redirectTo !== undefined) {
@@ -532,7 +519,6 @@ export function oauthAssociateRoutes<U extends UserProtocol<ID>, ID>(
   options: OAuthAssociateRouterOptions,
 ): RouteSpec<U, ID>[] {
   const name = flow.provider.name;
-  checkRedirect(flow, "associate", options.prefix);
   const verified = options.requiresVerification ?? false;
   return [
     authorizeRoute<U, ID>(
