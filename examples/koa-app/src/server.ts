@@ -51,6 +51,18 @@ if (example.secret.source === "env") {
 console.info(
   `koa-app: keys      ${example.signingKeys.source === "generated" ? "generated into" : "read from"} ${example.signingKeys.file} (access tokens of /auth/refresh*, public at /.well-known/jwks.json)`,
 );
+console.info(
+  `koa-app: sign-in   ${
+    config.oauth.length > 0
+      ? config.oauth
+          .map(
+            (p) =>
+              `${p.label} (${p.kind === "oidc" ? p.issuer : "GitHub"}) → ${config.appUrl}/auth/${p.name}/callback`,
+          )
+          .join(", ")
+      : "password only (set OAUTH_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET for Sign in with …)"
+  }`,
+);
 console.info(`koa-app: started in ${Math.round(performance.now() - started)} ms`);
 console.info(`koa-app: listening on ${config.appUrl}`);
 
