@@ -5,7 +5,9 @@ import {
   MongoAccessTokenDatabase,
   type MongoAccessTokenDocument,
   type MongoIdType,
+  type MongoMfaDocument,
   type MongoOAuthAccountKeyDocument,
+  type MongoPasskeyDocument,
   MongoUserDatabase,
   type MongoUserDocument,
 } from "@tessera/db-mongo";
@@ -20,7 +22,7 @@ import { inject } from "vitest";
 export function mongoAdapters(
   db: Db,
   idType: MongoIdType | undefined,
-  names: { users: string; tokens: string; oauthKeys?: string } = {
+  names: { users: string; tokens: string; oauthKeys?: string; mfa?: string; passkeys?: string } = {
     users: "users",
     tokens: "access_tokens",
   },
@@ -30,13 +32,25 @@ export function mongoAdapters(
   const oauthKeyCollection = db.collection<MongoOAuthAccountKeyDocument>(
     names.oauthKeys ?? "oauth_account_keys",
   );
+  const mfaCollection = db.collection<MongoMfaDocument>(names.mfa ?? "mfa");
+  const passkeyCollection = db.collection<MongoPasskeyDocument>(names.passkeys ?? "passkeys");
   const users = new MongoUserDatabase(userCollection, {
     ...(idType ? { idType } : {}),
     accessTokenCollection: tokenCollection,
     oauthAccountKeyCollection: oauthKeyCollection,
+    mfaCollection,
+    passkeyCollection,
   });
   const tokens = new MongoAccessTokenDatabase(tokenCollection, { users });
-  return { userCollection, tokenCollection, oauthKeyCollection, users, tokens };
+  return {
+    userCollection,
+    tokenCollection,
+    oauthKeyCollection,
+    mfaCollection,
+    passkeyCollection,
+    users,
+    tokens,
+  };
 }
 
 /**
@@ -52,10 +66,15 @@ export function mongoFixture(
   if (!url) throw new Error("MONGODB_URL is not set: run through vitest (the harness sets it)");
   const client = new MongoClient(url, fastFailClientOptions);
   const db = client.db(`tessera_conf_${idType.toLowerCase()}_${randomBytes(6).toString("hex")}`);
-  const { userCollection, tokenCollection, oauthKeyCollection, users, tokens } = mongoAdapters(
-    db,
-    idType,
-  );
+  const {
+    userCollection,
+    tokenCollection,
+    oauthKeyCollection,
+    mfaCollection,
+    passkeyCollection,
+    users,
+    tokens,
+  } = mongoAdapters(db, idType);
   return {
     name: `db-mongo/${idType}`,
     setup: async () => {
@@ -66,6 +85,8 @@ export function mongoFixture(
       await userCollection.deleteMany({});
       await tokenCollection.deleteMany({});
       await oauthKeyCollection.deleteMany({});
+      await mfaCollection.deleteMany({});
+      await passkeyCollection.deleteMany({});
     },
     teardown: async () => {
       await db.dropDatabase();

@@ -30,6 +30,8 @@ export function monitoredMongo(name: string) {
       users: `users_${n}`,
       tokens: `tokens_${n}`,
       oauthKeys: `oauth_keys_${n}`,
+      mfa: `mfa_${n}`,
+      passkeys: `passkeys_${n}`,
     });
     await adapters.users.ensureIndexes();
     return adapters;

@@ -1,10 +1,11 @@
 /**
- * `@tessera/db-mongo`: Tessera's user (with OAuth accounts) and access-token adapters on the native `mongodb`
+ * `@tessera/db-mongo`: Tessera's user (with OAuth accounts, second factors and passkeys) and access-token adapters on the native `mongodb`
  * driver (a peer dependency), for MongoDB and MongoDB-protocol servers such as FerretDB.
  */
 export { fastFailClientOptions } from "./client-options.js";
 export type { MongoIdType, MongoStoredId } from "./ids.js";
 export type { MongoTtlIndexStatus } from "./indexes.js";
+export type { MongoMfaDocument, MongoPasskeyDocument } from "./mfa.js";
 export {
   MongoAccessTokenDatabase,
   type MongoAccessTokenDatabaseOptions,

@@ -1,9 +1,14 @@
 import {
+  ConfigurationError,
+  type MfaDatabase,
+  type MfaState,
   normalizeEmail,
   type OAuthAccount,
   type OAuthAccountCreate,
   type OAuthAccountDatabase,
   type OAuthAccountUpdate,
+  type PasskeyCredential,
+  type TotpFactor,
   UserAlreadyExistsError,
   type UserCreateData,
   type UserDatabase,
@@ -16,8 +21,9 @@ import {
 import type { ClientSession, Collection } from "mongodb";
 import { findById } from "./batched-find.js";
 import { isDuplicateKeyError, runDriver, translateDriverError } from "./driver-errors.js";
-import { type IdCodec, idCodec, type MongoIdType, type MongoStoredId } from "./ids.js";
+import { type IdCodec, idCodec, idToString, type MongoIdType, type MongoStoredId } from "./ids.js";
 import { ensureIndex, ensureUniqueIndex } from "./indexes.js";
+import { MongoMfa, type MongoMfaDocument, type MongoPasskeyDocument } from "./mfa.js";
 import { type MongoOAuthAccountKeyDocument, MongoOAuthAccounts } from "./oauth-accounts.js";
 import type { MongoAccessTokenDocument } from "./token-document.js";
 import {
@@ -57,6 +63,20 @@ export interface MongoUserDatabaseOptions {
    */
   oauthAccountKeyCollection?: Collection<MongoOAuthAccountKeyDocument>;
   /**
+   * The collection of second factors (one document per user with a TOTP factor or recovery
+   * codes, `_id` = the user's `_id`, plus short-lived lock documents). Given with
+   * `passkeyCollection`, the database is an `MfaDatabase`; without both, it has none of
+   * its methods (`isMfaDatabase` is false).
+   * @default undefined (no second factors)
+   */
+  mfaCollection?: Collection<MongoMfaDocument>;
+  /**
+   * The collection of passkeys (one document per credential, `_id` = the credential id, so
+   * unique across users). Given with `mfaCollection`.
+   * @default undefined (no passkeys)
+   */
+  passkeyCollection?: Collection<MongoPasskeyDocument>;
+  /**
    * A session every operation runs in (causal consistency, or a transaction the caller
    * manages). Make one adapter per request to use per-request sessions.
    * @default undefined
@@ -74,6 +94,18 @@ const OAUTH_VERBS = [
   "updateOAuthAccount",
   "removeOAuthAccount",
 ] as const;
+const MFA_VERBS = [
+  "getMfa",
+  "setTotp",
+  "advanceTotpStep",
+  "setRecoveryCodes",
+  "useRecoveryCode",
+  "listPasskeys",
+  "getPasskey",
+  "addPasskey",
+  "updatePasskeyCounter",
+  "removePasskey",
+] as const satisfies readonly (keyof MfaDatabase)[];
 
 /**
  * A {@link UserDatabase} on a MongoDB collection, through the native driver.
@@ -88,6 +120,12 @@ const OAUTH_VERBS = [
  * (a key document per account, and on MongoDB a unique multikey index as well), deleting a
  * user deletes their links and keys. See docs/packages/db-mongo.md, "OAuth accounts".
  *
+ * With `mfaCollection` and `passkeyCollection` it is also an `MfaDatabase`: a document of
+ * second factors per user, a document per passkey keyed by its credential id (unique across
+ * users), every once-only write one conditional update run under a lock document so that it
+ * holds on FerretDB v1 too; deleting a user deletes all of it. See docs/packages/db-mongo.md,
+ * "Second factors and passkeys".
+ *
  * @example
  * const db = client.db("app");
  * const users = new MongoUserDatabase(db.collection<MongoUserDocument>("users"), {
@@ -98,7 +136,7 @@ const OAUTH_VERBS = [
  * const manager = new UserManager({ userDb: users, idParser: objectIdStringParser, ... });
  */
 export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
-  implements UserDatabase<U, string>, OAuthAccountDatabase<U, string>
+  implements UserDatabase<U, string>, OAuthAccountDatabase<U, string>, MfaDatabase<string>
 {
   /** The users collection. */
   readonly collection: Collection<MongoUserDocument>;
@@ -110,6 +148,11 @@ export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
   /** The OAuth account keys collection, when given. */
   readonly oauthAccountKeyCollection: Collection<MongoOAuthAccountKeyDocument> | undefined;
   private readonly oauth: MongoOAuthAccounts | undefined;
+  /** The MFA collection, when given. */
+  readonly mfaCollection: Collection<MongoMfaDocument> | undefined;
+  /** The passkey collection, when given. */
+  readonly passkeyCollection: Collection<MongoPasskeyDocument> | undefined;
+  private readonly mfa: MongoMfa | undefined;
 
   constructor(collection: Collection<MongoUserDocument>, options: MongoUserDatabaseOptions = {}) {
     this.collection = collection;
@@ -123,6 +166,28 @@ export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
     if (!this.oauth) {
       // No key collection, no OAuth accounts: hide the verbs, so a check for them is honest.
       for (const verb of OAUTH_VERBS) {
+        Object.defineProperty(this, verb, { value: undefined, configurable: true, writable: true });
+      }
+    }
+    this.mfaCollection = options.mfaCollection;
+    this.passkeyCollection = options.passkeyCollection;
+    if (!options.mfaCollection !== !options.passkeyCollection) {
+      throw new ConfigurationError(
+        "MongoUserDatabase: second factors need both mfaCollection and passkeyCollection",
+      );
+    }
+    this.mfa =
+      options.mfaCollection && options.passkeyCollection
+        ? new MongoMfa({
+            users: collection,
+            mfa: options.mfaCollection,
+            passkeys: options.passkeyCollection,
+            session: this.session,
+          })
+        : undefined;
+    if (!this.mfa) {
+      // No MFA collections, no MFA verbs: isMfaDatabase tells the truth.
+      for (const verb of MFA_VERBS) {
         Object.defineProperty(this, verb, { value: undefined, configurable: true, writable: true });
       }
     }
@@ -204,6 +269,74 @@ export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
     const tokens = this.accessTokenCollection;
     if (tokens) await runDriver(() => tokens.deleteMany({ user_id: _id }, this.options()));
     await this.oauth?.forget(_id);
+    await this.mfa?.forget(_id);
+  }
+
+  /** The user's TOTP factor and recovery codes (one findOne). */
+  async getMfa(userId: string): Promise<MfaState> {
+    const _id = this.ids.toStored(userId);
+    return _id === null ? { totp: null, recoveryCodes: [] } : this.mfaVerbs().get(_id);
+  }
+
+  /** Sets or removes (`null`) the user's TOTP factor; nothing for a user not stored. */
+  async setTotp(userId: string, totp: TotpFactor | null): Promise<void> {
+    const _id = this.ids.toStored(userId);
+    if (_id !== null) await this.mfaVerbs().setTotp(_id, totp);
+  }
+
+  /** Records the accepted `step` only if the stored last step is below it (see MfaDatabase). */
+  async advanceTotpStep(userId: string, step: number): Promise<boolean> {
+    const _id = this.ids.toStored(userId);
+    return _id === null ? false : this.mfaVerbs().advanceTotpStep(_id, step);
+  }
+
+  /** Replaces the user's recovery codes (unused, in the order given). */
+  async setRecoveryCodes(userId: string, hashes: readonly string[]): Promise<void> {
+    const _id = this.ids.toStored(userId);
+    if (_id !== null) await this.mfaVerbs().setRecoveryCodes(_id, hashes);
+  }
+
+  /** Marks the unused code with this hash used, once; false when unknown or used. */
+  async useRecoveryCode(userId: string, hash: string, at: Date): Promise<boolean> {
+    const _id = this.ids.toStored(userId);
+    return _id === null ? false : this.mfaVerbs().useRecoveryCode(_id, hash, at);
+  }
+
+  /** The user's passkeys, oldest first. */
+  async listPasskeys(userId: string): Promise<PasskeyCredential[]> {
+    const _id = this.ids.toStored(userId);
+    return _id === null ? [] : this.mfaVerbs().listPasskeys(_id);
+  }
+
+  /** The passkey with this credential id and its owner's id, or null. */
+  async getPasskey(
+    credentialId: string,
+  ): Promise<{ userId: string; credential: PasskeyCredential } | null> {
+    const found = await this.mfaVerbs().getPasskey(credentialId);
+    return found && { userId: idToString(found.userId), credential: found.credential };
+  }
+
+  /** Registers a passkey; `PasskeyAlreadyRegisteredError` when any user has its credential id. */
+  async addPasskey(userId: string, credential: PasskeyCredential): Promise<void> {
+    const _id = this.ids.toStored(userId);
+    if (_id === null) throw new UserNotExistsError();
+    await this.mfaVerbs().addPasskey(_id, credential);
+  }
+
+  /** Writes counter and last use only over `expectedCounter`, once (see MfaDatabase). */
+  async updatePasskeyCounter(
+    credentialId: string,
+    expectedCounter: number,
+    counter: number,
+    at: Date,
+  ): Promise<boolean> {
+    return this.mfaVerbs().updatePasskeyCounter(credentialId, expectedCounter, counter, at);
+  }
+
+  /** Removes the user's passkey; false when it is not one of theirs. */
+  async removePasskey(userId: string, credentialId: string): Promise<boolean> {
+    const _id = this.ids.toStored(userId);
+    return _id === null ? false : this.mfaVerbs().removePasskey(_id, credentialId);
   }
 
   /** The user holding this provider account, or null. */
@@ -253,13 +386,15 @@ export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
    * Creates the unique index on `email` that enforces one account per normalized email and,
    * with `oauthAccountKeyCollection`, the unique multikey index on
    * `(oauth_accounts.oauth_name, oauth_accounts.account_id)` (partial: documents with a link)
-   * and the keys' `user_id` index. Idempotent; call it at start-up (or from a migration).
+   * and the keys' `user_id` index; with `passkeyCollection`, the passkeys' `user_id` index.
+   * Idempotent; call it at start-up (or from a migration).
    *
    * @example
    * await users.ensureIndexes();
    */
   async ensureIndexes(): Promise<void> {
     await ensureUniqueIndex(this.collection, { email: 1 }, EMAIL_INDEX);
+    await this.mfa?.ensureIndexes();
     const keys = this.oauthAccountKeyCollection;
     if (!keys) return;
     // Only documents with a link are indexed: every user without one would be a duplicate
@@ -281,6 +416,11 @@ export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
   /** Maps a stored document to the app's user. Override to build a richer model. */
   toUser(doc: MongoUserDocument): U {
     return fromUserDocument<U>(doc);
+  }
+
+  private mfaVerbs(): MongoMfa {
+    if (!this.mfa) throw new TypeError("MongoUserDatabase: no mfaCollection / passkeyCollection");
+    return this.mfa;
   }
 
   private oauthVerbs(): MongoOAuthAccounts {
