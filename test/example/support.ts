@@ -27,11 +27,14 @@ const APP_VARIABLES = [
   "ACCESS_TOKEN_LIFETIME_SECONDS",
 ];
 
-/** The environment of a fresh shell: no app variables, no npm/pnpm run-script variables. */
+/**
+ * The environment of a fresh shell: no app variables (the sign-in providers' `OAUTH_*`
+ * included), no npm/pnpm run-script variables.
+ */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (APP_VARIABLES.includes(key) || /^(npm_|PNPM_|VITEST|NODE_ENV$)/i.test(key)) continue;
+    if (APP_VARIABLES.includes(key) || /^(npm_|PNPM_|VITEST|NODE_ENV$|OAUTH_)/i.test(key)) continue;
     env[key] = value;
   }
   return { ...env, ...extra };
