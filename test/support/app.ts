@@ -24,6 +24,14 @@ import {
   type TesseraState,
   type UserSchemas,
 } from "@tessera/koa";
+import {
+  MemoryMfaChallengeStore,
+  MfaChallenges,
+  MfaKeyring,
+  type MfaRequirement,
+  TotpFactorService,
+} from "@tessera/mfa";
+import { MemoryChallengeStore, PasskeyService } from "@tessera/passkeys";
 import { DatabaseSessionStore, DatabaseStrategy } from "@tessera/strategy-database";
 import {
   JWTStrategy,
@@ -59,6 +67,8 @@ const UNREACHABLE_RATE_LIMITS: RateLimitOptions = {
       "requestVerifyToken",
       "resetPassword",
       "oauthCallback",
+      "mfa",
+      "passkeyLogin",
     ].map((r) => [r, { account: UNREACHED, client: UNREACHED }]),
   ),
 };
@@ -132,7 +142,24 @@ export interface AppOptions {
    * mounted after the users router.
    */
   oauth?: (setup: OAuthSetup) => readonly TesseraRouter[];
+  /**
+   * Second factors (issue 17): Tessera's `mfa` (TOTP and recovery codes under {@link MFA_KEY},
+   * challenges in memory) on every auth router, and `tessera.mfaRouter` at `/users`. `now`
+   * is the TOTP and challenge clock.
+   */
+  mfa?: { requireFor?: MfaRequirement; now?: () => number; maxAttempts?: number };
+  /**
+   * Passkeys (issue 17): Tessera's `passkeys` (RP ID {@link PASSKEY_RP_ID}, origin
+   * {@link PASSKEY_ORIGIN}) on every auth router, and `tessera.passkeysRouter` at `/users`.
+   */
+  passkeys?: { now?: () => Date };
 }
+
+/** The MFA keyring's key of the test app. */
+export const MFA_KEY = { id: "test", secret: "mfa-key-of-the-test-app-0123456789abcdef" };
+/** The passkeys' RP ID and origin of the test app (the software authenticator's origin). */
+export const PASSKEY_RP_ID = "example.test";
+export const PASSKEY_ORIGIN = "https://example.test";
 
 /** What {@link AppOptions.oauth} is given. */
 export interface OAuthSetup {
@@ -300,9 +327,50 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
       }),
     );
   }
+  const mfa = options.mfa;
+  const keyring = new MfaKeyring([MFA_KEY]);
+  const mfaChallengeStore = new MemoryMfaChallengeStore(mfa?.now ? { now: mfa.now } : {});
+  const passkeyChallenges = new MemoryChallengeStore();
   const tessera = new Tessera<StoreUser, string>({
     getUserManager: userManager,
     backends,
+    ...(mfa
+      ? {
+          mfa: {
+            factors: (manager) =>
+              new TotpFactorService({
+                userManager: manager,
+                keyring,
+                issuer: "Tessera Test",
+                ...(mfa.now ? { now: mfa.now } : {}),
+              }),
+            challenges: (manager, factors) =>
+              new MfaChallenges({
+                userManager: manager,
+                factors: factors as TotpFactorService<StoreUser, string>,
+                keyring,
+                store: mfaChallengeStore,
+                ...(mfa.now ? { now: mfa.now } : {}),
+                ...(mfa.maxAttempts ? { maxAttempts: mfa.maxAttempts } : {}),
+              }),
+            ...(mfa.requireFor ? { requireFor: mfa.requireFor } : {}),
+          },
+        }
+      : {}),
+    ...(options.passkeys
+      ? {
+          passkeys: (manager) =>
+            new PasskeyService<string>({
+              database: manager.userDb as never,
+              rpId: PASSKEY_RP_ID,
+              rpName: "Tessera Test",
+              origins: PASSKEY_ORIGIN,
+              userHandleSecret: "passkey-user-handle-secret-of-the-test-app",
+              challengeStore: passkeyChallenges,
+              ...(options.passkeys?.now ? { now: options.passkeys.now } : {}),
+            }),
+        }
+      : {}),
     ...(options.schemas ? { schemas: options.schemas } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.csrf !== undefined ? { csrf: options.csrf } : {}),
@@ -347,6 +415,10 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
       })
       .routes(),
   );
+  if (options.mfa) app.use(tessera.mfaRouter({ prefix: "/users", requiresVerification }).routes());
+  if (options.passkeys) {
+    app.use(tessera.passkeysRouter({ prefix: "/users", requiresVerification }).routes());
+  }
   const custom = new Router();
   for (const [path, requirements] of [
     ["/protected", {}],

@@ -24,7 +24,8 @@ export const HttpErrorCode = {
   CSRF_FAILED: "CSRF_FAILED",
   /**
    * 429 (with `Retry-After`): too many attempts at `/register`, `/forgot-password`,
-   * `/request-verify-token`, `/reset-password` or an OAuth callback. A throttled login answers 429 with
+   * `/request-verify-token`, `/reset-password`, an OAuth callback, a route taking a second-factor
+   * code or a passkey login. A throttled login answers 429 with
    * `LOGIN_BAD_CREDENTIALS`, the body of a failed one.
    */
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
@@ -85,6 +86,46 @@ export const HttpErrorCode = {
    * answered garbage or a 5xx.
    */
   OAUTH_PROVIDER_UNAVAILABLE: "OAUTH_PROVIDER_UNAVAILABLE",
+  /**
+   * 400 at `POST {prefix}/login` (MFA configured): the password is right and the user has a
+   * second factor; no session yet. The body also carries `mfa_token` (and `expires_at`):
+   * complete the login at `POST {prefix}/login/mfa`.
+   */
+  LOGIN_MFA_REQUIRED: "LOGIN_MFA_REQUIRED",
+  /**
+   * 400 at `POST {prefix}/login`: the password is right but the `requireFor` policy needs a
+   * second factor the user lacks. The body carries an enrolment `mfa_token` for
+   * `POST {prefix}/login/mfa/enrol` and `…/enrol/confirm`, whose confirmation logs in.
+   */
+  LOGIN_MFA_ENROLMENT_REQUIRED: "LOGIN_MFA_ENROLMENT_REQUIRED",
+  /** 400: the TOTP or recovery code is wrong, malformed, out of its ±1 step window, or replayed. */
+  MFA_CODE_INVALID: "MFA_CODE_INVALID",
+  /** 400: the `mfa_token` is malformed, forged, another backend's or purpose's, or its user is gone or inactive. */
+  MFA_TOKEN_INVALID: "MFA_TOKEN_INVALID",
+  /** 400: the `mfa_token` expired (5 minutes by default): log in again. */
+  MFA_TOKEN_EXPIRED: "MFA_TOKEN_EXPIRED",
+  /** 400: the `mfa_token` was used, or died after too many wrong codes: log in again. */
+  MFA_TOKEN_USED: "MFA_TOKEN_USED",
+  /** 400: the user has no confirmed TOTP factor (disable, regenerate recovery codes). */
+  MFA_NOT_ENABLED: "MFA_NOT_ENABLED",
+  /** 400: the user has a confirmed TOTP factor already (disable it before enrolling again). */
+  MFA_ALREADY_ENABLED: "MFA_ALREADY_ENABLED",
+  /** 400: a confirmation without a pending enrolment (enrol first). */
+  MFA_NOT_ENROLLING: "MFA_NOT_ENROLLING",
+  /** 400: disabling TOTP with a wrong password. */
+  MFA_INVALID_PASSWORD: "MFA_INVALID_PASSWORD",
+  /** 400: the passkey challenge is unknown, expired, used, or of another purpose or user. */
+  PASSKEY_INVALID_CHALLENGE: "PASSKEY_INVALID_CHALLENGE",
+  /** 400: the WebAuthn response did not verify (origin, RP ID, challenge, flags, signature, shape). */
+  PASSKEY_VERIFICATION_FAILED: "PASSKEY_VERIFICATION_FAILED",
+  /** 400 at a passkey login: no passkey with this credential id (deleted, or never registered). */
+  PASSKEY_UNKNOWN_CREDENTIAL: "PASSKEY_UNKNOWN_CREDENTIAL",
+  /** 400 at a passkey login: the response's user handle is not the credential owner's. */
+  PASSKEY_USER_HANDLE_MISMATCH: "PASSKEY_USER_HANDLE_MISMATCH",
+  /** 400 at a passkey login: the signature counter did not increase (a cloned authenticator). */
+  PASSKEY_COUNTER_NOT_INCREASED: "PASSKEY_COUNTER_NOT_INCREASED",
+  /** 400 at a passkey registration: this credential is registered already. */
+  PASSKEY_ALREADY_REGISTERED: "PASSKEY_ALREADY_REGISTERED",
   /** 503: the database or Redis is unreachable; retry later. */
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   /** 500: a bug; details are logged, never sent. */

@@ -44,6 +44,15 @@ export {
   jwksRouter,
 } from "./routers/jwks.js";
 export type {
+  CurrentSessionLike,
+  MfaChallengesLike,
+  MfaRequirementLike,
+  MfaRouterOptions,
+  MfaSetup,
+  TotpEnrolmentLike,
+  TotpFactorsLike,
+} from "./routers/mfa.js";
+export type {
   OAuthAccountRead,
   OAuthAccountsRouterOptions,
   OAuthAssociateRouterOptions,
@@ -51,6 +60,13 @@ export type {
   OAuthRoutePurpose,
   OAuthRouterOptions,
 } from "./routers/oauth.js";
+export type {
+  PasskeyEventSinkLike,
+  PasskeyServiceLike,
+  PasskeySetup,
+  PasskeySummaryLike,
+  PasskeysRouterOptions,
+} from "./routers/passkeys.js";
 export type { SessionRead } from "./routers/sessions.js";
 export type { UsersRouterOptions } from "./routers/users.js";
 export {

@@ -30,6 +30,7 @@ import { TesseraRouter } from "./route/router.js";
 import type { RouteSpec } from "./route/spec.js";
 import { type AuthRouterOptions, authRoutes } from "./routers/auth.js";
 import { type JwksRouterOptions, type JwksSource, jwksRouter } from "./routers/jwks.js";
+import { type MfaRouterOptions, type MfaSetup, mfaRoutes } from "./routers/mfa.js";
 import {
   type OAuthAccountsRouterOptions,
   type OAuthAssociateRouterOptions,
@@ -39,6 +40,11 @@ import {
   oauthAssociateRoutes,
   oauthRoutes,
 } from "./routers/oauth.js";
+import {
+  type PasskeySetup,
+  type PasskeysRouterOptions,
+  passkeyRoutes,
+} from "./routers/passkeys.js";
 import { registerRoutes } from "./routers/register.js";
 import { resetPasswordRoutes } from "./routers/reset.js";
 import { type UsersRouterOptions, usersRoutes } from "./routers/users.js";
@@ -75,6 +81,20 @@ export interface TesseraOptions<U extends UserProtocol<ID>, ID> {
    * @default { minLength: 8, maxLength: 1024 } (the default policy's)
    */
   passwordPolicy?: Pick<PasswordPolicyOptions, "minLength" | "maxLength">;
+  /**
+   * Second factors (`@tessera/mfa`, an optional peer): every auth router's login asks a user
+   * with a factor for a code (`400 LOGIN_MFA_REQUIRED` with an `mfa_token`, completed at
+   * `POST {prefix}/login/mfa`), and `mfaRouter` manages the factor. Users without one log
+   * in as before.
+   * @default none
+   */
+  mfa?: MfaSetup<U, ID>;
+  /**
+   * Passkeys (`@tessera/passkeys`, an optional peer): every auth router gains
+   * `POST {prefix}/passkey/options` and `/passkey/login`, and `passkeysRouter` manages them.
+   * @default none
+   */
+  passkeys?: PasskeySetup<U, ID>;
 }
 
 /**
@@ -98,12 +118,16 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
   private readonly documentContext: DocumentContext;
   private readonly backends: readonly AuthenticationBackend<U, ID, Context>[];
   private readonly checkCsrf: (ctx: Context, result: AuthResult<U, ID, Context> | null) => void;
+  private readonly mfa: MfaSetup<U, ID> | undefined;
+  private readonly passkeys: PasskeySetup<U, ID> | undefined;
 
   constructor(options: TesseraOptions<U, ID>) {
     this.authenticator = new Authenticator(options.backends);
     this.schemas = options.schemas ?? {};
     const backends = options.backends;
     this.backends = backends;
+    this.mfa = options.mfa;
+    this.passkeys = options.passkeys;
     const csrf = options.csrf === false ? null : new CsrfProtection(options.csrf);
     const rateLimiter = options.rateLimit === false ? null : new RateLimiter(options.rateLimit);
     const address = new ClientAddress(
@@ -203,12 +227,23 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     return this.registry.record(mountRoutes(router, table, this.deps));
   }
 
-  /** `POST /login`, `POST /logout`, `POST /logout-all` for `backend`. */
+  /**
+   * `POST /login`, `POST /logout`, `POST /logout-all` for `backend` (and `POST /refresh` for
+   * a refresh-token strategy); with `mfa`, `POST /login/mfa` and the enrolment's
+   * `POST /login/mfa/enrol[/confirm]`; with `passkeys`, `POST /passkey/options` and
+   * `POST /passkey/login`.
+   */
   authRouter(
     backend: AuthenticationBackend<U, ID, Context>,
     options: AuthRouterOptions = {},
   ): TesseraRouter {
-    return this.router(authRoutes(backend, options, this.deps.csrf, this.deps.device), options);
+    return this.router(
+      authRoutes(backend, options, this.deps.csrf, this.deps.device, {
+        mfa: this.mfa,
+        passkeys: this.passkeys,
+      }),
+      options,
+    );
   }
 
   /** `POST /register`. */
@@ -280,6 +315,41 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
    */
   oauthAccountsRouter(options: OAuthAccountsRouterOptions = {}): TesseraRouter {
     return this.router(oauthAccountRoutes<U, ID>(options), options);
+  }
+
+  /**
+   * The signed-in user's TOTP factor (`@tessera/mfa`): `GET /me/mfa`, `POST /me/mfa/totp`
+   * (enrol), `POST /me/mfa/totp/confirm`, `POST /me/mfa/totp/disable`,
+   * `POST /me/mfa/recovery-codes`; mount it beside the users router. Needs the instance's
+   * `mfa`, or `setup`.
+   *
+   * @example
+   * app.use(tessera.mfaRouter({ prefix: "/users" }).routes());
+   */
+  mfaRouter(
+    options: MfaRouterOptions = {},
+    setup: MfaSetup<U, ID> | undefined = this.mfa,
+  ): TesseraRouter {
+    if (!setup) throw new ConfigurationError("mfaRouter needs Tessera's mfa option (or a setup)");
+    return this.router(mfaRoutes(setup, options), options);
+  }
+
+  /**
+   * The signed-in user's passkeys (`@tessera/passkeys`): `POST /me/passkeys/options`,
+   * `POST /me/passkeys` (register), `GET /me/passkeys`, `DELETE /me/passkeys/{passkeyId}`;
+   * mount it beside the users router. Needs the instance's `passkeys`, or `setup`.
+   *
+   * @example
+   * app.use(tessera.passkeysRouter({ prefix: "/users" }).routes());
+   */
+  passkeysRouter(
+    options: PasskeysRouterOptions = {},
+    setup: PasskeySetup<U, ID> | undefined = this.passkeys,
+  ): TesseraRouter {
+    if (!setup) {
+      throw new ConfigurationError("passkeysRouter needs Tessera's passkeys option (or a setup)");
+    }
+    return this.router(passkeyRoutes(setup, options), options);
   }
 
   /**

@@ -22,6 +22,8 @@ const KEY_NAMES: Record<RateLimitedRoute, string> = {
   requestVerifyToken: "request-verify-token",
   resetPassword: "reset-password",
   oauthCallback: "oauth-callback",
+  mfa: "mfa",
+  passkeyLogin: "passkey-login",
 };
 
 interface Counted {

@@ -8,7 +8,9 @@ export type RateLimitedRoute =
   | "forgotPassword"
   | "requestVerifyToken"
   | "resetPassword"
-  | "oauthCallback";
+  | "oauthCallback"
+  | "mfa"
+  | "passkeyLogin";
 
 /**
  * The limits of one route: per account (the normalized email, or a reset token's user)
@@ -77,7 +79,9 @@ export interface RateLimitOptions {
  * lockout, so nobody can lock an account out for longer than that), 20 per client address
  * per minute with backoff up to 15 minutes for an address that keeps trying; a successful
  * login gives its attempt back. Mail-sending routes: 3 per account per 15 minutes. OAuth
- * callbacks: 20 per client address per minute, with the login's backoff.
+ * callbacks: 20 per client address per minute, with the login's backoff. Second-factor
+ * codes (`mfa`): 5 per account per minute, 20 per address. Passkey logins: 30 per address
+ * per minute.
  */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitedRoute, Required<RouteRateLimit>>> =
   Object.freeze({
@@ -107,5 +111,20 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitedRoute, Required<Rou
     oauthCallback: {
       account: false,
       client: { limit: 20, windowSeconds: 60, maxBlockSeconds: 900 },
+    },
+    // Every route taking a TOTP or recovery code (`/login/mfa`, the enrolment's confirmation,
+    // and the account's confirm, disable and regenerate), per account whatever the address
+    // (ASVS 5.0 6.3.1): 5 a minute, refilled every 12 s, so a 6-digit code cannot be guessed
+    // (3 valid codes in 10^6 at a time); a correct code gives its attempt back. A new
+    // password step does not reset it (the challenge's own 5-wrong-codes limit would).
+    mfa: {
+      account: { limit: 5, windowSeconds: 60 },
+      client: { limit: 20, windowSeconds: 60, maxBlockSeconds: 900 },
+    },
+    // Passkey logins of one client address (each one verifies a signature): the account is
+    // known only after verification, and a passkey cannot be guessed.
+    passkeyLogin: {
+      account: false,
+      client: { limit: 30, windowSeconds: 60, maxBlockSeconds: 900 },
     },
   });

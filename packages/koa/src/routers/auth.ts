@@ -16,6 +16,8 @@ import { HttpErrorCode } from "../error-codes.js";
 import type { RouterOptions } from "../route/deps.js";
 import { publicRoute, type RouteError, type RouteSpec, userRoute } from "../route/spec.js";
 import { checkedPath, isFormNavigation, redirectTarget, seeOther } from "./form-redirect.js";
+import { type MfaSetup, mfaLoginErrors, mfaLoginGate, mfaLoginRoutes } from "./mfa.js";
+import { type PasskeySetup, passkeyLoginRoutes } from "./passkeys.js";
 
 /**
  * How a cookie backend answers plain HTML form posts (piccolo's `session_login`; FastAPI
@@ -56,6 +58,25 @@ export interface AuthRouterOptions extends RouterOptions {
    * @default undefined (every client gets the API answers)
    */
   formRedirect?: FormRedirectOptions;
+  /**
+   * Second factors at login (`@tessera/mfa`), instead of the `Tessera` instance's `mfa`;
+   * `false`: none on this router. With it, a user with a factor gets
+   * `400 {"detail": "LOGIN_MFA_REQUIRED", "mfa_token"}` and `POST /login/mfa` completes it.
+   * @default the instance's `mfa`
+   */
+  mfa?: MfaSetup<never, never> | false;
+  /**
+   * Passkey login (`@tessera/passkeys`: `POST /passkey/options`, `POST /passkey/login`),
+   * instead of the instance's `passkeys`; `false`: none on this router.
+   * @default the instance's `passkeys`
+   */
+  passkeys?: PasskeySetup<never, never> | false;
+}
+
+/** What the instance adds to every auth router (its `mfa` and `passkeys`). */
+export interface AuthRouterExtras<U extends UserProtocol<ID>, ID> {
+  mfa?: MfaSetup<U, ID> | undefined;
+  passkeys?: PasskeySetup<U, ID> | undefined;
 }
 
 /** OAuth2 password grant form (RFC 6749 §4.3.2), as FastAPI's OAuth2PasswordRequestForm. */
@@ -113,8 +134,16 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
   options: AuthRouterOptions,
   csrf: CsrfProtection | null,
   deviceOf: (ctx: Context) => SessionDevice,
+  extras: AuthRouterExtras<U, ID> = {},
 ): RouteSpec<U, ID>[] {
   const { name } = backend;
+  const mfa = (options.mfa === false ? undefined : (options.mfa ?? extras.mfa)) as
+    | MfaSetup<U, ID>
+    | undefined;
+  const passkeys = (
+    options.passkeys === false ? undefined : (options.passkeys ?? extras.passkeys)
+  ) as PasskeySetup<U, ID> | undefined;
+  const mfaGate = mfa ? mfaLoginGate(name, mfa) : null;
   const verified = options.requiresVerification ?? false;
   const form = formOptions(backend, options.formRedirect);
   const badCredentials: RouteError[] = [
@@ -138,6 +167,48 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
   const cookie = backend.transport instanceof CookieTransport ? backend.transport : null;
   const logoutResponse = () =>
     backend.transport.logoutResponse(pairs && cookie ? { refreshPath } : {});
+  /**
+   * Starts a session for `user` and writes this backend's login answer on `ctx` (a token
+   * body, cookies, a pair); `extra` fields join the body (a cookie login's 204 becomes 200).
+   */
+  const startSession = async (
+    ctx: Context,
+    user: U,
+    userManager: { onAfterLogin(user: U, context?: unknown): Promise<void> },
+    extra?: Record<string, unknown>,
+  ) => {
+    const strategy = await backend.getStrategy(ctx);
+    // A session records where it was created from (issue 14).
+    const device = { device: deviceOf(ctx) };
+    let response: AuthResponse;
+    if (pairs && strategy.writeTokenPair) {
+      const tokens = await strategy.writeTokenPair(user, device);
+      response = backend.transport.loginResponse(tokens.accessToken, {
+        ...tokens,
+        refreshPath,
+      });
+    } else {
+      const token = strategy.writeSession
+        ? await strategy.writeSession(user, device)
+        : await strategy.writeToken(user);
+      response = backend.transport.loginResponse(token);
+    }
+    if (csrf?.applies(backend.transport) && backend.transport instanceof CookieTransport) {
+      // The page's JS reads this cookie and echoes it in x-csrf-token.
+      response.cookies = [...(response.cookies ?? []), csrf.cookieFor(backend.transport)];
+    }
+    if (extra) {
+      const body = response.body;
+      response = {
+        ...response,
+        status: response.body === undefined ? 200 : response.status,
+        body: typeof body === "object" && body !== null ? { ...body, ...extra } : { ...extra },
+      };
+    }
+    // Written before the hook, which may read it (FastAPI Users passes the response).
+    writeAuthResponse(ctx, response);
+    await userManager.onAfterLogin(user, ctx);
+  };
   const routes: RouteSpec<U, ID>[] = [
     publicRoute<U, ID, z.output<typeof loginForm>>({
       method: "post",
@@ -156,7 +227,7 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
       rateLimit: { bucket: "login", code: HttpErrorCode.LOGIN_BAD_CREDENTIALS },
       response: { transport: pairs ? "pair" : "login" },
       ...(form ? { redirect: form.loginDescription } : {}),
-      errors: badCredentials,
+      errors: mfa ? [...badCredentials, ...mfaLoginErrors(mfa as never)] : badCredentials,
       async handler(ctx, { body, raw, userManager, attempt, fail }) {
         const navigation = form !== null && isFormNavigation(ctx);
         // A browser form's refusal goes back to a page, when one is configured.
@@ -171,29 +242,9 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
         // The right password: this attempt counts against no one.
         await counted.refund();
         if (verified && !user.isVerified) return refuse(HttpErrorCode.LOGIN_USER_NOT_VERIFIED);
-        const strategy = await backend.getStrategy(ctx);
-        // A session records where it was created from (issue 14).
-        const device = { device: deviceOf(ctx) };
-        let response: AuthResponse;
-        if (pairs && strategy.writeTokenPair) {
-          const tokens = await strategy.writeTokenPair(user, device);
-          response = backend.transport.loginResponse(tokens.accessToken, {
-            ...tokens,
-            refreshPath,
-          });
-        } else {
-          const token = strategy.writeSession
-            ? await strategy.writeSession(user, device)
-            : await strategy.writeToken(user);
-          response = backend.transport.loginResponse(token);
-        }
-        if (csrf?.applies(backend.transport) && backend.transport instanceof CookieTransport) {
-          // The page's JS reads this cookie and echoes it in x-csrf-token.
-          response.cookies = [...(response.cookies ?? []), csrf.cookieFor(backend.transport)];
-        }
-        // Written before the hook, which may read it (FastAPI Users passes the response).
-        writeAuthResponse(ctx, response);
-        await userManager.onAfterLogin(user, ctx);
+        // A second factor: no session yet, a challenge (or the policy's enrolment) instead.
+        if (mfaGate && !(await mfaGate(ctx, user, userManager))) return undefined;
+        await startSession(ctx, user, userManager);
         if (navigation) seeOther(ctx, redirectTarget(ctx, raw, form.success, form.allowed));
         return undefined;
       },
@@ -260,6 +311,19 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
     }),
   ];
   if (pairs) routes.push(refreshRoute(backend, cookie, refreshPath));
+  const transport = pairs ? "pair" : "login";
+  // The password step checked `requiresVerification` before issuing the challenge.
+  if (mfa) routes.push(...mfaLoginRoutes<U, ID>(name, mfa, transport, startSession));
+  if (passkeys) {
+    routes.push(
+      ...passkeyLoginRoutes<U, ID>(name, passkeys, transport, {
+        requiresVerification: verified,
+        startSession,
+        mfaGate,
+        extraErrors: mfa ? mfaLoginErrors(mfa as never) : [],
+      }),
+    );
+  }
   return routes;
 }
 
