@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { signInAtProvider } from "../harness/oidc-browser.js";
 import { Client, request } from "../support/client.js";
 import {
   adminCanReadUsers,
@@ -262,5 +263,59 @@ describe("examples/koa-app, started as the README says", () => {
       await app.stop();
     },
     START_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    "Sign in with a provider named by OAUTH_LOCAL_* (the suite's OIDC provider, TESSERA_OIDC_ISSUER): the log names it, the page lists it, the sign-in lands on the page logged in; a missing part stops the start in one line",
+    async () => {
+      const oidc = inject("oidc");
+      const issuer = process.env.TESSERA_OIDC_ISSUER;
+      if (!issuer) throw new Error("TESSERA_OIDC_ISSUER unset: run through vitest");
+      const port = await freePort();
+      const provider = {
+        OAUTH_LOCAL_ISSUER: issuer,
+        OAUTH_LOCAL_CLIENT_ID: oidc.clientId,
+        OAUTH_LOCAL_CLIENT_SECRET: oidc.clientSecret,
+      };
+      const app = await npmStart(
+        {
+          PORT: String(port),
+          // The provider accepts callbacks on 127.0.0.1 only.
+          APP_URL: `http://127.0.0.1:${port}`,
+          DATA_DIR: tempDataDir(),
+          ...provider,
+        },
+        true,
+      );
+      await app.waitFor("koa-app: sign-in");
+      expect(app.output()).toContain(
+        `koa-app: sign-in   Local (${issuer}) → ${app.url}/auth/local/callback`,
+      );
+      const browser = new Client(app.url, { cookieJar: true });
+      try {
+        expect((await browser.request("GET", "/app/oauth-providers")).body).toEqual([
+          { name: "local", label: "Local" },
+        ]);
+        const begun = await browser.request("GET", "/auth/local/authorize");
+        const url = (begun.body as { authorization_url: string }).authorization_url;
+        const callback = await signInAtProvider(url, { login: "alice" });
+        const landed = await browser.request("GET", callback.pathname + callback.search);
+        expect(landed.status, landed.text).toBe(303);
+        expect(landed.headers.get("location")).toBe("/");
+        const me = await browser.request("GET", "/users/me");
+        expect(me.body).toMatchObject({ email: "alice@example.com", is_verified: true });
+      } finally {
+        browser.close();
+      }
+      await app.stop();
+
+      const { OAUTH_LOCAL_CLIENT_SECRET: _, ...incomplete } = provider;
+      await expect(
+        npmStart({ PORT: String(await freePort()), DATA_DIR: tempDataDir(), ...incomplete }, true),
+      ).rejects.toThrow(
+        "koa-app: sign-in provider local: set OAUTH_LOCAL_CLIENT_SECRET too, or unset OAUTH_LOCAL_*",
+      );
+    },
+    2 * START_TIMEOUT_MS,
   );
 });
