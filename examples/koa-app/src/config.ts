@@ -13,7 +13,10 @@ export interface Config {
   port: number;
   /** `HOST`: the interface to listen on. @default every interface */
   host: string | undefined;
-  /** `APP_URL`, no trailing slash: the links in mails point here. @default http://localhost:{PORT} */
+  /**
+   * `APP_URL`, no trailing slash: the links in mails point here, and the sign-in providers'
+   * redirect URIs are built on it. @default http://localhost:{PORT}
+   */
   appUrl: string;
   /** `DATA_DIR`: the SQLite file, the generated secret, the mail outbox. @default the app's data/ */
   dataDir: string;
