@@ -32,6 +32,10 @@ beforeAll(async () => {
   custom = await startApp({
     requiresVerification: true,
     refresh: {},
+    // Second factors and passkeys (issue 17): the login's MFA routes, the enrolment the
+    // policy adds, passkey login, and the signed-in user's routes.
+    mfa: { requireFor: "superusers" },
+    passkeys: {},
     // Sign in with a provider (issue 16): a cookie backend's router with redirectTo, the
     // associate router and the linked-accounts routes.
     oauth: ({ url, tessera, backends }) => {
@@ -207,6 +211,8 @@ describe("GET /openapi.json", () => {
       oauthRouter: ["/auth/idp"],
       oauthAssociateRouter: ["/auth/associate/idp"],
       oauthAccountsRouter: ["/users"],
+      mfaRouter: ["/users"],
+      passkeysRouter: ["/users"],
     };
     const known = new Set<string>(Object.values(HttpErrorCode));
     let rows = 0;
@@ -249,8 +255,10 @@ describe("GET /openapi.json", () => {
       }
     }
     // 3 auth routes x 3 backends, register, 2 verify, 2 reset, 9 users routes, login +
-    // refresh of the two refresh-token backends, and 2 routes of each OAuth router.
-    expect(rows).toBe(33);
+    // refresh of the two refresh-token backends, 2 routes of each OAuth router; with MFA
+    // and passkeys (issue 17), 4 MFA login and 2 passkey login routes x 3 backends, 5 MFA
+    // and 4 passkey routes of the signed-in user.
+    expect(rows).toBe(60);
   });
 
   it("shows the app's own user fields, as the wire carries them", async () => {
