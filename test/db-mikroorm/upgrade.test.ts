@@ -3,16 +3,23 @@
 // in it, upgraded by the migration steps (accessTokenSessionColumnsSql, then
 // accessTokenRefreshColumnsSql of issue 15) or by MikroORM's own schema diff: the schema then
 // matches the entities, the session survives, and refresh sessions rotate. And a database of
-// issue 15's release gets issue 16's oauth_accounts table from oauthAccountsTableSql.
+// issue 15's release gets issue 16's oauth_accounts table from oauthAccountsTableSql, and one
+// of issue 16's release gets issue 17's MFA tables from mfaTablesSql.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { MikroORM, type Options } from "@mikro-orm/core";
+import { type EntityName, MikroORM, type Options } from "@mikro-orm/core";
 import { PostgreSqlDriver } from "@mikro-orm/postgresql";
 import { SqliteDriver } from "@mikro-orm/sql";
-import { generateOpaqueToken, hashToken, UserManager, type UserProtocol } from "@tessera/core";
+import {
+  generateOpaqueToken,
+  hashToken,
+  PasskeyAlreadyRegisteredError,
+  UserManager,
+  type UserProtocol,
+} from "@tessera/core";
 import { sessionIdFromDigest } from "@tessera/core/internal";
 import { DatabaseSessionStore, DatabaseStrategy } from "@tessera/strategy-database";
 import pg from "pg";
@@ -21,10 +28,14 @@ import {
   AccessToken,
   accessTokenRefreshColumnsSql,
   accessTokenSessionColumnsSql,
+  MfaRecoveryCode,
+  MfaTotp,
   MikroOrmAccessTokenDatabase,
   MikroOrmUserDatabase,
+  mfaTablesSql,
   OAuthAccount,
   oauthAccountsTableSql,
+  Passkey,
   User,
 } from "../../packages/db-mikroorm/src/index.js";
 import { TesseraSqliteDialect } from "../../packages/db-mikroorm/src/sqlite.js";
@@ -54,9 +65,10 @@ afterEach(async () => {
 
 /**
  * The release a database comes from: before issue 14 (no session columns), issue 14's
- * (session columns, no refresh columns), or issue 15's (both; no oauth_accounts table).
+ * (session columns, no refresh columns), issue 15's (both; no oauth_accounts table), or
+ * issue 16's (oauth_accounts too; no MFA tables).
  */
-type Release = "before-sessions" | "sessions" | "refresh";
+type Release = "before-sessions" | "sessions" | "refresh" | "oauth";
 
 /** A database of an earlier release with one user and one live session; its token. */
 async function previousRelease(
@@ -84,8 +96,11 @@ async function previousRelease(
         sessionIdFromDigest(hashToken(token)),
       );
     }
-    if (release === "refresh") {
+    if (release === "refresh" || release === "oauth") {
       for (const sql of accessTokenRefreshColumnsSql("sqlite")) db.exec(sql);
+    }
+    if (release === "oauth") {
+      for (const sql of oauthAccountsTableSql("sqlite")) db.exec(sql);
     }
     db.close();
     const orm = await MikroORM.init({
@@ -144,8 +159,11 @@ async function previousRelease(
       sessionIdFromDigest(hashToken(token)),
     ]);
   }
-  if (release === "refresh") {
+  if (release === "refresh" || release === "oauth") {
     for (const sql of accessTokenRefreshColumnsSql("postgresql", { schema })) await run(sql);
+  }
+  if (release === "oauth") {
+    for (const sql of oauthAccountsTableSql("postgresql", { schema })) await run(sql);
   }
   return { orm, token, run, schema };
 }
@@ -266,6 +284,69 @@ describe.each(["postgresql", "sqlite"] as const)(
       expect(await orm.schema.getUpdateSchemaSQL()).not.toMatch(
         /drop|(alter|create) table \S*access_token/i,
       );
+      await orm.schema.update();
+      expect(await orm.schema.getUpdateSchemaSQL()).toBe("");
+      await assertSessionSurvives(orm, token);
+    });
+
+    it("from issue 16's release, mfaTablesSql adds exactly the tables of MfaTotp, MfaRecoveryCode and Passkey; second factors and passkeys work on them and go with their user", async () => {
+      const entities = [User, AccessToken, OAuthAccount, MfaTotp, MfaRecoveryCode, Passkey];
+      const { orm, token, run, schema } = await previousRelease(kind, "oauth", entities);
+      const diff = await orm.schema.getUpdateSchemaSQL();
+      expect(diff).toMatch(/mfa_totp/);
+      expect(diff).toMatch(/mfa_recovery_codes/);
+      expect(diff).toMatch(/passkeys/);
+      // Nothing else: no drop, and the tables of earlier releases are left as they are.
+      expect(diff).not.toMatch(
+        /drop|(alter|create) table \S*(access_token|oauth_accounts|"user"|`user`)/i,
+      );
+      for (const sql of mfaTablesSql(kind, { schema })) await run(sql);
+      expect(await orm.schema.getUpdateSchemaSQL()).toBe("");
+      await assertSessionSurvives(orm, token);
+      const mfa = { totp: MfaTotp, recoveryCode: MfaRecoveryCode, passkey: Passkey };
+      const users = () => new MikroOrmUserDatabase(orm.em.fork(), User, { mfa });
+      const old = await users().get(USER_ID);
+      if (!old) throw new Error("the old user is gone");
+      await users().setTotp(USER_ID, { secret: "v1.k1.x", confirmedAt: null, lastStep: -1 });
+      expect(await users().advanceTotpStep(USER_ID, 59_000_000)).toBe(true);
+      expect(await users().advanceTotpStep(USER_ID, 59_000_000)).toBe(false);
+      await users().setRecoveryCodes(USER_ID, ["h1", "h2"]);
+      expect(await users().useRecoveryCode(USER_ID, "h2", new Date())).toBe(true);
+      expect(await users().useRecoveryCode(USER_ID, "h2", new Date())).toBe(false);
+      const passkey = {
+        id: "cred-upgrade",
+        publicKey: "pk",
+        counter: 2 ** 32 - 1,
+        transports: ["usb"],
+        name: "Old laptop",
+        backedUp: false,
+        createdAt: new Date("2027-01-01T00:00:00.001Z"),
+        lastUsedAt: null,
+      };
+      await users().addPasskey(USER_ID, passkey);
+      expect(await users().getPasskey("cred-upgrade")).toEqual({
+        userId: USER_ID,
+        credential: passkey,
+      });
+      await expect(users().addPasskey(USER_ID, passkey)).rejects.toThrow(
+        PasskeyAlreadyRegisteredError,
+      );
+      expect((await users().getMfa(USER_ID)).totp?.lastStep).toBe(59_000_000);
+      await users().delete(old);
+      for (const entity of [MfaTotp, MfaRecoveryCode, Passkey]) {
+        expect(await orm.em.fork().count(entity as EntityName<object>, {})).toBe(0);
+      }
+    });
+
+    it("orm.schema.update() adds the MFA tables to a database of issue 16's release as well", async () => {
+      const { orm, token } = await previousRelease(kind, "oauth", [
+        User,
+        AccessToken,
+        OAuthAccount,
+        MfaTotp,
+        MfaRecoveryCode,
+        Passkey,
+      ]);
       await orm.schema.update();
       expect(await orm.schema.getUpdateSchemaSQL()).toBe("");
       await assertSessionSurvives(orm, token);

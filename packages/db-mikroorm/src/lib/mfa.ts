@@ -8,6 +8,7 @@ import {
   type EntityProperty,
   type FilterQuery,
   ForeignKeyConstraintViolationException,
+  LockMode,
   QueryOrder,
 } from "@mikro-orm/core";
 import {
@@ -172,7 +173,20 @@ export class MikroOrmMfa<ID = unknown> implements MfaDatabase<ID> {
       await this.#guard(() => replace(this.#em));
       return;
     }
-    await this.#guard(() => this.#em.transactional((em) => replace(em)));
+    // The user's row locked first (FOR UPDATE on PostgreSQL; SQLite runs one writer at a
+    // time): concurrent regenerations run one after the other, so one whole set remains.
+    const stored = await this.#guard(() =>
+      this.#em.transactional(async (em) => {
+        const owner = await em.findOne(user.meta.class, where({ [user.pk.name]: dbId }), {
+          ...PLAIN,
+          fields: [user.pk.name] as never,
+          lockMode: LockMode.PESSIMISTIC_WRITE,
+        });
+        if (owner) await replace(em);
+        return owner !== null;
+      }),
+    );
+    if (!stored) throw new UserNotExistsError();
   }
 
   async useRecoveryCode(userId: ID, hash: string, at: Date): Promise<boolean> {
