@@ -356,6 +356,33 @@ describe("the signed-in user's factor: /users/me/mfa", () => {
     now += 60_000;
   });
 
+  it("ASVS 5.0 7.4.3: a cookie session that turns TOTP off is kept; the user's JWT elsewhere ends", async () => {
+    const user = await enrolled();
+    // Both logins after the factor: password step, then a code each.
+    const cookieLogin = await second("cookie", {
+      mfa_token: await challenge(user.email, "cookie"),
+      code: user.code(),
+    });
+    expect(cookieLogin.status).toBe(204);
+    const jar = cookieLogin.headers.getSetCookie().map((c) => c.split(";")[0] ?? "");
+    const csrf = jar.find((c) => c.startsWith("tessera_csrf="))?.slice("tessera_csrf=".length);
+    const headers = { cookie: jar.join("; "), "x-csrf-token": csrf ?? "" };
+    now += 30_000;
+    const bearer = await second("jwt", {
+      mfa_token: await challenge(user.email),
+      code: user.code(),
+    });
+    const other = (bearer.body as { access_token: string }).access_token;
+    expect((await request(`${app.url}/users/me`, { bearer: other })).status).toBe(200);
+    const off = await request(`${app.url}/users/me/mfa/totp/disable`, {
+      json: { password: PASSWORD },
+      headers,
+    });
+    expect(off.status, off.text).toBe(204);
+    expect((await request(`${app.url}/users/me`, { headers })).status).toBe(200);
+    expect((await request(`${app.url}/users/me`, { bearer: other })).status).toBe(401);
+  });
+
   it("is CSRF-checked for the cookie backend, as every user route", async () => {
     const email = fresh();
     await register(app.url, email, PASSWORD);
@@ -400,6 +427,29 @@ describe("the requireFor policy: enrolment within the login", () => {
       // From now on: the second step.
       now += 60_000;
       await challenge(email, "jwt", strict.url);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("ASVS 5.0 6.3.2: requireFor superusers stops a superuser without a factor, not a user", async () => {
+    const strict = await startApp({ mfa: { now: clock, requireFor: "superusers" } });
+    try {
+      const plain = fresh();
+      await register(strict.url, plain, PASSWORD);
+      expect((await passwordLogin(strict.url, plain)).status).toBe(200);
+      const admin = fresh();
+      await register(strict.url, admin, PASSWORD);
+      const stored = await strict.userDb.getByEmail(admin);
+      await strict.userDb.update(
+        stored as NonNullable<typeof stored>,
+        {
+          isSuperuser: true,
+        } as never,
+      );
+      const res = await passwordLogin(strict.url, admin);
+      expect(res.status).toBe(400);
+      expect((res.body as { detail: string }).detail).toBe("LOGIN_MFA_ENROLMENT_REQUIRED");
     } finally {
       await strict.close();
     }
