@@ -2,7 +2,12 @@
 // relation points at the user entity: a TOTP factor per user, a row per recovery code, a row
 // per passkey keyed by its credential id. Plain MikroORM throughout (these run at a login or
 // in account settings, not on every request). Each once-only write is one `nativeUpdate`:
-// one `UPDATE … WHERE <condition>` on SQL, one filtered update on MongoDB.
+// one `UPDATE … WHERE <condition>` on SQL, one filtered update on MongoDB. FerretDB v1 runs
+// a filtered update as a read then a write, and has no transactions: so on MongoDB every
+// write of a user's factor or codes, and every counter update of a passkey, runs under a lock
+// document (`_id` "mfa:…" / "passkey:…" in the collection `<totp collection>_locks`), taken by
+// insertOne and released by deleteOne (both atomic on FerretDB v1 too), as db-mongo does.
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type EntityManager,
   type EntityProperty,
@@ -17,6 +22,7 @@ import {
   PasskeyAlreadyRegisteredError,
   type PasskeyCredential,
   type RecoveryCode,
+  ServiceUnavailableError,
   type TotpFactor,
   UserNotExistsError,
 } from "@tessera/core";
@@ -49,6 +55,17 @@ const isText = (value: unknown): value is string =>
   typeof value === "string" && !value.includes("\0");
 
 const FAST_OFF = { fastPath: false, preparedStatements: false } as const;
+/** A lock older than this is a crashed writer's: the next writer takes it over. */
+const LOCK_STALE_MS = 30_000;
+/** How often a writer tries for a held lock before it gives up (about two seconds). */
+const LOCK_ATTEMPTS = 40;
+const GAVE_UP = Symbol("lock not taken");
+
+// The few calls made on the driver's collection of locks (this package does not import mongodb).
+interface LockCollection {
+  insertOne(doc: { _id: string; locked_at: Date }): Promise<unknown>;
+  deleteOne(filter: object): Promise<unknown>;
+}
 const where = (filter: Row) => filter as FilterQuery<object>;
 const date = (value: unknown): Date | null =>
   value == null ? null : new Date((value as Date).getTime?.() ?? (value as number));
@@ -121,7 +138,7 @@ export class MikroOrmMfa<ID = unknown> implements MfaDatabase<ID> {
     if (dbId === undefined) return;
     const key = { [totpUser.name]: dbId };
     if (factor === null) {
-      await this.#guard(() => this.#em.nativeDelete(totp.meta.class, where(key)));
+      await this.#write(dbId, () => this.#em.nativeDelete(totp.meta.class, where(key)));
       return;
     }
     const values: Row = {
@@ -131,14 +148,16 @@ export class MikroOrmMfa<ID = unknown> implements MfaDatabase<ID> {
     };
     // An update, else an insert; an insert that loses to a concurrent one updates after all.
     const update = () => this.#em.nativeUpdate(totp.meta.class, where(key), values);
-    if ((await this.#guard(update)) > 0) return;
-    if (!(await this.#userStored(dbId))) return;
-    try {
-      await this.#em.insert(totp.meta.class, { ...values, ...key });
-    } catch (error) {
-      if (!isUniqueViolation(error)) return this.#rethrow(error);
-      await this.#guard(update);
-    }
+    if (totp.mongo && !(await this.#userStored(dbId))) return;
+    await this.#write(dbId, async () => {
+      if ((await update()) > 0) return;
+      try {
+        await this.#em.insert(totp.meta.class, { ...values, ...key });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        await update();
+      }
+    });
   }
 
   async advanceTotpStep(userId: ID, step: number): Promise<boolean> {
@@ -147,7 +166,7 @@ export class MikroOrmMfa<ID = unknown> implements MfaDatabase<ID> {
     if (dbId === undefined || !Number.isSafeInteger(step)) return false;
     // UPDATE mfa_totp SET last_step = ? WHERE user_id = ? AND last_step < ?: a pending
     // factor advances too (confirming enrolment accepts its first code this way).
-    const changed = await this.#guard(() =>
+    const changed = await this.#once(`mfa:${String(dbId)}`, () =>
       this.#em.nativeUpdate(
         totp.meta.class,
         where({ [totpUser.name]: dbId, lastStep: { $lt: step } }),
@@ -170,7 +189,7 @@ export class MikroOrmMfa<ID = unknown> implements MfaDatabase<ID> {
       // No multi-document transactions on every MongoDB server (FerretDB v1 has none): the
       // old set goes, then the new one comes, for a user read first (no foreign keys).
       if (!(await this.#userStored(dbId))) return;
-      await this.#guard(() => replace(this.#em));
+      await this.#write(dbId, () => replace(this.#em));
       return;
     }
     // The user's row locked first (FOR UPDATE on PostgreSQL; SQLite runs one writer at a
@@ -194,7 +213,7 @@ export class MikroOrmMfa<ID = unknown> implements MfaDatabase<ID> {
     const dbId = toDbId(user, userId);
     if (dbId === undefined || !isText(hash)) return false;
     // UPDATE mfa_recovery_codes SET used_at = ? WHERE user_id = ? AND hash = ? AND used_at IS NULL
-    const changed = await this.#guard(() =>
+    const changed = await this.#once(`mfa:${String(dbId)}`, () =>
       this.#em.nativeUpdate(code.meta.class, where({ [codeUser.name]: dbId, hash, usedAt: null }), {
         usedAt: at,
       }),
@@ -263,7 +282,7 @@ export class MikroOrmMfa<ID = unknown> implements MfaDatabase<ID> {
     if (!isCredentialId(credentialId) || !Number.isSafeInteger(expectedCounter)) return false;
     const { passkey } = this.#m;
     // UPDATE passkeys SET counter = ?, last_used_at = ? WHERE id = ? AND counter = ?
-    const changed = await this.#guard(() =>
+    const changed = await this.#once(`passkey:${credentialId}`, () =>
       this.#em.nativeUpdate(passkey.meta.class, where({ credentialId, counter: expectedCounter }), {
         counter,
         lastUsedAt: at,
@@ -291,6 +310,55 @@ export class MikroOrmMfa<ID = unknown> implements MfaDatabase<ID> {
     const { user } = this.#m;
     if (!user.mongo) return true;
     return (await this.#guard(() => findOne(this.#em, user, user.pk, dbId, FAST_OFF))) !== null;
+  }
+
+  /** A once-only update: on MongoDB under its lock (0 when others held it throughout). */
+  async #once(key: string, op: () => Promise<number>): Promise<number> {
+    const result = await this.#locked(key, op);
+    return result === GAVE_UP ? 0 : result;
+  }
+
+  /** A write of the user's factor or codes: on MongoDB under the user's lock. */
+  async #write(dbId: unknown, op: () => Promise<unknown>): Promise<void> {
+    const result = await this.#locked(`mfa:${String(dbId)}`, op);
+    if (result === GAVE_UP) {
+      throw new ServiceUnavailableError("The MFA rows stayed locked by another write");
+    }
+  }
+
+  /**
+   * `op` on SQL (its statements decide races); on MongoDB, `op` holding the lock `key`,
+   * tried for about two seconds; GAVE_UP when others held it throughout.
+   */
+  async #locked<T>(key: string, op: () => Promise<T>): Promise<T | typeof GAVE_UP> {
+    const { totp } = this.#m;
+    if (!totp.mongo) return this.#guard(op);
+    const connection = this.#em.getConnection() as unknown as {
+      getCollection(name: string): LockCollection;
+    };
+    const locks = connection.getCollection(`${totp.meta.collection}_locks`);
+    const _id = key;
+    for (let attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
+      let taken = false;
+      try {
+        await locks.insertOne({ _id, locked_at: new Date() });
+        taken = true;
+      } catch (error) {
+        if (!isUniqueViolation(error)) return this.#rethrow(error);
+      }
+      if (taken) {
+        try {
+          return await this.#guard(op);
+        } finally {
+          await locks.deleteOne({ _id }).catch(() => {});
+        }
+      }
+      // A crashed writer's lock: the deleteOne that removes it decides who may take over.
+      const stale = new Date(Date.now() - LOCK_STALE_MS);
+      await this.#guard(() => locks.deleteOne({ _id, locked_at: { $lt: stale } }));
+      await sleep(10 + Math.floor(Math.random() * 40));
+    }
+    return GAVE_UP;
   }
 
   async #guard<T>(op: () => Promise<T>, onUnique?: () => Error): Promise<T> {
