@@ -481,6 +481,13 @@ describe("the requireFor policy: enrolment within the login", () => {
 });
 
 describe("bad input is a 4xx, never a 500", () => {
+  // With a policy, so the enrolment routes are mounted too (superusers only: the test's
+  // users enrol as usual).
+  let fuzzed: TestApp;
+  beforeAll(async () => {
+    fuzzed = await startApp({ mfa: { now: clock, requireFor: "superusers" } });
+  });
+  afterAll(() => fuzzed.close());
   const bodies: unknown[] = [
     null,
     [],
@@ -499,7 +506,7 @@ describe("bad input is a 4xx, never a 500", () => {
     { code: "123456", password: "x" },
   ];
   it.each(bodies.map((b) => [JSON.stringify(b), b]))("%s", async (_name, body) => {
-    const user = await enrolled();
+    const user = await enrolled(fuzzed);
     for (const path of [
       "/auth/jwt/login/mfa",
       "/auth/jwt/login/mfa/enrol",
@@ -508,10 +515,10 @@ describe("bad input is a 4xx, never a 500", () => {
       "/users/me/mfa/totp/disable",
       "/users/me/mfa/recovery-codes",
     ]) {
-      const res = await request(`${app.url}${path}`, { json: body, bearer: user.token });
+      const res = await request(`${fuzzed.url}${path}`, { json: body, bearer: user.token });
       expect([400, 422], `${path}: ${res.status} ${res.text}`).toContain(res.status);
     }
-    const form = await request(`${app.url}/auth/jwt/login/mfa`, {
+    const form = await request(`${fuzzed.url}/auth/jwt/login/mfa`, {
       form: { mfa_token: "a", code: "1" },
     });
     expect(form.status).toBe(422);

@@ -232,7 +232,7 @@ export type StartSession<U> = (
 
 /**
  * The second step of the login, for one backend: `POST /login/mfa` (a TOTP or recovery code
- * completes a `LOGIN_MFA_REQUIRED` challenge), and, for the `requireFor` policy,
+ * completes a `LOGIN_MFA_REQUIRED` challenge), and, with a `requireFor` policy,
  * `POST /login/mfa/enrol` and `POST /login/mfa/enrol/confirm`. Each logs in as `/login` does.
  */
 export function mfaLoginRoutes<U extends UserProtocol<ID>, ID>(
@@ -251,7 +251,7 @@ export function mfaLoginRoutes<U extends UserProtocol<ID>, ID>(
     backend,
   };
   const limited = { bucket: "mfa" as const, code: HttpErrorCode.TOO_MANY_REQUESTS };
-  return [
+  const routes = [
     publicRoute<U, ID, z.output<typeof mfaLoginBody>>({
       ...common,
       method: "post",
@@ -339,6 +339,8 @@ export function mfaLoginRoutes<U extends UserProtocol<ID>, ID>(
       },
     }),
   ];
+  // The enrolment within the login exists only where a policy can require it.
+  return (setup.requireFor ?? "none") === "none" ? routes.slice(0, 1) : routes;
 }
 
 /**
