@@ -54,12 +54,15 @@ async function enrolled(target: TestApp = app, email = fresh()): Promise<Enrolle
   const { secret, uri } = enrol.body as { secret: string; uri: string };
   expect(uri).toMatch(/^otpauth:\/\/totp\/Tessera%20Test:.+\?.*secret=/);
   expect(uri).toContain(`secret=${secret}`);
+  // Secrets and recovery codes are never cached.
+  expect(enrol.headers.get("cache-control")).toBe("no-store");
   const confirm = await request(`${target.url}/users/me/mfa/totp/confirm`, {
     json: { code: totpAtStep(secret, stepAt(now)) },
     bearer: token,
   });
   expect(confirm.status, confirm.text).toBe(200);
   const recoveryCodes = (confirm.body as { recovery_codes: string[] }).recovery_codes;
+  expect(confirm.headers.get("cache-control")).toBe("no-store");
   expect(recoveryCodes).toHaveLength(10);
   now += 60_000;
   return {

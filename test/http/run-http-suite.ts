@@ -12,6 +12,8 @@ const FILES = [
   "csrf",
   "refresh",
   "oauth",
+  "mfa",
+  "passkeys",
 ];
 
 /**

@@ -19,6 +19,7 @@ import {
 import { type Collection, MongoClient } from "mongodb";
 import {
   AppAccessToken,
+  AppMfa,
   AppOAuthAccount,
   AppUser,
 } from "../../packages/db-mikroorm/src/test-utils/app-entities.js";
@@ -69,7 +70,15 @@ function memoryStore(): TestStore {
 let orm: TestOrm | undefined;
 
 async function postgresStore(): Promise<TestStore> {
-  orm ??= await openTestOrm("postgresql", [AppUser, AppAccessToken, AppOAuthAccount]);
+  orm ??= await openTestOrm("postgresql", [
+    AppUser,
+    AppAccessToken,
+    AppOAuthAccount,
+    // Second factors and passkeys (issue 17).
+    AppMfa.totp,
+    AppMfa.recoveryCode,
+    AppMfa.passkey,
+  ]);
   const o = orm;
   // Raw statements name the test's own schema: the connection's search_path does not.
   const schema = String(o.orm.config.get("schema"));
@@ -80,6 +89,8 @@ async function postgresStore(): Promise<TestStore> {
       // With OAuth accounts (issue 16), as an app offering "Sign in with…" configures it.
       new MikroOrmUserDatabase(o.em(), AppUser, {
         oauthAccount: AppOAuthAccount,
+        // Second factors and passkeys (issue 17): an MfaDatabase.
+        mfa: AppMfa,
       }) as unknown as UserDatabase<StoreUser, string>,
     tokens: () => new MikroOrmAccessTokenDatabase(o.em(), AppAccessToken) as unknown as Tokens,
     tokenDigests: async () =>
@@ -115,6 +126,8 @@ let mongo:
       users: MongoUserDatabase<StoreUser>;
       tokens: MongoAccessTokenDatabase<StoreUser>;
       oauthAccountKeys: Collection;
+      mfa: Collection;
+      passkeys: Collection;
     }
   | undefined;
 
@@ -127,15 +140,20 @@ async function mongoStore(): Promise<TestStore> {
     const db = client.db(`tessera_http_${process.pid}_${randomBytes(3).toString("hex")}`);
     const accessTokens = db.collection("access_tokens");
     const oauthAccountKeys = db.collection("oauth_account_keys");
+    const mfa = db.collection("mfa");
+    const passkeys = db.collection("passkeys");
     const users = new MongoUserDatabase<StoreUser>(db.collection<MongoUserDocument>("users"), {
       accessTokenCollection: accessTokens as never,
       // With OAuth accounts (issue 16), as an app offering "Sign in with…" configures it.
       oauthAccountKeyCollection: oauthAccountKeys as never,
+      // Second factors and passkeys (issue 17): an MfaDatabase.
+      mfaCollection: mfa as never,
+      passkeyCollection: passkeys as never,
     });
     const tokens = new MongoAccessTokenDatabase<StoreUser>(accessTokens as never, { users });
     await users.ensureIndexes();
     await tokens.ensureIndexes();
-    mongo = { client, users, tokens, oauthAccountKeys };
+    mongo = { client, users, tokens, oauthAccountKeys, mfa, passkeys };
   }
   const m = mongo;
   return {
@@ -150,6 +168,8 @@ async function mongoStore(): Promise<TestStore> {
       await m.tokens.collection.deleteMany({});
       await m.users.collection.deleteMany({});
       await m.oauthAccountKeys.deleteMany({});
+      await m.mfa.deleteMany({});
+      await m.passkeys.deleteMany({});
     },
   };
 }

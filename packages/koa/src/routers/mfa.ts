@@ -300,6 +300,7 @@ export function mfaLoginRoutes<U extends UserProtocol<ID>, ID>(
       errors: TOKEN_ERRORS,
       async handler(ctx, { body, userManager, fail }) {
         const { challenges } = services(userManager, ctx);
+        ctx.set("Cache-Control", "no-store");
         return enrolmentRead(
           await mfaCall(() => challenges.beginEnrolment(body.mfa_token, { backend }), fail),
         );
@@ -456,6 +457,7 @@ export function mfaRoutes<U extends UserProtocol<ID>, ID>(
       errors: [already],
       async handler(ctx, { auth, userManager, fail }) {
         const factors = setup.factors(userManager, ctx);
+        ctx.set("Cache-Control", "no-store");
         return enrolmentRead(await mfaCall(() => factors.enrol(auth.user), fail));
       },
     }),
@@ -488,6 +490,7 @@ export function mfaRoutes<U extends UserProtocol<ID>, ID>(
           fail,
         );
         await counted.refund();
+        ctx.set("Cache-Control", "no-store");
         return { recovery_codes: recoveryCodes };
       },
     }),
@@ -545,6 +548,7 @@ export function mfaRoutes<U extends UserProtocol<ID>, ID>(
           fail,
         );
         await counted.refund();
+        ctx.set("Cache-Control", "no-store");
         return { recovery_codes: recoveryCodes };
       },
     }),
