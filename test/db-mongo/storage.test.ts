@@ -66,12 +66,17 @@ describe.each<[MongoIdType, (id: unknown) => boolean]>([
     expect(Object.keys(doc ?? {}).sort()).toEqual([
       "_id",
       "created_at",
+      "data_bytes",
+      "expires_at",
       "lifetime_seconds",
       "user_id",
     ]);
     expect(doc?._id).toBe(digest);
     expect(isStoredId(doc?.user_id)).toBe(true);
     expect(doc?.created_at).toBeInstanceOf(Date);
+    // What mergeDataByHandle's one write checks: the idle expiry and the data's JSON bytes ("{}").
+    expect(doc?.expires_at?.getTime()).toBe((doc?.created_at.getTime() ?? 0) + 60_000);
+    expect(doc?.data_bytes).toBe(2);
   });
 
   // FerretDB v1 on SQLite pushes down only `_id` equality; any other filter field makes it

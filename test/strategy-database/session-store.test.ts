@@ -14,6 +14,7 @@ import {
 } from "@tessera/db-mikroorm";
 import { fastFailClientOptions } from "@tessera/db-mongo";
 import { MongoClient } from "mongodb";
+import { inject } from "vitest";
 import {
   type DriverKind,
   openTestOrm,
@@ -65,6 +66,10 @@ for (const driver of ["postgresql", "sqlite", "mongodb"] satisfies DriverKind[])
       await database.dropDatabase();
       await client.close();
     },
+    // One findAndModify of `$set`/`$unset` per key: atomic per document on MongoDB; FerretDB
+    // v1 rewrites whole documents, so there concurrent merges can lose each other
+    // (test/db-mongo/session-data.test.ts pins what holds there).
+    mergesInPlace: inject("services")?.mongo.kind !== "ferretdb",
     tokens: () => tokens,
     createUser: async () => (await users.create(userCreateData(email()))).id,
   });

@@ -10,13 +10,14 @@ import {
   type JsonObject,
   type UserProtocol,
 } from "@tessera/core";
-import { toMongoJson } from "@tessera/core/internal";
+import { fromMongoJson, toMongoJson } from "@tessera/core/internal";
 import type { ClientSession, Collection, Filter } from "mongodb";
 import { findByField, findById } from "./batched-find.js";
 import { withFeature } from "./capabilities.js";
 import { runDriver } from "./driver-errors.js";
 import { deleteExpiredByScan, expiredFilter, liveFilter } from "./expired-tokens.js";
 import { ensureIndex, ensureTtlIndex, type MongoTtlIndexStatus } from "./indexes.js";
+import { expiresAt, jsonBytes, mergeWrite } from "./merge-data.js";
 import type { MongoUserDatabase } from "./mongo-user-database.js";
 import {
   fromTokenDocument,
@@ -193,6 +194,8 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
       user_id: userId,
       created_at: new Date(data.createdAt.getTime()),
       lifetime_seconds: data.lifetimeSeconds,
+      expires_at: expiresAt(data.createdAt, data.lifetimeSeconds),
+      data_bytes: data.data ? jsonBytes(data.data) : 2,
     };
     for (const [key, field] of Object.entries(SESSION_FIELDS)) {
       const value = data[key as keyof typeof SESSION_FIELDS];
@@ -206,7 +209,8 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
 
   /**
    * `$set`s the given fields (sliding renewal: `lifetimeSeconds` with `lastUsedAt`; session
-   * data, claims, a handle); `createdAt` never changes.
+   * data, claims, a handle); `createdAt` never changes. With them `expires_at` (from the
+   * given or the read lifetime) and, with data, its exact `data_bytes`.
    */
   async update(
     accessToken: AccessTokenProtocol<string>,
@@ -214,6 +218,9 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
   ): Promise<AccessTokenProtocol<string>> {
     const set = tokenUpdateSet(data);
     if (isDigest(accessToken.token) && Object.keys(set).length > 0) {
+      // Lifetimes only grow: from a row read earlier, `expires_at` is at worst behind.
+      const lifetime = data.lifetimeSeconds ?? accessToken.lifetimeSeconds;
+      set.expires_at = expiresAt(accessToken.createdAt, lifetime);
       const filter = { _id: accessToken.token };
       await runDriver(() => this.collection.updateOne(filter, { $set: set }, this.options()));
     }
@@ -234,10 +241,12 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
 
   /**
    * `$set`s data and/or claims of the row whose handle is `handle`: one `updateOne`, true
-   * when a row matched (`matchedCount`). With `live`, an expired row does not match: the
-   * idle lifetime is checked by the server with `$expr`, the cap on `created_at`. Where
-   * `$expr` is missing (FerretDB v1): the row is read, checked here, and written only if its
-   * `lifetime_seconds` is still the one read (two round trips).
+   * when a row matched (`matchedCount`). With `live`, an expired row does not match: the cap
+   * is checked on `created_at`, the idle lifetime first on `expires_at` (one round trip for
+   * a live row, on every server); when that matches nothing, on `created_at +
+   * lifetime_seconds` by the server with `$expr`, or where `$expr` is missing (FerretDB v1)
+   * by reading the row, checking it here and writing only if its `lifetime_seconds` is still
+   * the one read.
    */
   async updateByHandle(
     handle: string,
@@ -260,6 +269,10 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
     };
     if (!live) return runDriver(() => write(filter));
     const now = live.now;
+    // One round trip for a live row: `expires_at` (kept with `lifetime_seconds`, see
+    // MongoAccessTokenDocument) checked like any field. No match (expired, unknown, or a row
+    // without it or with it behind its lifetime): the exact check below decides.
+    if (await runDriver(() => write({ ...filter, expires_at: { $gt: now } }))) return true;
     return runDriver(() =>
       withFeature(
         this.collection,
@@ -276,6 +289,37 @@ export class MongoAccessTokenDatabase<U extends UserProtocol<string> = MongoUser
         },
       ),
     );
+  }
+
+  /**
+   * Merges `patch` into the data of the live row whose handle is `handle`: one
+   * `findOneAndUpdate` with a `$set` / `$unset` of `data.<key>` per patch key (escaped as
+   * stored), so merges of distinct keys never write each other's keys (on MongoDB, which
+   * applies each update atomically per document, concurrent ones all land; FerretDB v1
+   * rewrites the whole document, so there concurrent ones can lose each other, as a read
+   * and a write would). The filter checks liveness on `created_at` and `expires_at` and the
+   * size on `data_bytes` (see {@link MongoAccessTokenDocument}), which the update raises by
+   * the patch's bytes. Null when nothing was written: no live row, over the bound as
+   * `data_bytes` counts, or a row without those fields; the session store then reads and
+   * writes, exactly.
+   */
+  async mergeDataByHandle(
+    handle: string,
+    patch: JsonObject,
+    maxBytes: number,
+    live: { now: Date; maxLifetimeSeconds: number },
+  ): Promise<JsonObject | null> {
+    if (typeof handle !== "string" || handle.length === 0 || handle.length > 64) return null;
+    const write = mergeWrite(handle, patch, maxBytes, live);
+    if (!write) return null;
+    const doc = await runDriver(() =>
+      this.collection.findOneAndUpdate(write.filter, write.update, {
+        // No projection: FerretDB v1's findAndModify has no `fields`.
+        ...this.options(),
+        returnDocument: "after",
+      }),
+    );
+    return doc ? fromMongoJson(doc.data ?? {}) : null;
   }
 
   /**

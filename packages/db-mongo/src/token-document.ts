@@ -1,6 +1,7 @@
 import type { AccessTokenProtocol, AccessTokenUpdate, JsonObject } from "@tessera/core";
 import { fromMongoJson, toMongoJson } from "@tessera/core/internal";
 import { idToString, type MongoStoredId } from "./ids.js";
+import { jsonBytes } from "./merge-data.js";
 
 /**
  * An access token as stored in MongoDB. `_id` is the token's SHA-256 digest, never the
@@ -29,6 +30,16 @@ export interface MongoAccessTokenDocument {
   data?: JsonObject | null;
   /** The session's custom claims, as a subdocument. */
   claims?: JsonObject | null;
+  /**
+   * An upper bound of `data`'s JSON bytes (exact when data is set whole, plus each merged
+   * patch's bytes): what `mergeDataByHandle`'s one write checks the size against.
+   */
+  data_bytes?: number;
+  /**
+   * `created_at + lifetime_seconds`, written with either (absent on rows of an earlier
+   * release): the idle expiry `mergeDataByHandle`'s one write checks, with no `$expr`.
+   */
+  expires_at?: Date;
   // The refresh-token fields (issue 15): on refresh sessions only.
   /** SHA-256 hex digest of the session's current refresh token. */
   refresh_digest?: string | null;
@@ -54,7 +65,10 @@ export function tokenUpdateSet(data: AccessTokenUpdate): Partial<MongoAccessToke
   if (data.lifetimeSeconds !== undefined) set.lifetime_seconds = data.lifetimeSeconds;
   if (data.handle !== undefined) set.handle = data.handle;
   if (data.lastUsedAt !== undefined) set.last_used_at = data.lastUsedAt;
-  if (data.data !== undefined) set.data = toMongoJson(data.data);
+  if (data.data !== undefined) {
+    set.data = toMongoJson(data.data);
+    set.data_bytes = jsonBytes(data.data);
+  }
   if (data.claims !== undefined) set.claims = toMongoJson(data.claims);
   return set;
 }
