@@ -98,6 +98,19 @@ const MESSAGES = {
   OAUTH_ACCOUNT_ALREADY_LINKED: "This provider account is linked to another user already.",
   OAUTH_PROVIDER_UNAVAILABLE: "The provider cannot be reached right now. Try again in a moment.",
   Unauthorized: "Your session had ended: log in, then link the account again.",
+  MFA_CODE_INVALID: "That code is wrong, already used or too old. Try the next one.",
+  MFA_TOKEN_EXPIRED: "The sign-in took too long. Enter your password again.",
+  MFA_TOKEN_USED: "This sign-in is over (too many wrong codes?). Enter your password again.",
+  MFA_TOKEN_INVALID: "This sign-in is no longer valid. Enter your password again.",
+  MFA_INVALID_PASSWORD: "Your password is wrong.",
+  MFA_ALREADY_ENABLED: "The authenticator app is already on.",
+  MFA_NOT_ENROLLING: "Set up the authenticator app first.",
+  LOGIN_MFA_ENROLMENT_REQUIRED: "Your account needs an authenticator app before you can sign in.",
+  PASSKEY_UNKNOWN_CREDENTIAL: "This passkey is not registered here (was it deleted?).",
+  PASSKEY_VERIFICATION_FAILED: "The passkey could not be verified.",
+  PASSKEY_INVALID_CHALLENGE: "The passkey sign-in took too long. Try again.",
+  PASSKEY_ALREADY_REGISTERED: "This passkey is already registered.",
+  PASSKEY_COUNTER_NOT_INCREASED: "This passkey looks copied: it was refused.",
 };
 
 /** A sentence for an API error body: `{"detail": "CODE"}`, `{"detail": {code, reason}}` or a 422 list. */
@@ -147,6 +160,8 @@ async function showHome(focus) {
   document.getElementById("signed-out").hidden = signedIn;
   if (!signedIn) {
     applyTheme("system");
+    const { passkeys } = await loadSecurity();
+    document.getElementById("passkey-sign-in").hidden = !passkeys;
     await showSignInButtons();
     if (focus) document.getElementById("login-title").focus();
     return;
@@ -157,7 +172,7 @@ async function showHome(focus) {
   document.getElementById("me-verified").textContent = user.is_verified ? "Yes" : "Not yet";
   document.getElementById("me-superuser").textContent = user.is_superuser ? "Yes" : "No";
   document.getElementById("verify-hint").hidden = user.is_verified;
-  await Promise.all([showSessions(), showPreferences(), showLinkedAccounts()]);
+  await Promise.all([showSessions(), showPreferences(), showLinkedAccounts(), showSecurity()]);
   if (focus) document.getElementById("me-title").focus();
 }
 
@@ -383,6 +398,176 @@ async function showSessions() {
   }
 }
 
+// --- the Security panel: TOTP and passkeys (tessera.mfaRouter, tessera.passkeysRouter) ---
+
+/** What the app offers (`GET /app/security`): passkeys need https or localhost. Read once. */
+let security = null;
+
+async function loadSecurity() {
+  if (security) return security;
+  const res = await send("GET", "/app/security");
+  security = res.ok ? res.data : { passkeys: false };
+  return security;
+}
+
+async function showSecurity() {
+  const { passkeys } = await loadSecurity();
+  document.getElementById("passkeys-section").hidden = !passkeys;
+  await Promise.all([showTotp(), passkeys ? showPasskeys() : null]);
+}
+
+async function showTotp() {
+  const res = await api("GET", "/users/me/mfa");
+  const mfa = res.ok ? res.data : { totp_enabled: false };
+  document.getElementById("totp-status").textContent = mfa.totp_enabled
+    ? `On: a code is asked for after your password. Recovery codes left: ${mfa.recovery_codes_left}.`
+    : "Off: your password alone signs you in.";
+  document.getElementById("totp-enrol").hidden = mfa.totp_enabled;
+  document.getElementById("totp-disable-form").hidden = !mfa.totp_enabled;
+  if (mfa.totp_enabled) document.getElementById("totp-setup").hidden = true;
+}
+
+/** Starts an enrolment: a pending secret, shown as a QR code and as text. */
+async function enrolTotp() {
+  const res = await api("POST", "/users/me/mfa/totp");
+  if (!res.ok) return say(explain(res), "error");
+  const { secret, uri } = res.data;
+  document.getElementById("totp-secret").textContent = secret;
+  const qr = await api("POST", "/app/qr-code", { json: { uri } });
+  const img = document.getElementById("totp-qr");
+  if (qr.ok) img.src = qr.data.image;
+  img.hidden = !qr.ok;
+  document.getElementById("totp-setup").hidden = false;
+  document.getElementById("totp-enrol").hidden = true;
+  document.getElementById("totp-confirm-code").focus();
+}
+
+/** The recovery codes, shown once (the server keeps only their hashes). */
+function showRecoveryCodes(codes) {
+  document.getElementById("recovery-codes").replaceChildren(
+    ...codes.map((code) => {
+      const item = document.createElement("li");
+      const text = document.createElement("code");
+      text.textContent = code;
+      item.append(text);
+      return item;
+    }),
+  );
+  document.getElementById("recovery-codes-box").hidden = false;
+}
+
+async function showPasskeys() {
+  const res = await api("GET", "/users/me/passkeys");
+  const passkeys = res.ok ? res.data : [];
+  const list = document.getElementById("passkeys");
+  list.replaceChildren(
+    ...passkeys.map((passkey) => {
+      const item = document.createElement("li");
+      item.className = "session passkey";
+      const title = document.createElement("strong");
+      title.textContent = passkey.name || "Passkey";
+      const facts = document.createElement("span");
+      facts.className = "session-facts";
+      facts.textContent = [
+        `added ${when(passkey.created_at)}`,
+        passkey.last_used_at ? `last used ${when(passkey.last_used_at)}` : "not used yet",
+      ].join(" · ");
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "link";
+      remove.textContent = "Delete";
+      remove.setAttribute("aria-label", `Delete the passkey ${title.textContent}`);
+      remove.addEventListener("click", async () => {
+        const done = await api("DELETE", `/users/me/passkeys/${encodeURIComponent(passkey.id)}`);
+        say(done.ok ? "Passkey deleted." : explain(done), done.ok ? "success" : "error");
+        await showPasskeys();
+      });
+      item.append(title, facts, remove);
+      return item;
+    }),
+  );
+  if (passkeys.length === 0) {
+    const none = document.createElement("li");
+    none.className = "hint";
+    none.textContent = "None yet.";
+    list.append(none);
+  }
+}
+
+/** True when this browser can make and use passkeys (WebAuthn's JSON helpers included). */
+const passkeysSupported = () =>
+  typeof PublicKeyCredential === "function" &&
+  typeof PublicKeyCredential.parseCreationOptionsFromJSON === "function";
+
+/**
+ * Registers a passkey: the server's options (its challenge kept server-side under
+ * `challenge_id`), the browser's authenticator, the credential back to the server.
+ */
+async function addPasskey(name) {
+  if (!passkeysSupported()) return say("This browser cannot make passkeys.", "error");
+  const start = await api("POST", "/users/me/passkeys/options");
+  if (!start.ok) return say(explain(start), "error");
+  let credential;
+  try {
+    credential = await navigator.credentials.create({
+      publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(start.data.options),
+    });
+  } catch {
+    return say("No passkey was made (cancelled, or the device refused).", "error");
+  }
+  const res = await api("POST", "/users/me/passkeys", {
+    json: { challenge_id: start.data.challenge_id, credential: credential.toJSON(), name },
+  });
+  say(res.ok ? "Passkey added." : explain(res), res.ok ? "success" : "error");
+  await showPasskeys();
+}
+
+/** Signs in with a passkey (a discoverable credential: no email typed). */
+async function passkeyLogin() {
+  if (!passkeysSupported()) return say("This browser cannot use passkeys.", "error");
+  const start = await api("POST", `${AUTH}/passkey/options`);
+  if (!start.ok) return say(explain(start), "error");
+  let credential;
+  try {
+    credential = await navigator.credentials.get({
+      publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(start.data.options),
+    });
+  } catch {
+    return say("No passkey was used (cancelled, or none on this device).", "error");
+  }
+  const res = await api("POST", `${AUTH}/passkey/login`, {
+    json: { challenge_id: start.data.challenge_id, credential: credential.toJSON() },
+  });
+  if (!res.ok) return say(explain(res), "error");
+  await loggedIn();
+}
+
+/** The login's second step: the `mfa_token` lives in this variable only, never stored. */
+let mfaToken = null;
+
+function askForSecondFactor(token) {
+  mfaToken = token;
+  document.getElementById("login-form").hidden = true;
+  document.getElementById("mfa-form").hidden = false;
+  say("Enter a code from your authenticator app, or one of your recovery codes.");
+  document.getElementById("mfa-code").focus();
+}
+
+function backToPassword() {
+  mfaToken = null;
+  document.getElementById("mfa-form").reset();
+  document.getElementById("mfa-form").hidden = true;
+  document.getElementById("login-form").hidden = false;
+}
+
+/** After a login of any kind (password, password and code, passkey): the signed-in view. */
+async function loggedIn() {
+  backToPassword();
+  document.getElementById("login-form").reset();
+  say("");
+  await showHome(true);
+}
+
 // --- the theme, kept in the session's server-side data (src/preferences.ts) -----------
 
 function applyTheme(theme) {
@@ -403,10 +588,81 @@ async function showPreferences() {
 function home() {
   onSubmit(document.getElementById("login-form"), async (data) => {
     const res = await api("POST", `${AUTH}/login`, { form: data });
+    // Right password, and the account has a second factor: no session yet, a code next.
+    if (res.status === 400 && res.data?.detail === "LOGIN_MFA_REQUIRED") {
+      document.getElementById("login-password").value = "";
+      return askForSecondFactor(res.data.mfa_token);
+    }
     if (!res.ok) return say(explain(res), "error");
     // The heading "You are logged in" takes the focus, and screen readers read it.
+    await loggedIn();
+  });
+
+  onSubmit(document.getElementById("mfa-form"), async (data) => {
+    const code = String(data.get("code")).trim();
+    // Six digits: a TOTP code; anything else: a recovery code.
+    const json = /^\d{6}$/.test(code)
+      ? { mfa_token: mfaToken, code }
+      : { mfa_token: mfaToken, recovery_code: code };
+    const res = await api("POST", `${AUTH}/login/mfa`, { json });
+    if (res.ok) return loggedIn();
+    const detail = res.data?.detail;
+    if (["MFA_TOKEN_EXPIRED", "MFA_TOKEN_USED", "MFA_TOKEN_INVALID"].includes(detail)) {
+      backToPassword();
+    }
+    say(explain(res), "error");
+  });
+  document.getElementById("mfa-cancel").addEventListener("click", () => {
+    backToPassword();
     say("");
-    await showHome(true);
+  });
+
+  document.getElementById("passkey-login").addEventListener("click", (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    passkeyLogin()
+      .catch(() => say("The server could not be reached.", "error"))
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+
+  document
+    .getElementById("totp-enrol")
+    .addEventListener("click", () =>
+      enrolTotp().catch(() => say("The server could not be reached.", "error")),
+    );
+
+  onSubmit(document.getElementById("totp-confirm-form"), async (data) => {
+    const res = await api("POST", "/users/me/mfa/totp/confirm", {
+      json: { code: String(data.get("code")).trim() },
+    });
+    if (!res.ok) return say(explain(res), "error");
+    document.getElementById("totp-confirm-form").reset();
+    document.getElementById("totp-setup").hidden = true;
+    showRecoveryCodes(res.data.recovery_codes);
+    say("The authenticator app is on. Save your recovery codes.", "success");
+    await showTotp();
+  });
+
+  document.getElementById("recovery-codes-done").addEventListener("click", () => {
+    document.getElementById("recovery-codes").replaceChildren();
+    document.getElementById("recovery-codes-box").hidden = true;
+  });
+
+  onSubmit(document.getElementById("totp-disable-form"), async (data) => {
+    const res = await api("POST", "/users/me/mfa/totp/disable", {
+      json: { password: data.get("password") },
+    });
+    document.getElementById("totp-disable-form").reset();
+    if (!res.ok) return say(explain(res), "error");
+    say("The authenticator app is off.", "success");
+    await showTotp();
+  });
+
+  onSubmit(document.getElementById("passkey-add-form"), async (data) => {
+    await addPasskey(String(data.get("name") ?? "").trim() || "Passkey");
+    document.getElementById("passkey-add-form").reset();
   });
 
   onSubmit(document.getElementById("register-form"), async (data) => {

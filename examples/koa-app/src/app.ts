@@ -12,6 +12,7 @@ import { pagesRouter } from "./pages.js";
 import { preferencesRouter } from "./preferences.js";
 import { openRedis } from "./redis.js";
 import { loadSecrets, type SecretSource } from "./secrets.js";
+import { securityRouter } from "./security.js";
 import { loadSigningKeys } from "./signing-keys.js";
 
 /** A built app, not yet listening: `server.ts` listens, tests may too. */
@@ -85,8 +86,14 @@ export async function createApp(config: Config, log: Logger = console): Promise<
   app.use(tessera.verifyRouter({ prefix: "/auth" }).routes());
   app.use(tessera.resetPasswordRouter({ prefix: "/auth" }).routes());
   app.use(tessera.usersRouter({ prefix: "/users" }).routes());
+  // The signed-in user's second factor (/users/me/mfa…) and passkeys (/users/me/passkeys…);
+  // the login's second step and the passkey login are on every auth router above.
+  app.use(tessera.mfaRouter({ prefix: "/users" }).routes());
+  if (auth.passkeys) app.use(tessera.passkeysRouter({ prefix: "/users" }).routes());
   // The app's own routes: the page's preference, kept in the session's data.
   app.use(preferencesRouter(tessera).routes());
+  // What the page's Security panel offers, and the TOTP enrolment's URI as a QR code.
+  app.use(securityRouter(tessera, { passkeys: auth.passkeys }).routes());
   // The OpenAPI document of every router above, and Swagger UI to try them.
   app.use(
     tessera

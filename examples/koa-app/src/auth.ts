@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import {
   AuthenticationBackend,
   BearerTransport,
@@ -6,6 +7,13 @@ import {
   UserManager,
 } from "@tessera/core";
 import { Tessera } from "@tessera/koa";
+import {
+  MemoryMfaChallengeStore,
+  MfaChallenges,
+  MfaKeyring,
+  TotpFactorService,
+} from "@tessera/mfa";
+import { MemoryChallengeStore, PasskeyService } from "@tessera/passkeys";
 import { DatabaseSessionStore, DatabaseStrategy } from "@tessera/strategy-database";
 import {
   AccessTokenCodec,
@@ -14,7 +22,7 @@ import {
   MemoryJwtRevocationStore,
   RefreshTokenStrategy,
 } from "@tessera/strategy-jwt";
-import { RedisStrategy } from "@tessera/strategy-redis";
+import { RedisChallengeStore, RedisStrategy } from "@tessera/strategy-redis";
 import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
 import { RedisRateLimitStore } from "@tessera/strategy-redis/rate-limit";
 import type { Redis } from "ioredis";
@@ -50,6 +58,18 @@ export interface Auth {
   userManager(ctx?: Context): UserManager<User, string>;
   /** Resolves once every mail queued so far is sent (or has failed and been logged). */
   flushMail(): Promise<void>;
+  /**
+   * Whether passkeys are on: WebAuthn needs `APP_URL` on https, or on plain http at
+   * `localhost` (never an IP address); otherwise Tessera has no `passkeys` and the page hides them.
+   */
+  passkeys: boolean;
+}
+
+/** True when browsers allow WebAuthn at `appUrl`: https, or http at localhost; a domain, not an IP. */
+export function passkeysAvailable(appUrl: string): boolean {
+  const { protocol, hostname } = new URL(appUrl);
+  if (isIP(hostname.replace(/^\[|\]$/g, "")) !== 0) return false;
+  return protocol === "https:" || (protocol === "http:" && hostname === "localhost");
 }
 
 /** The refresh-token backends' cookies: the access token, and the refresh token. */
@@ -192,9 +212,48 @@ export function createAuth(deps: {
     return manager;
   };
 
+  // Second factors: TOTP secrets encrypted at rest and mfa_tokens sealed under a key
+  // derived from the master secret. The mfa_tokens' single use and wrong-code counts are
+  // kept in this process (Tessera has no shared store for them yet: one instance).
+  const keyring = new MfaKeyring([{ id: "example-1", secret: secrets.mfa }]);
+  const mfaChallenges = new MemoryMfaChallengeStore();
+  // Passkeys: the RP ID and origin come from APP_URL (WebAuthn runs on https, or on plain
+  // http at localhost only); registration and login challenges in Redis when there is one,
+  // so any instance can finish a ceremony another one began.
+  const { hostname, origin } = new URL(config.appUrl);
+  const passkeys = passkeysAvailable(config.appUrl);
+  if (!passkeys) {
+    log.warn(`passkeys off: WebAuthn needs APP_URL on https or http://localhost (${origin})`);
+  }
+  const passkeyChallenges = redis ? new RedisChallengeStore({ redis }) : new MemoryChallengeStore();
+
   const tessera = new Tessera<User, string>({
     getUserManager: (ctx) => userManager(ctx),
     backends,
+    mfa: {
+      factors: (manager) =>
+        new TotpFactorService({ userManager: manager, keyring, issuer: "Tessera example" }),
+      challenges: (manager, factors) =>
+        new MfaChallenges({
+          userManager: manager,
+          factors: factors as TotpFactorService<User, string>,
+          keyring,
+          store: mfaChallenges,
+        }),
+    },
+    ...(passkeys
+      ? {
+          passkeys: (manager: UserManager<User, string>) =>
+            new PasskeyService<string>({
+              database: manager.userDb as ReturnType<Store["users"]>,
+              rpId: hostname,
+              rpName: "Tessera example",
+              origins: origin,
+              userHandleSecret: secrets.passkeyUserHandle,
+              challengeStore: passkeyChallenges,
+            }),
+        }
+      : {}),
     // CSRF protection of the cookie backend is on by default; a stable key keeps the
     // double-submit tokens valid across restarts and between instances.
     csrf: { secret: secrets.csrf },
@@ -214,6 +273,7 @@ export function createAuth(deps: {
     tessera,
     backends,
     userManager,
+    passkeys,
     flushMail: async () => {
       while (pending.size > 0) await Promise.all(pending);
     },

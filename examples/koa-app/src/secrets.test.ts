@@ -12,7 +12,7 @@ afterEach(() => {
 describe("secrets", () => {
   it("derives one distinct secret per purpose from the master secret", () => {
     const secrets = Object.values(deriveSecrets("a master secret of at least 32 bytes!!"));
-    expect(new Set(secrets).size).toBe(7);
+    expect(new Set(secrets).size).toBe(9);
     for (const s of secrets) expect(s.length).toBeGreaterThanOrEqual(32);
   });
 

@@ -15,6 +15,10 @@ export interface Secrets {
   oauthState: string;
   /** Encrypts the providers' access and refresh tokens kept in `oauth_accounts`. */
   oauthTokens: string;
+  /** Encrypts the TOTP secrets at rest and seals the login's `mfa_token`s (the MFA keyring's key). */
+  mfa: string;
+  /** Keys the passkeys' user handles (an HMAC of the user id, not the id itself). */
+  passkeyUserHandle: string;
 }
 
 /** Where the secrets came from, for the start-up log. */
@@ -41,6 +45,8 @@ export function deriveSecrets(master: string): Secrets {
     refresh: derive("refresh"),
     oauthState: derive("oauth-state"),
     oauthTokens: derive("oauth-tokens"),
+    mfa: derive("mfa"),
+    passkeyUserHandle: derive("passkey-user-handle"),
   };
 }
 

@@ -2,9 +2,12 @@ import type { EntityManager, MikroORM } from "@mikro-orm/core";
 import { uuidIdParser } from "@tessera/core";
 import {
   AccessToken,
+  MfaRecoveryCode,
+  MfaTotp,
   MikroOrmAccessTokenDatabase,
   MikroOrmUserDatabase,
   OAuthAccount,
+  Passkey,
   User,
   withRequestEntityManager,
 } from "@tessera/db-mikroorm";
@@ -12,10 +15,14 @@ import type { Context } from "koa";
 import type { Store } from "./store.js";
 
 /**
- * The entities of the SQL stores: Tessera's `User` (UUID ids), `AccessToken`, and
- * `OAuthAccount` (the `oauth_accounts` table: the users' "Sign in with …" links).
+ * The entities of the SQL stores: Tessera's `User` (UUID ids), `AccessToken`,
+ * `OAuthAccount` (the `oauth_accounts` table: the users' "Sign in with …" links), and the
+ * second factors and passkeys (`mfa_totp`, `mfa_recovery_codes`, `passkeys`).
  */
-export const entities = [User, AccessToken, OAuthAccount];
+export const entities = [User, AccessToken, OAuthAccount, MfaTotp, MfaRecoveryCode, Passkey];
+
+/** The MFA entities given to the user database: it then keeps factors, codes and passkeys. */
+const mfa = { totp: MfaTotp, recoveryCode: MfaRecoveryCode, passkey: Passkey };
 
 /**
  * A {@link Store} on a MikroORM SQL database (SQLite, PostgreSQL). Creates the tables on
@@ -36,8 +43,9 @@ export async function mikroOrmStore(orm: MikroORM, kind: "sqlite" | "postgresql"
         ctx.state.em = fork;
         return next();
       }),
-    // With the OAuth account entity, the user database keeps the users' provider links.
-    users: (ctx) => new MikroOrmUserDatabase(em(ctx), User, { oauthAccount: OAuthAccount }),
+    // With the OAuth account entity, the user database keeps the users' provider links;
+    // with the MFA entities, their TOTP factor, recovery codes and passkeys.
+    users: (ctx) => new MikroOrmUserDatabase(em(ctx), User, { oauthAccount: OAuthAccount, mfa }),
     tokens: (ctx) => new MikroOrmAccessTokenDatabase(em(ctx), AccessToken),
     close: () => orm.close(),
   };

@@ -3,7 +3,9 @@ import {
   fastFailClientOptions,
   MongoAccessTokenDatabase,
   type MongoAccessTokenDocument,
+  type MongoMfaDocument,
   type MongoOAuthAccountKeyDocument,
+  type MongoPasskeyDocument,
   MongoUserDatabase,
   type MongoUserDocument,
 } from "@tessera/db-mongo";
@@ -31,6 +33,9 @@ export async function openMongo(
     // The users' "Sign in with …" links live in their documents; one key per provider
     // account in this collection decides who holds it (unique, even on FerretDB v1).
     oauthAccountKeyCollection: db.collection<MongoOAuthAccountKeyDocument>("oauth_account_keys"),
+    // Second factors (one document per user with TOTP or recovery codes) and passkeys.
+    mfaCollection: db.collection<MongoMfaDocument>("mfa"),
+    passkeyCollection: db.collection<MongoPasskeyDocument>("passkeys"),
   });
   const tokens = new MongoAccessTokenDatabase<User>(tokenCollection, { users });
   await users.ensureIndexes();

@@ -3,6 +3,7 @@ import type {
   AccessTokenProtocol,
   AccessTokenWithUserReader,
   IdParser,
+  MfaDatabase,
   UserDatabase,
   UserProtocol,
 } from "@tessera/core";
@@ -25,8 +26,11 @@ export interface Store {
   readonly idParser: IdParser<string>;
   /** Koa middleware giving each request its own unit of work (a forked EntityManager). */
   readonly scope: Middleware;
-  /** The users of a request (`ctx`), or of a start-up task (no `ctx`). */
-  users(ctx?: Context): UserDatabase<User, string>;
+  /**
+   * The users of a request (`ctx`), or of a start-up task (no `ctx`); they also keep the
+   * users' second factors and passkeys.
+   */
+  users(ctx?: Context): UserDatabase<User, string> & MfaDatabase<string>;
   /** The access tokens of a request (`ctx`), or of a scheduled task (no `ctx`). */
   tokens(ctx?: Context): AccessTokens;
   close(): Promise<void>;
