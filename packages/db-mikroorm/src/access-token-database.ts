@@ -15,6 +15,7 @@ import { guard } from "./lib/errors.js";
 import { deleteExpired } from "./lib/expired.js";
 import { mergeDataByHandle } from "./lib/merge.js";
 import { type EntityModel, modelOf, type Row, toDbId } from "./lib/model.js";
+import { canMergeOnMongo, jsonBytes, mongoMergeData } from "./lib/mongo.js";
 import { rotateRefresh } from "./lib/rotate.js";
 import { findMany, findOne, findTokenWithUser, insert, prop } from "./lib/store.js";
 import { type AdapterSettings, type MikroOrmAdapterOptions, settingsOf } from "./options.js";
@@ -27,6 +28,8 @@ const isDigest = (v: unknown): v is string =>
 // A session handle is 32 characters (the column holds 64).
 const isHandle = (v: unknown): v is string =>
   typeof v === "string" && v.length > 0 && v.length <= 64;
+const expiresAt = (createdAt: Date, lifetimeSeconds: number) =>
+  new Date(createdAt.getTime() + lifetimeSeconds * 1000);
 
 /**
  * Tessera's `AccessTokenDatabase` on MikroORM, over a request-scoped EntityManager and an
@@ -104,9 +107,12 @@ export class MikroOrmAccessTokenDatabase<
     const userId = toDbId(user, data.userId);
     if (userId === undefined) throw new TypeError("AccessTokenDatabase.create: not a user id");
     const { userId: _, ...rest } = data;
-    const row = await guard(() =>
-      insert(this.#em, token, this.#toStored({ ...rest, user: userId } as Row)),
-    );
+    const stored = this.#toStored({ ...rest, user: userId } as Row);
+    if (canMergeOnMongo(token)) {
+      stored.dataBytes = data.data ? jsonBytes(data.data) : 2;
+      stored.expiresAt = expiresAt(data.createdAt, data.lifetimeSeconds);
+    }
+    const row = await guard(() => insert(this.#em, token, stored));
     return this.#toProtocol(row);
   }
 
@@ -123,7 +129,14 @@ export class MikroOrmAccessTokenDatabase<
     if (isDigest(accessToken.token) && Object.keys(changes).length > 0) {
       const { token } = this.#m;
       const where = { [token.pk.name]: accessToken.token };
-      await guard(() => this.#em.nativeUpdate(token.meta.class, where, this.#toStored(changes)));
+      const stored = this.#toStored(changes);
+      if (canMergeOnMongo(token)) {
+        // Lifetimes only grow: from a row read earlier, `expiresAt` is at worst behind.
+        const lifetime = data.lifetimeSeconds ?? accessToken.lifetimeSeconds;
+        stored.expiresAt = expiresAt(accessToken.createdAt, lifetime);
+        if (data.data !== undefined) stored.dataBytes = jsonBytes(data.data);
+      }
+      await guard(() => this.#em.nativeUpdate(token.meta.class, where, stored));
     }
     return { ...accessToken, ...changes };
   }
@@ -158,15 +171,20 @@ export class MikroOrmAccessTokenDatabase<
     if (fields.data !== undefined) changes.data = fields.data;
     if (fields.claims !== undefined) changes.claims = fields.claims;
     const { token } = this.#m;
-    return guard(() => updateByHandle(this.#em, token, handle, this.#toStored(changes), live));
+    const stored = this.#toStored(changes);
+    if (fields.data !== undefined && canMergeOnMongo(token)) {
+      stored.dataBytes = jsonBytes(fields.data);
+    }
+    return guard(() => updateByHandle(this.#em, token, handle, stored, live));
   }
 
   /**
    * Merges `patch` into the session data of the live row whose handle is `handle` in one
    * `UPDATE … RETURNING` that computes the merge from the row itself (PostgreSQL `jsonb`
    * `||` and `-`; SQLite `json_set`/`json_remove` per top-level key) and bounds its size in
-   * the WHERE; the merged data, or null when nothing was written (also on MongoDB, where the
-   * session store reads then writes).
+   * the WHERE; on MongoDB one `findOneAndUpdate` of `$set`/`$unset` per key bounded by the
+   * stored `data_bytes` and `expires_at` (see `MongoAccessToken`). The merged data, or null
+   * when nothing was written (the session store then reads and writes).
    */
   async mergeDataByHandle(
     handle: string,
@@ -176,6 +194,18 @@ export class MikroOrmAccessTokenDatabase<
   ): Promise<JsonObject | null> {
     if (!isHandle(handle)) return null;
     const { token } = this.#m;
+    if (token.mongo) {
+      const entries = Object.entries(patch);
+      // `data.` names no field: a patch with an empty key is merged by the store.
+      if (!canMergeOnMongo(token) || entries.length === 0 || entries.some(([k]) => k === "")) {
+        return null;
+      }
+      const escaped = toMongoJson(patch);
+      const stored = await guard(() =>
+        mongoMergeData(this.#em, token, handle, patch, escaped, maxBytes, live),
+      );
+      return stored ? fromMongoJson(stored as JsonObject) : null;
+    }
     return guard(() => mergeDataByHandle(this.#em, token, handle, patch, maxBytes, live));
   }
 
@@ -243,7 +273,7 @@ export class MikroOrmAccessTokenDatabase<
   }
 
   #toProtocol(row: Row): AccessTokenProtocol<ID> {
-    const { token: _t, user, ...rest } = row;
+    const { token: _t, user, dataBytes: _b, expiresAt: _e, ...rest } = row;
     const { token } = this.#m;
     if (token.mongo) {
       if (rest.data) rest.data = fromMongoJson(rest.data as JsonObject);

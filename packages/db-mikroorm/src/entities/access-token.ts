@@ -83,7 +83,11 @@ export const AccessToken = defineEntity({
 /**
  * The default access-token entity for `@mikro-orm/mongodb`, pointing at {@link MongoUser},
  * in the collection `access_token`. The digest is the document's `_id`: MongoDB keeps
- * `_id` unique without a second index.
+ * `_id` unique without a second index. Two fields more than the SQL entity, kept by the
+ * adapter so that `mergeDataByHandle` is one `findAndModify` with plain operators (no
+ * update pipeline or `$expr`, which FerretDB v1 lacks): `data_bytes`, an upper bound of the
+ * data's JSON bytes, and `expires_at`, `created_at + lifetime_seconds`. An entity of the
+ * app's own without them is merged by the session store's read and write.
  *
  * @example
  * const tokens = new MikroOrmAccessTokenDatabase(em, MongoAccessToken);
@@ -95,5 +99,9 @@ export const MongoAccessToken = defineEntity({
   properties: {
     token: p.string().primary().fieldName("_id"),
     user: () => accessTokenUser(MongoUser),
+    /** An upper bound of `data`'s JSON bytes (exact when set whole, plus each merged patch's). */
+    dataBytes: p.integer().nullable().fieldName("data_bytes"),
+    /** `createdAt + lifetimeSeconds`, written with either; at worst behind, never ahead. */
+    expiresAt: p.datetime().nullable().fieldName("expires_at"),
   },
 });

@@ -25,6 +25,7 @@ interface MongoCollection {
   updateOne(where: Row, update: Row, options: object): Promise<{ matchedCount: number }>;
   countDocuments(where: Row, options: object): Promise<number>;
   findOne(where: Row, options: object): Promise<Row | null>;
+  findOneAndUpdate(where: Row, update: Row, options: object): Promise<Row | null>;
 }
 
 const conn = (em: EntityManager) => em.getConnection() as unknown as MongoConnection;
@@ -207,9 +208,10 @@ export async function mongoDeleteExpired(
 
 /**
  * `$set`s `changes` (field names, stored form) on the document whose handle is `handle`, live
- * at `live.now` when given: one `updateOne` (its matched count) with `$expr` where the server
- * has it; else the document is read, checked here, and written only while its lifetime is
- * still the one read.
+ * at `live.now` when given: first one `updateOne` filtered on `expires_at` where the entity
+ * has it (a live row matches: one round trip), then one with `$expr` where the server has
+ * it; else the document is read, checked here, and written only while its lifetime is still
+ * the one read.
  */
 export async function mongoUpdateByHandle(
   em: EntityManager,
@@ -235,6 +237,12 @@ export async function mongoUpdateByHandle(
   if (!live) return write(filter);
   const { now } = live;
   filter[createdAt] = { $gt: new Date(now.getTime() - live.maxLifetimeSeconds * 1000) };
+  // One round trip for a live row on every server where the entity keeps `expires_at`; no
+  // match (expired, unknown, or `expires_at` absent or behind): the exact check below.
+  if (model.meta.properties.expiresAt) {
+    const expiresAt = field("expiresAt", "expires_at");
+    if (await write({ ...filter, [expiresAt]: { $gt: now } })) return true;
+  }
   return withFallback(
     em,
     "$expr",
@@ -277,4 +285,66 @@ export async function mongoUpdateWhere(
   const collection = conn(em).getCollection(model.meta.class);
   const result = await collection.updateOne(filter, { $set: set }, session ? { session } : {});
   return result.matchedCount > 0;
+}
+
+/** The UTF-8 bytes of a value's JSON, as the session store measures session data. */
+export const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+
+/**
+ * Whether the token entity has the two fields {@link mongoMergeData} needs (`dataBytes`,
+ * `expiresAt`: `MongoAccessToken` has them) on MongoDB.
+ */
+export const canMergeOnMongo = (model: EntityModel): boolean =>
+  model.mongo && !!model.meta.properties.dataBytes && !!model.meta.properties.expiresAt;
+
+/**
+ * mergeDataByHandle on MongoDB, with plain update operators only (FerretDB v1 has no update
+ * pipelines and no `$expr`): one `findOneAndUpdate` that `$set`s / `$unset`s
+ * `data.<escaped key>` per patch key (`patch` and `escaped` are the same keys, as given and
+ * as stored), filtered on the handle, `created_at` (the cap), `expires_at` (the idle expiry)
+ * and `data_bytes <= maxBytes - grows`, where `grows` bounds what the keys set add (`"key":value,`
+ * each), and raising `data_bytes` by it. The stored data (escaped), or null when nothing
+ * matched: no live row, over the bound as `data_bytes` counts, or a document without those
+ * fields.
+ */
+export async function mongoMergeData(
+  em: EntityManager,
+  model: EntityModel,
+  handle: string,
+  patch: Row,
+  escaped: Row,
+  maxBytes: number,
+  live: { now: Date; maxLifetimeSeconds: number },
+): Promise<Row | null> {
+  const field = (name: string, fallback: string) =>
+    model.meta.properties[name]?.fieldNames[0] ?? fallback;
+  const data = field("data", "data");
+  const dataBytes = field("dataBytes", "data_bytes");
+  const $set: Row = {};
+  const $unset: Row = {};
+  for (const [key, value] of Object.entries(escaped)) {
+    if (value === null) $unset[`${data}.${key}`] = "";
+    else $set[`${data}.${key}`] = value;
+  }
+  let grows = 0;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value !== null) grows += jsonBytes(key) + 1 + jsonBytes(value) + 1;
+  }
+  const filter: Row = {
+    [field("handle", "handle")]: handle,
+    [field("createdAt", "created_at")]: {
+      $gt: new Date(live.now.getTime() - live.maxLifetimeSeconds * 1000),
+    },
+    [field("expiresAt", "expires_at")]: { $gt: live.now },
+    [dataBytes]: { $lte: maxBytes - grows },
+  };
+  const update: Row = { $inc: { [dataBytes]: grows } };
+  if (Object.keys($set).length > 0) update.$set = $set;
+  if (Object.keys($unset).length > 0) update.$unset = $unset;
+  const session = trx(em);
+  // No projection: FerretDB v1's findAndModify has no `fields`.
+  const doc = await conn(em)
+    .getCollection(model.meta.class)
+    .findOneAndUpdate(filter, update, { ...(session ? { session } : {}), returnDocument: "after" });
+  return doc ? ((doc[data] as Row | null | undefined) ?? {}) : null;
 }
