@@ -12,6 +12,7 @@ describe.each([
     load: () => import("./index.js"),
     names: [
       "RedisChallengeStore",
+      "RedisMfaChallengeStore",
       "RedisOAuthStateStore",
       "RedisSessionStore",
       "RedisStrategy",

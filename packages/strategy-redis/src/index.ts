@@ -7,6 +7,10 @@
  */
 export { recommendedClusterOptions, recommendedRedisOptions } from "./client-options.js";
 export {
+  RedisMfaChallengeStore,
+  type RedisMfaChallengeStoreOptions,
+} from "./mfa-challenge-store.js";
+export {
   RedisOAuthStateStore,
   type RedisOAuthStateStoreOptions,
 } from "./oauth-state-store.js";
