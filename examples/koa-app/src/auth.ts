@@ -22,7 +22,11 @@ import {
   MemoryJwtRevocationStore,
   RefreshTokenStrategy,
 } from "@tessera/strategy-jwt";
-import { RedisChallengeStore, RedisStrategy } from "@tessera/strategy-redis";
+import {
+  RedisChallengeStore,
+  RedisMfaChallengeStore,
+  RedisStrategy,
+} from "@tessera/strategy-redis";
 import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
 import { RedisRateLimitStore } from "@tessera/strategy-redis/rate-limit";
 import type { Redis } from "ioredis";
@@ -214,9 +218,12 @@ export function createAuth(deps: {
 
   // Second factors: TOTP secrets encrypted at rest and mfa_tokens sealed under a key
   // derived from the master secret. The mfa_tokens' single use and wrong-code counts are
-  // kept in this process (Tessera has no shared store for them yet: one instance).
+  // kept in Redis when there is one (any instance completes a login another one began, and
+  // wrong codes count across all of them), else in this process (one instance).
   const keyring = new MfaKeyring([{ id: "example-1", secret: secrets.mfa }]);
-  const mfaChallenges = new MemoryMfaChallengeStore();
+  const mfaChallenges = redis
+    ? new RedisMfaChallengeStore({ redis })
+    : new MemoryMfaChallengeStore();
   // Passkeys: the RP ID and origin come from APP_URL (WebAuthn runs on https, or on plain
   // http at localhost only); registration and login challenges in Redis when there is one,
   // so any instance can finish a ceremony another one began.
