@@ -116,7 +116,7 @@ describe.each(TOPOLOGIES)("RedisMfaChallengeStore on %s Redis", (topology) => {
   it("wrong codes alternating between two instances count to the limit; then the token is dead on both (ASVS 5.0 6.3.1)", async () => {
     const { one, two, user, code, wrong } = await twoInstances();
     const { token } = one.issue(user, "jwt");
-    const left: number[] = [];
+    const left: (number | undefined)[] = [];
     for (let i = 0; i < 5; i++) {
       const error = await (i % 2 ? two : one)
         .complete(token, { code: wrong() }, { backend: "jwt" })
