@@ -11,6 +11,8 @@ import {
   forbidden,
   forbiddenResponse,
   jsonResponse,
+  loginMfaChallengeSchema,
+  MFA_CHALLENGE_CODES,
   nullResponse,
   type Responses,
   tooManyRequests,
@@ -121,6 +123,7 @@ export function describeRoute(
       // The transport's objects are OpenAPI response objects by the Transport contract.
       success = (described ?? {}) as unknown as Responses;
     }
+    if (response.adds) success = withAddedFields(success, response.adds);
   } else if (response.body === null) {
     success = { [response.status]: nullResponse(response.description) };
   } else if (response.body === undefined) {
@@ -142,6 +145,10 @@ export function describeRoute(
   }
   if (spec.links) {
     for (const value of Object.values(success)) value.links = { ...spec.links };
+  }
+
+  if (errors.some((e) => e.reason === undefined && MFA_CHALLENGE_CODES.includes(e.code))) {
+    schemas.LoginMfaChallenge = loginMfaChallengeSchema;
   }
 
   const limited = spec.rateLimit && context.rateLimiter?.limits(spec.rateLimit.bucket);
@@ -176,6 +183,49 @@ export function describeRoute(
     };
   }
   return { operation, schemas };
+}
+
+/**
+ * A transport's success answers with the fields `adds` (an object schema) joined to the
+ * body: merged into an inline object schema, `allOf` with a referenced one, and a bodiless
+ * 204 (a cookie login) becomes 200 with just those fields, as the login writes it.
+ */
+function withAddedFields(success: Responses, adds: JsonSchema): Responses {
+  const out: Responses = {};
+  for (const [status, described] of Object.entries(success)) {
+    const media = described.content?.["application/json"];
+    if (media?.schema) {
+      out[status] = {
+        ...described,
+        content: {
+          ...described.content,
+          "application/json": { ...media, schema: mergeObjectSchemas(media.schema, adds) },
+        },
+      };
+    } else if (status === "204") {
+      out["200"] = {
+        ...described,
+        description: `${described.description}; the body holds ${Object.keys(
+          (adds.properties ?? {}) as object,
+        )
+          .map((name) => `\`${name}\``)
+          .join(", ")}`,
+        content: { "application/json": { schema: adds } },
+      };
+    } else {
+      out[status] = described;
+    }
+  }
+  return out;
+}
+
+function mergeObjectSchemas(base: JsonSchema, adds: JsonSchema): JsonSchema {
+  if (base.type !== "object" || !base.properties || "$ref" in base) return { allOf: [base, adds] };
+  return {
+    ...base,
+    required: [...((base.required as string[]) ?? []), ...((adds.required as string[]) ?? [])],
+    properties: { ...(base.properties as object), ...(adds.properties as object) },
+  };
 }
 
 /**

@@ -15,21 +15,63 @@ export interface ErrorCase {
 export type Responses = Record<string, OpenAPIResponse>;
 
 /**
+ * The login's answers that start the second step: besides `detail`, the body carries the
+ * challenge's `mfa_token` and `expires_at` (`LoginMfaChallenge`).
+ */
+export const MFA_CHALLENGE_CODES: readonly string[] = [
+  HttpErrorCode.LOGIN_MFA_REQUIRED,
+  HttpErrorCode.LOGIN_MFA_ENROLMENT_REQUIRED,
+];
+
+/** The body of a {@link MFA_CHALLENGE_CODES} answer, a component of the documents that use it. */
+export const loginMfaChallengeSchema: JsonSchema = {
+  title: "LoginMfaChallenge",
+  type: "object",
+  required: ["detail", "mfa_token", "expires_at"],
+  properties: {
+    detail: { type: "string", enum: [...MFA_CHALLENGE_CODES] },
+    mfa_token: {
+      type: "string",
+      description:
+        "Opaque, sealed, used once: send it to `/login/mfa` (`LOGIN_MFA_REQUIRED`) or " +
+        "`/login/mfa/enrol` (`LOGIN_MFA_ENROLMENT_REQUIRED`)",
+    },
+    expires_at: {
+      type: "string",
+      format: "date-time",
+      description: "When the `mfa_token` expires (ISO 8601, UTC): then log in again",
+    },
+  },
+};
+
+/** The example body of `code`: `{"detail": …}`, plus the challenge of an MFA login answer. */
+function exampleBody(code: string, reason: string | undefined): Record<string, unknown> {
+  if (reason !== undefined) return { detail: { code, reason } };
+  if (!MFA_CHALLENGE_CODES.includes(code)) return { detail: code };
+  return {
+    detail: code,
+    mfa_token: "v1.k1.3q2-7wEXAMPLEnot-a-real-token_Xj0",
+    expires_at: "2026-12-06T09:05:10.000Z",
+  };
+}
+
+/**
  * An error response with one named example per code, as FastAPI Users documents them, so
- * a reader sees the exact `detail` each case answers.
+ * a reader sees the exact body each case answers (`ErrorModel`, or `LoginMfaChallenge`
+ * too when an MFA login answer is among them).
  */
 export function errorResponse(description: string, cases: readonly ErrorCase[]): OpenAPIResponse {
   const examples: Record<string, OpenAPIExample> = {};
   for (const { code, summary, reason } of cases) {
-    examples[code] = {
-      summary,
-      value: { detail: reason === undefined ? code : { code, reason } },
-    };
+    examples[code] = { summary, value: exampleBody(code, reason) };
   }
-  return {
-    description,
-    content: { "application/json": { schema: ref("ErrorModel"), examples } },
-  };
+  const challenge = cases.some(
+    (c) => c.reason === undefined && MFA_CHALLENGE_CODES.includes(c.code),
+  );
+  const schema = challenge
+    ? { anyOf: [ref("ErrorModel"), ref("LoginMfaChallenge")] }
+    : ref("ErrorModel");
+  return { description, content: { "application/json": { schema, examples } } };
 }
 
 /** A 200/201 answering a JSON body of `schema`. */

@@ -44,9 +44,11 @@ export type RouteResponse =
    * The transport's login or logout response (a token body, a cookie…): the handler
    * returns it, or writes it with `writeAuthResponse` itself when a hook must run after.
    * `pair`: the login response of a refresh-token backend (RFC 6749 §5.1 with
-   * `refresh_token` and `expires_in`, or the access and refresh cookies).
+   * `refresh_token` and `expires_in`, or the access and refresh cookies). `adds`: the JSON
+   * Schema (an object's `properties` and `required`) of fields the handler adds to that
+   * body; the document merges them in, and a cookie login's 204 becomes 200 with them.
    */
-  | { transport: "login" | "logout" | "pair" };
+  | { transport: "login" | "logout" | "pair"; adds?: Record<string, unknown> };
 
 /** What a handler gets besides the Koa context. */
 export interface RouteCall<U extends UserProtocol<ID>, ID, B> {

@@ -318,7 +318,7 @@ export function mfaLoginRoutes<U extends UserProtocol<ID>, ID>(
         'cookie login answers `200 {"recovery_codes": […]}` instead of 204.',
       body: { type: "json", schema: tokenCodeBody, name: "MfaEnrolConfirmRequest" },
       rateLimit: limited,
-      response: { transport },
+      response: { transport, adds: recoveryCodesSchema },
       errors: [
         CODE_INVALID,
         ...TOKEN_ERRORS,
