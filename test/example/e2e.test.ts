@@ -11,12 +11,12 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
 import { loadConfig } from "../../examples/koa-app/src/config.js";
 import { Client, request } from "../support/client.js";
-import { freePort, root, waitForLink } from "./support.js";
+import { freePort, launchChromium, root, waitForLink } from "./support.js";
 
 const SCREENSHOTS = join(root, "test", "output", "e2e");
 const EMAIL = "grace@example.com";
@@ -63,20 +63,7 @@ beforeAll(async () => {
   await new Promise((resolve) => server.once("listening", resolve));
   url = config.appUrl;
   outbox = config.mail.outboxDir;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
   page = await context.newPage();
   page.on("console", (message) => {

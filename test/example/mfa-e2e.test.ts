@@ -13,18 +13,12 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type Browser,
-  type BrowserContext,
-  type CDPSession,
-  chromium,
-  type Page,
-} from "playwright-core";
+import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
 import { loadConfig } from "../../examples/koa-app/src/config.js";
 import { stepAt, totpAtStep } from "../../packages/mfa/src/test-utils/rfc6238.js";
-import { freePort, root } from "./support.js";
+import { freePort, launchChromium, root } from "./support.js";
 
 const SCREENSHOTS = join(root, "test", "output", "mfa-e2e");
 const PASSWORD = "correct horse battery staple";
@@ -58,20 +52,7 @@ beforeAll(async () => {
   await new Promise((resolve) => server.once("listening", resolve));
   url = config.appUrl;
   expect(url).toBe(`http://localhost:${port}`);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 900, height: 1400 } });
   page = await context.newPage();
   page.on("console", (message) => {

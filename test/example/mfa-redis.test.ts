@@ -10,13 +10,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
 import { loadConfig } from "../../examples/koa-app/src/config.js";
 import { stepAt, totpAtStep } from "../../packages/mfa/src/test-utils/rfc6238.js";
 import { type Reply, request } from "../support/client.js";
-import { freePort } from "./support.js";
+import { freePort, scratchPostgres } from "./support.js";
 
 const PASSWORD = "correct horse battery staple";
 const log = { info: () => {}, warn: () => {}, error: () => {} };
@@ -52,20 +51,10 @@ const body = (res: Reply) => res.body as Record<string, unknown>;
 
 describe("examples/koa-app's mfa_tokens in Redis, across two instances", () => {
   it("a token from one instance completes on the other once; wrong codes on both count to one limit", async () => {
-    const postgres = process.env.POSTGRES_URL;
     const redis = process.env.REDIS_URL;
-    if (!postgres || !redis) throw new Error("POSTGRES_URL/REDIS_URL unset: run through vitest");
-    const dbName = `koa_app_mfa_redis_${randomBytes(4).toString("hex")}`;
-    const dbUrl = new URL(postgres);
-    dbUrl.pathname = `/${dbName}`;
-    cleanups.unshift(async () => {
-      const admin = new pg.Client({ connectionString: postgres });
-      await admin.connect();
-      await admin.query(`drop database if exists "${dbName}" with (force)`);
-      await admin.end();
-    });
+    if (!redis) throw new Error("REDIS_URL unset: run through vitest");
     const env = {
-      DATABASE_URL: dbUrl.href,
+      DATABASE_URL: scratchPostgres("koa_app_mfa_redis", cleanups),
       REDIS_URL: redis,
       TESSERA_SECRET: randomBytes(32).toString("hex"),
     };

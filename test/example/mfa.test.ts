@@ -20,7 +20,7 @@ import { loadConfig } from "../../examples/koa-app/src/config.js";
 import { stepAt, totpAtStep } from "../../packages/mfa/src/test-utils/rfc6238.js";
 import { SoftwareAuthenticator } from "../../packages/passkeys/src/test-utils/authenticator.js";
 import { type Reply, request } from "../support/client.js";
-import { freePort } from "./support.js";
+import { freePort, scratchMongo, scratchPostgres } from "./support.js";
 
 const PASSWORD = "correct horse battery staple";
 const logs: string[] = [];
@@ -84,19 +84,9 @@ const databases: Database[] = [
   {
     name: "PostgreSQL (the app creates the MFA tables), passkey challenges in Redis",
     env: async () => {
-      const postgres = process.env.POSTGRES_URL;
       const redis = process.env.REDIS_URL;
-      if (!postgres || !redis) throw new Error("POSTGRES_URL/REDIS_URL unset: run through vitest");
-      const dbName = `koa_app_mfa_${randomBytes(4).toString("hex")}`;
-      const url = new URL(postgres);
-      url.pathname = `/${dbName}`;
-      cleanups.unshift(async () => {
-        const admin = new pg.Client({ connectionString: postgres });
-        await admin.connect();
-        await admin.query(`drop database if exists "${dbName}" with (force)`);
-        await admin.end();
-      });
-      return { DATABASE_URL: url.href, REDIS_URL: redis };
+      if (!redis) throw new Error("REDIS_URL unset: run through vitest");
+      return { DATABASE_URL: scratchPostgres("koa_app_mfa", cleanups), REDIS_URL: redis };
     },
     storedSecret: async (_example, env) => {
       const client = new pg.Client({ connectionString: env.DATABASE_URL });
@@ -112,18 +102,9 @@ const databases: Database[] = [
   {
     name: "MongoDB protocol (collections mfa and passkeys), passkey challenges in Redis",
     env: async () => {
-      const mongo = process.env.MONGODB_URL;
       const redis = process.env.REDIS_URL;
-      if (!mongo || !redis) throw new Error("MONGODB_URL/REDIS_URL unset: run through vitest");
-      const dbName = `koa_app_mfa_${randomBytes(4).toString("hex")}`;
-      const url = new URL(mongo);
-      url.pathname = `/${dbName}`;
-      cleanups.unshift(async () => {
-        const client = await new MongoClient(mongo).connect();
-        await client.db(dbName).dropDatabase();
-        await client.close();
-      });
-      return { MONGODB_URL: url.href, REDIS_URL: redis };
+      if (!redis) throw new Error("REDIS_URL unset: run through vitest");
+      return { MONGODB_URL: scratchMongo("koa_app_mfa", cleanups), REDIS_URL: redis };
     },
     storedSecret: async (example, env) => {
       const client = await new MongoClient(env.MONGODB_URL as string).connect();

@@ -18,7 +18,7 @@ import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
 import { loadConfig } from "../../examples/koa-app/src/config.js";
 import { signInAtProvider } from "../harness/oidc-browser.js";
 import { Client, type Reply } from "../support/client.js";
-import { freePort } from "./support.js";
+import { freePort, scratchMongo, scratchPostgres } from "./support.js";
 
 const logs: string[] = [];
 const log = {
@@ -105,19 +105,9 @@ const databases: Database[] = [
   {
     name: "PostgreSQL (the app creates oauth_accounts), state in Redis",
     env: async () => {
-      const postgres = process.env.POSTGRES_URL;
       const redis = process.env.REDIS_URL;
-      if (!postgres || !redis) throw new Error("POSTGRES_URL/REDIS_URL unset: run through vitest");
-      const dbName = `koa_app_oauth_${randomBytes(4).toString("hex")}`;
-      const url = new URL(postgres);
-      url.pathname = `/${dbName}`;
-      cleanups.unshift(async () => {
-        const admin = new pg.Client({ connectionString: postgres });
-        await admin.connect();
-        await admin.query(`drop database if exists "${dbName}" with (force)`);
-        await admin.end();
-      });
-      return { DATABASE_URL: url.href, REDIS_URL: redis };
+      if (!redis) throw new Error("REDIS_URL unset: run through vitest");
+      return { DATABASE_URL: scratchPostgres("koa_app_oauth", cleanups), REDIS_URL: redis };
     },
     storedToken: async (_example, env) => {
       const client = new pg.Client({ connectionString: env.DATABASE_URL });
@@ -133,18 +123,9 @@ const databases: Database[] = [
   {
     name: "MongoDB protocol (links in the user document, keys in oauth_account_keys), state in Redis",
     env: async () => {
-      const mongo = process.env.MONGODB_URL;
       const redis = process.env.REDIS_URL;
-      if (!mongo || !redis) throw new Error("MONGODB_URL/REDIS_URL unset: run through vitest");
-      const dbName = `koa_app_oauth_${randomBytes(4).toString("hex")}`;
-      const url = new URL(mongo);
-      url.pathname = `/${dbName}`;
-      cleanups.unshift(async () => {
-        const client = await new MongoClient(mongo).connect();
-        await client.db(dbName).dropDatabase();
-        await client.close();
-      });
-      return { MONGODB_URL: url.href, REDIS_URL: redis };
+      if (!redis) throw new Error("REDIS_URL unset: run through vitest");
+      return { MONGODB_URL: scratchMongo("koa_app_oauth", cleanups), REDIS_URL: redis };
     },
     storedToken: async (example, env) => {
       const client = await new MongoClient(env.MONGODB_URL as string).connect();

@@ -1,10 +1,14 @@
 // Helpers of the example-app tests: start the app as the README says and read its outbox.
 // They talk HTTP to it with the tests' one client (test/support/client.ts) and its cookie jar.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { MongoClient } from "mongodb";
+import pg from "pg";
+import { type Browser, chromium } from "playwright-core";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -194,4 +198,56 @@ export async function waitForLink(
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Debian's Chromium (or `CHROMIUM_PATH`), headless, as every browser test of the example runs it. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/**
+ * A database of its own on the harness' PostgreSQL (`prefix` + random), which the app
+ * creates; dropped by the cleanup pushed first onto `cleanups`. Returns its URL.
+ */
+export function scratchPostgres(prefix: string, cleanups: (() => void | Promise<void>)[]): string {
+  const postgres = process.env.POSTGRES_URL;
+  if (!postgres) throw new Error("POSTGRES_URL unset: run through vitest (the harness sets it)");
+  const dbName = `${prefix}_${randomBytes(4).toString("hex")}`;
+  const url = new URL(postgres);
+  url.pathname = `/${dbName}`;
+  cleanups.unshift(async () => {
+    const admin = new pg.Client({ connectionString: postgres });
+    await admin.connect();
+    await admin.query(`drop database if exists "${dbName}" with (force)`);
+    await admin.end();
+  });
+  return url.href;
+}
+
+/** The same on the harness' MongoDB-protocol server. */
+export function scratchMongo(prefix: string, cleanups: (() => void | Promise<void>)[]): string {
+  const mongo = process.env.MONGODB_URL;
+  if (!mongo) throw new Error("MONGODB_URL unset: run through vitest (the harness sets it)");
+  const dbName = `${prefix}_${randomBytes(4).toString("hex")}`;
+  const url = new URL(mongo);
+  url.pathname = `/${dbName}`;
+  cleanups.unshift(async () => {
+    const client = await new MongoClient(mongo).connect();
+    await client.db(dbName).dropDatabase();
+    await client.close();
+  });
+  return url.href;
 }
