@@ -61,6 +61,8 @@ const PUBLIC = [
 // Shared by Tessera's packages, no semver promise.
 const INTERNAL = [
   "MAX_TOKEN_LENGTH",
+  "MFA_DATABASE_VERBS",
+  "OAUTH_ACCOUNT_DATABASE_VERBS",
   "changesCredentials",
   "checkRateLimitRule",
   "fromMongoJson",

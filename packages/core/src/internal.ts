@@ -4,6 +4,8 @@
  * change or go in any release. Public API is `@tessera/core`.
  */
 export { changesCredentials } from "./manager/user-input.js";
+export { MFA_DATABASE_VERBS } from "./mfa/models.js";
+export { OAUTH_ACCOUNT_DATABASE_VERBS } from "./oauth/models.js";
 export { checkRateLimitRule } from "./rate-limit/store.js";
 export { fromMongoJson, toMongoJson } from "./session/mongo-json-keys.js";
 export { isOpaqueTokenShape, safeEqual, sessionIdFromDigest } from "./tokens/opaque.js";

@@ -10,10 +10,11 @@ import {
   UserUpdateConflictError,
   type UserUpdateData,
 } from "@tessera/core";
+import { MFA_DATABASE_VERBS, OAUTH_ACCOUNT_DATABASE_VERBS } from "@tessera/core/internal";
 import { guard } from "./lib/errors.js";
-import { MFA_VERBS, MikroOrmMfa } from "./lib/mfa.js";
+import { MikroOrmMfa } from "./lib/mfa.js";
 import { type EntityModel, modelOf, type Row, toDbId } from "./lib/model.js";
-import { MikroOrmOAuthAccounts, OAUTH_VERBS } from "./lib/oauth.js";
+import { MikroOrmOAuthAccounts } from "./lib/oauth.js";
 import { findOne, insert, prop } from "./lib/store.js";
 import {
   type AdapterSettings,
@@ -41,7 +42,7 @@ class UserDatabaseImpl<E extends object, U extends UserProtocol<unknown> = Defau
     // does not claim OAuthAccountDatabase, so a check for its methods tells the truth.
     if (options?.oauthAccount) {
       const links = new MikroOrmOAuthAccounts<U>(em, entity, options.oauthAccount);
-      for (const verb of OAUTH_VERBS) {
+      for (const verb of OAUTH_ACCOUNT_DATABASE_VERBS) {
         Object.defineProperty(this, verb, {
           value: links[verb].bind(links),
           configurable: true,
@@ -52,7 +53,7 @@ class UserDatabaseImpl<E extends object, U extends UserProtocol<unknown> = Defau
     // Likewise the MFA verbs exist only with the MFA entities (isMfaDatabase tells the truth).
     if (options?.mfa) {
       const mfa = new MikroOrmMfa<U["id"]>(em, entity, options.mfa);
-      for (const verb of MFA_VERBS) {
+      for (const verb of MFA_DATABASE_VERBS) {
         Object.defineProperty(this, verb, {
           value: mfa[verb].bind(mfa),
           configurable: true,

@@ -18,6 +18,7 @@ import {
   UserUpdateConflictError,
   type UserUpdateData,
 } from "@tessera/core";
+import { MFA_DATABASE_VERBS, OAUTH_ACCOUNT_DATABASE_VERBS } from "@tessera/core/internal";
 import type { ClientSession, Collection } from "mongodb";
 import { findById } from "./batched-find.js";
 import { isDuplicateKeyError, runDriver, translateDriverError } from "./driver-errors.js";
@@ -87,25 +88,6 @@ export interface MongoUserDatabaseOptions {
 const EMAIL_INDEX = "email_unique";
 const OAUTH_INDEX = "oauth_accounts_unique";
 const OAUTH_KEY_USER_INDEX = "user_id";
-const OAUTH_VERBS = [
-  "getByOAuthAccount",
-  "listOAuthAccounts",
-  "addOAuthAccount",
-  "updateOAuthAccount",
-  "removeOAuthAccount",
-] as const;
-const MFA_VERBS = [
-  "getMfa",
-  "setTotp",
-  "advanceTotpStep",
-  "setRecoveryCodes",
-  "useRecoveryCode",
-  "listPasskeys",
-  "getPasskey",
-  "addPasskey",
-  "updatePasskeyCounter",
-  "removePasskey",
-] as const satisfies readonly (keyof MfaDatabase)[];
 
 /**
  * A {@link UserDatabase} on a MongoDB collection, through the native driver.
@@ -165,7 +147,7 @@ export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
     this.oauth = keys && new MongoOAuthAccounts({ users: collection, keys, session: this.session });
     if (!this.oauth) {
       // No key collection, no OAuth accounts: hide the verbs, so a check for them is honest.
-      for (const verb of OAUTH_VERBS) {
+      for (const verb of OAUTH_ACCOUNT_DATABASE_VERBS) {
         Object.defineProperty(this, verb, { value: undefined, configurable: true, writable: true });
       }
     }
@@ -187,7 +169,7 @@ export class MongoUserDatabase<U extends UserProtocol<string> = MongoUser>
         : undefined;
     if (!this.mfa) {
       // No MFA collections, no MFA verbs: isMfaDatabase tells the truth.
-      for (const verb of MFA_VERBS) {
+      for (const verb of MFA_DATABASE_VERBS) {
         Object.defineProperty(this, verb, { value: undefined, configurable: true, writable: true });
       }
     }

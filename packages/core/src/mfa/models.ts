@@ -93,7 +93,8 @@ export interface MfaDatabase<ID = unknown> {
   removePasskey(userId: ID, credentialId: string): Promise<boolean>;
 }
 
-const MFA_DATABASE_VERBS = [
+/** The verbs of {@link MfaDatabase}: what an adapter defines to keep second factors. */
+export const MFA_DATABASE_VERBS = [
   "getMfa",
   "setTotp",
   "advanceTotpStep",

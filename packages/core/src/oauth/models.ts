@@ -115,7 +115,8 @@ export function isOAuthAccountDatabase<U extends UserProtocol<ID>, ID = U["id"]>
   return OAUTH_ACCOUNT_DATABASE_VERBS.every((verb) => typeof candidate[verb] === "function");
 }
 
-const OAUTH_ACCOUNT_DATABASE_VERBS = [
+/** The verbs of {@link OAuthAccountDatabase}: what an adapter defines to keep OAuth accounts. */
+export const OAUTH_ACCOUNT_DATABASE_VERBS = [
   "getByOAuthAccount",
   "listOAuthAccounts",
   "addOAuthAccount",

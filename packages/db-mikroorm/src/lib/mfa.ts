@@ -396,17 +396,3 @@ const toPasskey = (row: Row): PasskeyCredential => ({
   createdAt: date(row.createdAt) as Date,
   lastUsedAt: date(row.lastUsedAt),
 });
-
-/** The names of the MfaDatabase verbs, as MikroOrmUserDatabase defines them. */
-export const MFA_VERBS = [
-  "getMfa",
-  "setTotp",
-  "advanceTotpStep",
-  "setRecoveryCodes",
-  "useRecoveryCode",
-  "listPasskeys",
-  "getPasskey",
-  "addPasskey",
-  "updatePasskeyCounter",
-  "removePasskey",
-] as const satisfies readonly (keyof MfaDatabase)[];

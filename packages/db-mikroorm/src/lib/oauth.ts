@@ -177,12 +177,3 @@ export class MikroOrmOAuthAccounts<U extends UserProtocol<unknown>>
     }
   }
 }
-
-/** The names of the OAuthAccountDatabase verbs, as MikroOrmUserDatabase defines them. */
-export const OAUTH_VERBS = [
-  "getByOAuthAccount",
-  "listOAuthAccounts",
-  "addOAuthAccount",
-  "updateOAuthAccount",
-  "removeOAuthAccount",
-] as const satisfies readonly (keyof OAuthAccountDatabase<UserProtocol<unknown>>)[];
