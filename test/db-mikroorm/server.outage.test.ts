@@ -14,15 +14,7 @@ import {
 } from "../../packages/db-mikroorm/src/index.js";
 import { openTestOrm, type TestOrm } from "../../packages/db-mikroorm/src/test-utils/orm.js";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
-
-async function timedFailure(op: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
-  const started = performance.now();
-  const error = await op().then(
-    () => new Error("expected a failure"),
-    (e: unknown) => e,
-  );
-  return { error, ms: performance.now() - started };
-}
+import { timedFailure } from "../support/outage.js";
 
 const cases = [
   {

@@ -10,6 +10,7 @@ import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
 import type {} from "../harness/types.js";
+import { timedFailure } from "../support/outage.js";
 import { mongoAdapters } from "./fixture.js";
 
 // ARCHITECTURE.md: an unreachable database answers 503 "fast, and recovers by itself".
@@ -45,14 +46,6 @@ describe("db-mongo when the server goes away and comes back", () => {
   }
 
   /** Rejection of `op`, and how long it took. */
-  async function timedFailure(op: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
-    const started = performance.now();
-    const error = await op().then(
-      () => new Error("expected a failure"),
-      (e: unknown) => e,
-    );
-    return { error, ms: performance.now() - started };
-  }
 
   it.each(["crash", "graceful"] as const)(
     "%s stop: reads and writes are ServiceUnavailableError within ~1 s; after a restart they work again",

@@ -7,20 +7,11 @@ import { RedisMfaChallengeStore, recommendedRedisOptions } from "@tessera/strate
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
+import { timedFailure } from "../support/outage.js";
 
 // As in test/strategy-redis/server.outage.test.ts: the bound is one second, while a client on
 // its defaults (offline queue, 20 retries, 10 s connect) takes far longer.
 const FAST_MS = 1000;
-
-async function timed(call: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
-  const start = performance.now();
-  try {
-    await call();
-    return { error: undefined, ms: performance.now() - start };
-  } catch (error) {
-    return { error, ms: performance.now() - start };
-  }
-}
 
 describe("RedisMfaChallengeStore during a Redis outage", () => {
   let server: PrivateService;
@@ -48,7 +39,7 @@ describe("RedisMfaChallengeStore during a Redis outage", () => {
         () => store.addFailure("c", 60),
       ];
       for (const [i, call] of calls.entries()) {
-        const { error, ms } = await timed(call);
+        const { error, ms } = await timedFailure(call);
         expect(error, `call ${i}`).toBeInstanceOf(ServiceUnavailableError);
         expect((error as Error).cause).toBeInstanceOf(Error);
         expect(ms).toBeLessThan(FAST_MS);

@@ -7,21 +7,12 @@ import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
+import { timedFailure } from "../support/outage.js";
 import { fixture } from "./support.js";
 
 // The bound under test is one second; the margin absorbs a loaded CI machine, while a
 // client waiting on its defaults (offline queue, 20 retries, 10 s connect) takes far longer.
 const FAST_MS = 1000;
-
-async function timed<T>(call: () => Promise<T>): Promise<{ error: unknown; ms: number }> {
-  const start = performance.now();
-  try {
-    await call();
-    return { error: undefined, ms: performance.now() - start };
-  } catch (error) {
-    return { error, ms: performance.now() - start };
-  }
-}
 
 describe("RedisStrategy during a Redis outage", () => {
   let server: PrivateService;
@@ -71,7 +62,7 @@ describe("RedisStrategy during a Redis outage", () => {
       () => store.getSession(handle),
     ];
     for (const [i, call] of calls.entries()) {
-      const { error, ms } = await timed(call);
+      const { error, ms } = await timedFailure(call);
       expect(error, `call ${i}`).toBeInstanceOf(ServiceUnavailableError);
       expect((error as Error).cause).toBeInstanceOf(Error);
       expect(ms).toBeLessThan(FAST_MS);
@@ -95,7 +86,7 @@ describe("RedisStrategy during a Redis outage", () => {
     const admin = new Redis(server.url);
     try {
       await admin.client("PAUSE", 1500, "ALL");
-      const { error, ms } = await timed(() => strategy.readToken(token, f.manager));
+      const { error, ms } = await timedFailure(() => strategy.readToken(token, f.manager));
       expect(error).toBeInstanceOf(ServiceUnavailableError);
       expect(ms).toBeLessThan(FAST_MS);
       await admin.client("UNPAUSE");
@@ -111,7 +102,7 @@ describe("RedisStrategy during a Redis outage", () => {
     const store = new RedisJwtRevocationStore({ redis });
     await server.stop("crash");
     try {
-      const { error, ms } = await timed(() =>
+      const { error, ms } = await timedFailure(() =>
         store.isRevoked({ jti: "j", sub: "s", issuedAt: new Date() }),
       );
       expect(error).toBeInstanceOf(ServiceUnavailableError);
