@@ -1,5 +1,11 @@
 import { createHash } from "node:crypto";
-import { ConfigurationError, checkSessionJson, type JsonObject } from "@tessera/core";
+import {
+  ConfigurationError,
+  checkSessionJson,
+  type IdParser,
+  type JsonObject,
+  type Session,
+} from "@tessera/core";
 import { MAX_TOKEN_LENGTH } from "@tessera/core/internal";
 import { type JWTPayload, type JWTVerifyOptions, jwtVerify, SignJWT } from "jose";
 import { JwtKeySet, type JwtKeySetInput } from "./key-set.js";
@@ -215,4 +221,48 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+const NO_CLAIMS: JsonObject = Object.freeze({}) as JsonObject;
+const NO_DEVICE = Object.freeze({ ipAddress: null, userAgent: null });
+
+/**
+ * The stateless {@link Session} an access token stands for: `createdAt` is its issue time,
+ * `expiresAt` (and the absolute cap) its `exp`, `claims` its `ext`; no device, no last use.
+ */
+export function sessionFromClaims<ID>(
+  claims: AccessTokenClaims,
+  handle: string,
+  userId: ID,
+): Session<ID> {
+  const expiresAt = new Date(claims.exp * 1000);
+  return {
+    handle,
+    userId,
+    createdAt: new Date(claims.issuedAt),
+    expiresAt,
+    absoluteExpiresAt: expiresAt,
+    lastUsedAt: null,
+    device: NO_DEVICE,
+    claims: claims.ext ?? NO_CLAIMS,
+  };
+}
+
+/**
+ * How a strategy turns a user id into `sub`: the parser's `stringify`, else `String(id)` for
+ * string and number ids; any other id throws a `ConfigurationError` naming `owner`.
+ */
+export function subjectOf<ID>(
+  idParser: Pick<IdParser<ID>, "stringify"> | undefined,
+  owner: string,
+): (id: ID) => string {
+  if (idParser) return (id) => idParser.stringify(id);
+  return (id) => {
+    if (typeof id === "string" || typeof id === "number" || typeof id === "bigint") {
+      return String(id);
+    }
+    throw new ConfigurationError(
+      `${owner}: user ids that are not strings or numbers need the idParser option`,
+    );
+  };
 }

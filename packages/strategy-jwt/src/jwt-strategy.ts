@@ -20,7 +20,9 @@ import {
   type AccessTokenClaims,
   AccessTokenCodec,
   type AccessTokenContent,
+  sessionFromClaims,
   sessionHandle,
+  subjectOf,
 } from "./codec.js";
 import { JwtKeySet } from "./key-set.js";
 import { importKeyPair, type JwtAlgorithm } from "./keys.js";
@@ -32,8 +34,6 @@ export { JWT_SESSION_CLAIM } from "./codec.js";
 // 128 bits from the CSPRNG: enough that ids never collide (ASVS 5.0 7.2.3 floor).
 const JTI_BYTES = 16;
 
-const NO_CLAIMS: JsonObject = Object.freeze({}) as JsonObject;
-const NO_DEVICE = Object.freeze({ ipAddress: null, userAgent: null });
 const NO_DATA =
   "JWTStrategy keeps no server-side session data: sessions with data need a backend whose " +
   "strategy has a session store (DatabaseStrategy, RedisStrategy)";
@@ -100,7 +100,7 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     this.issuer = this.codec.issuer;
     this.revocationStore = options.revocationStore;
     const idParser = options.idParser;
-    this.stringifyId = idParser ? (id) => idParser.stringify(id) : defaultStringify;
+    this.stringifyId = subjectOf(idParser, "JWTStrategy");
     this.maxClaimsBytes = options.maxClaimsBytes ?? DEFAULT_SESSION_LIMITS.maxClaimsBytes;
     if (!Number.isSafeInteger(this.maxClaimsBytes) || this.maxClaimsBytes <= 0) {
       fail(`maxClaimsBytes must be a positive integer (got ${this.maxClaimsBytes})`);
@@ -129,7 +129,7 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
     userManager: UserManager<U, ID>,
   ): Promise<{ user: U; session: Session<ID> } | null> {
     return this.userFor(claims, userManager).then((user) =>
-      user === null ? null : { user, session: sessionOf(claims, user.id) },
+      user === null ? null : { user, session: sessionFromClaims(claims, claims.handle, user.id) },
     );
   }
 
@@ -284,20 +284,6 @@ export class JWTStrategy<U extends UserProtocol<ID>, ID = U["id"]> implements St
   }
 }
 
-function sessionOf<ID>(claims: VerifiedClaims, userId: ID): Session<ID> {
-  const expiresAt = new Date(claims.exp * 1000);
-  return {
-    handle: claims.handle,
-    userId,
-    createdAt: new Date(claims.issuedAt),
-    expiresAt,
-    absoluteExpiresAt: expiresAt,
-    lastUsedAt: null,
-    device: NO_DEVICE,
-    claims: claims.ext ?? NO_CLAIMS,
-  };
-}
-
 function keySetOf<ID>(options: JwtStrategyOptions<ID>): JwtKeySet {
   // Presence by value, not `in`: `{ ...defaults, privateKey: undefined }` means "none".
   const given = options as {
@@ -340,11 +326,6 @@ function keySetOf<ID>(options: JwtStrategyOptions<ID>): JwtKeySet {
 }
 
 const KEY_PAIR_ALGORITHMS = { RS256: true, ES256: true, EdDSA: true };
-
-function defaultStringify(id: unknown): string {
-  if (typeof id === "string" || typeof id === "number" || typeof id === "bigint") return String(id);
-  return fail("user ids that are not strings or numbers need the idParser option");
-}
 
 function fail(why: string): never {
   throw new ConfigurationError(`JWTStrategy: ${why}`);

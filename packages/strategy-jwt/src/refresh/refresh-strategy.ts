@@ -19,14 +19,18 @@ import {
   type UserManager,
   type UserProtocol,
 } from "@tessera/core";
-import { type AccessTokenClaims, AccessTokenCodec } from "../codec.js";
+import {
+  type AccessTokenClaims,
+  AccessTokenCodec,
+  sessionFromClaims,
+  subjectOf,
+} from "../codec.js";
 import type { JwtKeySet, JwtKeySetInput } from "../key-set.js";
 import { RefreshTokenCodec } from "./refresh-token.js";
 
 // 128 bits from the CSPRNG, as JWTStrategy's ids.
 const JTI_BYTES = 16;
 const NO_CLAIMS: JsonObject = Object.freeze({}) as JsonObject;
-const NO_DEVICE = Object.freeze({ ipAddress: null, userAgent: null });
 const NO_USER: Promise<null> = Promise.resolve(null);
 
 /**
@@ -156,7 +160,7 @@ export class RefreshTokenStrategy<U extends UserProtocol<ID>, ID = U["id"]>
       });
     this.refreshTokens = new RefreshTokenCodec(options.refreshSecret);
     const idParser = options.idParser;
-    this.stringifyId = idParser ? (id) => idParser.stringify(id) : defaultStringify;
+    this.stringifyId = subjectOf(idParser, "RefreshTokenStrategy");
     this.maxClaimsBytes = options.maxClaimsBytes ?? DEFAULT_SESSION_LIMITS.maxClaimsBytes;
     if (!Number.isSafeInteger(this.maxClaimsBytes) || this.maxClaimsBytes <= 0) {
       fail(`maxClaimsBytes must be a positive integer (got ${this.maxClaimsBytes})`);
@@ -206,7 +210,7 @@ export class RefreshTokenStrategy<U extends UserProtocol<ID>, ID = U["id"]>
     if (sid === undefined) return NO_USER;
     if (!this.checkDatabase) {
       return this.userFor(claims, userManager).then((user) =>
-        user === null ? null : { user, session: sessionOf(claims, sid, user.id) },
+        user === null ? null : { user, session: sessionFromClaims(claims, sid, user.id) },
       );
     }
     return Promise.all([this.sessions.getSession(sid), this.userFor(claims, userManager)]).then(
@@ -367,25 +371,6 @@ export class RefreshTokenStrategy<U extends UserProtocol<ID>, ID = U["id"]>
     }
     return userManager.userDb.get(id);
   }
-}
-
-function sessionOf<ID>(claims: AccessTokenClaims, handle: string, userId: ID): Session<ID> {
-  const expiresAt = new Date(claims.exp * 1000);
-  return {
-    handle,
-    userId,
-    createdAt: new Date(claims.issuedAt),
-    expiresAt,
-    absoluteExpiresAt: expiresAt,
-    lastUsedAt: null,
-    device: NO_DEVICE,
-    claims: claims.ext ?? NO_CLAIMS,
-  };
-}
-
-function defaultStringify(id: unknown): string {
-  if (typeof id === "string" || typeof id === "number" || typeof id === "bigint") return String(id);
-  return fail("user ids that are not strings or numbers need the idParser option");
 }
 
 function fail(why: string): never {
