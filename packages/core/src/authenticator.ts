@@ -68,10 +68,12 @@ export class Authenticator<U extends UserProtocol<ID>, ID = U["id"], Ctx = unkno
     options: CurrentUserOptions = {},
   ): Promise<AuthResult<U, ID, Ctx> | null> {
     let found: AuthResult<U, ID, Ctx> | null = null;
+    let carrier: string | undefined;
     for (const backend of this.backends) {
       if (options.backends && !options.backends.includes(backend.name)) continue;
       const token = backend.transport.readToken(request);
       if (token === null) continue;
+      carrier ??= backend.name;
       // Most factories return the strategy itself: awaiting only a promise saves a
       // microtask turn on every request.
       const made = backend.getStrategy(ctx);
@@ -94,16 +96,25 @@ export class Authenticator<U extends UserProtocol<ID>, ID = U["id"], Ctx = unkno
     }
     if (!found) {
       if (options.optional) return null;
-      throw new UnauthorizedError();
+      throw new UnauthorizedError(
+        carrier === undefined
+          ? { reason: "no_token" }
+          : { reason: "token_invalid", backend: carrier },
+      );
     }
     const { user } = found;
+    const backend = found.backend.name;
     if (options.active && !user.isActive) {
       if (options.optional) return null;
-      throw new UnauthorizedError();
+      throw new UnauthorizedError({ reason: "user_inactive", backend, userId: String(user.id) });
     }
     if ((options.verified && !user.isVerified) || (options.superuser && !user.isSuperuser)) {
       if (options.optional) return null;
-      throw new ForbiddenError();
+      throw new ForbiddenError({
+        reason: options.verified && !user.isVerified ? "not_verified" : "not_superuser",
+        backend,
+        userId: String(user.id),
+      });
     }
     return found;
   }

@@ -155,15 +155,46 @@ export class InvalidIDError extends TesseraError {
 
 /** No authenticated user (or an inactive one where an active one is required). */
 export class UnauthorizedError extends TesseraError {
-  constructor() {
+  /**
+   * Why, when the {@link Authenticator} refused: `no_token` (no backend's transport carried
+   * one), `token_invalid` (no backend accepted it), `user_inactive`. The audit stream reads it.
+   */
+  readonly reason: "no_token" | "token_invalid" | "user_inactive" | undefined;
+  /** The first backend whose transport carried the refused token. */
+  readonly backend: string | undefined;
+  /** The user whose token it was (`user_inactive`), as a string. */
+  readonly userId: string | undefined;
+
+  constructor(
+    details: {
+      reason?: "no_token" | "token_invalid" | "user_inactive";
+      backend?: string;
+      userId?: string;
+    } = {},
+  ) {
     super(ErrorCode.UNAUTHORIZED, "Unauthorized");
+    this.reason = details.reason;
+    this.backend = details.backend;
+    this.userId = details.userId;
   }
 }
 
 /** An authenticated user lacks a required property (verified, superuser). */
 export class ForbiddenError extends TesseraError {
-  constructor() {
+  /** Which requirement failed, when the {@link Authenticator} refused. */
+  readonly reason: "not_verified" | "not_superuser" | undefined;
+  /** The backend that authenticated the user. */
+  readonly backend: string | undefined;
+  /** The refused user's id, as a string. */
+  readonly userId: string | undefined;
+
+  constructor(
+    details: { reason?: "not_verified" | "not_superuser"; backend?: string; userId?: string } = {},
+  ) {
     super(ErrorCode.FORBIDDEN, "Forbidden");
+    this.reason = details.reason;
+    this.backend = details.backend;
+    this.userId = details.userId;
   }
 }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 // Exporting a name is a decision: one that appears or disappears without being listed
 // here fails, so a helper cannot become public API (or stop being it) unnoticed.
 const PUBLIC = [
+  "AuditLog",
   "AuthenticationBackend",
   "Authenticator",
   "BearerTransport",

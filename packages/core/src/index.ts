@@ -6,6 +6,30 @@
  * Helpers that Tessera's own packages share are in `@tessera/core/internal`, without a
  * semver promise.
  */
+export { AuditLog, type AuditLogOptions } from "./audit/audit-log.js";
+export type {
+  AccessDeniedEvent,
+  AuditEvent,
+  AuditEventBase,
+  AuditEventContext,
+  AuditEventInit,
+  AuditEventType,
+  AuditLoginMethod,
+  AuditSink,
+  CsrfRefusalReason,
+  CsrfRefusedEvent,
+  LoginFailedEvent,
+  LoginFailureReason,
+  LoginSucceededEvent,
+  RateLimitedEvent,
+  ReauthenticationFailedEvent,
+  SecurityChangeEvent,
+  SessionRevocationReason,
+  SessionRevokedEvent,
+  TokenRefusalReason,
+  TokenRefusedEvent,
+  TokenTheftEvent,
+} from "./audit/events.js";
 export { Authenticator, type AuthResult, type CurrentUserOptions } from "./authenticator.js";
 export { AuthenticationBackend, type AuthenticationBackendOptions } from "./backend.js";
 export {

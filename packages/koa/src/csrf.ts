@@ -1,5 +1,11 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { type CookieSpec, CookieTransport, type Secret, type Transport } from "@tessera/core";
+import {
+  type CookieSpec,
+  CookieTransport,
+  type CsrfRefusalReason,
+  type Secret,
+  type Transport,
+} from "@tessera/core";
 import { safeEqual, secretKey } from "@tessera/core/internal";
 import type { Context } from "koa";
 import { HttpErrorCode } from "./error-codes.js";
@@ -39,8 +45,14 @@ export class CsrfProtection {
   readonly headerName: string;
   private readonly trusted: Set<string>;
   private readonly key: Uint8Array;
+  private readonly onRefused: ((ctx: Context, reason: CsrfRefusalReason) => void) | undefined;
 
-  constructor(options: CsrfOptions = {}) {
+  /** `onRefused` hears of every refusal (the audit stream's `csrf_refused`). */
+  constructor(
+    options: CsrfOptions = {},
+    onRefused?: (ctx: Context, reason: CsrfRefusalReason) => void,
+  ) {
+    this.onRefused = onRefused;
     this.cookieName = options.cookieName ?? "tessera_csrf";
     this.headerName = (options.headerName ?? "x-csrf-token").toLowerCase();
     this.trusted = new Set((options.trustedOrigins ?? []).map((o) => new URL(o).origin));
@@ -67,16 +79,21 @@ export class CsrfProtection {
       // subdomain is another origin and may be hostile.
       if (site === "same-origin" || site === "none") return;
       if (origin && this.trusted.has(origin)) return;
-      throw new HttpError(403, HttpErrorCode.CSRF_FAILED);
+      this.refuse(ctx, "cross_site");
     }
     if (origin) {
       if (this.trusted.has(origin) || this.isOwnHost(origin, ctx)) return;
-      throw new HttpError(403, HttpErrorCode.CSRF_FAILED);
+      this.refuse(ctx, "untrusted_origin");
     }
     if (options.login) return;
     const header = ctx.get(this.headerName);
     const cookie = ctx.cookies.get(this.cookieName, { signed: false }) ?? "";
     if (header && safeEqual(header, cookie) && this.verify(header)) return;
+    this.refuse(ctx, "csrf_token_invalid");
+  }
+
+  private refuse(ctx: Context, reason: CsrfRefusalReason): never {
+    this.onRefused?.(ctx, reason);
     throw new HttpError(403, HttpErrorCode.CSRF_FAILED);
   }
 

@@ -1,4 +1,5 @@
 import {
+  type AuditLog,
   type AuthenticationBackend,
   Authenticator,
   type AuthResult,
@@ -12,6 +13,7 @@ import {
   type UserProtocol,
 } from "@tessera/core";
 import type { Context, Middleware } from "koa";
+import { auditAuthentication, type KoaAuditSink, koaAuditLog } from "./audit.js";
 import { DEFAULT_BODY_LIMIT } from "./body.js";
 import { authRequest, type TesseraState } from "./context.js";
 import { type CsrfOptions, CsrfProtection } from "./csrf.js";
@@ -95,6 +97,17 @@ export interface TesseraOptions<U extends UserProtocol<ID>, ID> {
    * @default none
    */
   passkeys?: PasskeySetup<U, ID>;
+  /**
+   * The audit stream (ASVS 5.0 16.3): one call per security event — logins and failed
+   * logins, rate-limited attempts, CSRF refusals, refused tokens, denied access, token
+   * theft, ended sessions, failed re-authentications, second-factor changes — with the
+   * request's Koa context. Every request's user manager is attached to it too, so the
+   * app subscribes here only. Not awaited: a sink that throws or is slow fails and delays
+   * no request (a failure goes to the app's `error` event). Events never hold a password,
+   * a token, a digest or a code. See `docs/audit.md` for the events and their fields.
+   * @default none
+   */
+  onAuditEvent?: KoaAuditSink;
 }
 
 /**
@@ -120,6 +133,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
   private readonly checkCsrf: (ctx: Context, result: AuthResult<U, ID, Context> | null) => void;
   private readonly mfa: MfaSetup<U, ID> | undefined;
   private readonly passkeys: PasskeySetup<U, ID> | undefined;
+  private readonly audit: AuditLog | null;
 
   constructor(options: TesseraOptions<U, ID>) {
     this.authenticator = new Authenticator(options.backends);
@@ -128,11 +142,52 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     this.backends = backends;
     this.mfa = options.mfa;
     this.passkeys = options.passkeys;
-    const csrf = options.csrf === false ? null : new CsrfProtection(options.csrf);
-    const rateLimiter = options.rateLimit === false ? null : new RateLimiter(options.rateLimit);
     const address = new ClientAddress(
       options.rateLimit === false ? [] : (options.rateLimit?.trustedProxies ?? []),
     );
+    const audit = options.onAuditEvent
+      ? koaAuditLog(options.onAuditEvent, (ctx) => deviceOf(address, ctx))
+      : null;
+    this.audit = audit;
+    const csrf =
+      options.csrf === false
+        ? null
+        : new CsrfProtection(
+            options.csrf,
+            audit === null
+              ? undefined
+              : (ctx, reason) =>
+                  audit.emit(
+                    {
+                      type: "csrf_refused",
+                      reason,
+                      origin: ctx.get("origin") || null,
+                      fetchSite: ctx.get("sec-fetch-site") || null,
+                    },
+                    ctx,
+                  ),
+          );
+    const rateLimiter =
+      options.rateLimit === false
+        ? null
+        : new RateLimiter(
+            options.rateLimit,
+            audit === null
+              ? undefined
+              : (event, account, ctx) =>
+                  audit.emit(
+                    {
+                      type: "rate_limited",
+                      reason: "too_many_attempts",
+                      limiter: event.route,
+                      scope: event.scope,
+                      retryAfterSeconds: event.retryAfterSeconds,
+                      // The account counted, when it is an email (a user id is no address).
+                      ...(account?.includes("@") ? { email: account } : {}),
+                    },
+                    ctx,
+                  ),
+          );
     const bounds = passwordLengthBounds(options.passwordPolicy);
     this.documentContext = {
       csrf,
@@ -146,6 +201,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     const checked = new WeakSet<UserManager<U, ID>>();
     const attach = (userManager: UserManager<U, ID>) => {
       userManager.attachBackends(backends);
+      if (audit) userManager.attachAudit(audit);
       if (!checked.has(userManager)) {
         checkBounds(userManager, bounds);
         checked.add(userManager);
@@ -169,17 +225,24 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
       authenticate: async (ctx, requirements) => {
         const made = getUserManager(ctx);
         const userManager = isPromiseLike(made) ? await made : made;
-        const result = await this.authenticator.authenticate(
-          ctx,
-          authRequest(ctx),
-          userManager,
-          requirements,
-        );
+        let result: AuthResult<U, ID, Context> | null;
+        try {
+          result = await this.authenticator.authenticate(
+            ctx,
+            authRequest(ctx),
+            userManager,
+            requirements,
+          );
+        } catch (error) {
+          auditAuthentication(audit, ctx, error);
+          throw error;
+        }
         checkCsrf(ctx, result);
         return { userManager, result };
       },
       csrf,
       rateLimiter,
+      audit,
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
       device: (ctx) => deviceOf(address, ctx),
       read: this.schemas.read ?? readUser,
@@ -197,7 +260,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     // request adapter and the result (the routers' `deps.authenticate` also returns the
     // user manager, which this does not need).
     const { authenticator, getUserManager } = this.deps;
-    const { checkCsrf } = this;
+    const { checkCsrf, audit } = this;
     return async (ctx, next) => {
       let result: AuthResult<U, ID, Context> | null;
       const context = ctx as unknown as Context;
@@ -212,6 +275,7 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
         );
         checkCsrf(context, result);
       } catch (error) {
+        auditAuthentication(audit, context, error);
         raise(context, error);
       }
       ctx.state.user = result === null ? null : result.user;

@@ -1,3 +1,4 @@
+import type { AuditSink } from "../audit/events.js";
 import type { InvalidCurrentPasswordError } from "../errors.js";
 import type { IdParser } from "../id.js";
 import type { UserDatabase, UserProtocol } from "../models.js";
@@ -45,6 +46,14 @@ export interface UserManagerOptions<U extends UserProtocol<ID>, ID> extends Acco
    * @default none (until attached)
    */
   backends?: readonly StrategySource<U, ID>[];
+  /**
+   * Where this manager's audit events go (sessions ended by a change, token theft,
+   * second-factor changes): for a manager used from a script. Under `@tessera/koa` give
+   * `Tessera`'s `onAuditEvent` instead, which every request's manager gets (this one, when
+   * set, wins over it). See `docs/audit.md`.
+   * @default none (until `attachAudit`)
+   */
+  onAuditEvent?: AuditSink;
 }
 
 /** Options of calls that can come from a client. */

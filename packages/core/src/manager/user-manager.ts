@@ -1,3 +1,5 @@
+import { AuditLog } from "../audit/audit-log.js";
+import type { AuditEventInit, SessionRevocationReason } from "../audit/events.js";
 import {
   InvalidCurrentPasswordError,
   InvalidIDError,
@@ -38,6 +40,15 @@ import { changesCredentials, cleanInput } from "./user-input.js";
 
 let sharedHelper: PasswordHelper | undefined;
 
+// Why a change that ends sessions ended them, by its kind.
+const REVOCATION_REASONS: Record<UserChange["kind"], SessionRevocationReason> = {
+  password: "password_changed",
+  deactivate: "user_deactivated",
+  delete: "user_deleted",
+  factor: "factor_changed",
+  update: "password_changed",
+};
+
 // The events that change how the user authenticates (not a mere use of a factor).
 const FACTOR_CHANGES: ReadonlySet<SecurityEvent["type"]> = new Set([
   "mfa_enabled",
@@ -63,10 +74,12 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   protected readonly options: UserManagerOptions<U, ID>;
   private readonly accountTokens: AccountTokens<U, ID>;
   private backends: readonly StrategySource<U, ID>[] | undefined;
+  private auditLog: AuditLog | undefined;
 
   constructor(options: UserManagerOptions<U, ID>) {
     this.options = options;
     this.backends = options.backends;
+    this.auditLog = options.onAuditEvent ? new AuditLog(options.onAuditEvent) : undefined;
     this.userDb = options.userDb;
     this.idParser = options.idParser ?? (uuidIdParser as unknown as IdParser<ID>);
     sharedHelper ??= new PasswordHelper();
@@ -82,9 +95,44 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     this.backends ??= backends;
   }
 
-  /** Tells the strategies of every attached backend that `user` changed. */
-  protected async notifySessions(user: U, change: UserChange, context: unknown): Promise<void> {
-    if (this.backends?.length) await notifyStrategies(this.backends, user, change, context);
+  /**
+   * Sets the audit stream this manager's events go to (sessions ended by a change, token
+   * theft, second-factor changes), unless `onAuditEvent` was given at construction.
+   * `@tessera/koa` attaches its instance's, so the app subscribes once. Idempotent.
+   */
+  attachAudit(audit: AuditLog): void {
+    this.auditLog ??= audit;
+  }
+
+  /** Emits an audit event about `user` (fire-and-forget; nothing without a stream). */
+  protected audit(user: U, init: AuditEventInit, context: unknown): void {
+    this.auditLog?.emit({ userId: String(user.id), email: user.email, ...init }, context);
+  }
+
+  /**
+   * Tells the strategies of every attached backend that `user` changed; a change that ends
+   * sessions is audited (`session_revoked`, with `reason` when the kind does not say it).
+   */
+  protected async notifySessions(
+    user: U,
+    change: UserChange,
+    context: unknown,
+    reason?: SessionRevocationReason,
+  ): Promise<void> {
+    if (!this.backends?.length) return;
+    await notifyStrategies(this.backends, user, change, context);
+    if (change.revokeSessions) {
+      this.audit(
+        user,
+        {
+          type: "session_revoked",
+          reason: reason ?? REVOCATION_REASONS[change.kind],
+          scope: change.exceptToken === undefined ? "all" : "others",
+          sessionId: null,
+        },
+        context,
+      );
+    }
   }
 
   /** Parses an id from a string or claim; throws {@link InvalidIDError}. */
@@ -253,6 +301,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
         context,
         { expectedHashedPassword: user.hashedPassword },
         undefined,
+        "password_reset",
       );
     } catch (error) {
       if (error instanceof UserUpdateConflictError) {
@@ -386,6 +435,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
     context: unknown,
     conditions: UserUpdateConditions = {},
     current?: { token: string; handle: string | undefined },
+    reason?: SessionRevocationReason,
   ): Promise<U> {
     const data: UserUpdateData = {};
     let emailChanged = false;
@@ -428,7 +478,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
               ...(current.handle === undefined ? {} : { exceptHandle: current.handle }),
             };
     }
-    await this.notifySessions(updated, change, context);
+    await this.notifySessions(updated, change, context, reason);
     return updated;
   }
 
@@ -459,7 +509,16 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
   async onAfterDelete(user: U, context?: unknown): Promise<void> {
     await this.options.hooks?.onAfterDelete?.(user, context);
   }
+  /**
+   * A reused refresh token ended `session` (the strategy calls it): audited as
+   * `token_theft`, then the hook runs.
+   */
   async onTokenTheftDetected(user: U, session: Session<ID>, context?: unknown): Promise<void> {
+    this.audit(
+      user,
+      { type: "token_theft", reason: "refresh_token_reused", sessionId: session.handle },
+      context,
+    );
     await this.options.hooks?.onTokenTheftDetected?.(user, session as Session<U["id"]>, context);
   }
   /**
@@ -491,6 +550,7 @@ export class UserManager<U extends UserProtocol<ID>, ID = U["id"]> implements Us
         context,
       );
     }
+    this.audit(user, { type: "security_change", reason: event.type, detail: event }, context);
     await this.options.hooks?.onSecurityEvent?.(user, event, context);
   }
 }

@@ -6,6 +6,7 @@ import { HttpError } from "../http-error.js";
 import { ClientAddress } from "./client-address.js";
 import {
   DEFAULT_RATE_LIMITS,
+  type RateLimitEvent,
   type RateLimitedRoute,
   type RateLimitOptions,
   type RouteRateLimit,
@@ -31,6 +32,13 @@ interface Counted {
   rule: RateLimitRule;
 }
 
+/** Hears of a refused attempt, with the account it was counted for (an email or a user id). */
+export type RateLimitRefusalListener = (
+  event: RateLimitEvent,
+  account: string | null,
+  ctx: Context,
+) => void;
+
 /** An attempt that was counted; a successful login gives it back. */
 export interface RateLimitAttempt {
   refund(): Promise<void>;
@@ -45,8 +53,11 @@ export class RateLimiter {
   private readonly routes: Record<RateLimitedRoute, Required<RouteRateLimit> | null>;
   private readonly failOpen: boolean;
   private readonly onLimited: RateLimitOptions["onLimited"];
+  private readonly onRefused: RateLimitRefusalListener | undefined;
 
-  constructor(options: RateLimitOptions = {}) {
+  /** `onRefused` hears of every refusal with its account (the audit stream's `rate_limited`). */
+  constructor(options: RateLimitOptions = {}, onRefused?: RateLimitRefusalListener) {
+    this.onRefused = onRefused;
     this.store = options.store ?? new MemoryRateLimitStore();
     if (typeof this.store?.consume !== "function" || typeof this.store.refund !== "function") {
       throw new TypeError("rateLimit.store must be a RateLimitStore (consume, refund)");
@@ -129,6 +140,7 @@ export class RateLimiter {
       }
       if (!decision.allowed) {
         const retryAfterSeconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+        this.onRefused?.({ route, scope, client, retryAfterSeconds }, account, ctx);
         this.onLimited?.({ route, scope, client, retryAfterSeconds }, ctx);
         throw new HttpError(429, detail, { "Retry-After": String(retryAfterSeconds) });
       }

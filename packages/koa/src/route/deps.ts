@@ -1,4 +1,5 @@
 import type {
+  AuditLog,
   Authenticator,
   AuthResult,
   CurrentUserOptions,
@@ -26,6 +27,8 @@ export interface RouterDeps<U extends UserProtocol<ID>, ID> {
   csrf: CsrfProtection | null;
   /** Null when rate limiting is turned off. */
   rateLimiter: RateLimiter | null;
+  /** The audit stream; null when the app gave no `onAuditEvent`. */
+  audit: AuditLog | null;
   bodyLimit: number;
   /**
    * Where a request comes from, as a new session records it: the client address as the

@@ -6,6 +6,7 @@ import {
   type UserProtocol,
 } from "@tessera/core";
 import type { Context, Middleware } from "koa";
+import { auditRefusal, bindAudit } from "../audit.js";
 import { readFormBody, readJsonBody } from "../body.js";
 import { writeAuthResponse, writeJsonNull } from "../context.js";
 import { HttpError, raise } from "../http-error.js";
@@ -76,13 +77,16 @@ function detailOf(declared: RouteError, error: unknown): unknown {
 
 /** Thrown by `call.fail(code)`: the route's declared error with that code. */
 class RouteFailure extends Error {
-  constructor(readonly code: string) {
+  constructor(
+    readonly code: string,
+    readonly auditReason?: string,
+  ) {
     super(code);
   }
 }
 
-function fail(code: string): never {
-  throw new RouteFailure(code);
+function fail(code: string, auditReason?: string): never {
+  throw new RouteFailure(code, auditReason);
 }
 
 const NOTHING_COUNTED: RateLimitAttempt = { refund: async () => {} };
@@ -91,7 +95,7 @@ function routeMiddleware<U extends UserProtocol<ID>, ID>(
   spec: RouteSpec<U, ID>,
   deps: RouterDeps<U, ID>,
 ): Middleware {
-  const { rateLimiter, csrf, bodyLimit } = deps;
+  const { rateLimiter, csrf, bodyLimit, audit } = deps;
   const bucket = spec.rateLimit;
   const attemptIn = (ctx: Context) =>
     bucket && rateLimiter
@@ -106,6 +110,8 @@ function routeMiddleware<U extends UserProtocol<ID>, ID>(
   const required = spec.who === "anyone" ? null : requirements(spec);
 
   return async (ctx: Context) => {
+    let body: unknown;
+    if (audit) bindAudit(ctx, audit, spec.operationId);
     try {
       // Login CSRF: a cross-site form must not log the victim into the attacker's account.
       // A cookie refresh is a cookie-authenticated change: the full check.
@@ -128,7 +134,6 @@ function routeMiddleware<U extends UserProtocol<ID>, ID>(
         ctx.state.session = requestSession(ctx, auth);
       }
       let raw: unknown;
-      let body: unknown;
       if (spec.body) {
         raw =
           spec.body.type === "form"
@@ -152,7 +157,17 @@ function routeMiddleware<U extends UserProtocol<ID>, ID>(
         if (response.body !== undefined) ctx.body = result;
       }
     } catch (error) {
-      raise(ctx, answer(spec as unknown as RouteSpec<never, never>, error));
+      const answered = answer(spec as unknown as RouteSpec<never, never>, error);
+      if (audit) {
+        auditRefusal(ctx, answered, {
+          signedIn: spec.who !== "anyone",
+          path: spec.path,
+          backend: spec.who === "anyone" ? spec.backend : undefined,
+          body,
+          reason: error instanceof RouteFailure ? error.auditReason : undefined,
+        });
+      }
+      raise(ctx, answered);
     }
   };
 }

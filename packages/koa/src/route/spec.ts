@@ -63,8 +63,11 @@ export interface RouteCall<U extends UserProtocol<ID>, ID, B> {
    * a user id; null: the client only). A refused one throws the declared 429.
    */
   attempt(account: string | null): Promise<RateLimitAttempt>;
-  /** Throws the route's declared error with this wire code. */
-  fail(code: string): never;
+  /**
+   * Throws the route's declared error with this wire code; `auditReason` refines the
+   * audit event's `reason` (a login refused for an inactive user answers bad credentials).
+   */
+  fail(code: string, auditReason?: string): never;
 }
 
 /** A handler's call on a route that needs a user: the authentication result too. */

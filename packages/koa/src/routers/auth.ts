@@ -4,12 +4,14 @@ import {
   ConfigurationError,
   CookieTransport,
   ErrorCode,
+  type LoginFailureReason,
   normalizeEmail,
   type SessionDevice,
   type UserProtocol,
 } from "@tessera/core";
 import type { Context } from "koa";
 import { z } from "zod";
+import { emitAudit, loginMethodOf } from "../audit.js";
 import { authRequest, writeAuthResponse } from "../context.js";
 import type { CsrfProtection } from "../csrf.js";
 import { HttpErrorCode } from "../error-codes.js";
@@ -207,6 +209,13 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
     }
     // Written before the hook, which may read it (FastAPI Users passes the response).
     writeAuthResponse(ctx, response);
+    emitAudit(ctx, {
+      type: "login_succeeded",
+      reason: loginMethodOf(ctx.path),
+      userId: String(user.id),
+      email: user.email,
+      backend: name,
+    });
     await userManager.onAfterLogin(user, ctx);
   };
   const routes: RouteSpec<U, ID>[] = [
@@ -230,18 +239,35 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
       errors: mfa ? [...badCredentials, ...mfaLoginErrors(mfa as never)] : badCredentials,
       async handler(ctx, { body, raw, userManager, attempt, fail }) {
         const navigation = form !== null && isFormNavigation(ctx);
-        // A browser form's refusal goes back to a page, when one is configured.
-        const refuse = (code: string) => {
-          if (navigation && form.failure !== undefined) return seeOther(ctx, form.failure);
-          return fail(code);
+        // A browser form's refusal goes back to a page, when one is configured. The audit
+        // event tells an inactive account from bad credentials; the answer does not.
+        const refuse = (code: string, reason: LoginFailureReason) => {
+          if (navigation && form.failure !== undefined) {
+            emitAudit(ctx, {
+              type: "login_failed",
+              reason,
+              method: "password",
+              email: normalizeEmail(body.username),
+              backend: name,
+            });
+            return seeOther(ctx, form.failure);
+          }
+          return fail(code, reason);
         };
         // Counted before any lookup, for known and unknown emails alike.
         const counted = await attempt(normalizeEmail(body.username));
         const user = await userManager.authenticate(body);
-        if (!user?.isActive) return refuse(HttpErrorCode.LOGIN_BAD_CREDENTIALS);
+        if (!user?.isActive) {
+          return refuse(
+            HttpErrorCode.LOGIN_BAD_CREDENTIALS,
+            user ? "user_inactive" : "bad_credentials",
+          );
+        }
         // The right password: this attempt counts against no one.
         await counted.refund();
-        if (verified && !user.isVerified) return refuse(HttpErrorCode.LOGIN_USER_NOT_VERIFIED);
+        if (verified && !user.isVerified) {
+          return refuse(HttpErrorCode.LOGIN_USER_NOT_VERIFIED, "user_not_verified");
+        }
         // A second factor: no session yet, a challenge (or the policy's enrolment) instead.
         if (mfaGate && !(await mfaGate(ctx, user, userManager))) return undefined;
         await startSession(ctx, user, userManager);
@@ -280,6 +306,12 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
         } else {
           response = await backend.logout(strategy, auth.user, auth.token);
         }
+        emitAudit(ctx, {
+          type: "session_revoked",
+          reason: "logout",
+          scope: "current",
+          sessionId: session?.handle ?? null,
+        });
         if (form === null || !isFormNavigation(ctx)) return response;
         writeAuthResponse(ctx, response);
         seeOther(ctx, redirectTarget(ctx, undefined, form.logout, form.allowed));
@@ -304,8 +336,14 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
           on: [ErrorCode.STRATEGY_DESTROY_NOT_SUPPORTED],
         },
       ],
-      async handler(_ctx, { auth }) {
+      async handler(ctx, { auth }) {
         await auth.strategy.destroyAllTokens(auth.user);
+        emitAudit(ctx, {
+          type: "session_revoked",
+          reason: "logout_all",
+          scope: "all",
+          sessionId: null,
+        });
         return logoutResponse();
       },
     }),

@@ -14,6 +14,7 @@ import {
 } from "@tessera/core";
 import { serializeCookie } from "@tessera/core/internal";
 import type { Context } from "koa";
+import { emitAudit } from "../audit.js";
 import { writeAuthResponse } from "../context.js";
 import type { CsrfProtection } from "../csrf.js";
 import { HttpErrorCode } from "../error-codes.js";
@@ -438,6 +439,13 @@ export function oauthRoutes<U extends UserProtocol<ID>, ID>(
       response.cookies = [...(response.cookies ?? []), csrf.cookieFor(cookie)];
     }
     writeAuthResponse(ctx, response);
+    emitAudit(ctx, {
+      type: "login_succeeded",
+      reason: "oauth",
+      userId: String(user.id),
+      email: user.email,
+      backend: backend.name,
+    });
     await userManager.onAfterLogin(user, ctx);
     if (redirectTo !== undefined) seeOther(ctx, redirectTo);
   };

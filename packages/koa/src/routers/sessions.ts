@@ -7,6 +7,7 @@ import type {
   UserProtocol,
 } from "@tessera/core";
 import type { Context } from "koa";
+import { emitAudit } from "../audit.js";
 import { ref, sessionReadSchema } from "../openapi/json-schema.js";
 import type { ParameterObject } from "../openapi/types.js";
 import { notFound } from "../route/errors.js";
@@ -183,7 +184,14 @@ export function sessionRoutes<U extends UserProtocol<ID>, ID>(
       errors: [NO_SESSION],
       async handler(ctx, { auth, fail }) {
         const id = String(ctx.params.sessionId ?? "");
-        return (await endSession(ctx, backends, auth.user, id)) ? undefined : fail(NO_SESSION.code);
+        if (!(await endSession(ctx, backends, auth.user, id))) return fail(NO_SESSION.code);
+        emitAudit(ctx, {
+          type: "session_revoked",
+          reason: "session_ended",
+          scope: "one",
+          sessionId: id,
+        });
+        return undefined;
       },
     }),
     userRoute<U, ID>({
@@ -225,7 +233,17 @@ export function sessionRoutes<U extends UserProtocol<ID>, ID>(
         const user = await target(ctx, userManager, () => fail(noUserSession.code));
         const id = String(ctx.params.sessionId ?? "");
         const ended = await endSession(ctx, backends, user, id);
-        return ended ? undefined : fail(noUserSession.code);
+        if (!ended) return fail(noUserSession.code);
+        // The user whose session ended; the superuser who ended it is in the access log.
+        emitAudit(ctx, {
+          type: "session_revoked",
+          reason: "session_ended_by_superuser",
+          scope: "one",
+          sessionId: id,
+          userId: String(user.id),
+          email: user.email,
+        });
+        return undefined;
       },
     }),
   ];
