@@ -25,7 +25,10 @@ export interface Config {
   redisUrl: string | undefined;
   /** `TESSERA_SECRET`: every signing secret is derived from it. @default generated into data/ */
   secret: string | undefined;
-  /** `TESSERA_ADMIN_EMAIL` + `TESSERA_ADMIN_PASSWORD`: a superuser made at start-up. */
+  /**
+   * `TESSERA_ADMIN_EMAIL` + `TESSERA_ADMIN_PASSWORD`: a superuser made at start-up. Optional:
+   * `tessera users create-superuser` makes one without a password in the environment.
+   */
   admin: { email: string; password: string } | undefined;
   mail: {
     /** `SMTP_URL`, e.g. smtp://user:pass@smtp.example.com:587; unset: write .eml files. */

@@ -42,7 +42,10 @@ function registerTsResolution(): void {
  * for a missing file, a TypeScript file on a Node without type stripping, or a module that
  * exports no `connect` function.
  */
-export async function loadConfigModule(path: string, cwd: string): Promise<TesseraCliConfig<UserProtocol<unknown>, unknown>> {
+export async function loadConfigModule(
+  path: string,
+  cwd: string,
+): Promise<TesseraCliConfig<UserProtocol<unknown>, unknown>> {
   const file = resolve(cwd, path);
   if (!existsSync(file)) throw new CliError(ExitCode.USAGE, `--config: ${file} does not exist`);
   const ext = extname(file);

@@ -1,0 +1,112 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { JwtKeySet } from "@tessera/strategy-jwt";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CliError } from "./exit-codes.js";
+import {
+  checkJwks,
+  currentAlgorithm,
+  generateJwk,
+  KEY_ALGORITHMS,
+  readJwksFile,
+  rotateJwks,
+  writeJwksFile,
+} from "./jwks.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "tessera-cli-jwks-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("generateJwk", () => {
+  it.each(KEY_ALGORITHMS)(
+    "makes a %s private key JwtKeySet signs with, named by its thumbprint",
+    (alg) => {
+      const key = generateJwk(alg);
+      expect(key).toMatchObject({ alg, use: "sig" });
+      expect(key.d).toEqual(expect.any(String));
+      const set = JwtKeySet.fromJwks({ keys: [key] });
+      expect(set.algorithm).toBe(alg);
+      // The kid is the RFC 7638 thumbprint JwtKeySet gives a key without one.
+      const { kid: _kid, ...unnamed } = key;
+      expect(new JwtKeySet([{ privateKey: unnamed }]).currentKid).toBe(key.kid);
+      expect(set.publicJwks().keys[0]).not.toHaveProperty("d");
+    },
+  );
+});
+
+describe("rotateJwks", () => {
+  it("puts a new signing key first and keeps the old ones after it", () => {
+    const old = { keys: [generateJwk("ES256"), generateJwk("ES256")] };
+    const { jwks, added, retired } = rotateJwks(old, "EdDSA");
+    expect(jwks.keys.map((k) => k.kid)).toEqual([added, old.keys[0]?.kid, old.keys[1]?.kid]);
+    expect(retired).toEqual([]);
+    const set = JwtKeySet.fromJwks(jwks as { keys: [] });
+    expect(set.currentKid).toBe(added);
+    expect(set.algorithms).toEqual(["EdDSA", "ES256"]);
+  });
+
+  it("with retire N keeps the first N keys, the new one included", () => {
+    const old = { keys: [generateJwk("ES256"), generateJwk("ES256"), generateJwk("ES256")] };
+    const { jwks, added, retired } = rotateJwks(old, "ES256", 2);
+    expect(jwks.keys.map((k) => k.kid)).toEqual([added, old.keys[0]?.kid]);
+    expect(retired).toEqual([old.keys[1]?.kid, old.keys[2]?.kid]);
+    expect(rotateJwks(old, "ES256", 1).jwks.keys).toHaveLength(1);
+  });
+
+  it("keeps the file's other members", () => {
+    const { jwks } = rotateJwks({ keys: [generateJwk("ES256")], note: "x" } as never, "ES256");
+    expect(jwks).toMatchObject({ note: "x" });
+  });
+
+  it("reads the current algorithm from the first key", () => {
+    expect(currentAlgorithm({ keys: [generateJwk("RS256"), generateJwk("ES256")] })).toBe("RS256");
+    expect(currentAlgorithm({ keys: [{ kty: "oct", k: "x", alg: "HS256" }] })).toBeUndefined();
+  });
+});
+
+describe("JWK Set files", () => {
+  it("are written with mode 0600 and read back", () => {
+    const file = join(dir, "jwks.json");
+    const jwks = { keys: [generateJwk("ES256")] };
+    writeJwksFile(file, jwks, false);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readJwksFile(file)).toEqual(jwks);
+  });
+
+  it("an existing file is refused unless replaced, and a replacement stays 0600", () => {
+    const file = join(dir, "jwks.json");
+    writeFileSync(file, "keep me", { mode: 0o644 });
+    expect(() => writeJwksFile(file, { keys: [generateJwk("ES256")] }, false)).toThrow(
+      /exists; use keys rotate/,
+    );
+    expect(readFileSync(file, "utf8")).toBe("keep me");
+    writeJwksFile(file, { keys: [generateJwk("ES256")] }, true);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // No temporary file is left beside it.
+    expect(readFileSync(file, "utf8")).toContain('"keys"');
+  });
+
+  it("a missing, non-JSON or unusable file is a failed operation with the file's name", () => {
+    const check = (file: string, message: RegExp) => {
+      const error = (() => {
+        try {
+          readJwksFile(file);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(CliError);
+      expect((error as CliError).code).toBe(1);
+      expect((error as CliError).message).toMatch(message);
+    };
+    check(join(dir, "missing.json"), /missing\.json: ENOENT/);
+    writeFileSync(join(dir, "bad.json"), "{");
+    check(join(dir, "bad.json"), /bad\.json: not JSON/);
+    writeFileSync(join(dir, "empty.json"), '{"keys":[]}');
+    check(join(dir, "empty.json"), /empty\.json: not a usable JWK Set/);
+    expect(() => checkJwks({ keys: [{ kty: "EC", use: "enc" }] }, "x")).toThrow(/x: not a usable/);
+  });
+});
