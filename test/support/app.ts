@@ -20,6 +20,7 @@ import {
   type DocsRouterOptions,
   type RateLimitOptions,
   Tessera,
+  type TesseraOptions,
   type TesseraRouter,
   type TesseraState,
   type UserSchemas,
@@ -153,6 +154,8 @@ export interface AppOptions {
    * {@link PASSKEY_ORIGIN}) on every auth router, and `tessera.passkeysRouter` at `/users`.
    */
   passkeys?: { now?: () => Date };
+  /** Tessera's audit sink (issue 18). */
+  onAuditEvent?: TesseraOptions<StoreUser, string>["onAuditEvent"];
 }
 
 /** The MFA keyring's key of the test app. */
@@ -375,6 +378,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.csrf !== undefined ? { csrf: options.csrf } : {}),
     rateLimit: options.rateLimit ?? UNREACHABLE_RATE_LIMITS,
+    ...(options.onAuditEvent ? { onAuditEvent: options.onAuditEvent } : {}),
     ...(options.documentedPasswordPolicy
       ? { passwordPolicy: options.documentedPasswordPolicy }
       : {}),

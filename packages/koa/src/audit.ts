@@ -24,6 +24,19 @@ export type KoaAuditSink = (
 
 // What a Tessera route bound to its context: the instance's stream and the operation.
 const bound = new WeakMap<object, { log: AuditLog; operation: string }>();
+// Who a request is about before `ctx.state` says it (a CSRF check runs before it is set).
+const subjects = new WeakMap<object, AuditSubject>();
+
+/** Who and which backend an audit event of this request is about, when known. */
+export interface AuditSubject {
+  user?: { id: unknown; email: string } | null;
+  backend?: string;
+}
+
+/** Records who the request is about (the authenticated user, the backend checked). */
+export function setAuditSubject(ctx: Context, subject: AuditSubject): void {
+  subjects.set(ctx, subject);
+}
 
 function isKoaContext(value: unknown): value is Context {
   return (
@@ -53,14 +66,15 @@ export function koaAuditLog(sink: KoaAuditSink, device: (ctx: Context) => Sessio
               auth?: { backend?: { name?: string } };
             }
           | undefined;
-        const user = state?.user;
+        const subject = subjects.get(context);
+        const user = state?.user ?? subject?.user;
         return {
           ip: ipAddress,
           userAgent,
           method: context.method,
           route: context.path,
           operation: bound.get(context)?.operation ?? null,
-          backend: state?.auth?.backend?.name ?? null,
+          backend: state?.auth?.backend?.name ?? subject?.backend ?? null,
           ...(user && user.id !== undefined ? { userId: String(user.id) } : {}),
           ...(user && typeof user.email === "string" ? { email: user.email } : {}),
         };
@@ -153,7 +167,7 @@ export function auditRefusal(ctx: Context, answer: unknown, refusal: RouteRefusa
       {
         type: "login_failed",
         reason: (refusal.reason ?? loginReason(code)) as never,
-        method: loginMethodOf(refusal.path),
+        authMethod: loginMethodOf(refusal.path),
         ...(typeof username === "string" ? { email: normalizeEmail(username) } : {}),
         ...backend,
       },

@@ -2,6 +2,7 @@
  * `@tessera/koa`: Koa middleware and @koa/router routers for Tessera, wire-compatible
  * with FastAPI Users.
  */
+export type { KoaAuditSink } from "./audit.js";
 export type { TesseraState } from "./context.js";
 export type { CsrfOptions } from "./csrf.js";
 export { HttpErrorCode, type HttpErrorCodeValue } from "./error-codes.js";

@@ -13,7 +13,7 @@ import {
   type UserProtocol,
 } from "@tessera/core";
 import type { Context, Middleware } from "koa";
-import { auditAuthentication, type KoaAuditSink, koaAuditLog } from "./audit.js";
+import { auditAuthentication, type KoaAuditSink, koaAuditLog, setAuditSubject } from "./audit.js";
 import { DEFAULT_BODY_LIMIT } from "./body.js";
 import { authRequest, type TesseraState } from "./context.js";
 import { type CsrfOptions, CsrfProtection } from "./csrf.js";
@@ -216,7 +216,11 @@ export class Tessera<U extends UserProtocol<ID>, ID = U["id"]> {
     };
     // A state-changing request that a cookie backend authenticated must pass CSRF (403).
     const checkCsrf = (ctx: Context, result: AuthResult<U, ID, Context> | null) => {
-      if (result && csrf?.applies(result.backend.transport)) csrf.check(ctx);
+      if (result && csrf?.applies(result.backend.transport)) {
+        // A refusal is audited with the user the cookie authenticated.
+        if (audit) setAuditSubject(ctx, { user: result.user, backend: result.backend.name });
+        csrf.check(ctx);
+      }
     };
     this.checkCsrf = checkCsrf;
     this.deps = {

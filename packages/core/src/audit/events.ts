@@ -64,12 +64,12 @@ export type LoginFailureReason =
 
 /**
  * A login (any step: password, second factor, passkey, OAuth callback) was refused
- * (ASVS 5.0 16.3.1). `method` says which step; `email` is the one tried at a password step
+ * (ASVS 5.0 16.3.1). `authMethod` says which step; `email` is the one tried at a password step
  * (whether an account has it or not); `userId` is set when the account is known.
  * `bad_credentials` covers an unknown email and a wrong password alike.
  */
 export interface LoginFailedEvent extends AuditEventBase<"login_failed", LoginFailureReason> {
-  method: AuditLoginMethod;
+  authMethod: AuditLoginMethod;
 }
 
 /**

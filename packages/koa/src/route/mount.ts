@@ -6,7 +6,7 @@ import {
   type UserProtocol,
 } from "@tessera/core";
 import type { Context, Middleware } from "koa";
-import { auditRefusal, bindAudit } from "../audit.js";
+import { auditRefusal, bindAudit, setAuditSubject } from "../audit.js";
 import { readFormBody, readJsonBody } from "../body.js";
 import { writeAuthResponse, writeJsonNull } from "../context.js";
 import { HttpError, raise } from "../http-error.js";
@@ -115,7 +115,10 @@ function routeMiddleware<U extends UserProtocol<ID>, ID>(
     try {
       // Login CSRF: a cross-site form must not log the victim into the attacker's account.
       // A cookie refresh is a cookie-authenticated change: the full check.
-      if (checksCsrf) csrf?.check(ctx, csrfMode);
+      if (checksCsrf) {
+        if (audit) setAuditSubject(ctx, { backend: spec.backend as string });
+        csrf?.check(ctx, csrfMode);
+      }
       let auth = null;
       let userManager = null;
       if (required) {

@@ -246,7 +246,7 @@ export function authRoutes<U extends UserProtocol<ID>, ID>(
             emitAudit(ctx, {
               type: "login_failed",
               reason,
-              method: "password",
+              authMethod: "password",
               email: normalizeEmail(body.username),
               backend: name,
             });
