@@ -14,6 +14,16 @@ export type { ServicesInfo } from "./types.js";
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
 
+/**
+ * How to start watchdog.ts for a run: plain node runs the .ts file, and Node 22 before 22.18
+ * strips types only behind a flag (the Node matrix runs on 22.17.0, the floor of `engines`).
+ */
+export function watchdogCommand(runDir: string, ownerPid: number): [string, string[]] {
+  const stripTypes = process.features.typescript ? [] : ["--experimental-strip-types"];
+  const script = fileURLToPath(new URL("./watchdog.ts", import.meta.url));
+  return [process.execPath, [...stripTypes, script, runDir, String(ownerPid)]];
+}
+
 export default async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
   // A previous run killed with SIGKILL (or a lost watchdog) leaves servers and dirs behind:
   // their owner process is gone, so they are ours to remove. Live owners = concurrent runs.
@@ -23,11 +33,10 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   const runDir = newRunDir();
 
   // The backstop for deaths that run no JS at all (SIGKILL, OOM killer, CI timeouts).
-  const watchdog = spawn(
-    process.execPath,
-    [fileURLToPath(new URL("./watchdog.ts", import.meta.url)), runDir, String(process.pid)],
-    { detached: true, stdio: "ignore" },
-  );
+  const watchdog = spawn(...watchdogCommand(runDir, process.pid), {
+    detached: true,
+    stdio: "ignore",
+  });
   watchdog.unref();
 
   // vitest answers SIGINT/SIGTERM with process.exit() without running globalSetup teardowns,
