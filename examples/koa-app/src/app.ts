@@ -1,11 +1,12 @@
 import { DatabaseStrategy } from "@tessera/strategy-database";
 import type { Redis } from "ioredis";
 import Koa from "koa";
+import { accessLog } from "./access-log.js";
 import { ensureAdmin } from "./admin.js";
 import { type Auth, createAuth, SESSION_LIFETIME } from "./auth.js";
 import type { Config } from "./config.js";
 import { openStore, type Store } from "./db/index.js";
-import type { Logger } from "./logger.js";
+import { createLogger, type Logger } from "./logger.js";
 import { createMailer, type Mailer } from "./mail.js";
 import { callbackLanding, createOAuth, type OAuthSetup, oauthRouters } from "./oauth.js";
 import { pagesRouter } from "./pages.js";
@@ -43,7 +44,7 @@ const CLEANUP_INTERVAL_MS = 3600_000;
  * const example = await createApp(loadConfig());
  * example.app.listen(example.config.port);
  */
-export async function createApp(config: Config, log: Logger = console): Promise<ExampleApp> {
+export async function createApp(config: Config, log: Logger = createLogger()): Promise<ExampleApp> {
   const { secrets, source, file } = loadSecrets(config.secret, config.dataDir);
   const signingKeys = loadSigningKeys(config.dataDir);
   const { keys } = signingKeys;
@@ -68,6 +69,9 @@ export async function createApp(config: Config, log: Logger = console): Promise<
   const { tessera } = auth;
   const app = new Koa();
   app.on("error", (error: unknown) => log.error("request failed:", error));
+  // One JSON line per request (with pino; tests' stub loggers have none), first so that it
+  // times the whole request and every later line of the request carries its id.
+  if (log.pino) app.use(accessLog(log.pino));
   app.use(store.scope);
   app.use(pagesRouter().routes());
   for (const backend of auth.backends) {

@@ -33,7 +33,7 @@ import type { Redis } from "ioredis";
 import type { Context } from "koa";
 import type { Config } from "./config.js";
 import type { Store, User } from "./db/index.js";
-import type { Logger } from "./logger.js";
+import { auditSink, type Logger } from "./logger.js";
 import { type Mailer, type Message, resetMessage, theftMessage, verifyMessage } from "./mail.js";
 import type { Secrets } from "./secrets.js";
 
@@ -205,10 +205,9 @@ export function createAuth(deps: {
           send(verifyMessage(config.appUrl, user.email, token)),
         onAfterForgotPassword: (user, token) =>
           send(resetMessage(config.appUrl, user.email, token)),
-        // A rotated refresh token came back: it was copied. The session is already ended;
-        // tell its owner, with the device it was signed in from.
+        // A rotated refresh token came back: it was copied. The session is already ended
+        // (and audited as token_theft); tell its owner, with the device it was signed in from.
         onTokenTheftDetected: (user, session) => {
-          log.warn(`refresh token reused: session ${session.handle} of ${user.id} ended`);
           send(theftMessage(config.appUrl, user.email, session));
         },
       },
@@ -270,10 +269,11 @@ export function createAuth(deps: {
       ? {
           ...(redis ? { store: new RedisRateLimitStore({ redis }) } : {}),
           trustedProxies: config.trustedProxies,
-          onLimited: (event) =>
-            log.warn(`rate limit: ${event.route} by ${event.scope} from ${event.client}`),
         }
       : false,
+    // Security events (failed logins, rate limits, CSRF refusals, refused tokens, token
+    // theft, ended sessions…) as JSON lines `{"event":"audit",…}`: see docs/audit.md.
+    onAuditEvent: auditSink(log),
   });
 
   return {
