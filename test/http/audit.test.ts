@@ -41,8 +41,8 @@ const fresh = (tag: string) => `audit-${tag}-${Math.random().toString(36).slice(
 const agent = { "user-agent": AGENT };
 
 /** The events of `type` about `email` (or with this email tried). */
-const about = (type: AuditEventType, email: string) =>
-  events.filter((e) => e.type === type && e.email === email);
+const about = <T extends AuditEventType>(type: T, email: string) =>
+  events.filter((e): e is Extract<AuditEvent, { type: T }> => e.type === type && e.email === email);
 
 /** The one event of `type` about `email`. */
 function only<T extends AuditEventType>(type: T, email: string): Extract<AuditEvent, { type: T }> {
@@ -425,11 +425,12 @@ describe("bypass attempts are audited (ASVS 5.0 16.3.3)", () => {
     const session = await cookieMode.login(app.url, email, PASSWORD);
     for (const value of Object.values(session)) secrets.add(value);
     const cookie = session.cookie ?? "";
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       { "sec-fetch-site": "cross-site", origin: "https://evil.example" },
       { origin: "https://evil.example" },
       {},
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await request(`${app.url}/users/me`, {
         method: "PATCH",
         json: { password: NEW_PASSWORD, current_password: PASSWORD },

@@ -116,7 +116,7 @@ function routeMiddleware<U extends UserProtocol<ID>, ID>(
       // Login CSRF: a cross-site form must not log the victim into the attacker's account.
       // A cookie refresh is a cookie-authenticated change: the full check.
       if (checksCsrf) {
-        if (audit) setAuditSubject(ctx, { backend: spec.backend as string });
+        if (audit && csrfBackend) setAuditSubject(ctx, { backend: csrfBackend.name });
         csrf?.check(ctx, csrfMode);
       }
       let auth = null;
