@@ -260,12 +260,17 @@ async function openRedis(
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  redis.on("error", () => undefined);
+  // ioredis reports the socket's error as an event and rejects connect() with "Connection
+  // is closed": keep the first for the message.
+  let socketError: unknown;
+  redis.on("error", (error: unknown) => {
+    socketError ??= error;
+  });
   closers.push(async () => redis.disconnect());
   try {
     await redis.connect();
   } catch (error) {
-    throw unavailable(where, messageOf(error), error);
+    throw unavailable(where, messageOf(socketError ?? error), socketError ?? error);
   }
   const maxLifetime = options.jwtMaxLifetimeSeconds ?? DEFAULT_JWT_MAX_LIFETIME_SECONDS;
   const revocations = new RedisJwtRevocationStore({ redis });
