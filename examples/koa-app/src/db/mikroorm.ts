@@ -50,3 +50,16 @@ export async function mikroOrmStore(orm: MikroORM, kind: "sqlite" | "postgresql"
     close: () => orm.close(),
   };
 }
+
+/**
+ * Whether `error` is the loser's side of instances racing to create one database or its
+ * tables: started at once on an empty PostgreSQL database, all try, and the slower ones
+ * fail on a catalog unique index (`pg_database_datname_index`,
+ * `pg_type_typname_nsp_index`). Opening again finds what the winner made.
+ */
+export function isSchemaRace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  // 23505 unique violation, 42P04 duplicate database, 42P07 duplicate table,
+  // 42710 duplicate object.
+  return ["23505", "42P04", "42P07", "42710"].includes(String(code));
+}
