@@ -14,7 +14,9 @@ import {
   User,
 } from "@tessera/db-mikroorm";
 import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
 import { cliScenario } from "./scenario.js";
+import { tessera } from "./support.js";
 
 const server = process.env.POSTGRES_URL as string;
 const name = `tessera_cli_${process.pid}_${randomBytes(4).toString("hex")}`;
@@ -69,3 +71,49 @@ cliScenario(
   }),
   process.env.REDIS_URL,
 );
+
+describe("tessera on PostgreSQL: a database that is not there yet", () => {
+  const fresh = `tessera_cli_fresh_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const freshUrl = Object.assign(new URL(server), { pathname: `/${fresh}` }).href;
+  afterAll(async () => {
+    await query(server, `drop database if exists "${fresh}" with (force)`);
+  });
+
+  it("other commands than migrate say so (exit 1), without creating it", async () => {
+    const run = await tessera(["sessions", "purge-expired"], { env: { DATABASE_URL: freshUrl } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/: the database does not exist: create it with tessera migrate/);
+    expect(await query(server, `select 1 from pg_database where datname = '${fresh}'`)).toEqual([]);
+  });
+
+  it("two migrate runs at once (instances deploying together) both succeed, the tables made once", async () => {
+    const env = { DATABASE_URL: freshUrl };
+    const [a, b] = await Promise.all([
+      tessera(["migrate"], { env }),
+      tessera(["migrate"], { env }),
+    ]);
+    expect([a.stderr, b.stderr]).toEqual(["", ""]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const tables = await query<{ table_name: string }>(
+      freshUrl,
+      "select table_name from information_schema.tables where table_schema = 'public'",
+    );
+    expect(tables.map((t) => t.table_name).sort()).toEqual(
+      [
+        "access_token",
+        "mfa_recovery_codes",
+        "mfa_totp",
+        "oauth_accounts",
+        "passkeys",
+        "user",
+      ].sort(),
+    );
+    // Nothing went to the management database.
+    const leaked = await query<{ table_name: string }>(
+      server,
+      "select table_name from information_schema.tables where table_schema = 'public' and table_name = 'passkeys'",
+    );
+    expect(leaked).toEqual([]);
+    expect((await tessera(["migrate", "pending"], { env })).stdout).toMatch(/nothing pending/);
+  });
+});

@@ -60,10 +60,29 @@ export function mikroOrmSchema(orm: { schema: unknown }, description?: string): 
     ...(description === undefined ? {} : { description }),
     pending,
     async up() {
-      await generator().ensureDatabase();
-      const steps = await pending();
-      if (steps.length > 0) await generator().update({ safe: true });
-      return steps;
+      for (let attempt = 1; ; attempt++) {
+        await generator().ensureDatabase();
+        const steps = await pending();
+        if (steps.length === 0) return steps;
+        try {
+          await generator().update({ safe: true });
+          return steps;
+        } catch (error) {
+          // Another `migrate` (or an app starting) created the same table or index at the
+          // same moment: diff again, what it made is no longer pending.
+          if (!isSchemaRace(error) || attempt >= 3) throw error;
+        }
+      }
     },
   };
+}
+
+/**
+ * Whether `error` is PostgreSQL refusing to create what a concurrent run just created:
+ * 23505 unique violation (on a catalog index), 42P04 duplicate database, 42P07 duplicate
+ * table, 42710 duplicate object.
+ */
+function isSchemaRace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return ["23505", "42P04", "42P07", "42710"].includes(String(code));
 }

@@ -15,7 +15,7 @@ import {
   parseDatabaseTarget,
   redactUrl,
 } from "./database-url.js";
-import { CliError, ExitCode } from "./exit-codes.js";
+import { CliError, ExitCode, isConnectionError } from "./exit-codes.js";
 
 type User = UserProtocol<string>;
 type Connection = TesseraCliConnection<User, string>;
@@ -111,6 +111,8 @@ async function openMikroOrm(
       driver: PostgreSqlDriver,
       clientUrl: target.url,
       entities,
+      // Created by `migrate` alone (below), never as a side effect of another command.
+      ensureDatabase: false,
       // A server that is down fails the command within seconds instead of hanging it.
       driverOptions: { connectionTimeoutMillis: 3000, statement_timeout: 30_000 },
     });
@@ -133,6 +135,7 @@ async function openMikroOrm(
       dbName: target.file,
       driverOptions: new TesseraSqliteDialect(target.file),
       entities,
+      ensureDatabase: false,
     });
   }
   closers.push(() => orm.close(true));
@@ -141,7 +144,22 @@ async function openMikroOrm(
     try {
       await (orm.schema as unknown as { ensureDatabase(): Promise<boolean> }).ensureDatabase();
     } catch (error) {
-      throw unavailable(where, messageOf(error), error);
+      // A failed ensureDatabase leaves the ORM connected to the management database, where
+      // no table may go: this one is closed whatever happens next.
+      await orm.close(true);
+      closers.pop();
+      // Another process created it meanwhile (42P04 duplicate_database, or 23505 on the
+      // catalog's unique index when both got past the existence check): open it anew.
+      const code = (error as { code?: unknown }).code;
+      if (code === "42P04" || code === "23505") {
+        return openMikroOrm(target, closers, false);
+      }
+      if (isConnectionError(error)) throw unavailable(where, messageOf(error), error);
+      throw new CliError(
+        ExitCode.FAILED,
+        `${where}: cannot create the database: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
   }
   try {
@@ -149,6 +167,14 @@ async function openMikroOrm(
     // "not established" until a first query has run).
     await orm.em.getConnection().execute("select 1");
   } catch (error) {
+    // 3D000 invalid_catalog_name: the server answers, the database is not there.
+    if ((error as { code?: unknown }).code === "3D000") {
+      throw new CliError(
+        ExitCode.FAILED,
+        `${where}: the database does not exist: create it with tessera migrate, or check DATABASE_URL`,
+        { cause: error },
+      );
+    }
     throw unavailable(where, messageOf(error), error);
   }
   const mfa = { totp: db.MfaTotp, recoveryCode: db.MfaRecoveryCode, passkey: db.Passkey };
