@@ -12,6 +12,24 @@ const BIN = join(ROOT, "packages", "cli", "src", "bin.ts");
 const RESOLVE_HOOK = pathToFileURL(join(ROOT, "test", "bench", "ts-resolve.ts")).href;
 const COMPILE_CACHE = join(tmpdir(), "tessera-cli-test-compile-cache");
 
+/** The node command line that runs `tessera` from its sources, before its arguments. */
+export function tesseraCommand(): string[] {
+  return [
+    process.execPath,
+    "--experimental-transform-types",
+    "--disable-warning=ExperimentalWarning",
+    "--conditions=tessera-source",
+    "--import",
+    RESOLVE_HOOK,
+    BIN,
+  ];
+}
+
+/** The environment of a run: PATH, HOME and the compile cache, then `env`. */
+export function tesseraEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return { ...baseEnv(), ...env };
+}
+
 /** What one run of `tessera` did. */
 export interface CliRun {
   code: number | null;
@@ -35,23 +53,12 @@ export function tessera(
   options: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {},
 ): Promise<CliRun> {
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      "--experimental-transform-types",
-      "--disable-warning=ExperimentalWarning",
-      "--conditions=tessera-source",
-      "--import",
-      RESOLVE_HOOK,
-      BIN,
-      ...args,
-    ],
-    {
-      cwd: options.cwd ?? ROOT,
-      env: { ...baseEnv(), ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    },
-  );
+  const [node, ...flags] = tesseraCommand();
+  const child = spawn(node as string, [...flags, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: tesseraEnv(options.env),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on("data", (c: Buffer) => out.push(c));
