@@ -198,6 +198,7 @@ export function buildProgram(io: CliIo): Command {
         const password = await readNewPassword({
           stdin: io.stdin,
           fromStdin: options.passwordStdin === true,
+          output: io.stderr,
           ...(io.prompt ? { prompt: io.prompt } : {}),
         });
         const input = { email, password, isSuperuser: true, isVerified: true, isActive: true };

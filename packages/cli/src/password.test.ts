@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { describe, expect, it, vi } from "vitest";
 import { CliError } from "./exit-codes.js";
 import { readNewPassword, type SecretPrompt } from "./password.js";
@@ -72,17 +72,26 @@ describe("readNewPassword", () => {
     expect(prompt).not.toHaveBeenCalled();
   });
 
-  it("uses @inquirer/password when no prompt is given", async () => {
+  it("uses @inquirer/password on the given terminal, drawn on stderr, when no prompt is given", async () => {
     vi.resetModules();
     const calls: unknown[] = [];
+    const contexts: { input: unknown; output: unknown }[] = [];
     vi.doMock("@inquirer/password", () => ({
-      default: async (config: unknown) => {
+      default: async (config: unknown, context: { input: unknown; output: unknown }) => {
         calls.push(config);
+        contexts.push(context);
         return "from inquirer";
       },
     }));
     const { readNewPassword: read } = await import("./password.js");
-    expect(await read({ stdin: terminal(), fromStdin: false })).toBe("from inquirer");
+    const stdin = terminal();
+    const output = new PassThrough();
+    expect(await read({ stdin, fromStdin: false, output })).toBe("from inquirer");
+    // On the given terminal, drawn on stderr (not stdout, which carries results).
+    expect(contexts).toEqual([
+      { input: stdin, output },
+      { input: stdin, output },
+    ]);
     expect(calls).toEqual([
       { message: "Password:", mask: false },
       { message: "Password (again):", mask: false },

@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { CliError, ExitCode } from "./exit-codes.js";
 
 /** Asks for a secret on the terminal without echoing it (`@inquirer/password`'s signature). */
@@ -10,7 +10,9 @@ export interface PasswordSource {
   stdin: Readable & { isTTY?: boolean };
   /** `--password-stdin`: read stdin even when it is a terminal. */
   fromStdin: boolean;
-  /** The terminal prompt. @default @inquirer/password, without echo */
+  /** Where the terminal prompt is drawn: stderr, so that stdout carries results only. */
+  output?: Writable;
+  /** The terminal prompt. @default @inquirer/password, without echo, on `stdin` and `output` */
   prompt?: SecretPrompt;
 }
 
@@ -24,7 +26,7 @@ const MAX_STDIN_BYTES = 64 * 1024;
  */
 export async function readNewPassword(source: PasswordSource): Promise<string> {
   if (source.fromStdin || !source.stdin.isTTY) return readStdinPassword(source.stdin);
-  const prompt = source.prompt ?? (await import("@inquirer/password")).default;
+  const prompt = source.prompt ?? (await inquirerPrompt(source));
   let password: string;
   try {
     password = await prompt({ message: "Password:", mask: false });
@@ -57,4 +59,11 @@ export async function readStdinPassword(stdin: Readable): Promise<string> {
     .replace(/\r?\n$/, "");
   if (text === "") throw new CliError(ExitCode.FAILED, "no password on stdin");
   return text;
+}
+
+/** `@inquirer/password` on the source's terminal, drawn on its output (stderr by default). */
+async function inquirerPrompt(source: PasswordSource): Promise<SecretPrompt> {
+  const { default: password } = await import("@inquirer/password");
+  return (config) =>
+    password(config, { input: source.stdin, output: source.output ?? process.stderr });
 }
