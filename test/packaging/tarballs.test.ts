@@ -363,7 +363,7 @@ describe("the tarballs (pnpm pack from a clean tree)", () => {
     }
   });
 
-  it("no published manifest carries workspace: ranges, the tessera-source condition or the prepack", () => {
+  it("published manifests: the source exports without tessera-source, no workspace: ranges, no prepack", () => {
     for (const p of packed) {
       const manifest = readJson<Manifest & { scripts?: Record<string, string> }>(
         join(appDir, "node_modules", ...p.name.split("/"), "package.json"),
@@ -372,6 +372,12 @@ describe("the tarballs (pnpm pack from a clean tree)", () => {
       expect(text, p.name).not.toContain("workspace:");
       expect(text, p.name).not.toContain("tessera-source");
       expect(manifest.scripts?.prepack, p.name).toBeUndefined();
+      // publishConfig.exports is the source's exports without the condition: same entries.
+      const source = sourceManifests.get(p.name)?.exports;
+      const withoutSource = JSON.parse(JSON.stringify(source), (key, value) =>
+        key === "tessera-source" ? undefined : value,
+      );
+      expect(manifest.exports, p.name).toEqual(withoutSource);
       for (const [peer, spec] of Object.entries(manifest.peerDependencies ?? {})) {
         if (peer.startsWith("@tessera/"))
           expect(spec, `${p.name} -> ${peer}`).toBe(`^${p.version}`);
