@@ -142,3 +142,41 @@ describe("users create-superuser on a terminal", () => {
     expect(prompt).not.toHaveBeenCalled();
   });
 });
+
+describe("sessions revoke with a store that fails", () => {
+  it("still ends the sessions in the other stores, then fails naming the one left (exit of its error)", async () => {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(
+      join(dir, "stores.config.mjs"),
+      `const user = { id: "u1", email: "ada@example.com", isActive: true };
+export const ended = [];
+export default {
+  async connect() {
+    return {
+      userManager: { findByEmail: async (email) => (email === user.email ? user : null) },
+      sessions: {
+        redis: { revokeUser: async () => { throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6379"), { code: "ECONNREFUSED" }); } },
+        database: { revokeUser: async (u) => { ended.push(u.id); } },
+      },
+      close: async () => {},
+    };
+  },
+};
+`,
+    );
+    const { code, stderr } = await run([
+      "--config",
+      "stores.config.mjs",
+      "sessions",
+      "revoke",
+      "--user",
+      "ada@example.com",
+    ]);
+    expect(code).toBe(3);
+    expect(stderr).toBe(
+      "tessera: sessions of ada@example.com not ended in redis (cannot connect: connect ECONNREFUSED 127.0.0.1:6379); ended in database\n",
+    );
+    const { ended } = (await import(join(dir, "stores.config.mjs"))) as { ended: string[] };
+    expect(ended).toEqual(["u1"]);
+  });
+});

@@ -412,12 +412,31 @@ async function findUser(conn: Connection, email: string): Promise<User> {
   return user;
 }
 
-/** Ends the user's sessions in every store; returns their names. */
+/**
+ * Ends the user's sessions in every store and returns their names. A store that fails does
+ * not keep the others from being tried; the command then fails naming it, with the exit code
+ * of its error (3 for a server that went away).
+ */
 async function revokeEverywhere(conn: Connection, user: User): Promise<string[]> {
   const ended: string[] = [];
+  const failed: { name: string; error: unknown }[] = [];
   for (const [name, store] of Object.entries(conn.sessions ?? {})) {
-    await store.revokeUser(user);
-    ended.push(name);
+    try {
+      await store.revokeUser(user);
+      ended.push(name);
+    } catch (error) {
+      failed.push({ name, error });
+    }
+  }
+  const first = failed[0];
+  if (first) {
+    const { code, message } = describeError(first.error);
+    const done = ended.length > 0 ? `; ended in ${ended.join(", ")}` : "";
+    throw new CliError(
+      code,
+      `sessions of ${user.email} not ended in ${failed.map((f) => f.name).join(", ")} (${message})${done}`,
+      { cause: first.error },
+    );
   }
   return ended;
 }
