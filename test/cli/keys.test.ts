@@ -1,10 +1,12 @@
 // `tessera keys`: private JWK Sets in the example app's format (DATA_DIR/jwks.json), written
 // mode 0600; rotation puts a new signing key first and keeps the old ones to verify, and the
-// example app loads the result and signs with the new key.
+// example app loads the result and signs with the new key. A staged rotation (rotate --stage,
+// then promote) is checked with real JwtKeySets standing for instances of a rolling deploy.
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JwtKeySet } from "@tessera/strategy-jwt";
+import { jwtVerify, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSigningKeys, SIGNING_KEYS_FILE } from "../../examples/koa-app/src/signing-keys.js";
 import { tessera } from "./support.js";
@@ -75,6 +77,62 @@ describe("tessera keys", () => {
     expect(loaded.keys.algorithm).toBe("RS256");
     expect(loaded.keys.has(one.added)).toBe(true);
     expect(loaded.keys.has(original)).toBe(false);
+  });
+
+  it("rotate --stage, then promote: at every step each instance verifies the tokens the others sign (ASVS 5.0 9.1.1)", async () => {
+    const dataDir = join(dir, "rolling");
+    const file = join(dataDir, SIGNING_KEYS_FILE);
+    const sign = (keys: JwtKeySet) =>
+      keys.sign(new SignJWT({}).setSubject("user-1").setIssuedAt().setExpirationTime("15m"));
+    const verifies = async (keys: JwtKeySet, token: string) =>
+      jwtVerify(token, keys.resolve, { algorithms: [...keys.algorithms] }).then(
+        ({ protectedHeader }) => protectedHeader.kid,
+        () => false,
+      );
+    const kidOf = (token: string) =>
+      (
+        JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString()) as {
+          kid: string;
+        }
+      ).kid;
+
+    // An instance started on the original file.
+    const before = loadSigningKeys(dataDir).keys;
+    const original = before.currentKid;
+
+    const staged = await tessera(["--json", "keys", "rotate", "--file", file, "--stage"]);
+    expect(staged.stderr).toBe("");
+    expect(staged.code).toBe(0);
+    const { added } = JSON.parse(staged.stdout) as { added: string };
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(read(file).keys.map((k) => k.kid)).toEqual([original, added]);
+
+    // An instance restarted on the staged file still signs with the old key (so the instances
+    // not yet restarted accept its tokens) and already verifies the new key's.
+    const stagedSet = loadSigningKeys(dataDir).keys;
+    expect(stagedSet.currentKid).toBe(original);
+    const fromStaged = await sign(stagedSet);
+    expect(kidOf(fromStaged)).toBe(original);
+    expect(await verifies(before, fromStaged)).toBe(original);
+    expect(await verifies(stagedSet, await sign(before))).toBe(original);
+
+    const promoted = await tessera(["--json", "keys", "promote", "--file", file]);
+    expect(promoted.stderr).toBe("");
+    expect(promoted.code).toBe(0);
+    expect(JSON.parse(promoted.stdout)).toMatchObject({ promoted: added, previous: original });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    // An instance restarted on the promoted file signs with the new key; the instances still
+    // on the staged file verify its tokens, and it verifies theirs and the first ones.
+    const after = loadSigningKeys(dataDir).keys;
+    expect(after.currentKid).toBe(added);
+    const fromPromoted = await sign(after);
+    expect(kidOf(fromPromoted)).toBe(added);
+    expect(await verifies(stagedSet, fromPromoted)).toBe(added);
+    expect(await verifies(after, fromStaged)).toBe(original);
+    expect(await verifies(after, await sign(before))).toBe(original);
+    // What staging avoids: an instance that never loaded the new key refuses its tokens.
+    expect(await verifies(before, fromPromoted)).toBe(false);
   });
 
   it("rotate of a missing or unusable file fails (exit 1) and leaves it alone", async () => {

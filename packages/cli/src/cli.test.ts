@@ -50,6 +50,7 @@ describe("tessera: parsing and usage errors", () => {
     ["sessions", "revoke"],
     ["keys", "generate"],
     ["keys", "rotate"],
+    ["keys", "promote"],
   ])("%s %s --help answers 0 with its exit codes", async (...command) => {
     const { code, stdout } = await run([...command, "--help"]);
     expect(code).toBe(0);
@@ -65,6 +66,9 @@ describe("tessera: parsing and usage errors", () => {
     [["migrate", "sideways"], /value 'sideways' is invalid for argument 'action'/],
     [["keys", "generate", "--alg", "HS256"], /Allowed choices are ES256, EdDSA, RS256/],
     [["keys", "rotate", "--file", "x.json", "--retire", "0"], /a whole number, 1 or more/],
+    [["keys", "rotate", "--file", "x.json", "--stage", "--retire", "1"], /--stage .*2 or more/],
+    [["keys", "promote"], /required option '-f, --file <file>' not specified/],
+    [["keys", "promote", "-f", "x.json", "a", "b"], /too many arguments/],
     [["migrate", "--nope"], /unknown option '--nope'/],
   ])("%j is a usage error (2), said on stderr", async (argv, message) => {
     const { code, stdout, stderr } = await run(argv as string[]);
@@ -178,5 +182,65 @@ export default {
     );
     const { ended } = (await import(join(dir, "stores.config.mjs"))) as { ended: string[] };
     expect(ended).toEqual(["u1"]);
+  });
+});
+
+describe("keys rotate --stage and keys promote", () => {
+  it("stage, then promote, in --json; promote again fails (1) and leaves the file alone", async () => {
+    const file = join(dir, "staged.json");
+    expect((await run(["keys", "generate", "--out", file])).code).toBe(0);
+    const { readFileSync } = await import("node:fs");
+    const kids = () =>
+      (JSON.parse(readFileSync(file, "utf8")) as { keys: { kid: string }[] }).keys.map(
+        (k) => k.kid,
+      );
+    const [original] = kids();
+
+    const staged = await run(["--json", "keys", "rotate", "--file", file, "--stage"]);
+    expect(staged.stderr).toBe("");
+    expect(staged.code).toBe(0);
+    const s = JSON.parse(staged.stdout) as { added: string };
+    expect(JSON.parse(staged.stdout)).toEqual({
+      file,
+      added: s.added,
+      alg: "ES256",
+      staged: true,
+      keys: [original, s.added],
+      retired: [],
+    });
+
+    const promoted = await run(["--json", "keys", "promote", "--file", file]);
+    expect(promoted.stderr).toBe("");
+    expect(promoted.code).toBe(0);
+    expect(JSON.parse(promoted.stdout)).toEqual({
+      file,
+      promoted: s.added,
+      alg: "ES256",
+      previous: original,
+      keys: [s.added, original],
+    });
+
+    const before = readFileSync(file, "utf8");
+    const again = await run(["keys", "promote", "--file", file]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe("tessera: no staged key to promote: run keys rotate --stage first\n");
+    const named = await run(["--json", "keys", "promote", "-f", file, String(original)]);
+    expect(named.code).toBe(1);
+    expect(JSON.parse(named.stderr)).toEqual({
+      error: `key ${original} is not a staged key (staged: none)`,
+      exitCode: 1,
+    });
+    expect(readFileSync(file, "utf8")).toBe(before);
+  });
+
+  it("the text output says which key signs", async () => {
+    const file = join(dir, "staged-text.json");
+    expect((await run(["keys", "generate", "--alg", "EdDSA", "--out", file])).code).toBe(0);
+    const staged = await run(["keys", "rotate", "--file", file, "--stage", "--alg", "ES256"]);
+    expect(staged.stdout).toMatch(
+      /: staged ES256 key \S+ \(verifies; \S+ still signs: restart every instance, then keys promote\), 2 keys\n$/,
+    );
+    const promoted = await run(["keys", "promote", "--file", file]);
+    expect(promoted.stdout).toMatch(/: ES256 key \S+ now signs, \S+ verifies; 2 keys\n$/);
   });
 });

@@ -17,11 +17,14 @@ import {
   isConnectionError,
 } from "./exit-codes.js";
 import {
+  checkStageRetire,
   currentAlgorithm,
   generateJwk,
   KEY_ALGORITHMS,
+  promoteJwks,
   readJwksFile,
   rotateJwks,
+  stageJwks,
   writeJwksFile,
 } from "./jwks.js";
 import { loadConfigModule } from "./load-config.js";
@@ -330,7 +333,7 @@ export function buildProgram(io: CliIo): Command {
   keys
     .command("rotate")
     .description(
-      "Put a new signing key first in a private JWK Set file, keeping the old keys after it to verify the tokens they signed; restart the app (every instance) to use it",
+      "Put a new signing key first in a private JWK Set file, keeping the old keys after it to verify the tokens they signed; restart the app (every instance) to use it. With --stage, add it after the signing key instead (it only verifies) for a rolling deploy, then keys promote",
     )
     .requiredOption(
       "-f, --file <file>",
@@ -338,32 +341,78 @@ export function buildProgram(io: CliIo): Command {
     )
     .addOption(algOption())
     .option(
+      "--stage",
+      "add the new key after the signing key, marked staged: every instance verifies it, none signs with it until keys promote",
+    )
+    .option(
       "--retire <n>",
       "then keep only the first N keys, the new one included (drops the oldest)",
       positiveInteger,
     )
-    .addHelpText("after", `\nDefault algorithm: the current signing key's.\n\n${EXIT_CODES_HELP}`)
+    .addHelpText(
+      "after",
+      `\nDefault algorithm: the current signing key's.\n\nRolling deploy (no instance refuses another's tokens):\n  tessera keys rotate --file jwks.json --stage   # then restart every instance\n  tessera keys promote --file jwks.json          # then restart every instance again\n\n${EXIT_CODES_HELP}`,
+    )
     .action(
-      (options: { file: string; alg?: JwtKeyPairAlgorithm; retire?: number }, command: Command) => {
+      (
+        options: { file: string; alg?: JwtKeyPairAlgorithm; retire?: number; stage?: boolean },
+        command: Command,
+      ) => {
+        const stage = options.stage === true;
+        if (stage) checkStageRetire(options.retire);
         const file = resolvePath(io, options.file);
         const current = readJwksFile(file);
         const alg = options.alg ?? currentAlgorithm(current) ?? "ES256";
-        const rotated = rotateJwks(current, alg, options.retire);
+        const rotated = stage
+          ? stageJwks(current, alg, options.retire)
+          : rotateJwks(current, alg, options.retire);
         writeJwksFile(file, rotated.jwks, true);
         const retired = rotated.retired.length > 0 ? `; retired ${rotated.retired.join(", ")}` : "";
-        out(
-          command,
-          `${file}: new ${alg} signing key ${rotated.added}, ${rotated.jwks.keys.length} keys${retired}`,
-          {
-            file,
-            added: rotated.added,
-            alg,
-            keys: rotated.jwks.keys.map((k) => k.kid),
-            retired: rotated.retired,
-          },
-        );
+        const what = stage
+          ? `staged ${alg} key ${rotated.added} (verifies; ${String(current.keys[0]?.kid)} still signs: restart every instance, then keys promote)`
+          : `new ${alg} signing key ${rotated.added}`;
+        out(command, `${file}: ${what}, ${rotated.jwks.keys.length} keys${retired}`, {
+          file,
+          added: rotated.added,
+          alg,
+          staged: stage,
+          keys: rotated.jwks.keys.map((k) => k.kid),
+          retired: rotated.retired,
+        });
       },
     );
+  keys
+    .command("promote")
+    .description(
+      "Make a staged key (from keys rotate --stage) the signing key: move it first, the previous signing key right after it to verify the tokens it signed; restart every instance to use it",
+    )
+    .requiredOption(
+      "-f, --file <file>",
+      "the private JWK Set (the example app's DATA_DIR/jwks.json)",
+    )
+    .argument("[kid]", "the staged key to promote (default: the newest staged)")
+    .addHelpText(
+      "after",
+      `\nPromote only once every instance has restarted with the staged key: each then verifies\nthe tokens it signs. No staged key, or KID not a staged key: exit 1, the file untouched.\n\n${EXIT_CODES_HELP}`,
+    )
+    .action((kid: string | undefined, options: { file: string }, command: Command) => {
+      const file = resolvePath(io, options.file);
+      const current = readJwksFile(file);
+      const promoted = promoteJwks(current, kid);
+      writeJwksFile(file, promoted.jwks, true);
+      const alg = String(promoted.jwks.keys[0]?.alg ?? "");
+      out(
+        command,
+        `${file}: ${alg} key ${promoted.promoted} now signs, ${promoted.previous} verifies; ${promoted.jwks.keys.length} keys`,
+        {
+          file,
+          promoted: promoted.promoted,
+          alg,
+          previous: promoted.previous,
+          keys: promoted.jwks.keys.map((k) => k.kid),
+        },
+      );
+    });
 
   return program;
 }

@@ -18,5 +18,5 @@ export {
 } from "./config.js";
 export { type DatabaseTarget, parseDatabaseTarget } from "./database-url.js";
 export { CliError, ExitCode, type ExitCodeValue } from "./exit-codes.js";
-export { generateJwk, type PrivateJwks, rotateJwks } from "./jwks.js";
+export { generateJwk, type PrivateJwks, promoteJwks, rotateJwks, stageJwks } from "./jwks.js";
 export type { SecretPrompt } from "./password.js";

@@ -69,6 +69,102 @@ export function rotateJwks(
   };
 }
 
+/**
+ * The member `keys rotate --stage` adds to a staged key's JWK: the instant it was staged
+ * (ISO 8601). `JwtKeySet` ignores it (it builds a key from the key material, `kid` and
+ * `alg`), and it never reaches the public JWK Set; `keys promote` removes it.
+ */
+export const STAGED_MEMBER = "tessera_staged";
+
+/** The kids of the staged keys of `jwks`, newest first (file order after the signing key). */
+export function stagedKids(jwks: PrivateJwks): string[] {
+  return jwks.keys
+    .slice(1)
+    .filter((k) => k[STAGED_MEMBER] !== undefined)
+    .map((k) => String(k.kid));
+}
+
+/**
+ * Throws a usage {@link CliError} (exit 2) when `retire` would drop the key being staged:
+ * with `--stage`, the signing key and the new one come first, so N must be 2 or more.
+ */
+export function checkStageRetire(retire: number | undefined): void {
+  if (retire !== undefined && retire < 2) {
+    throw new CliError(
+      ExitCode.USAGE,
+      "--retire with --stage keeps the signing key and the staged one: 2 or more",
+    );
+  }
+}
+
+/**
+ * `jwks` with a new key **staged**: put right after the current signing key, which keeps
+ * signing, and marked with {@link STAGED_MEMBER}. Every instance that loads the file then
+ * verifies the new key's tokens, so after the rolling restart {@link promoteJwks} can make it
+ * the signing key without one instance refusing another's tokens. With `retire`, at most that
+ * many keys are kept (2 or more: the signing key and the new one first); the oldest go.
+ */
+export function stageJwks(
+  jwks: PrivateJwks,
+  alg: JwtKeyPairAlgorithm,
+  retire?: number,
+  now: Date = new Date(),
+): { jwks: PrivateJwks; added: string; retired: string[] } {
+  checkStageRetire(retire);
+  const key: Record<string, unknown> = {
+    ...generateJwk(alg),
+    [STAGED_MEMBER]: now.toISOString(),
+  };
+  const [signing, ...others] = jwks.keys as [Record<string, unknown>, ...Record<string, unknown>[]];
+  let keys = [signing, key, ...others];
+  let retired: Record<string, unknown>[] = [];
+  if (retire !== undefined) {
+    retired = keys.slice(retire);
+    keys = keys.slice(0, retire);
+  }
+  return {
+    jwks: { ...jwks, keys },
+    added: String(key.kid),
+    retired: retired.map((k) => String(k.kid ?? "(no kid)")),
+  };
+}
+
+/**
+ * `jwks` with a staged key moved first, so it signs; the previous signing key stays right
+ * after it to verify the tokens it signed, and the other keys keep their order. `kid` names
+ * the staged key; by default the newest staged one. Throws a {@link CliError} (exit 1) when
+ * there is no staged key, or `kid` is not one.
+ */
+export function promoteJwks(
+  jwks: PrivateJwks,
+  kid?: string,
+): { jwks: PrivateJwks; promoted: string; previous: string } {
+  const staged = stagedKids(jwks);
+  const chosen = kid ?? staged[0];
+  if (chosen === undefined) {
+    throw new CliError(ExitCode.FAILED, "no staged key to promote: run keys rotate --stage first");
+  }
+  if (!staged.includes(chosen)) {
+    const where = jwks.keys.findIndex((k) => k.kid === chosen);
+    throw new CliError(
+      ExitCode.FAILED,
+      where === 0
+        ? `key ${chosen} already signs`
+        : where > 0
+          ? `key ${chosen} is not a staged key (staged: ${staged.join(", ") || "none"})`
+          : `no key ${chosen} in the set (staged: ${staged.join(", ") || "none"})`,
+    );
+  }
+  const index = jwks.keys.findIndex((k) => k.kid === chosen);
+  const { [STAGED_MEMBER]: _staged, ...key } = jwks.keys[index] as Record<string, unknown>;
+  const keys = [key, ...jwks.keys.filter((_, i) => i !== index)];
+  return {
+    jwks: { ...jwks, keys },
+    promoted: chosen,
+    previous: String(jwks.keys[0]?.kid ?? "(no kid)"),
+  };
+}
+
 /** The algorithm of the set's signing (first) key, when it is one `keys` can make. */
 export function currentAlgorithm(jwks: PrivateJwks): JwtKeyPairAlgorithm | undefined {
   const alg = jwks.keys[0]?.alg;
