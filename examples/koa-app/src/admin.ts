@@ -37,8 +37,8 @@ export async function ensureAdmin(
 }
 
 /**
- * The app's password rules, as `src/auth.ts` gives them to its user manager: the 10,000
- * most common passwords are refused. `tessera users create-superuser` applies them too.
+ * The app's password rules, the one definition `src/auth.ts` gives its user manager: the
+ * 10,000 most common passwords are refused. `tessera users create-superuser` applies them too.
  */
 export const PASSWORD_POLICY = { rejectCommonPasswords: true } as const;
 

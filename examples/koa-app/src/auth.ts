@@ -31,6 +31,7 @@ import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
 import { RedisRateLimitStore } from "@tessera/strategy-redis/rate-limit";
 import type { Redis } from "ioredis";
 import type { Context } from "koa";
+import { PASSWORD_POLICY } from "./admin.js";
 import type { Config } from "./config.js";
 import type { Store, User } from "./db/index.js";
 import { auditSink, type Logger } from "./logger.js";
@@ -192,8 +193,9 @@ export function createAuth(deps: {
       idParser: store.idParser,
       verificationTokenSecret: secrets.verify,
       resetPasswordTokenSecret: secrets.reset,
-      // The 10,000 most common passwords are refused, with a reason the page shows.
-      passwordPolicy: { rejectCommonPasswords: true },
+      // The 10,000 most common passwords are refused, with a reason the page shows; the same
+      // rules as `tessera users create-superuser` (one definition, in admin.ts).
+      passwordPolicy: PASSWORD_POLICY,
       hooks: {
         // FastAPI Users' recipe: ask for verification right after registering.
         onAfterRegister: async (user, context) => {
