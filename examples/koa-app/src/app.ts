@@ -6,6 +6,7 @@ import { ensureAdmin } from "./admin.js";
 import { type Auth, createAuth, SESSION_LIFETIME } from "./auth.js";
 import type { Config } from "./config.js";
 import { openStore, type Store } from "./db/index.js";
+import { healthRouter } from "./health.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMailer, type Mailer } from "./mail.js";
 import { callbackLanding, createOAuth, type OAuthSetup, oauthRouters } from "./oauth.js";
@@ -72,6 +73,14 @@ export async function createApp(config: Config, log: Logger = createLogger()): P
   // One JSON line per request (with pino; tests' stub loggers have none), first so that it
   // times the whole request and every later line of the request carries its id.
   if (log.pino) app.use(accessLog(log.pino));
+  // Readiness for a load balancer: the database and Redis each answer a ping within 1 s.
+  // Before the unit of work (it needs none); no auth, no rate limit, not in the OpenAPI.
+  const checks = [{ name: "database", ping: () => store.ping() }];
+  if (redis) {
+    const client = redis;
+    checks.push({ name: "redis", ping: () => client.ping().then(() => undefined) });
+  }
+  app.use(healthRouter(checks, { log }).routes());
   app.use(store.scope);
   app.use(pagesRouter().routes());
   for (const backend of auth.backends) {

@@ -47,6 +47,9 @@ export async function mikroOrmStore(orm: MikroORM, kind: "sqlite" | "postgresql"
     // with the MFA entities, their TOTP factor, recovery codes and passkeys.
     users: (ctx) => new MikroOrmUserDatabase(em(ctx), User, { oauthAccount: OAuthAccount, mfa }),
     tokens: (ctx) => new MikroOrmAccessTokenDatabase(em(ctx), AccessToken),
+    ping: async () => {
+      await orm.em.getConnection().execute("select 1");
+    },
     close: () => orm.close(),
   };
 }

@@ -48,6 +48,9 @@ export async function openMongo(
     scope: (_ctx, next) => next(),
     users: () => users,
     tokens: () => tokens,
+    ping: async () => {
+      await db.command({ ping: 1 });
+    },
     close: () => client.close(),
   };
 }

@@ -33,5 +33,10 @@ export interface Store {
   users(ctx?: Context): UserDatabase<User, string> & MfaDatabase<string>;
   /** The access tokens of a request (`ctx`), or of a scheduled task (no `ctx`). */
   tokens(ctx?: Context): AccessTokens;
+  /**
+   * One cheap round trip to the database (`select 1` on SQL, `{ping: 1}` on MongoDB),
+   * for `GET /healthz`: resolves when it answers, rejects when it does not.
+   */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
