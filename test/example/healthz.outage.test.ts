@@ -1,7 +1,7 @@
 // examples/koa-app's GET /healthz with real servers stopped and restarted: the app on its
-// own PostgreSQL and Redis (private servers of this test). 200 while both answer a ping;
-// 503 naming what does not, within the route's one-second budget per check; 200 again once
-// they are back, without restarting the app.
+// own PostgreSQL and Redis, then on its own MongoDB-protocol server (private servers of this
+// test). 200 while they answer a ping; 503 naming what does not, within the route's
+// one-second budget per check; 200 again once they are back, without restarting the app.
 import { mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -17,51 +17,63 @@ const quiet = { info() {}, warn() {}, error() {} };
 
 let pg: PrivateService;
 let redis: PrivateService;
-let example: ExampleApp;
-let server: Server;
-let url: string;
-let dir: string;
+let mongo: PrivateService;
+const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  [pg, redis] = await Promise.all([startPrivateService("postgres"), startPrivateService("redis")]);
-  dir = mkdtempSync(join(tmpdir(), "koa-app-healthz-"));
+  [pg, redis, mongo] = await Promise.all([
+    startPrivateService("postgres"),
+    startPrivateService("redis"),
+    startPrivateService("mongo"),
+  ]);
+  cleanups.push(async () => {
+    await Promise.all([pg.dispose(), redis.dispose(), mongo.dispose()]);
+  });
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+/** The example app on these servers, listening; its `GET /healthz`. */
+async function startExample(env: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), "koa-app-healthz-"));
   const port = await freePort();
   const config = loadConfig({
     PORT: String(port),
     APP_URL: `http://localhost:${port}`,
     DATA_DIR: join(dir, "data"),
-    DATABASE_URL: pg.url,
-    REDIS_URL: redis.url,
+    ...env,
   });
-  example = await createApp(config, quiet);
-  server = example.app.listen(port);
+  const example: ExampleApp = await createApp(config, quiet);
+  const server: Server = example.app.listen(port);
   await new Promise((resolve) => server.once("listening", resolve));
-  url = config.appUrl;
-});
-
-afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
-  await example?.close();
-  await Promise.all([pg?.dispose(), redis?.dispose()]);
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-const healthz = () => request(`${url}/healthz`);
-
-/** Polls /healthz until it answers `body` (a restarted server takes a moment to reconnect). */
-async function eventually(body: unknown): Promise<void> {
-  let last: unknown;
-  for (let i = 0; i < 100; i++) {
-    last = (await healthz()).body;
-    if (JSON.stringify(last) === JSON.stringify(body)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`/healthz still ${JSON.stringify(last)}, expected ${JSON.stringify(body)}`);
+  cleanups.push(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await example.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const healthz = () => request(`${config.appUrl}/healthz`);
+  /** Polls until it answers `body` (a restarted server takes a moment to reconnect). */
+  const eventually = async (body: unknown): Promise<void> => {
+    let last: unknown;
+    for (let i = 0; i < 100; i++) {
+      last = (await healthz()).body;
+      if (JSON.stringify(last) === JSON.stringify(body)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`/healthz still ${JSON.stringify(last)}, expected ${JSON.stringify(body)}`);
+  };
+  return { healthz, eventually };
 }
 
 describe("examples/koa-app GET /healthz while PostgreSQL and Redis go down and come back", () => {
   it("200 ok; 503 naming Redis, then the database and Redis, no-store; 200 again after restarts", async () => {
+    const { healthz, eventually } = await startExample({
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+    });
     const up = await healthz();
     expect(up.status).toBe(200);
     expect(up.body).toEqual({ status: "ok" });
@@ -84,5 +96,16 @@ describe("examples/koa-app GET /healthz while PostgreSQL and Redis go down and c
     await pg.start();
     await eventually({ status: "ok" });
     expect((await healthz()).status).toBe(200);
+  });
+
+  it("on MongoDB: 503 naming the database while its server is down; 200 again after", async () => {
+    const { healthz, eventually } = await startExample({ MONGODB_URL: `${mongo.url}healthz` });
+    expect((await healthz()).body).toEqual({ status: "ok" });
+    await mongo.stop("crash");
+    const down = await healthz();
+    expect(down.status).toBe(503);
+    expect(down.body).toEqual({ status: "unavailable", failed: ["database"] });
+    await mongo.start();
+    await eventually({ status: "ok" });
   });
 });
