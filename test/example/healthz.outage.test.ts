@@ -1,17 +1,7 @@
-// examples/koa-app's GET /healthz with real servers stopped and restarted: the app on its
-// own PostgreSQL and Redis, then on its own MongoDB-protocol server (private servers of this
-// test). 200 while they answer a ping; 503 naming what does not, within the route's
-// one-second budget per check; 200 again once they are back, without restarting the app.
-import { mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
-import { loadConfig } from "../../examples/koa-app/src/config.js";
 import { type PrivateService, startPrivateService } from "../harness/control.js";
 import { request } from "../support/client.js";
-import { freePort } from "./support.js";
+import { startInProcess } from "./support.js";
 
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -37,22 +27,10 @@ afterAll(async () => {
 
 /** The example app on these servers, listening; its `GET /healthz`. */
 async function startExample(env: Record<string, string>) {
-  const dir = mkdtempSync(join(tmpdir(), "koa-app-healthz-"));
-  const port = await freePort();
-  const config = loadConfig({
-    PORT: String(port),
-    APP_URL: `http://localhost:${port}`,
-    DATA_DIR: join(dir, "data"),
-    ...env,
-  });
-  const example: ExampleApp = await createApp(config, quiet);
-  const server: Server = example.app.listen(port);
-  await new Promise((resolve) => server.once("listening", resolve));
-  cleanups.push(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await example.close();
-    rmSync(dir, { recursive: true, force: true });
+  const { config } = await startInProcess(env, {
+    cleanups,
+    log: quiet,
+    prefix: "koa-app-healthz-",
   });
   const healthz = () => request(`${config.appUrl}/healthz`);
   /** Polls until it answers `body` (a restarted server takes a moment to reconnect). */

@@ -6,16 +6,10 @@
 // challenge's own limit is what answers.
 
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
-import { loadConfig } from "../../examples/koa-app/src/config.js";
 import { stepAt, totpAtStep } from "../../packages/mfa/src/test-utils/rfc6238.js";
 import { type Reply, request } from "../support/client.js";
-import { freePort, scratchPostgres } from "./support.js";
+import { scratchPostgres, startInProcess } from "./support.js";
 
 const PASSWORD = "correct horse battery staple";
 const log = { info: () => {}, warn: () => {}, error: () => {} };
@@ -26,25 +20,13 @@ afterAll(async () => {
 });
 
 async function startExample(env: Record<string, string>) {
-  const dir = mkdtempSync(join(tmpdir(), "koa-app-mfa-redis-"));
-  const port = await freePort();
-  const config = loadConfig({
-    PORT: String(port),
-    APP_URL: `http://localhost:${port}`,
-    DATA_DIR: join(dir, "data"),
-    RATE_LIMIT: "off",
-    ...env,
-  });
-  const example: ExampleApp = await createApp(config, log);
-  const server: Server = example.app.listen(port);
-  await new Promise((resolve) => server.once("listening", resolve));
-  cleanups.push(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await example.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { example, url: config.appUrl };
+  return startInProcess(
+    {
+      RATE_LIMIT: "off",
+      ...env,
+    },
+    { cleanups, log, prefix: "koa-app-mfa-redis-" },
+  );
 }
 
 const body = (res: Reply) => res.body as Record<string, unknown>;

@@ -6,21 +6,16 @@
 // browser test of the same flows is mfa-e2e.test.ts.
 
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { MongoClient } from "mongodb";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
+import type { ExampleApp } from "../../examples/koa-app/src/app.js";
 import { passkeysAvailable } from "../../examples/koa-app/src/auth.js";
-import { loadConfig } from "../../examples/koa-app/src/config.js";
 import { stepAt, totpAtStep } from "../../packages/mfa/src/test-utils/rfc6238.js";
 import { SoftwareAuthenticator } from "../../packages/passkeys/src/test-utils/authenticator.js";
 import { type Reply, request } from "../support/client.js";
-import { freePort, scratchMongo, scratchPostgres } from "./support.js";
+import { scratchMongo, scratchPostgres, startInProcess } from "./support.js";
 
 const PASSWORD = "correct horse battery staple";
 const logs: string[] = [];
@@ -37,24 +32,7 @@ afterAll(async () => {
 
 /** The example app in-process at http://localhost:PORT (WebAuthn's RP ID: localhost). */
 async function startExample(env: Record<string, string>, hostname = "localhost") {
-  const dir = mkdtempSync(join(tmpdir(), "koa-app-mfa-"));
-  const port = await freePort();
-  const config = loadConfig({
-    PORT: String(port),
-    APP_URL: `http://${hostname}:${port}`,
-    DATA_DIR: join(dir, "data"),
-    ...env,
-  });
-  const example: ExampleApp = await createApp(config, log);
-  const server: Server = example.app.listen(port);
-  await new Promise((resolve) => server.once("listening", resolve));
-  cleanups.push(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await example.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { example, url: config.appUrl };
+  return startInProcess(env, { cleanups, log, hostname, prefix: "koa-app-mfa-" });
 }
 
 const detail = (res: Reply) => (res.body as { detail?: unknown } | undefined)?.detail;

@@ -6,19 +6,14 @@
 // page; linking an account to a password user (associate) and unlinking it; the provider
 // tokens encrypted in oauth_accounts. No mocked provider.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { MongoClient } from "mongodb";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
-import { loadConfig } from "../../examples/koa-app/src/config.js";
+import type { ExampleApp } from "../../examples/koa-app/src/app.js";
 import { signInAtProvider } from "../harness/oidc-browser.js";
 import { Client, type Reply } from "../support/client.js";
-import { freePort, scratchMongo, scratchPostgres } from "./support.js";
+import { scratchMongo, scratchPostgres, startInProcess } from "./support.js";
 
 const logs: string[] = [];
 const log = {
@@ -46,25 +41,13 @@ export function localProviderEnv(): Record<string, string> {
 
 /** The example app in-process on 127.0.0.1 (the provider accepts loopback callbacks only). */
 async function startExample(env: Record<string, string>) {
-  const dir = mkdtempSync(join(tmpdir(), "koa-app-oauth-"));
-  const port = await freePort();
-  const config = loadConfig({
-    PORT: String(port),
-    APP_URL: `http://127.0.0.1:${port}`,
-    DATA_DIR: join(dir, "data"),
-    ...localProviderEnv(),
-    ...env,
-  });
-  const example: ExampleApp = await createApp(config, log);
-  const server: Server = example.app.listen(port, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  cleanups.push(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await example.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { example, url: config.appUrl };
+  return startInProcess(
+    {
+      ...localProviderEnv(),
+      ...env,
+    },
+    { cleanups, log, hostname: "127.0.0.1", prefix: "koa-app-oauth-" },
+  );
 }
 
 const detail = (res: Reply) => (res.body as { detail?: unknown } | undefined)?.detail;

@@ -2,13 +2,18 @@
 // They talk HTTP to it with the tests' one client (test/support/client.ts) and its cookie jar.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import { createServer, isIP } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
 import pg from "pg";
 import { type Browser, chromium } from "playwright-core";
+import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
+import { type Config, loadConfig } from "../../examples/koa-app/src/config.js";
+import type { Logger } from "../../examples/koa-app/src/logger.js";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -251,3 +256,48 @@ export function scratchMongo(prefix: string, cleanups: (() => void | Promise<voi
   });
   return url.href;
 }
+
+/** How {@link startInProcess} runs the example app. */
+export interface InProcessOptions {
+  /** Stopping the app (and removing its data directory) is pushed here. */
+  cleanups: (() => void | Promise<void>)[];
+  /** `APP_URL`'s host; an IP address is also the one address listened on. @default localhost */
+  hostname?: string;
+  /** Where the app logs. @default nowhere */
+  log?: Logger;
+  /** The data directory's name prefix in the OS temp folder. @default koa-app- */
+  prefix?: string;
+}
+
+/**
+ * The example app in this process, listening on a free port with a data directory of its
+ * own, configured by `env` as the environment would (`PORT`, `APP_URL` and `DATA_DIR` are
+ * set here): for tests that need its objects (`example`) or a server of their own.
+ */
+export async function startInProcess(
+  env: Record<string, string>,
+  { cleanups, hostname = "localhost", log = quietLogger, prefix = "koa-app-" }: InProcessOptions,
+): Promise<{ example: ExampleApp; config: Config; url: string }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const port = await freePort();
+  const config = loadConfig({
+    PORT: String(port),
+    APP_URL: `http://${hostname}:${port}`,
+    DATA_DIR: join(dir, "data"),
+    ...env,
+  });
+  const example = await createApp(config, log);
+  const server: Server = isIP(hostname)
+    ? example.app.listen(port, hostname)
+    : example.app.listen(port);
+  await new Promise((resolve) => server.once("listening", resolve));
+  cleanups.push(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await example.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { example, config, url: config.appUrl };
+}
+
+const quietLogger: Logger = { info() {}, warn() {}, error() {} };
