@@ -5,24 +5,15 @@
 import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { nodeFromSource } from "../support/from-source.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "packages", "cli", "src", "bin.ts");
-const RESOLVE_HOOK = pathToFileURL(join(ROOT, "test", "bench", "ts-resolve.ts")).href;
 const COMPILE_CACHE = join(tmpdir(), "tessera-cli-test-compile-cache");
 
 /** The node command line that runs `tessera` from its sources, before its arguments. */
 export function tesseraCommand(): string[] {
-  return [
-    process.execPath,
-    "--experimental-transform-types",
-    "--disable-warning=ExperimentalWarning",
-    "--conditions=tessera-source",
-    "--import",
-    RESOLVE_HOOK,
-    BIN,
-  ];
+  return nodeFromSource("packages/cli/src/bin.ts");
 }
 
 /** The environment of a run: PATH, HOME and the compile cache, then `env`. */

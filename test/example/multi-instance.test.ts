@@ -24,15 +24,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateJwks, SIGNING_KEYS_FILE } from "../../examples/koa-app/src/signing-keys.js";
 import { DEFAULT_RATE_LIMITS } from "../../packages/koa/src/index.js";
 import { stepAt, totpAtStep } from "../../packages/mfa/src/test-utils/rfc6238.js";
 import { signInAtProvider } from "../harness/oidc-browser.js";
 import { Client, type Reply } from "../support/client.js";
+import { nodeFromSource } from "../support/from-source.js";
 import { type RoundRobinProxy, SERVED_BY, startRoundRobinProxy } from "./round-robin-proxy.js";
-import { freePort, type Running, readOutbox, root, scratchPostgres, start } from "./support.js";
+import { freePort, type Running, readOutbox, scratchPostgres, start } from "./support.js";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "another horse battery staple";
@@ -74,15 +74,7 @@ beforeAll(async () => {
     writeFileSync(join(dataDir, SIGNING_KEYS_FILE), jwks, { mode: 0o600 });
     const port = await freePort();
     const app = await start(
-      [
-        process.execPath,
-        "--experimental-transform-types",
-        "--disable-warning=ExperimentalWarning",
-        "--conditions=tessera-source",
-        "--import",
-        pathToFileURL(join(root, "test", "bench", "ts-resolve.ts")).href,
-        join(root, "examples", "koa-app", "src", "server.ts"),
-      ],
+      nodeFromSource("examples/koa-app/src/server.ts"),
       { ...shared, PORT: String(port), DATA_DIR: dataDir },
       START_TIMEOUT_MS,
     );

@@ -9,10 +9,9 @@ import { randomBytes, randomInt } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import pg from "pg";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { freePort, type Running, root, start } from "../example/support.js";
+import { freePort, type Running, root, scratchPostgres, start } from "../example/support.js";
+import { nodeFromSource } from "../support/from-source.js";
 import { clip, formatFailures, type ReportFiles, readRun } from "./report.js";
 import { ensureSchemathesis, schemathesisVersion } from "./venv.js";
 
@@ -127,33 +126,10 @@ async function startApp(
     TESSERA_ADMIN_PASSWORD: ADMIN.password,
   };
   if (database === "postgresql") {
-    const postgres = process.env.POSTGRES_URL;
-    if (!postgres) throw new Error("POSTGRES_URL unset: run through vitest (the harness sets it)");
     // A database of its own, which the app creates: nothing shared with other test files.
-    const name = `schemathesis_${randomBytes(4).toString("hex")}`;
-    const url = new URL(postgres);
-    url.pathname = `/${name}`;
-    env.DATABASE_URL = url.href;
-    cleanups.push(async () => {
-      const admin = new pg.Client({ connectionString: postgres });
-      await admin.connect();
-      await admin.query(`drop database if exists "${name}" with (force)`);
-      await admin.end();
-    });
+    env.DATABASE_URL = scratchPostgres("schemathesis", cleanups);
   }
-  const app = await start(
-    [
-      process.execPath,
-      "--experimental-transform-types",
-      "--disable-warning=ExperimentalWarning",
-      "--conditions=tessera-source",
-      "--import",
-      pathToFileURL(join(root, "test", "bench", "ts-resolve.ts")).href,
-      join(root, "examples", "koa-app", "src", "server.ts"),
-    ],
-    env,
-    START_TIMEOUT_MS,
-  );
+  const app = await start(nodeFromSource("examples/koa-app/src/server.ts"), env, START_TIMEOUT_MS);
   console.log(`koa-app on ${database}: listening on ${app.url} after ${app.startupMs} ms`);
   return app;
 }
