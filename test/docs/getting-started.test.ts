@@ -1,10 +1,10 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../harness/net.js";
 import { request } from "../support/client.js";
 
 // The getting-started page promises a complete app; this runs the page's own code block
@@ -18,17 +18,6 @@ function docCode(): string {
   const match = /```ts\n([\s\S]*?)```/.exec(md);
   if (!match?.[1]) throw new Error("no ts block in docs/getting-started.md");
   return match[1];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(),
-      );
-    });
-  });
 }
 
 let child: ChildProcess;

@@ -16,11 +16,11 @@ import {
   writeFileSync,
 } from "node:fs";
 import { builtinModules } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, delimiter, dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../harness/net.js";
 import { request } from "../support/client.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -115,17 +115,6 @@ async function mustRun(command: string, args: string[], cwd: string): Promise<Re
   }
   console.log(`[packaging] ${command} ${args.join(" ")}: ${seconds} s`);
   return result;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(),
-      );
-    });
-  });
 }
 
 // The projects pnpm-workspace.yaml lists besides packages/* ("examples/*", "test", ...).
