@@ -56,17 +56,7 @@ export function rotateJwks(
   retire?: number,
 ): { jwks: PrivateJwks; added: string; retired: string[] } {
   const key = generateJwk(alg);
-  let keys = [key, ...jwks.keys];
-  let retired: Record<string, unknown>[] = [];
-  if (retire !== undefined) {
-    retired = keys.slice(retire);
-    keys = keys.slice(0, retire);
-  }
-  return {
-    jwks: { ...jwks, keys },
-    added: String(key.kid),
-    retired: retired.map((k) => String(k.kid ?? "(no kid)")),
-  };
+  return withRetired(jwks, [key, ...jwks.keys], key, retire);
 }
 
 /**
@@ -116,17 +106,7 @@ export function stageJwks(
     [STAGED_MEMBER]: now.toISOString(),
   };
   const [signing, ...others] = jwks.keys as [Record<string, unknown>, ...Record<string, unknown>[]];
-  let keys = [signing, key, ...others];
-  let retired: Record<string, unknown>[] = [];
-  if (retire !== undefined) {
-    retired = keys.slice(retire);
-    keys = keys.slice(0, retire);
-  }
-  return {
-    jwks: { ...jwks, keys },
-    added: String(key.kid),
-    retired: retired.map((k) => String(k.kid ?? "(no kid)")),
-  };
+  return withRetired(jwks, [signing, key, ...others], key, retire);
 }
 
 /**
@@ -216,4 +196,20 @@ export function writeJwksFile(file: string, jwks: PrivateJwks, replace: boolean)
   } finally {
     rmSync(temp, { force: true });
   }
+}
+
+/** `jwks` with `keys`, of which the first `retire` are kept (all without `retire`). */
+function withRetired(
+  jwks: PrivateJwks,
+  keys: Record<string, unknown>[],
+  added: Record<string, unknown>,
+  retire: number | undefined,
+): { jwks: PrivateJwks; added: string; retired: string[] } {
+  const kept = retire === undefined ? keys : keys.slice(0, retire);
+  const retired = retire === undefined ? [] : keys.slice(retire);
+  return {
+    jwks: { ...jwks, keys: kept },
+    added: String(added.kid),
+    retired: retired.map((k) => String(k.kid ?? "(no kid)")),
+  };
 }
