@@ -7,16 +7,12 @@
 // fails. Screenshots go to test/output/e2e/. The app runs in-process, built from its config
 // exactly as server.ts builds it.
 
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
-import { loadConfig } from "../../examples/koa-app/src/config.js";
 import { Client, request } from "../support/client.js";
-import { freePort, launchChromium, root, waitForLink } from "./support.js";
+import { collectingLogger, launchChromium, root, startInProcess, waitForLink } from "./support.js";
 
 const SCREENSHOTS = join(root, "test", "output", "e2e");
 const EMAIL = "grace@example.com";
@@ -29,16 +25,9 @@ const REFRESH_PATH = "/auth/refresh-cookie/refresh";
 const OTHER_DEVICE =
   "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
 
-const logs: string[] = [];
-const log = {
-  info: (...args: unknown[]) => logs.push(args.join(" ")),
-  warn: (...args: unknown[]) => logs.push(args.join(" ")),
-  error: (...args: unknown[]) => logs.push(args.join(" ")),
-};
+const { log, logs } = collectingLogger();
 
-let dir: string;
-let example: ExampleApp;
-let server: Server;
+const cleanups: (() => void | Promise<void>)[] = [];
 let url: string;
 let outbox: string;
 let browser: Browser;
@@ -51,18 +40,12 @@ const refreshes: number[] = [];
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), "koa-app-e2e-"));
-  const port = await freePort();
-  const config = loadConfig({
-    PORT: String(port),
-    DATA_DIR: join(dir, "data"),
-    ACCESS_TOKEN_LIFETIME_SECONDS: String(ACCESS_LIFETIME_SECONDS),
-  });
-  example = await createApp(config, log);
-  server = example.app.listen(port);
-  await new Promise((resolve) => server.once("listening", resolve));
-  url = config.appUrl;
-  outbox = config.mail.outboxDir;
+  const started = await startInProcess(
+    { ACCESS_TOKEN_LIFETIME_SECONDS: String(ACCESS_LIFETIME_SECONDS) },
+    { cleanups, log, prefix: "koa-app-e2e-" },
+  );
+  ({ url } = started);
+  outbox = started.config.mail.outboxDir;
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
   page = await context.newPage();
@@ -81,10 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
-  await example?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
 const shot = (name: string) =>

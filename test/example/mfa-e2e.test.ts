@@ -9,30 +9,17 @@
 // works only on localhost, so the page is served at http://localhost:PORT (APP_URL's default),
 // which gives the RP ID and origin. Screenshots go to test/output/mfa-e2e/.
 
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
-import { loadConfig } from "../../examples/koa-app/src/config.js";
 import { stepAt, totpAtStep } from "../../packages/mfa/src/test-utils/rfc6238.js";
-import { freePort, launchChromium, root } from "./support.js";
+import { launchChromium, root, startInProcess } from "./support.js";
 
 const SCREENSHOTS = join(root, "test", "output", "mfa-e2e");
 const PASSWORD = "correct horse battery staple";
 
-const logs: string[] = [];
-const log = {
-  info: (...args: unknown[]) => logs.push(args.join(" ")),
-  warn: (...args: unknown[]) => logs.push(args.join(" ")),
-  error: (...args: unknown[]) => logs.push(args.join(" ")),
-};
-
-let dir: string;
-let example: ExampleApp;
-let server: Server;
+const cleanups: (() => void | Promise<void>)[] = [];
 let url: string;
 let browser: Browser;
 let context: BrowserContext;
@@ -44,14 +31,9 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), "koa-app-mfa-e2e-"));
-  const port = await freePort();
-  const config = loadConfig({ PORT: String(port), DATA_DIR: join(dir, "data") });
-  example = await createApp(config, log);
-  server = example.app.listen(port);
-  await new Promise((resolve) => server.once("listening", resolve));
-  url = config.appUrl;
-  expect(url).toBe(`http://localhost:${port}`);
+  const started = await startInProcess({}, { cleanups, prefix: "koa-app-mfa-e2e-" });
+  ({ url } = started);
+  expect(url).toBe(`http://localhost:${started.config.port}`);
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 900, height: 1400 } });
   page = await context.newPage();
@@ -82,10 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
-  await example?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
 const shot = (name: string) =>

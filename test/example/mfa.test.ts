@@ -18,12 +18,6 @@ import { type Reply, request } from "../support/client.js";
 import { scratchMongo, scratchPostgres, startInProcess } from "./support.js";
 
 const PASSWORD = "correct horse battery staple";
-const logs: string[] = [];
-const log = {
-  info: (...args: unknown[]) => logs.push(args.join(" ")),
-  warn: (...args: unknown[]) => logs.push(args.join(" ")),
-  error: (...args: unknown[]) => logs.push(args.join(" ")),
-};
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -32,7 +26,7 @@ afterAll(async () => {
 
 /** The example app in-process at http://localhost:PORT (WebAuthn's RP ID: localhost). */
 async function startExample(env: Record<string, string>, hostname = "localhost") {
-  return startInProcess(env, { cleanups, log, hostname, prefix: "koa-app-mfa-" });
+  return startInProcess(env, { cleanups, hostname, prefix: "koa-app-mfa-" });
 }
 
 const detail = (res: Reply) => (res.body as { detail?: unknown } | undefined)?.detail;

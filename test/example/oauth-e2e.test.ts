@@ -5,28 +5,15 @@
 // again from the signed-in page. The app runs in-process, configured from the variables a
 // user sets (OAUTH_LOCAL_ISSUER / _CLIENT_ID / _CLIENT_SECRET: the harness' issuer, also in
 // TESSERA_OIDC_ISSUER). Screenshots go to test/output/e2e/.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createApp, type ExampleApp } from "../../examples/koa-app/src/app.js";
-import { loadConfig } from "../../examples/koa-app/src/config.js";
-import { freePort, launchChromium, root } from "./support.js";
+import { launchChromium, root, startInProcess } from "./support.js";
 
 const SCREENSHOTS = join(root, "test", "output", "e2e");
 
-const logs: string[] = [];
-const log = {
-  info: (...args: unknown[]) => logs.push(args.join(" ")),
-  warn: (...args: unknown[]) => logs.push(args.join(" ")),
-  error: (...args: unknown[]) => logs.push(args.join(" ")),
-};
-
-let dir: string;
-let example: ExampleApp;
-let server: Server;
+const cleanups: (() => void | Promise<void>)[] = [];
 let url: string;
 let issuer: string;
 let browser: Browser;
@@ -36,25 +23,19 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), "koa-app-oauth-e2e-"));
   const oidc = inject("oidc");
   issuer = process.env.TESSERA_OIDC_ISSUER ?? "";
   expect(issuer).toBe(oidc.issuer);
-  const port = await freePort();
   // As a user would start it: the provider named by environment variables. The provider
   // accepts loopback callbacks on 127.0.0.1, so APP_URL (the redirect URIs' base) is that.
-  const config = loadConfig({
-    PORT: String(port),
-    APP_URL: `http://127.0.0.1:${port}`,
-    DATA_DIR: join(dir, "data"),
-    OAUTH_LOCAL_ISSUER: issuer,
-    OAUTH_LOCAL_CLIENT_ID: oidc.clientId,
-    OAUTH_LOCAL_CLIENT_SECRET: oidc.clientSecret,
-  });
-  example = await createApp(config, log);
-  server = example.app.listen(port, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  url = config.appUrl;
+  ({ url } = await startInProcess(
+    {
+      OAUTH_LOCAL_ISSUER: issuer,
+      OAUTH_LOCAL_CLIENT_ID: oidc.clientId,
+      OAUTH_LOCAL_CLIENT_SECRET: oidc.clientSecret,
+    },
+    { cleanups, hostname: "127.0.0.1", prefix: "koa-app-oauth-e2e-" },
+  ));
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
   page = await context.newPage();
@@ -74,10 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
-  await example?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
 const shot = (name: string) =>

@@ -15,13 +15,6 @@ import { signInAtProvider } from "../harness/oidc-browser.js";
 import { Client, type Reply } from "../support/client.js";
 import { scratchMongo, scratchPostgres, startInProcess } from "./support.js";
 
-const logs: string[] = [];
-const log = {
-  info: (...args: unknown[]) => logs.push(args.join(" ")),
-  warn: (...args: unknown[]) => logs.push(args.join(" ")),
-  error: (...args: unknown[]) => logs.push(args.join(" ")),
-};
-
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -46,7 +39,7 @@ async function startExample(env: Record<string, string>) {
       ...localProviderEnv(),
       ...env,
     },
-    { cleanups, log, hostname: "127.0.0.1", prefix: "koa-app-oauth-" },
+    { cleanups, hostname: "127.0.0.1", prefix: "koa-app-oauth-" },
   );
 }
 

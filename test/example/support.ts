@@ -295,3 +295,12 @@ export async function startInProcess(
 }
 
 const quietLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** A logger that keeps every line in `logs`, for tests that read or print the app's log. */
+export function collectingLogger(): { log: Logger; logs: string[] } {
+  const logs: string[] = [];
+  const keep = (...args: unknown[]) => {
+    logs.push(args.join(" "));
+  };
+  return { log: { info: keep, warn: keep, error: keep }, logs };
+}
