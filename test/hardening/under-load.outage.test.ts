@@ -32,15 +32,15 @@ import {
 import { type RateLimitOptions, Tessera } from "@tessera/koa";
 import { DatabaseStrategy } from "@tessera/strategy-database";
 import { JWTStrategy, MemoryJwtRevocationStore } from "@tessera/strategy-jwt";
-import { RedisStrategy, recommendedRedisOptions } from "@tessera/strategy-redis";
+import { RedisStrategy } from "@tessera/strategy-redis";
 import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
 import { RedisRateLimitStore } from "@tessera/strategy-redis/rate-limit";
-import { Redis } from "ioredis";
 import Koa, { type Context } from "koa";
 import { MongoClient } from "mongodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { type PrivateService, type StopMode, startPrivateService } from "../harness/control.js";
 import { Client } from "../support/client.js";
+import { privateRedis } from "../support/outage.js";
 import { median, PASSWORD, quantile } from "./support.js";
 
 type AnyUser = UserProtocol<string> & Record<string, unknown>;
@@ -354,12 +354,8 @@ describe("ASVS 5.0 16.5.2, 16.5.3: a backing service stopped under load -> coded
   }, 60_000);
 
   it("Redis: Redis sessions, a JWT denylist and the rate limiter's counters in Redis, reads and logins", async () => {
-    const server = await startPrivateService("redis");
-    cleanup.push(() => server.dispose());
-    const redis = new Redis(server.url, { ...recommendedRedisOptions, lazyConnect: true });
-    redis.on("error", () => {});
-    await redis.connect();
-    cleanup.push(async () => redis.disconnect());
+    const { server, redis, dispose } = await privateRedis();
+    cleanup.push(dispose);
     const users = new MemoryUserDatabase();
     const sessions = new RedisStrategy<AnyUser>({ redis }) as unknown as Strategy<AnyUser, string>;
     const jwt = new JWTStrategy<AnyUser, string>({

@@ -3,11 +3,11 @@
 // the same client serves again once Redis is back. Runs on a private Redis from
 // test/harness/control.ts: stopping the shared one would fail other Redis test files.
 import { ServiceUnavailableError } from "@tessera/core";
-import { RedisMfaChallengeStore, recommendedRedisOptions } from "@tessera/strategy-redis";
-import { Redis } from "ioredis";
+import { RedisMfaChallengeStore } from "@tessera/strategy-redis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PrivateService, startPrivateService } from "../harness/control.js";
-import { timedFailure } from "../support/outage.js";
+import type { PrivateService } from "../harness/control.js";
+import { privateRedis, timedFailure } from "../support/outage.js";
 
 // As in test/strategy-redis/server.outage.test.ts: the bound is one second, while a client on
 // its defaults (offline queue, 20 retries, 10 s connect) takes far longer.
@@ -16,16 +16,11 @@ const FAST_MS = 1000;
 describe("RedisMfaChallengeStore during a Redis outage", () => {
   let server: PrivateService;
   let redis: Redis;
+  let dispose: () => Promise<void>;
   beforeAll(async () => {
-    server = await startPrivateService("redis");
-    redis = new Redis(server.url, { ...recommendedRedisOptions, lazyConnect: true });
-    redis.on("error", () => {});
-    await redis.connect();
+    ({ server, redis, dispose } = await privateRedis());
   });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.dispose();
-  });
+  afterAll(() => dispose());
 
   it("stopped: consume, isConsumed and addFailure reject with ServiceUnavailableError within a second; restarted: the same client works", async () => {
     const store = new RedisMfaChallengeStore({ redis });

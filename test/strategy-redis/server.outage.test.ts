@@ -2,12 +2,11 @@
 // client serves again once Redis is back. Runs on a private Redis from test/harness/control.ts:
 // stopping the shared one would fail every other Redis test file running in parallel.
 import { hashToken, ServiceUnavailableError } from "@tessera/core";
-import { recommendedRedisOptions } from "@tessera/strategy-redis";
 import { RedisJwtRevocationStore } from "@tessera/strategy-redis/jwt";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PrivateService, startPrivateService } from "../harness/control.js";
-import { timedFailure } from "../support/outage.js";
+import type { PrivateService } from "../harness/control.js";
+import { privateRedis, timedFailure } from "../support/outage.js";
 import { fixture } from "./support.js";
 
 // The bound under test is one second; the margin absorbs a loaded CI machine, while a
@@ -17,16 +16,11 @@ const FAST_MS = 1000;
 describe("RedisStrategy during a Redis outage", () => {
   let server: PrivateService;
   let redis: Redis;
+  let dispose: () => Promise<void>;
   beforeAll(async () => {
-    server = await startPrivateService("redis");
-    redis = new Redis(server.url, { ...recommendedRedisOptions, lazyConnect: true });
-    redis.on("error", () => {});
-    await redis.connect();
+    ({ server, redis, dispose } = await privateRedis());
   });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.dispose();
-  });
+  afterAll(() => dispose());
 
   it("stopped: every operation rejects with ServiceUnavailableError within a second; restarted: the same client works", async () => {
     const f = fixture(redis);
