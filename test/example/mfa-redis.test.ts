@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { stepAt, totpAtStep } from "../../packages/mfa/src/test-utils/rfc6238.js";
 import { type Reply, request } from "../support/client.js";
-import { scratchPostgres, startInProcess } from "./support.js";
+import { harnessUrl, scratchPostgres, startInProcess } from "./support.js";
 
 const PASSWORD = "correct horse battery staple";
 const log = { info: () => {}, warn: () => {}, error: () => {} };
@@ -33,8 +33,7 @@ const body = (res: Reply) => res.body as Record<string, unknown>;
 
 describe("examples/koa-app's mfa_tokens in Redis, across two instances", () => {
   it("a token from one instance completes on the other once; wrong codes on both count to one limit", async () => {
-    const redis = process.env.REDIS_URL;
-    if (!redis) throw new Error("REDIS_URL unset: run through vitest");
+    const redis = harnessUrl("REDIS_URL");
     const env = {
       DATABASE_URL: scratchPostgres("koa_app_mfa_redis", cleanups),
       REDIS_URL: redis,

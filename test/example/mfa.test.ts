@@ -15,7 +15,7 @@ import { passkeysAvailable } from "../../examples/koa-app/src/auth.js";
 import { stepAt, totpAtStep } from "../../packages/mfa/src/test-utils/rfc6238.js";
 import { SoftwareAuthenticator } from "../../packages/passkeys/src/test-utils/authenticator.js";
 import { type Reply, request } from "../support/client.js";
-import { scratchMongo, scratchPostgres, startInProcess } from "./support.js";
+import { harnessUrl, scratchMongo, scratchPostgres, startInProcess } from "./support.js";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -56,8 +56,7 @@ const databases: Database[] = [
   {
     name: "PostgreSQL (the app creates the MFA tables), passkey challenges in Redis",
     env: async () => {
-      const redis = process.env.REDIS_URL;
-      if (!redis) throw new Error("REDIS_URL unset: run through vitest");
+      const redis = harnessUrl("REDIS_URL");
       return { DATABASE_URL: scratchPostgres("koa_app_mfa", cleanups), REDIS_URL: redis };
     },
     storedSecret: async (_example, env) => {
@@ -74,8 +73,7 @@ const databases: Database[] = [
   {
     name: "MongoDB protocol (collections mfa and passkeys), passkey challenges in Redis",
     env: async () => {
-      const redis = process.env.REDIS_URL;
-      if (!redis) throw new Error("REDIS_URL unset: run through vitest");
+      const redis = harnessUrl("REDIS_URL");
       return { MONGODB_URL: scratchMongo("koa_app_mfa", cleanups), REDIS_URL: redis };
     },
     storedSecret: async (example, env) => {

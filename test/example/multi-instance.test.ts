@@ -32,7 +32,14 @@ import { signInAtProvider } from "../harness/oidc-browser.js";
 import { Client, type Reply } from "../support/client.js";
 import { nodeFromSource } from "../support/from-source.js";
 import { type RoundRobinProxy, SERVED_BY, startRoundRobinProxy } from "./round-robin-proxy.js";
-import { freePort, type Running, readOutbox, scratchPostgres, start } from "./support.js";
+import {
+  freePort,
+  harnessUrl,
+  type Running,
+  readOutbox,
+  scratchPostgres,
+  start,
+} from "./support.js";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "another horse battery staple";
@@ -45,8 +52,7 @@ let proxy: RoundRobinProxy;
 const figures: Record<string, unknown> = {};
 
 beforeAll(async () => {
-  const redis = process.env.REDIS_URL;
-  if (!redis) throw new Error("REDIS_URL unset: run through vitest (the harness sets it)");
+  const redis = harnessUrl("REDIS_URL");
   const oidc = inject("oidc");
   proxy = await startRoundRobinProxy();
   cleanups.push(() => proxy.close());

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import type { ExampleApp } from "../../examples/koa-app/src/app.js";
 import { signInAtProvider } from "../harness/oidc-browser.js";
 import { Client, type Reply } from "../support/client.js";
-import { scratchMongo, scratchPostgres, startInProcess } from "./support.js";
+import { harnessUrl, scratchMongo, scratchPostgres, startInProcess } from "./support.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -81,8 +81,7 @@ const databases: Database[] = [
   {
     name: "PostgreSQL (the app creates oauth_accounts), state in Redis",
     env: async () => {
-      const redis = process.env.REDIS_URL;
-      if (!redis) throw new Error("REDIS_URL unset: run through vitest");
+      const redis = harnessUrl("REDIS_URL");
       return { DATABASE_URL: scratchPostgres("koa_app_oauth", cleanups), REDIS_URL: redis };
     },
     storedToken: async (_example, env) => {
@@ -99,8 +98,7 @@ const databases: Database[] = [
   {
     name: "MongoDB protocol (links in the user document, keys in oauth_account_keys), state in Redis",
     env: async () => {
-      const redis = process.env.REDIS_URL;
-      if (!redis) throw new Error("REDIS_URL unset: run through vitest");
+      const redis = harnessUrl("REDIS_URL");
       return { MONGODB_URL: scratchMongo("koa_app_oauth", cleanups), REDIS_URL: redis };
     },
     storedToken: async (example, env) => {

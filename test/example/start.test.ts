@@ -21,7 +21,7 @@ import {
   registerAndVerify,
   resetPassword,
 } from "./scenario.js";
-import { freePort, type Running, root, start } from "./support.js";
+import { freePort, harnessUrl, type Running, root, start } from "./support.js";
 
 const ADMIN = { email: "admin@example.com", password: "an admin passphrase" };
 const START_TIMEOUT_MS = 180_000;
@@ -195,9 +195,8 @@ describe("examples/koa-app, started as the README says", () => {
   it(
     "PostgreSQL (DATABASE_URL, a database the app creates) with Redis (REDIS_URL)",
     async () => {
-      const postgres = process.env.POSTGRES_URL;
-      const redis = process.env.REDIS_URL;
-      if (!postgres || !redis) throw new Error("POSTGRES_URL/REDIS_URL unset: run through vitest");
+      const postgres = harnessUrl("POSTGRES_URL");
+      const redis = harnessUrl("REDIS_URL");
       const dbName = `koa_app_${randomBytes(4).toString("hex")}`;
       const url = new URL(postgres);
       url.pathname = `/${dbName}`;
@@ -232,9 +231,8 @@ describe("examples/koa-app, started as the README says", () => {
   it(
     "MongoDB protocol (MONGODB_URL, a fresh database) with Redis (REDIS_URL)",
     async () => {
-      const mongo = process.env.MONGODB_URL;
-      const redis = process.env.REDIS_URL;
-      if (!mongo || !redis) throw new Error("MONGODB_URL/REDIS_URL unset: run through vitest");
+      const mongo = harnessUrl("MONGODB_URL");
+      const redis = harnessUrl("REDIS_URL");
       const dbName = `koa_app_${randomBytes(4).toString("hex")}`;
       const url = new URL(mongo);
       url.pathname = `/${dbName}`;
@@ -269,8 +267,7 @@ describe("examples/koa-app, started as the README says", () => {
     "Sign in with a provider named by OAUTH_LOCAL_* (the suite's OIDC provider, TESSERA_OIDC_ISSUER): the log names it, the page lists it, the sign-in lands on the page logged in; a missing part stops the start in one line",
     async () => {
       const oidc = inject("oidc");
-      const issuer = process.env.TESSERA_OIDC_ISSUER;
-      if (!issuer) throw new Error("TESSERA_OIDC_ISSUER unset: run through vitest");
+      const issuer = harnessUrl("TESSERA_OIDC_ISSUER");
       const port = await freePort();
       const provider = {
         OAUTH_LOCAL_ISSUER: issuer,

@@ -217,13 +217,21 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** The address of a server the harness started (it sets the variable), or an error saying so. */
+export function harnessUrl(
+  name: "POSTGRES_URL" | "REDIS_URL" | "MONGODB_URL" | "TESSERA_OIDC_ISSUER",
+): string {
+  const url = process.env[name];
+  if (!url) throw new Error(`${name} unset: run through vitest (the harness sets it)`);
+  return url;
+}
+
 /**
  * A database of its own on the harness' PostgreSQL (`prefix` + random), which the app
  * creates; dropped by the cleanup pushed first onto `cleanups`. Returns its URL.
  */
 export function scratchPostgres(prefix: string, cleanups: (() => void | Promise<void>)[]): string {
-  const postgres = process.env.POSTGRES_URL;
-  if (!postgres) throw new Error("POSTGRES_URL unset: run through vitest (the harness sets it)");
+  const postgres = harnessUrl("POSTGRES_URL");
   const dbName = `${prefix}_${randomBytes(4).toString("hex")}`;
   const url = new URL(postgres);
   url.pathname = `/${dbName}`;
@@ -238,8 +246,7 @@ export function scratchPostgres(prefix: string, cleanups: (() => void | Promise<
 
 /** The same on the harness' MongoDB-protocol server. */
 export function scratchMongo(prefix: string, cleanups: (() => void | Promise<void>)[]): string {
-  const mongo = process.env.MONGODB_URL;
-  if (!mongo) throw new Error("MONGODB_URL unset: run through vitest (the harness sets it)");
+  const mongo = harnessUrl("MONGODB_URL");
   const dbName = `${prefix}_${randomBytes(4).toString("hex")}`;
   const url = new URL(mongo);
   url.pathname = `/${dbName}`;
